@@ -1,0 +1,28 @@
+"use client";
+import { useActionState } from "react";
+import { Button } from "@/components/ui/button";
+import { Field, Input } from "@/components/ui/field";
+import { signInAction, type SignInState } from "./actions";
+
+export function SignInForm({ next }: { next: string }) {
+  const [state, action, pending] = useActionState<SignInState, FormData>(signInAction, { error: null, email: "" });
+  return (
+    <form action={action} className="space-y-4" aria-label="Sign in">
+      <input type="hidden" name="next" value={next} />
+      <Field label="Email">
+        <Input name="email" type="email" autoComplete="username" required autoFocus defaultValue={state.email} />
+      </Field>
+      <Field label="Password">
+        <Input name="password" type="password" autoComplete="current-password" required />
+      </Field>
+      {state.error ? (
+        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+          {state.error}
+        </p>
+      ) : null}
+      <Button type="submit" className="w-full" disabled={pending}>
+        {pending ? "Signing in…" : "Sign in"}
+      </Button>
+    </form>
+  );
+}

@@ -1,0 +1,5 @@
+import { exportAudit } from "@/server/audit/export-response";
+
+export const dynamic = "force-dynamic";
+
+export const GET = exportAudit;

@@ -1,0 +1,248 @@
+"use client";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Badge, Card, EmptyState } from "@/components/ui/card";
+import { Field, Input, Select } from "@/components/ui/field";
+import { errorMessage, useTRPC } from "@/components/trpc/client";
+
+interface Filters {
+  actorId: string;
+  action: string;
+  outcome: "" | "success" | "denied" | "error";
+  hostId: string;
+  from: string;
+  to: string;
+  q: string;
+}
+
+const EMPTY: Filters = { actorId: "", action: "", outcome: "", hostId: "", from: "", to: "", q: "" };
+
+function toQuery(f: Filters) {
+  return {
+    actorId: f.actorId || undefined,
+    action: f.action.trim() || undefined,
+    outcome: f.outcome || undefined,
+    hostId: f.hostId.trim() || undefined,
+    from: f.from ? new Date(f.from) : undefined,
+    to: f.to ? new Date(f.to) : undefined,
+    q: f.q.trim() || undefined,
+  };
+}
+
+function exportHref(f: Filters, format: "csv" | "ndjson") {
+  const q = toQuery(f);
+  const params = new URLSearchParams({ format });
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, v instanceof Date ? v.toISOString() : v);
+  return `/api/audit/export?${params}`;
+}
+
+const outcomeTone = { success: "green", denied: "amber", error: "red" } as const;
+
+export function AuditView({ canExport }: { canExport: boolean }) {
+  const trpc = useTRPC();
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [cursor, setCursor] = useState<{ before?: string; after?: string }>({});
+  const [open, setOpen] = useState<string | null>(null);
+  const query = useMemo(() => ({ ...toQuery(filters), ...cursor, limit: 50 }), [filters, cursor]);
+  const page = useQuery(trpc.audit.list.queryOptions(query));
+  const actors = useQuery(trpc.audit.actors.queryOptions());
+  const verify = useMutation(trpc.audit.verify.mutationOptions());
+
+  const apply = (e: React.FormEvent) => {
+    e.preventDefault();
+    setFilters(draft);
+    setCursor({});
+  };
+  const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setDraft({ ...draft, [k]: e.target.value });
+
+  return (
+    <div className="space-y-4">
+      <Card
+        title="Chain integrity"
+        actions={
+          <Button variant="secondary" onClick={() => verify.mutate()} disabled={verify.isPending}>
+            {verify.isPending ? "Verifying…" : "Verify"}
+          </Button>
+        }
+      >
+        <div aria-live="polite" className="text-sm">
+          {verify.data ? (
+            verify.data.ok ? (
+              <p data-testid="verify-result" className="text-emerald-700 dark:text-emerald-400">
+                ✓ Chain intact: {verify.data.checked} events checked.
+              </p>
+            ) : (
+              <p data-testid="verify-result" className="text-rose-700 dark:text-rose-400">
+                ✗ Chain broken at event #{verify.data.firstBad?.id}: {verify.data.firstBad?.reason}.
+              </p>
+            )
+          ) : verify.error ? (
+            <p role="alert" className="text-rose-700">{errorMessage(verify.error)}</p>
+          ) : (
+            <p className="text-slate-600 dark:text-slate-400">
+              Each event carries the hash of the one before it. Verify recomputes the whole chain and names the first event that
+              doesn&apos;t fit.
+            </p>
+          )}
+        </div>
+      </Card>
+
+      <Card title="Filters">
+        <form onSubmit={apply} className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Audit filters">
+          <Field label="Actor">
+            <Select value={draft.actorId} onChange={set("actorId")} name="actorId">
+              <option value="">Anyone</option>
+              {actors.data?.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.email}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Action" hint="Prefix, e.g. users. or auth.sign_in">
+            <Input value={draft.action} onChange={set("action")} name="action" />
+          </Field>
+          <Field label="Outcome">
+            <Select value={draft.outcome} onChange={set("outcome")} name="outcome">
+              <option value="">Any</option>
+              <option value="success">Success</option>
+              <option value="denied">Denied</option>
+              <option value="error">Error</option>
+            </Select>
+          </Field>
+          <Field label="Host id">
+            <Input value={draft.hostId} onChange={set("hostId")} name="hostId" />
+          </Field>
+          <Field label="From">
+            <Input type="datetime-local" value={draft.from} onChange={set("from")} name="from" />
+          </Field>
+          <Field label="To">
+            <Input type="datetime-local" value={draft.to} onChange={set("to")} name="to" />
+          </Field>
+          <Field label="Search">
+            <Input value={draft.q} onChange={set("q")} name="q" placeholder="Any text: email, IP, parameter…" />
+          </Field>
+          <div className="flex items-end gap-2">
+            <Button type="submit">Apply</Button>
+            <Button variant="ghost" onClick={() => { setDraft(EMPTY); setFilters(EMPTY); setCursor({}); }}>
+              Clear
+            </Button>
+          </div>
+        </form>
+      </Card>
+
+      <Card
+        title="Events"
+        actions={
+          canExport ? (
+            <div className="flex gap-2">
+              <a className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" href={exportHref(filters, "csv")} download>
+                Export CSV
+              </a>
+              <a className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" href={exportHref(filters, "ndjson")} download>
+                Export NDJSON
+              </a>
+            </div>
+          ) : null
+        }
+      >
+        {page.error ? (
+          <p role="alert" className="text-sm text-rose-700">{errorMessage(page.error)}</p>
+        ) : page.isLoading ? (
+          <p className="text-sm text-slate-500">Loading…</p>
+        ) : !page.data?.events.length ? (
+          <EmptyState title="No matching events">Change or clear the filters to see more.</EmptyState>
+        ) : (
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm" data-testid="audit-table">
+              <thead className="text-xs uppercase text-slate-500">
+                <tr>
+                  <th className="px-2 py-2">#</th>
+                  <th className="px-2 py-2">Time</th>
+                  <th className="px-2 py-2">Actor</th>
+                  <th className="px-2 py-2">Action</th>
+                  <th className="px-2 py-2">Target</th>
+                  <th className="px-2 py-2">Outcome</th>
+                  <th className="px-2 py-2">Source</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
+                {page.data.events.map((e) => (
+                  <FragmentRow key={e.id} e={e} open={open === e.id} toggle={() => setOpen(open === e.id ? null : e.id)} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <div className="mt-3 flex justify-between">
+          <Button variant="secondary" disabled={!page.data?.newerCursor} onClick={() => setCursor({ after: page.data!.newerCursor! })}>
+            ← Newer
+          </Button>
+          <Button variant="secondary" disabled={!page.data?.olderCursor} onClick={() => setCursor({ before: page.data!.olderCursor! })}>
+            Older →
+          </Button>
+        </div>
+      </Card>
+    </div>
+  );
+}
+
+type Event = {
+  id: string;
+  createdAt: Date;
+  actorType: string;
+  actorLabel: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  hostId: string | null;
+  outcome: string;
+  sourceIp: string | null;
+  userAgent: string | null;
+  errorMessage: string | null;
+  requestId: string | null;
+  params: unknown;
+  prevHash: string;
+  hash: string;
+};
+
+function FragmentRow({ e, open, toggle }: { e: Event; open: boolean; toggle: () => void }) {
+  return (
+    <>
+      <tr className="cursor-pointer hover:bg-slate-50 dark:hover:bg-slate-800/50" onClick={toggle}>
+        <td className="px-2 py-2 font-mono text-xs">
+          <button type="button" onClick={toggle} aria-expanded={open} className="underline-offset-2 hover:underline">
+            {e.id}
+          </button>
+        </td>
+        <td className="whitespace-nowrap px-2 py-2">{new Date(e.createdAt).toLocaleString()}</td>
+        <td className="px-2 py-2">{e.actorLabel ?? e.actorType}</td>
+        <td className="px-2 py-2 font-mono text-xs">{e.action}</td>
+        <td className="px-2 py-2 text-xs">{e.targetType ? `${e.targetType} ${e.targetId ?? ""}` : "—"}</td>
+        <td className="px-2 py-2">
+          <Badge tone={outcomeTone[e.outcome as keyof typeof outcomeTone] ?? "slate"}>{e.outcome}</Badge>
+        </td>
+        <td className="px-2 py-2 text-xs">{e.sourceIp ?? "—"}</td>
+      </tr>
+      {open ? (
+        <tr>
+          <td colSpan={7} className="bg-slate-50 px-4 py-3 text-xs dark:bg-slate-950">
+            <dl className="grid gap-x-4 gap-y-1 sm:grid-cols-[10rem_1fr]">
+              {e.errorMessage ? (<><dt className="text-slate-500">Error</dt><dd>{e.errorMessage}</dd></>) : null}
+              <dt className="text-slate-500">Parameters</dt>
+              <dd><pre className="whitespace-pre-wrap break-all font-mono">{JSON.stringify(e.params, null, 2)}</pre></dd>
+              <dt className="text-slate-500">Host</dt><dd>{e.hostId ?? "—"}</dd>
+              <dt className="text-slate-500">User agent</dt><dd className="break-all">{e.userAgent ?? "—"}</dd>
+              <dt className="text-slate-500">Request id</dt><dd className="font-mono">{e.requestId ?? "—"}</dd>
+              <dt className="text-slate-500">Hash</dt><dd className="break-all font-mono">{e.hash}</dd>
+              <dt className="text-slate-500">Previous hash</dt><dd className="break-all font-mono">{e.prevHash}</dd>
+            </dl>
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}

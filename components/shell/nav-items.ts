@@ -1,0 +1,22 @@
+import type { Permission } from "@/server/auth/permissions";
+
+export interface NavItem {
+  href: string;
+  label: string;
+  /** Shown when the user holds any of these (none: everyone signed in). */
+  anyOf?: Permission[];
+}
+
+export const NAV_ITEMS: NavItem[] = [
+  { href: "/", label: "Dashboard" },
+  { href: "/hosts", label: "Hosts", anyOf: ["hosts.read"] },
+  { href: "/containers", label: "Containers", anyOf: ["containers.read"] },
+  { href: "/images", label: "Images", anyOf: ["images.read"] },
+  { href: "/audit", label: "Audit", anyOf: ["audit.read"] },
+  { href: "/users", label: "Users & roles", anyOf: ["users.manage", "roles.manage"] },
+  { href: "/settings", label: "Settings" },
+];
+
+export function visibleNav(permissions: readonly string[]): NavItem[] {
+  return NAV_ITEMS.filter((i) => !i.anyOf || i.anyOf.some((p) => permissions.includes(p)));
+}

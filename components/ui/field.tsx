@@ -1,0 +1,27 @@
+import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+
+export const inputClass =
+  "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-sky-500 dark:border-slate-700 dark:bg-slate-900";
+
+export function Field({ label, hint, error, children }: { label: string; hint?: string; error?: string | null; children: ReactNode }) {
+  return (
+    <label className="block space-y-1">
+      <span className="text-sm font-medium text-slate-700 dark:text-slate-300">{label}</span>
+      {children}
+      {hint && !error ? <span className="block text-xs text-slate-500">{hint}</span> : null}
+      {error ? (
+        <span role="alert" className="block text-xs text-rose-600 dark:text-rose-400">
+          {error}
+        </span>
+      ) : null}
+    </label>
+  );
+}
+
+export function Input(props: InputHTMLAttributes<HTMLInputElement>) {
+  return <input {...props} className={`${inputClass} ${props.className ?? ""}`} />;
+}
+
+export function Select(props: SelectHTMLAttributes<HTMLSelectElement>) {
+  return <select {...props} className={`${inputClass} ${props.className ?? ""}`} />;
+}

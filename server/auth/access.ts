@@ -1,0 +1,107 @@
+import type { Db } from "../db";
+import { isPermission, OWNER_ROLE, PERMISSIONS, type Permission } from "./permissions";
+
+// Pure access logic: who may do what where. Everything here fails closed.
+
+export type Scope = { type: "global" } | { type: "hostGroup"; id: string } | { type: "host"; id: string };
+
+export interface Grant {
+  role: string;
+  permissions: ReadonlySet<Permission>;
+  scope: Scope;
+}
+
+export interface ViewerUser {
+  id: string;
+  email: string;
+  name: string | null;
+}
+
+export interface Viewer {
+  user: ViewerUser;
+  sessionId: string | null;
+  grants: Grant[];
+}
+
+export interface HostRef {
+  id: string;
+  hostGroupId: string | null;
+}
+
+export function scopeKey(scope: Scope): string {
+  return scope.type === "global" ? "global" : `${scope.type}:${scope.id}`;
+}
+
+function grantsWith(viewer: Viewer, permission: Permission): Grant[] {
+  return viewer.grants.filter((g) => g.permissions.has(permission));
+}
+
+/** A permission held everywhere (the only way to hold a global-only permission). */
+export function hasGlobal(viewer: Viewer, permission: Permission): boolean {
+  return grantsWith(viewer, permission).some((g) => g.scope.type === "global");
+}
+
+/**
+ * Whether the viewer holds the permission at all. For global-only permissions
+ * that means a global binding; for host permissions, a binding on any scope
+ * (callers then narrow to what that scope covers).
+ */
+export function hasPermission(viewer: Viewer, permission: Permission): boolean {
+  if (!isPermission(permission)) return false;
+  if (PERMISSIONS[permission].scope === "global") return hasGlobal(viewer, permission);
+  return grantsWith(viewer, permission).length > 0;
+}
+
+export function canOnHost(viewer: Viewer, permission: Permission, host: HostRef): boolean {
+  if (!isPermission(permission) || PERMISSIONS[permission].scope !== "host") return false;
+  return grantsWith(viewer, permission).some(
+    (g) =>
+      g.scope.type === "global" ||
+      (g.scope.type === "host" && g.scope.id === host.id) ||
+      (g.scope.type === "hostGroup" && host.hostGroupId !== null && g.scope.id === host.hostGroupId),
+  );
+}
+
+/** What a host permission covers, for filtering lists. */
+export interface HostCoverage {
+  all: boolean;
+  hostIds: string[];
+  hostGroupIds: string[];
+}
+
+export function hostCoverage(viewer: Viewer, permission: Permission): HostCoverage {
+  const grants = grantsWith(viewer, permission);
+  return {
+    all: grants.some((g) => g.scope.type === "global"),
+    hostIds: grants.flatMap((g) => (g.scope.type === "host" ? [g.scope.id] : [])),
+    hostGroupIds: grants.flatMap((g) => (g.scope.type === "hostGroup" ? [g.scope.id] : [])),
+  };
+}
+
+export function isOwner(viewer: Viewer): boolean {
+  return viewer.grants.some((g) => g.role === OWNER_ROLE && g.scope.type === "global");
+}
+
+/** Permissions the viewer holds somewhere, for the console's navigation. */
+export function heldPermissions(viewer: Viewer): Permission[] {
+  const held = new Set<Permission>();
+  for (const g of viewer.grants) for (const p of g.permissions) if (hasPermission(viewer, p)) held.add(p);
+  return [...held].sort();
+}
+
+export async function loadGrants(db: Db, userId: string): Promise<Grant[]> {
+  const bindings = await db.roleBinding.findMany({ where: { userId }, include: { role: true } });
+  return bindings.map((b) => ({
+    role: b.role.name,
+    permissions: new Set(b.role.permissions.filter(isPermission)),
+    scope:
+      b.scopeType === "global"
+        ? { type: "global" }
+        : b.scopeType === "hostGroup" && b.hostGroupId
+          ? { type: "hostGroup", id: b.hostGroupId }
+          : b.scopeType === "host" && b.hostId
+            ? { type: "host", id: b.hostId }
+            : // A binding whose scope row is missing grants nothing.
+              { type: "host", id: "\u0000none" },
+  }));
+}

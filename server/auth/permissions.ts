@@ -1,0 +1,84 @@
+// The one table of permission strings. `scope` says where a grant can come
+// from: "host" permissions can be granted on a host or host group (and
+// globally); "global" ones only by a global binding.
+export const PERMISSIONS = {
+  "hosts.read": { scope: "host", description: "See hosts and their facts" },
+  "hosts.manage": { scope: "host", description: "Add, change and remove hosts; set deploy policy" },
+  "containers.read": { scope: "host", description: "List and inspect containers" },
+  "containers.deploy": { scope: "host", description: "Create and update containers" },
+  "containers.control": { scope: "host", description: "Start, stop, restart, pause containers" },
+  "containers.delete": { scope: "host", description: "Remove containers" },
+  "containers.exec": { scope: "host", description: "Open a shell in a container" },
+  "containers.logs": { scope: "host", description: "Read container logs" },
+  "images.read": { scope: "host", description: "List and inspect images" },
+  "images.pull": { scope: "host", description: "Pull images" },
+  "images.delete": { scope: "host", description: "Remove images" },
+  "images.build": { scope: "host", description: "Build images" },
+  "networks.manage": { scope: "host", description: "Create and remove networks" },
+  "volumes.manage": { scope: "host", description: "Create and remove volumes" },
+  "registries.manage": { scope: "global", description: "Manage registry credentials" },
+  "users.manage": { scope: "global", description: "Create, disable users and bind roles" },
+  "roles.manage": { scope: "global", description: "Create and change custom roles" },
+  "audit.read": { scope: "global", description: "Read the audit log" },
+  "audit.export": { scope: "global", description: "Export the audit log" },
+  "tokens.manage": { scope: "global", description: "Manage one's own API tokens" },
+} as const satisfies Record<string, { scope: "host" | "global"; description: string }>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
+
+export function isPermission(value: string): value is Permission {
+  return Object.hasOwn(PERMISSIONS, value);
+}
+
+const READ: Permission[] = ["hosts.read", "containers.read", "images.read"];
+
+// Built-in roles. Seeded at start-up; they can't be edited or deleted.
+export const BUILT_IN_ROLES: { name: string; description: string; permissions: Permission[] }[] = [
+  {
+    name: "Owner",
+    description: "Everything, including granting Owner. The first user is an Owner.",
+    permissions: ALL_PERMISSIONS,
+  },
+  {
+    name: "Admin",
+    description: "Everything except granting or removing the Owner role.",
+    permissions: ALL_PERMISSIONS,
+  },
+  {
+    name: "Operator",
+    description: "Runs workloads: deploy, control, exec, images, networks and volumes.",
+    permissions: [
+      ...READ,
+      "containers.deploy",
+      "containers.control",
+      "containers.delete",
+      "containers.exec",
+      "containers.logs",
+      "images.pull",
+      "images.delete",
+      "images.build",
+      "networks.manage",
+      "volumes.manage",
+      "tokens.manage",
+    ],
+  },
+  {
+    name: "Deployer",
+    description: "Deploys and restarts containers and pulls images; no exec, no deletes.",
+    permissions: [...READ, "containers.deploy", "containers.control", "containers.logs", "images.pull", "tokens.manage"],
+  },
+  {
+    name: "Viewer",
+    description: "Read-only: hosts, containers, images and logs.",
+    permissions: [...READ, "containers.logs"],
+  },
+  {
+    name: "Auditor",
+    description: "Reads and exports the audit log; sees what exists but changes nothing.",
+    permissions: [...READ, "audit.read", "audit.export"],
+  },
+];
+
+export const OWNER_ROLE = "Owner";

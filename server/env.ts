@@ -1,0 +1,66 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Every setting Berth reads from the environment, validated once. A bad value
+// fails start-up with the variable's name.
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+const envSchema = z
+  .object({
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+        .optional(),
+    ),
+    HOST: z.string().default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    BERTH_DATA_DIR: z.string().default(".data"),
+    BERTH_PUBLIC_URL: optionalString.pipe(z.url().optional()),
+    BERTH_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+    BERTH_ADMIN_PASSWORD: optionalString.pipe(
+      z.string().min(12, "must be at least 12 characters").optional(),
+    ),
+    AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+    BERTH_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+    BERTH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+    BERTH_TRUST_PROXY: z
+      .enum(["0", "1", "true", "false"])
+      .default("false")
+      .transform((v) => v === "1" || v === "true"),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.BERTH_ADMIN_EMAIL) !== Boolean(env.BERTH_ADMIN_PASSWORD)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.BERTH_ADMIN_EMAIL ? "BERTH_ADMIN_PASSWORD" : "BERTH_ADMIN_EMAIL"],
+        message: "BERTH_ADMIN_EMAIL and BERTH_ADMIN_PASSWORD must be set together",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new EnvError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+export function env(): Env {
+  cached ??= parseEnv();
+  return cached;
+}
+
+export function dataDir(e: Env = env()): string {
+  return path.resolve(e.BERTH_DATA_DIR);
+}

@@ -1,0 +1,27 @@
+// Typed application errors. Services throw AppError; each boundary (tRPC,
+// REST, Docker API) maps the code once.
+export type AppErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "TOO_MANY_REQUESTS"
+  | "PAYLOAD_TOO_LARGE"
+  | "INTERNAL";
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AppError";
+    this.code = code;
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** True for errors that are the caller's fault or a refusal: their message is safe to show. */
+export function isDenial(code: AppErrorCode): boolean {
+  return code === "UNAUTHORIZED" || code === "FORBIDDEN";
+}

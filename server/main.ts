@@ -1,0 +1,101 @@
+// The gateway: one Node process that starts (or reaches) Postgres, migrates it,
+// then serves the Next.js console, tRPC and the APIs from one HTTP server.
+// Later issues attach WebSocket/upgrade handlers through `upgradeHandlers`.
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { Duplex } from "node:stream";
+import next from "next";
+import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./auth/request-meta";
+import { bootDatabase, ensureFirstOwner } from "./bootstrap";
+import { dataDir, env as loadEnv, EnvError } from "./env";
+
+const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
+
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+export const upgradeHandlers: UpgradeHandler[] = [];
+
+function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+  return forwarded || req.socket.remoteAddress?.replace(/^::ffff:/, "") || "unknown";
+}
+
+async function main() {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (e) {
+    if (e instanceof EnvError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const dir = dataDir(env);
+  const booted = await bootDatabase(env, dir, log);
+
+  const dev = process.env.BERTH_DEV === "1";
+  const app = next({ dev, dir: process.cwd(), hostname: env.HOST, port: env.PORT });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  const nextUpgrade = app.getUpgradeHandler();
+
+  const server = http.createServer((req, res) => {
+    // Identity headers are ours to set; a client's copies are dropped.
+    const requestId = randomUUID();
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    req.headers[CLIENT_IP_HEADER] = clientIp(req, env.BERTH_TRUST_PROXY);
+    res.setHeader("x-request-id", requestId);
+    const length = Number(req.headers["content-length"] ?? "0");
+    if (length > env.BERTH_MAX_BODY_BYTES) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(
+        JSON.stringify({
+          error: { code: "PAYLOAD_TOO_LARGE", message: `Request body is larger than ${env.BERTH_MAX_BODY_BYTES} bytes.`, requestId },
+        }),
+      );
+      req.resume();
+      return;
+    }
+    handle(req, res).catch((err: unknown) => {
+      console.error(`[berth] request ${requestId} failed:`, err);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end(`Internal error (request id ${requestId})`);
+    });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    for (const h of upgradeHandlers) if (h(req, socket, head)) return;
+    if (dev) return void nextUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  server.requestTimeout = 5 * 60_000;
+  server.headersTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, env.HOST, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.PORT;
+  const publicUrl = env.BERTH_PUBLIC_URL ?? `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${port}`;
+  await ensureFirstOwner(booted.db, env, publicUrl, log);
+  log(`console ready at ${publicUrl}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    server.closeIdleConnections();
+    await new Promise((r) => server.close(r));
+    await booted.db.$disconnect().catch(() => {});
+    await booted.embedded?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((e: unknown) => {
+  console.error("[berth] failed to start:", e instanceof Error ? e.message : e);
+  process.exit(1);
+});

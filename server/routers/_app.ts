@@ -1,0 +1,17 @@
+import "server-only";
+import { createRouter } from "../trpc";
+import { auditRouter } from "./audit";
+import { hostsRouter } from "./hosts";
+import { meRouter } from "./me";
+import { rolesRouter } from "./roles";
+import { usersRouter } from "./users";
+
+export const appRouter = createRouter({
+  me: meRouter,
+  users: usersRouter,
+  roles: rolesRouter,
+  hosts: hostsRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;

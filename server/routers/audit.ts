@@ -1,0 +1,27 @@
+import "server-only";
+import { auditPageSchema, queryAuditPage } from "../audit/query";
+import { verifyAuditChain } from "../audit/verify";
+import { createRouter, permissionProcedure } from "../trpc";
+
+export const auditRouter = createRouter({
+  list: permissionProcedure("audit.read")
+    .input(auditPageSchema)
+    .query(async ({ ctx, input }) => {
+      const page = await queryAuditPage(ctx.db, input);
+      return {
+        ...page,
+        events: page.events.map((e) => ({ ...e, id: e.id.toString() })),
+      };
+    }),
+
+  actors: permissionProcedure("audit.read").query(({ ctx }) =>
+    ctx.db.user.findMany({ select: { id: true, email: true }, orderBy: { email: "asc" }, take: 500 }),
+  ),
+
+  // Recorded like a mutation: who checked the chain, and what they found.
+  verify: permissionProcedure("audit.read").mutation(async ({ ctx }) => {
+    const result = await verifyAuditChain(ctx.db);
+    ctx.audit.params = { ok: result.ok, checked: result.checked, firstBad: result.firstBad?.id ?? null };
+    return result;
+  }),
+});

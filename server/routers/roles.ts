@@ -1,0 +1,35 @@
+import "server-only";
+import { z } from "zod";
+import { PERMISSIONS } from "../auth/permissions";
+import { createRole, deleteRole, listRoles, updateRole } from "../services/roles/manage-roles";
+import { createRoleSchema, updateRoleSchema } from "../services/roles/schemas";
+import { createRouter, permissionProcedure } from "../trpc";
+
+export const rolesRouter = createRouter({
+  list: permissionProcedure(["users.manage", "roles.manage"]).query(async ({ ctx }) => ({
+    roles: await listRoles(ctx.db),
+    permissions: Object.entries(PERMISSIONS).map(([name, p]) => ({ name, ...p })),
+  })),
+
+  create: permissionProcedure("roles.manage")
+    .input(createRoleSchema)
+    .mutation(async ({ ctx, input }) => {
+      const role = await createRole(ctx.db, input);
+      ctx.audit.target = { type: "role", id: role.id };
+      return role;
+    }),
+
+  update: permissionProcedure("roles.manage")
+    .input(updateRoleSchema)
+    .mutation(async ({ ctx, input }) => {
+      ctx.audit.target = { type: "role", id: input.id };
+      return updateRole(ctx.db, input);
+    }),
+
+  delete: permissionProcedure("roles.manage")
+    .input(z.object({ id: z.string().min(1).max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      ctx.audit.target = { type: "role", id: input.id };
+      return deleteRole(ctx.db, input.id);
+    }),
+});

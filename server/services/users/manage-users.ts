@@ -1,0 +1,143 @@
+import type { z } from "zod";
+import type { Db } from "../../db";
+import { isOwner, scopeKey, type Scope, type Viewer } from "../../auth/access";
+import { hashPassword } from "../../auth/password";
+import { OWNER_ROLE } from "../../auth/permissions";
+import { AppError } from "../../errors";
+import { Prisma } from "../../generated/prisma/client";
+import { assertMayChangeUser, isUserOwner, otherActiveOwners } from "./guards";
+import type { createUserSchema } from "./schemas";
+
+export async function listUsers(db: Db) {
+  const users = await db.user.findMany({
+    orderBy: { email: "asc" },
+    include: { roleBindings: { include: { role: true, host: true, hostGroup: true }, orderBy: { createdAt: "asc" } } },
+  });
+  // Never the password hash.
+  return users.map((u) => ({
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    disabled: u.disabled,
+    createdAt: u.createdAt,
+    bindings: u.roleBindings.map((b) => ({
+      id: b.id,
+      roleId: b.roleId,
+      roleName: b.role.name,
+      scopeType: b.scopeType,
+      scopeLabel:
+        b.scopeType === "global"
+          ? "Everywhere"
+          : b.scopeType === "hostGroup"
+            ? `Group ${b.hostGroup?.name ?? "(removed)"}`
+            : `Host ${b.host?.name ?? "(removed)"}`,
+    })),
+  }));
+}
+
+export async function createUser(db: Db, viewer: Viewer, input: z.output<typeof createUserSchema>) {
+  if (input.roleId) await assertMayGrant(db, viewer, input.roleId);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await db.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email: input.email, name: input.name || null, passwordHash } });
+      if (input.roleId) {
+        await tx.roleBinding.create({
+          data: { userId: user.id, roleId: input.roleId, scopeType: "global", scopeKey: "global" },
+        });
+      }
+      return { id: user.id, email: user.email };
+    });
+  } catch (e) {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {
+      throw new AppError("CONFLICT", `A user with email ${input.email} already exists.`);
+    }
+    throw e;
+  }
+}
+
+async function assertMayGrant(db: Db, viewer: Viewer, roleId: string) {
+  const role = await db.role.findUnique({ where: { id: roleId } });
+  if (!role) throw new AppError("NOT_FOUND", "No such role.");
+  if (role.name === OWNER_ROLE && !isOwner(viewer)) {
+    throw new AppError("FORBIDDEN", "Only an Owner can grant the Owner role.");
+  }
+  return role;
+}
+
+export async function setUserDisabled(db: Db, viewer: Viewer, input: { userId: string; disabled: boolean }) {
+  const user = await db.user.findUnique({ where: { id: input.userId } });
+  if (!user) throw new AppError("NOT_FOUND", "No such user.");
+  if (input.disabled && user.id === viewer.user.id) throw new AppError("BAD_REQUEST", "You can't disable yourself.");
+  await assertMayChangeUser(db, viewer, user.id);
+  if (input.disabled && (await isUserOwner(db, user.id)) && (await otherActiveOwners(db, user.id)) === 0) {
+    throw new AppError("BAD_REQUEST", "This is the last active Owner; make someone else an Owner first.");
+  }
+  await db.$transaction([
+    db.user.update({ where: { id: user.id }, data: { disabled: input.disabled } }),
+    // Disabling ends every session at once.
+    ...(input.disabled ? [db.session.deleteMany({ where: { userId: user.id } })] : []),
+  ]);
+  return { id: user.id, email: user.email, disabled: input.disabled };
+}
+
+export async function setUserPassword(db: Db, viewer: Viewer, input: { userId: string; password: string }) {
+  const user = await db.user.findUnique({ where: { id: input.userId } });
+  if (!user) throw new AppError("NOT_FOUND", "No such user.");
+  await assertMayChangeUser(db, viewer, user.id);
+  const passwordHash = await hashPassword(input.password);
+  await db.$transaction([
+    db.user.update({ where: { id: user.id }, data: { passwordHash } }),
+    // Other sessions of that user end; the admin's own stays.
+    db.session.deleteMany({ where: { userId: user.id, sessionToken: { not: viewer.sessionId ?? "" } } }),
+  ]);
+  return { id: user.id, email: user.email };
+}
+
+export async function bindRole(db: Db, viewer: Viewer, input: { userId: string; roleId: string; scope: Scope }) {
+  const user = await db.user.findUnique({ where: { id: input.userId } });
+  if (!user) throw new AppError("NOT_FOUND", "No such user.");
+  const role = await assertMayGrant(db, viewer, input.roleId);
+  await assertMayChangeUser(db, viewer, user.id);
+  if (role.name === OWNER_ROLE && input.scope.type !== "global") {
+    throw new AppError("BAD_REQUEST", "The Owner role can only be granted everywhere.");
+  }
+  if (input.scope.type === "hostGroup" && !(await db.hostGroup.findUnique({ where: { id: input.scope.id } }))) {
+    throw new AppError("NOT_FOUND", "No such host group.");
+  }
+  if (input.scope.type === "host" && !(await db.host.findUnique({ where: { id: input.scope.id } }))) {
+    throw new AppError("NOT_FOUND", "No such host.");
+  }
+  try {
+    const binding = await db.roleBinding.create({
+      data: {
+        userId: user.id,
+        roleId: role.id,
+        scopeType: input.scope.type,
+        hostGroupId: input.scope.type === "hostGroup" ? input.scope.id : null,
+        hostId: input.scope.type === "host" ? input.scope.id : null,
+        scopeKey: scopeKey(input.scope),
+      },
+    });
+    return { id: binding.id, user: user.email, role: role.name, scope: binding.scopeKey };
+  } catch (e) {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {
+      throw new AppError("CONFLICT", `${user.email} already has ${role.name} on that scope.`);
+    }
+    throw e;
+  }
+}
+
+export async function unbindRole(db: Db, viewer: Viewer, input: { bindingId: string }) {
+  const binding = await db.roleBinding.findUnique({ where: { id: input.bindingId }, include: { role: true, user: true } });
+  if (!binding) throw new AppError("NOT_FOUND", "No such role binding.");
+  await assertMayChangeUser(db, viewer, binding.userId);
+  if (binding.role.name === OWNER_ROLE) {
+    if (!isOwner(viewer)) throw new AppError("FORBIDDEN", "Only an Owner can remove the Owner role.");
+    if (binding.scopeType === "global" && (await otherActiveOwners(db, binding.userId)) === 0) {
+      throw new AppError("BAD_REQUEST", "This is the last active Owner; make someone else an Owner first.");
+    }
+  }
+  await db.roleBinding.delete({ where: { id: binding.id } });
+  return { id: binding.id, user: binding.user.email, role: binding.role.name, scope: binding.scopeKey };
+}

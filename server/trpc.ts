@@ -1,0 +1,129 @@
+import "server-only";
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { writeAudit } from "./audit/write";
+import type { Actor, RequestMeta } from "./audit/types";
+import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
+import type { Permission } from "./auth/permissions";
+import type { Db } from "./db";
+import { AppError, type AppErrorCode } from "./errors";
+
+// Context, error formatter and the procedure ladder:
+// public → protected → permission("x") → hostScoped("x").
+
+export interface AuditNote {
+  target?: { type: string; id?: string | null };
+  hostId?: string | null;
+  /** Replaces the raw input in the audit record (already redacted by the writer). */
+  params?: unknown;
+}
+
+export interface Context {
+  db: Db;
+  viewer: Viewer | null;
+  meta: RequestMeta;
+}
+
+const APP_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_REQUEST: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+};
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error, ctx }) {
+    const requestId = ctx?.meta.requestId ?? null;
+    if (error.cause instanceof ZodError) {
+      return {
+        ...shape,
+        message: z.prettifyError(error.cause),
+        data: { ...shape.data, stack: undefined, requestId, issues: error.cause.issues },
+      };
+    }
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      message: internal ? `Something went wrong on the server (request id ${requestId ?? "unknown"}).` : shape.message,
+      data: { ...shape.data, stack: undefined, requestId },
+    };
+  },
+});
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+function actorOf(viewer: Viewer | null): Actor {
+  return viewer ? { type: "user", id: viewer.user.id, label: viewer.user.email } : { type: "anonymous" };
+}
+
+// Every mutation is audited with its outcome; so is every denied query.
+const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
+  const note: AuditNote = {};
+  const result = await next({ ctx: { audit: note } });
+  const code = result.ok ? null : result.error.code;
+  const denied = code === "FORBIDDEN" || code === "UNAUTHORIZED";
+  if (type === "mutation" || denied) {
+    let params: unknown = note.params;
+    if (params === undefined) params = await getRawInput().catch(() => null);
+    await writeAudit(ctx.db, {
+      actor: actorOf(ctx.viewer),
+      action: path,
+      outcome: result.ok ? "success" : denied ? "denied" : "error",
+      target: note.target ?? null,
+      hostId: note.hostId ?? null,
+      params,
+      errorMessage: result.ok ? null : result.error.message,
+      request: ctx.meta,
+    });
+  }
+  return result;
+});
+
+// AppErrors from services become tRPC errors here, and only here.
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(audited).use(mapAppErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  return next({ ctx: { viewer: ctx.viewer } });
+});
+
+/** Requires the permission (any of several, if a list is given). Fails closed. */
+export function permissionProcedure(permission: Permission | Permission[]) {
+  const wanted = Array.isArray(permission) ? permission : [permission];
+  return protectedProcedure.use(({ ctx, next }) => {
+    if (!wanted.some((p) => hasPermission(ctx.viewer, p))) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `You need the ${wanted.join(" or ")} permission.` });
+    }
+    return next({ ctx: { coverage: hostCoverage(ctx.viewer, wanted[0]!) } });
+  });
+}
+
+/** Requires the permission on the host named by input.hostId; puts the host on ctx. */
+export function hostScopedProcedure(permission: Permission) {
+  return permissionProcedure(permission)
+    .input(z.object({ hostId: z.string().min(1).max(64) }))
+    .use(async ({ ctx, input, next }) => {
+      ctx.audit.hostId = input.hostId;
+      const host = await ctx.db.host.findUnique({ where: { id: input.hostId } });
+      if (!host || !canOnHost(ctx.viewer, permission, host)) {
+        throw new TRPCError({ code: "FORBIDDEN", message: `You need the ${permission} permission on this host.` });
+      }
+      return next({ ctx: { host } });
+    });
+}

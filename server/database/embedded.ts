@@ -59,6 +59,33 @@ export async function stopOrphan(pgdata: string, log: (l: string) => void = () =
   await rm(pidFile, { force: true });
 }
 
+// Who runs the embedded Postgres of a data directory, so that scripts can use
+// it while the gateway runs and a new gateway never kills a live one.
+interface OwnerRecord {
+  pid: number;
+  port: number;
+}
+
+const ownerFile = (root: string) => path.join(root, "postgres.owner.json");
+
+async function readOwner(root: string): Promise<OwnerRecord | null> {
+  try {
+    const record = JSON.parse(await readFile(ownerFile(root), "utf8")) as OwnerRecord;
+    return Number.isInteger(record.pid) && Number.isInteger(record.port) ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The URL of an embedded Postgres another live process runs on this data directory, if any. */
+export async function runningEmbeddedUrl(dataDir: string, database = DEFAULT_DATABASE): Promise<string | null> {
+  const root = path.resolve(dataDir);
+  const owner = await readOwner(root);
+  if (!owner || owner.pid === process.pid || !isAlive(owner.pid)) return null;
+  const password = (await readFile(path.join(root, "postgres-password"), "utf8")).trim();
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${owner.port}/${database}`;
+}
+
 async function readOrCreatePassword(file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
   const password = randomBytes(24).toString("hex");
@@ -81,6 +108,12 @@ export async function startEmbeddedPostgres(options: {
   const password = await readOrCreatePassword(path.join(root, "postgres-password"));
   const port = options.port ?? (await freePort());
 
+  const owner = await readOwner(root);
+  if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+    throw new Error(
+      `The embedded Postgres in ${pgdata} is in use by another Berth process (pid ${owner.pid}). Stop it first, or use another BERTH_DATA_DIR.`,
+    );
+  }
   await stopOrphan(pgdata, log);
 
   const server = new EmbeddedPostgres({
@@ -116,6 +149,7 @@ export async function startEmbeddedPostgres(options: {
     `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
   await ensureDatabase(url("postgres"), options.database ?? DEFAULT_DATABASE);
+  await writeFile(ownerFile(root), JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord));
 
   let stopped = false;
   return {
@@ -125,6 +159,7 @@ export async function startEmbeddedPostgres(options: {
       if (stopped) return;
       stopped = true;
       await server.stop();
+      await rm(ownerFile(root), { force: true });
     },
   };
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# npm run setup — everything a fresh Debian 12 machine needs, then the build.
+# Installs missing apt packages (as root, or through sudo), then npm deps, then builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the test suite and the console use. Later issues add runc, conmon,
+# openssh-server, docker-registry, … here.
+APT_PACKAGES=(chromium postgresql-client iproute2 procps)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing apt packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "[setup] apt packages present: ${APT_PACKAGES[*]}"
+fi
+
+echo "[setup] npm ci"
+npm ci --no-audit --no-fund
+
+echo "[setup] build"
+export NEXT_TELEMETRY_DISABLED=1
+npm run build
+echo "[setup] done. Run the tests with: npm test — start the console with: npm start"

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { canOnHost, hasGlobal, hasPermission, heldPermissions, hostCoverage, isOwner, type Grant, type Viewer } from "../../server/auth/access";
+import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../server/auth/permissions";
+
+function viewer(...grants: Omit<Grant, "permissions">[] & { permissions?: Permission[] }[]): Viewer {
+  return { user: { id: "u", email: "u@example.test", name: null }, sessionId: "s", grants: grants as Grant[] };
+}
+const grant = (role: string, permissions: Permission[], scope: Grant["scope"]): Grant => ({ role, permissions: new Set(permissions), scope });
+
+const hostA = { id: "hA", hostGroupId: "g1" };
+const hostB = { id: "hB", hostGroupId: "g2" };
+const loose = { id: "hC", hostGroupId: null };
+
+describe("access checks fail closed", () => {
+  it("a user with no bindings can do nothing", () => {
+    const v = viewer();
+    for (const p of ALL_PERMISSIONS) expect(hasPermission(v, p)).toBe(false);
+    expect(canOnHost(v, "containers.deploy", hostA)).toBe(false);
+    expect(heldPermissions(v)).toEqual([]);
+  });
+
+  it("unknown permission strings are never granted, even to a role that lists them", () => {
+    const v = viewer(grant("Weird", ["made.up" as Permission], { type: "global" }));
+    expect(hasPermission(v, "made.up" as Permission)).toBe(false);
+    expect(canOnHost(v, "made.up" as Permission, hostA)).toBe(false);
+  });
+
+  it("host-group and host bindings cover only their hosts", () => {
+    const v = viewer(grant("Operator", ["containers.deploy"], { type: "hostGroup", id: "g1" }), grant("Viewer", ["hosts.read"], { type: "host", id: "hB" }));
+    expect(canOnHost(v, "containers.deploy", hostA)).toBe(true);
+    expect(canOnHost(v, "containers.deploy", hostB)).toBe(false);
+    expect(canOnHost(v, "containers.deploy", loose)).toBe(false);
+    expect(canOnHost(v, "hosts.read", hostB)).toBe(true);
+    expect(canOnHost(v, "hosts.read", hostA)).toBe(false);
+    expect(hostCoverage(v, "containers.deploy")).toEqual({ all: false, hostIds: [], hostGroupIds: ["g1"] });
+    expect(hasPermission(v, "containers.deploy")).toBe(true);
+    expect(hasGlobal(v, "containers.deploy")).toBe(false);
+  });
+
+  it("global-only permissions can't come from a scoped binding", () => {
+    const v = viewer(grant("Custom", ["users.manage", "audit.read"], { type: "hostGroup", id: "g1" }));
+    expect(hasPermission(v, "users.manage")).toBe(false);
+    expect(hasPermission(v, "audit.read")).toBe(false);
+    expect(canOnHost(v, "users.manage", hostA)).toBe(false);
+    expect(heldPermissions(v)).toEqual([]);
+  });
+
+  it("a global binding covers every host, and Owner is recognised only globally", () => {
+    const v = viewer(grant("Owner", ALL_PERMISSIONS, { type: "global" }));
+    expect(canOnHost(v, "containers.exec", loose)).toBe(true);
+    expect(isOwner(v)).toBe(true);
+    expect(isOwner(viewer(grant("Owner", ALL_PERMISSIONS, { type: "host", id: "hA" })))).toBe(false);
+  });
+});
+
+describe("built-in roles", () => {
+  const role = (name: string) => new Set(BUILT_IN_ROLES.find((r) => r.name === name)!.permissions);
+  it("use only listed permissions, and the six names exist", () => {
+    expect(BUILT_IN_ROLES.map((r) => r.name)).toEqual(["Owner", "Admin", "Operator", "Deployer", "Viewer", "Auditor"]);
+    for (const r of BUILT_IN_ROLES) for (const p of r.permissions) expect(Object.hasOwn(PERMISSIONS, p)).toBe(true);
+  });
+  it("Viewer changes nothing; Auditor reads the audit log; Deployer can't exec or delete", () => {
+    for (const p of role("Viewer")) expect(p.endsWith(".read") || p === "containers.logs").toBe(true);
+    expect(role("Auditor").has("audit.export")).toBe(true);
+    expect(role("Auditor").has("containers.deploy")).toBe(false);
+    expect(role("Deployer").has("containers.exec")).toBe(false);
+    expect(role("Deployer").has("containers.delete")).toBe(false);
+    expect(role("Operator").has("users.manage")).toBe(false);
+  });
+});

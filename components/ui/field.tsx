@@ -5,16 +5,19 @@ export const inputClass =
 
 export function Field({ label, hint, error, children }: { label: string; hint?: string; error?: string | null; children: ReactNode }) {
   return (
-    <label className="block space-y-1">
-      <span className="text-sm font-medium text-slate-700 dark:text-slate-300">{label}</span>
-      {children}
+    <div className="space-y-1">
+      {/* The hint and error sit outside the label, so the control's name is just the label. */}
+      <label className="block space-y-1">
+        <span className="text-sm font-medium text-slate-700 dark:text-slate-300">{label}</span>
+        {children}
+      </label>
       {hint && !error ? <span className="block text-xs text-slate-500">{hint}</span> : null}
       {error ? (
         <span role="alert" className="block text-xs text-rose-600 dark:text-rose-400">
           {error}
         </span>
       ) : null}
-    </label>
+    </div>
   );
 }
 

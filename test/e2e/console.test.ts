@@ -140,6 +140,7 @@ describe("console in a real browser", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
     expect(page.url()).toContain("/sign-in");
+    expect(await page.getByLabel("Email").inputValue()).toBe(OWNER.email);
     await screenshot(page, "08-sign-in-error");
     await context.close();
   });

@@ -83,7 +83,7 @@ describe("audit log: append-only and tamper-evident (real Postgres)", () => {
 
   it("a removed event is detected at the event after it", async () => {
     const db2 = await createTestDatabase("audit2");
-    const written = [];
+    const written: { id: bigint }[] = [];
     for (let i = 0; i < 5; i++) {
       written.push(await writeAudit(db2.db, { actor: { type: "system" }, action: "x", outcome: "success", params: { i } }));
     }

@@ -61,7 +61,7 @@ describe("first run with no configuration (embedded Postgres)", () => {
   it("command-line tasks use the running gateway's database instead of starting a second one", async () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, BERTH_DATA_DIR: dataDir },
+      env: { PATH: process.env.PATH, BERTH_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv,
     });
     expect(stdout).toMatch(/audit chain OK: \d+ events verified/);
     expect((await fetch(`${gateway.url}/api/health`)).status).toBe(200);
@@ -91,11 +91,14 @@ describe("first run with no configuration (embedded Postgres)", () => {
   });
 
   it("refuses bad configuration with the variable's name", async () => {
-    const start = (env: Record<string, string>) =>
+    const start = (env: Record<string, string>): Promise<{ code: number; stderr: string }> =>
       run(process.execPath, ["--import", "tsx", "server/main.ts"], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, BERTH_DATA_DIR: dataDir, ...env },
-      }).catch((e: { code: number; stderr: string }) => e);
+        env: { PATH: process.env.PATH, BERTH_DATA_DIR: dataDir, ...env } as unknown as NodeJS.ProcessEnv,
+      }).then(
+        (r) => ({ code: 0, stderr: r.stderr }),
+        (e: { code: number; stderr: string }) => e,
+      );
     const badPort = await start({ PORT: "not-a-port", DATABASE_URL: "mysql://nope" });
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/PORT: .*expected number/);

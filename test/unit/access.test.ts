@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { canOnHost, hasGlobal, hasPermission, heldPermissions, hostCoverage, isOwner, type Grant, type Viewer } from "../../server/auth/access";
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../server/auth/permissions";
 
-function viewer(...grants: Omit<Grant, "permissions">[] & { permissions?: Permission[] }[]): Viewer {
-  return { user: { id: "u", email: "u@example.test", name: null }, sessionId: "s", grants: grants as Grant[] };
+function viewer(...grants: Grant[]): Viewer {
+  return { user: { id: "u", email: "u@example.test", name: null }, sessionId: "s", grants };
 }
 const grant = (role: string, permissions: Permission[], scope: Grant["scope"]): Grant => ({ role, permissions: new Set(permissions), scope });
 

@@ -1,25 +1,32 @@
 "use client";
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
 import { setupAction, type SetupState } from "./actions";
 
 export function SetupForm({ token }: { token: string }) {
   const [state, action, pending] = useActionState<SetupState, FormData>(setupAction, { error: null });
+  // Controlled, so a refused submission keeps what was typed (React resets uncontrolled forms).
+  const [values, setValues] = useState({ email: "", name: "", password: "", confirm: "" });
+  const bind = (k: keyof typeof values) => ({
+    name: k,
+    value: values[k],
+    onChange: (e: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [k]: e.target.value }),
+  });
   return (
     <form action={action} className="space-y-4" aria-label="Create the first owner">
       <input type="hidden" name="token" value={token} />
       <Field label="Email">
-        <Input name="email" type="email" autoComplete="username" required autoFocus />
+        <Input {...bind("email")} type="email" autoComplete="username" required autoFocus />
       </Field>
       <Field label="Name (optional)">
-        <Input name="name" autoComplete="name" />
+        <Input {...bind("name")} autoComplete="name" />
       </Field>
       <Field label="Password" hint="At least 12 characters.">
-        <Input name="password" type="password" autoComplete="new-password" minLength={12} required />
+        <Input {...bind("password")} type="password" autoComplete="new-password" minLength={12} required />
       </Field>
       <Field label="Confirm password">
-        <Input name="confirm" type="password" autoComplete="new-password" minLength={12} required />
+        <Input {...bind("confirm")} type="password" autoComplete="new-password" minLength={12} required />
       </Field>
       {state.error ? (
         <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">

@@ -20,8 +20,3 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
-
-/** True for errors that are the caller's fault or a refusal: their message is safe to show. */
-export function isDenial(code: AppErrorCode): boolean {
-  return code === "UNAUTHORIZED" || code === "FORBIDDEN";
-}

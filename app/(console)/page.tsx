@@ -1,19 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Card, PageHeader } from "@/components/ui/card";
-import { hasPermission } from "@/server/auth/access";
 import { getViewer } from "@/server/auth/viewer";
 import { db } from "@/server/db";
+import { getDashboardSummary } from "@/server/services/dashboard/get-summary";
 
 export const metadata: Metadata = { title: "Dashboard" };
 
 export default async function DashboardPage() {
   const viewer = (await getViewer())!;
-  const [hosts, users, events] = await Promise.all([
-    hasPermission(viewer, "hosts.read") ? db().host.count() : Promise.resolve(null),
-    hasPermission(viewer, "users.manage") ? db().user.count() : Promise.resolve(null),
-    hasPermission(viewer, "audit.read") ? db().auditEvent.count() : Promise.resolve(null),
-  ]);
+  const { hosts, users, events } = await getDashboardSummary(db(), viewer);
   const tiles = [
     { label: "Hosts", value: hosts, href: "/hosts", hint: "Add a host over SSH to start deploying." },
     { label: "Users", value: users, href: "/users", hint: "People who can sign in." },

@@ -1,6 +1,7 @@
 import "server-only";
 import { auditPageSchema, queryAuditPage } from "../audit/query";
 import { verifyAuditChain } from "../audit/verify";
+import { listAuditActors } from "../services/audit/list-actors";
 import { createRouter, permissionProcedure } from "../trpc";
 
 export const auditRouter = createRouter({
@@ -14,9 +15,7 @@ export const auditRouter = createRouter({
       };
     }),
 
-  actors: permissionProcedure("audit.read").query(({ ctx }) =>
-    ctx.db.user.findMany({ select: { id: true, email: true }, orderBy: { email: "asc" }, take: 500 }),
-  ),
+  actors: permissionProcedure("audit.read").query(({ ctx }) => listAuditActors(ctx.db)),
 
   // Recorded like a mutation: who checked the chain, and what they found.
   verify: permissionProcedure("audit.read").mutation(async ({ ctx }) => {

@@ -204,6 +204,39 @@ describe("gateway over HTTP (real server, real Postgres)", () => {
     expect(ok.error?.code).toBe("CONFLICT");
   });
 
+  it("a role bound to a host group covers that group's hosts only (scoped procedures fail closed)", async () => {
+    // Hosts are added over SSH in a later release; here they are rows.
+    const g1 = await owner.trpc<{ id: string }>("hosts.createGroup", { name: "edge" });
+    const g2 = await owner.trpc<{ id: string }>("hosts.createGroup", { name: "core" });
+    const h1 = await database.db.host.create({ data: { name: "edge-1", address: "192.0.2.10", hostGroupId: g1.data!.id } });
+    const h2 = await database.db.host.create({ data: { name: "core-1", address: "192.0.2.20", hostGroupId: g2.data!.id } });
+    const h3 = await database.db.host.create({ data: { name: "loose-1", address: "192.0.2.30" } });
+
+    const userId = await createUser("scoped@example.test", "scoped-password-1", "Viewer");
+    const viewerBinding = await database.db.roleBinding.findFirstOrThrow({ where: { userId } });
+    expect((await owner.trpc("users.unbindRole", { bindingId: viewerBinding.id })).error).toBeUndefined();
+    const operator = await database.db.role.findUniqueOrThrow({ where: { name: "Operator" } });
+    const bound = await owner.trpc("users.bindRole", { userId, roleId: operator.id, scope: { type: "hostGroup", id: g1.data!.id } });
+    expect(bound.error).toBeUndefined();
+
+    const user = new HttpClient(gateway.url);
+    await user.signIn("scoped@example.test", "scoped-password-1");
+    const hosts = await user.trpc<{ name: string }[]>("hosts.list", undefined, "query");
+    expect(hosts.data!.map((h) => h.name)).toEqual(["edge-1"]);
+    const groups = await user.trpc<{ name: string }[]>("hosts.groups", undefined, "query");
+    expect(groups.data!.map((g) => g.name)).toEqual(["edge"]);
+    expect((await user.trpc<{ name: string }>("hosts.get", { hostId: h1.id }, "query")).data?.name).toBe("edge-1");
+    for (const other of [h2.id, h3.id, "no-such-host"]) {
+      const res = await user.trpc("hosts.get", { hostId: other }, "query");
+      expect(res.error?.code, other).toBe("FORBIDDEN");
+    }
+    expect(await lastEvent({ actorId: userId, action: "hosts.get", hostId: h2.id })).toMatchObject({ outcome: "denied" });
+    // Global-only permissions don't come from a scoped binding.
+    expect((await user.trpc("hosts.createGroup", { name: "mine" })).error?.code).toBe("FORBIDDEN");
+    expect((await user.trpc("audit.list", {}, "query")).error?.code).toBe("FORBIDDEN");
+    expect(await database.db.hostGroup.findUnique({ where: { name: "mine" } })).toBeNull();
+  });
+
   it("200 concurrent audited mutations leave one unbroken chain", async () => {
     const before = await database.db.auditEvent.count();
     const results = await Promise.all(

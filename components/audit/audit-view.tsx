@@ -37,6 +37,9 @@ function exportHref(f: Filters, format: "csv" | "ndjson") {
   return `/api/audit/export?${params}`;
 }
 
+const linkButton =
+  "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+
 const outcomeTone = { success: "green", denied: "amber", error: "red" } as const;
 
 export function AuditView({ canExport }: { canExport: boolean }) {
@@ -139,10 +142,10 @@ export function AuditView({ canExport }: { canExport: boolean }) {
         actions={
           canExport ? (
             <div className="flex gap-2">
-              <a className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" href={exportHref(filters, "csv")} download>
+              <a className={linkButton} href={exportHref(filters, "csv")} download>
                 Export CSV
               </a>
-              <a className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" href={exportHref(filters, "ndjson")} download>
+              <a className={linkButton} href={exportHref(filters, "ndjson")} download>
                 Export NDJSON
               </a>
             </div>

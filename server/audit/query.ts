@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Db } from "../db";
 import { Prisma } from "../generated/prisma/client";
+import type { HashedFields } from "./canonical";
 
 export const auditFilterSchema = z.object({
   actorId: z.string().max(64).optional(),
@@ -43,23 +44,8 @@ export function auditWhere(f: AuditFilter): Prisma.Sql {
   return parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 }
 
-export interface AuditRow {
-  id: bigint;
-  createdAt: Date;
-  actorType: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  hostId: string | null;
-  params: unknown;
-  outcome: string;
-  errorMessage: string | null;
-  requestId: string | null;
-  prevHash: string;
+/** A stored event: the hashed fields plus the hash itself. */
+export interface AuditRow extends HashedFields {
   hash: string;
 }
 

@@ -1,7 +1,7 @@
 "use client";
 import { useActionState, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Field, Input } from "@/components/ui/field";
+import { Field, FormError, Input } from "@/components/ui/field";
 import { setupAction, type SetupState } from "./actions";
 
 export function SetupForm({ token }: { token: string }) {
@@ -28,11 +28,7 @@ export function SetupForm({ token }: { token: string }) {
       <Field label="Confirm password">
         <Input {...bind("confirm")} type="password" autoComplete="new-password" minLength={12} required />
       </Field>
-      {state.error ? (
-        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
-          {state.error}
-        </p>
-      ) : null}
+      <FormError message={state.error} />
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Creating…" : "Create owner"}
       </Button>

@@ -1,7 +1,7 @@
 "use client";
 import { useActionState, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Field, Input } from "@/components/ui/field";
+import { Field, FormError, Input } from "@/components/ui/field";
 import { signInAction, type SignInState } from "./actions";
 
 export function SignInForm({ next }: { next: string }) {
@@ -17,11 +17,7 @@ export function SignInForm({ next }: { next: string }) {
       <Field label="Password">
         <Input name="password" type="password" autoComplete="current-password" required />
       </Field>
-      {state.error ? (
-        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
-          {state.error}
-        </p>
-      ) : null}
+      <FormError message={state.error} />
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Signing in…" : "Sign in"}
       </Button>

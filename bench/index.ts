@@ -1,8 +1,22 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
+// BENCH_ONLY=pull|audit runs one of them.
 import { benchAuditSearch } from "./audit-search";
+import { benchPull } from "./pull";
 
-const audit = await benchAuditSearch();
-console.log(`\naudit search over ${process.env.BENCH_AUDIT_EVENTS ?? "1000000"} events (${30} runs each; target p95 < 100 ms)`);
-console.log("query".padEnd(24), "p50 ms".padStart(8), "p95 ms".padStart(8));
-for (const r of audit) console.log(r.name.padEnd(24), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8));
+const only = process.env.BENCH_ONLY;
+
+if (!only || only === "pull") {
+  const pull = await benchPull();
+  console.log(`\ncold pull of a ~70 MB, 3-layer image from a local registry (median of ${pull.runs} runs each)`);
+  console.log(`  berth-agent pull   ${pull.agentMs.toFixed(0).padStart(6)} ms   (download + verify + unpack into snapshots)`);
+  console.log(`  skopeo copy        ${pull.skopeoMs.toFixed(0).padStart(6)} ms   (download + verify)`);
+  console.log(`  ratio agent/skopeo ${pull.ratio.toFixed(2).padStart(6)}      (target ≤ 1.00)`);
+}
+
+if (!only || only === "audit") {
+  const audit = await benchAuditSearch();
+  console.log(`\naudit search over ${process.env.BENCH_AUDIT_EVENTS ?? "1000000"} events (30 runs each; target p95 < 100 ms)`);
+  console.log("query".padEnd(24), "p50 ms".padStart(8), "p95 ms".padStart(8));
+  for (const r of audit) console.log(r.name.padEnd(24), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8));
+}
 process.exit(0);

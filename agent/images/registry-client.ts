@@ -1,0 +1,428 @@
+import { Readable } from "node:stream";
+import { ImageError } from "./errors";
+import { sha256 } from "./digest";
+import { isLoopbackRegistry, registryEndpointHost } from "./reference";
+import { MANIFEST_ACCEPT } from "./media-types";
+import { parseChallenge } from "./www-authenticate";
+
+// An OCI distribution v2 client: anonymous, Basic and Bearer token auth (with
+// caching and re-challenge), manual redirects that drop Authorization across
+// hosts, idle timeouts, and retries with backoff on 5xx and connection resets.
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryClientOptions {
+  /** Registries reached over plain HTTP. Loopback registries always are. */
+  insecureRegistries?: string[];
+  credentials?: (registry: string) => RegistryCredentials | undefined;
+  /** No bytes for this long (connect, headers or body) aborts a request. */
+  idleTimeoutMs?: number;
+  retries?: number;
+  userAgent?: string;
+}
+
+export interface Repo {
+  registry: string;
+  repository: string;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Buffer;
+}
+
+type Body = () => Buffer | Readable | undefined;
+
+interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Body;
+  /** Token scope actions for this request's repository. */
+  actions?: string;
+  /** Extra scopes (cross-repository mount). */
+  extraScopes?: string[];
+  /** Statuses returned to the caller instead of thrown. */
+  expect?: number[];
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "ABORT_ERR"]);
+const MAX_REDIRECTS = 5;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function networkCode(e: unknown): string {
+  const err = e as { code?: string; name?: string; cause?: { code?: string; name?: string; message?: string } };
+  // undici puts the socket error in `cause`; a refusal by fetch itself (e.g. "bad port") only has a message.
+  return err?.cause?.code ?? err?.code ?? (err?.cause?.message ? `(${err.cause.message})` : undefined) ?? err?.cause?.name ?? err?.name ?? "UNKNOWN";
+}
+
+function describeNetwork(code: string): string {
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found";
+    case "ABORT_ERR":
+    case "TimeoutError":
+    case "AbortError":
+      return "timed out";
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "connection reset";
+    default:
+      return code.startsWith("(") ? code.slice(1, -1) : code.toLowerCase();
+  }
+}
+
+export class RegistryClient {
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  private readonly basic = new Set<string>();
+  private readonly idleTimeoutMs: number;
+  private readonly retries: number;
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.retries = options.retries ?? 3;
+  }
+
+  baseUrl(registry: string): string {
+    const host = registryEndpointHost(registry);
+    const insecure = isLoopbackRegistry(registry) || (this.options.insecureRegistries ?? []).includes(registry);
+    return `${insecure ? "http" : "https"}://${host}`;
+  }
+
+  async ping(registry: string): Promise<void> {
+    await this.request({ registry, repository: "" }, "/v2/", { expect: [200, 401] });
+  }
+
+  async getManifest(repo: Repo, reference: string): Promise<FetchedManifest> {
+    const res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT.join(", ") },
+      expect: [200, 404],
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new ImageError(
+        "NOT_FOUND",
+        `manifest for ${repo.registry}/${repo.repository}:${reference} not found: ${reference.startsWith("sha256:") ? "no such digest" : "no such tag"} in that repository`,
+      );
+    }
+    const declared = Number(res.headers.get("content-length") ?? "NaN");
+    const bytes = await readLimited(res, 4 * 1024 * 1024, "manifest");
+    if (Number.isFinite(declared) && declared !== bytes.length) {
+      throw new ImageError("SIZE_MISMATCH", `manifest ${reference} is ${bytes.length} bytes but the registry declared ${declared}`);
+    }
+    const digest = sha256(bytes);
+    if (reference.startsWith("sha256:") && digest !== reference) {
+      throw new ImageError("DIGEST_MISMATCH", `manifest digest mismatch: asked for ${reference}, got content with digest ${digest}`);
+    }
+    const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
+    return { digest, mediaType, bytes };
+  }
+
+  /** A blob as a stream; the caller verifies its digest (the content store does). */
+  async getBlob(repo: Repo, digest: string): Promise<{ stream: Readable; size: number | null }> {
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { expect: [200, 404] });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      throw new ImageError("NOT_FOUND", `blob ${digest} not found in ${repo.registry}/${repo.repository}`);
+    }
+    const length = res.headers.get("content-length");
+    return { stream: this.idleGuarded(res), size: length === null ? null : Number(length) };
+  }
+
+  async hasBlob(repo: Repo, digest: string): Promise<boolean> {
+    const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, {
+      method: "HEAD",
+      actions: "pull,push",
+      expect: [200, 404],
+    });
+    return res.status === 200;
+  }
+
+  /** Cross-repository mount; false when the registry started an upload instead. */
+  async mountBlob(repo: Repo, digest: string, from: string): Promise<boolean> {
+    const res = await this.request(
+      repo,
+      `/v2/${repo.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      { method: "POST", actions: "pull,push", extraScopes: [`repository:${from}:pull`], expect: [201, 202] },
+    );
+    await res.body?.cancel();
+    if (res.status === 201) return true;
+    // The registry opened an upload session instead; cancel it.
+    const location = res.headers.get("location");
+    if (location) await this.requestUrl(repo, this.resolve(repo, location), { method: "DELETE", actions: "pull,push", expect: [204, 404, 405] }).catch(() => {});
+    return false;
+  }
+
+  /** Uploads a blob monolithically, or in chunks of `chunkSize` bytes when it is bigger. */
+  async uploadBlob(repo: Repo, digest: string, size: number, open: () => Readable, chunkSize = 32 * 1024 * 1024): Promise<void> {
+    const start = await this.request(repo, `/v2/${repo.repository}/blobs/uploads/`, {
+      method: "POST",
+      actions: "pull,push",
+      headers: { "content-length": "0" },
+      expect: [202],
+    });
+    await start.body?.cancel();
+    let location = this.resolve(repo, start.headers.get("location") ?? "");
+    if (size <= chunkSize) {
+      const res = await this.requestUrl(repo, withQuery(location, { digest }), {
+        method: "PUT",
+        actions: "pull,push",
+        headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+        body: open,
+        expect: [201],
+      });
+      await res.body?.cancel();
+      return;
+    }
+    let offset = 0;
+    for (const chunk of chunksOf(open, chunkSize, size)) {
+      const length = Math.min(chunkSize, size - offset);
+      const res = await this.requestUrl(repo, location, {
+        method: "PATCH",
+        actions: "pull,push",
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(length),
+          "content-range": `${offset}-${offset + length - 1}`,
+        },
+        body: chunk,
+        expect: [202],
+      });
+      await res.body?.cancel();
+      location = this.resolve(repo, res.headers.get("location") ?? location);
+      offset += length;
+    }
+    const done = await this.requestUrl(repo, withQuery(location, { digest }), {
+      method: "PUT",
+      actions: "pull,push",
+      headers: { "content-length": "0" },
+      expect: [201],
+    });
+    await done.body?.cancel();
+  }
+
+  async putManifest(repo: Repo, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    const res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
+      method: "PUT",
+      actions: "pull,push",
+      headers: { "content-type": mediaType, "content-length": String(bytes.length) },
+      body: () => bytes,
+      expect: [201],
+    });
+    await res.body?.cancel();
+    return res.headers.get("docker-content-digest") ?? sha256(bytes);
+  }
+
+  // ---- transport ----
+
+  private resolve(repo: Repo, location: string): string {
+    return new URL(location, this.baseUrl(repo.registry)).toString();
+  }
+
+  private request(repo: Repo, path: string, options: RequestOptions): Promise<Response> {
+    return this.requestUrl(repo, this.baseUrl(repo.registry) + path, options);
+  }
+
+  private scopes(repo: Repo, options: RequestOptions): string[] {
+    if (!repo.repository) return [];
+    return [`repository:${repo.repository}:${options.actions ?? "pull"}`, ...(options.extraScopes ?? [])];
+  }
+
+  private authKey(repo: Repo, options: RequestOptions) {
+    return `${repo.registry} ${this.scopes(repo, options).join(" ")}`;
+  }
+
+  private authHeader(repo: Repo, options: RequestOptions): string | undefined {
+    const cached = this.tokens.get(this.authKey(repo, options));
+    if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+    const creds = this.options.credentials?.(repo.registry);
+    if (creds && this.basic.has(repo.registry)) {
+      return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    }
+    return undefined;
+  }
+
+  private async requestUrl(repo: Repo, url: string, options: RequestOptions): Promise<Response> {
+    let challenged = false;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.send(url, options, this.authHeader(repo, options));
+      } catch (e) {
+        const code = networkCode(e);
+        if (attempt < this.retries && RETRYABLE_CODES.has(code) && (!options.body || options.method !== "PATCH")) {
+          await sleep(200 * 2 ** attempt);
+          continue;
+        }
+        throw new ImageError("UNREACHABLE", `cannot reach registry ${repo.registry}: ${describeNetwork(code)}`, { cause: e });
+      }
+      if (res.status === 401 && !challenged) {
+        challenged = true;
+        const challenge = parseChallenge(res.headers.get("www-authenticate"));
+        await res.body?.cancel();
+        if (challenge) {
+          await this.authenticate(repo, options, challenge);
+          continue;
+        }
+      }
+      if (RETRYABLE_STATUS.has(res.status) && attempt < this.retries) {
+        await res.body?.cancel();
+        const after = Number(res.headers.get("retry-after"));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 5) * 1000 : 200 * 2 ** attempt);
+        continue;
+      }
+      if (options.expect?.includes(res.status)) return res;
+      throw await this.httpError(repo, res);
+    }
+  }
+
+  private async authenticate(repo: Repo, options: RequestOptions, challenge: { scheme: string; params: Record<string, string> }) {
+    const creds = this.options.credentials?.(repo.registry);
+    if (challenge.scheme === "basic") {
+      if (!creds) throw new ImageError("UNAUTHORIZED", `registry ${repo.registry} requires a username and password`);
+      this.basic.add(repo.registry);
+      return;
+    }
+    if (challenge.scheme !== "bearer" || !challenge.params.realm) {
+      throw new ImageError("UNAUTHORIZED", `registry ${repo.registry} asked for unsupported authentication "${challenge.scheme}"`);
+    }
+    const url = new URL(challenge.params.realm);
+    if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
+    for (const scope of this.scopes(repo, options)) url.searchParams.append("scope", scope);
+    const headers: Record<string, string> = {};
+    if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.idleTimeoutMs) });
+    } catch (e) {
+      throw new ImageError("UNREACHABLE", `cannot reach the token service of ${repo.registry} (${url.host}): ${describeNetwork(networkCode(e))}`, { cause: e });
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new ImageError("UNAUTHORIZED", `registry ${repo.registry} refused the credentials${creds ? ` for ${creds.username}` : " (none given)"}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ImageError("REGISTRY_ERROR", `token service of ${repo.registry} answered ${res.status}`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new ImageError("REGISTRY_ERROR", `token service of ${repo.registry} returned no token`);
+    const lifetime = Math.max(10, body.expires_in ?? 60);
+    this.tokens.set(this.authKey(repo, options), { token, expires: Date.now() + (lifetime - 5) * 1000 });
+  }
+
+  /** One HTTP exchange, following redirects by hand so Authorization never leaves its host. */
+  private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
+    let current = new URL(url);
+    const origin = current.origin;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const headers: Record<string, string> = { "user-agent": this.options.userAgent ?? "berth-agent", ...options.headers };
+      if (authorization && current.origin === origin) headers.authorization = authorization;
+      const body = hop === 0 ? options.body?.() : undefined;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
+      let res: Response;
+      try {
+        res = await fetch(current, {
+          method: hop === 0 ? (options.method ?? "GET") : options.method === "HEAD" ? "HEAD" : "GET",
+          headers,
+          body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
+          redirect: "manual",
+          signal: controller.signal,
+          ...(body instanceof Readable ? { duplex: "half" } : {}),
+        } as RequestInit);
+      } finally {
+        clearTimeout(timer);
+      }
+      (res as Response & { abort?: AbortController }).abort = controller;
+      if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+        await res.body?.cancel();
+        current = new URL(res.headers.get("location")!, current);
+        continue;
+      }
+      return res;
+    }
+    throw new ImageError("REGISTRY_ERROR", `too many redirects from ${url}`);
+  }
+
+  /** The response body as a stream that aborts if no bytes arrive for the idle timeout. */
+  private idleGuarded(res: Response): Readable {
+    const controller = (res as Response & { abort?: AbortController }).abort;
+    const stream = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
+    let timer = setTimeout(() => controller?.abort(), this.idleTimeoutMs);
+    stream.on("data", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller?.abort(), this.idleTimeoutMs);
+    });
+    stream.on("close", () => clearTimeout(timer));
+    return stream;
+  }
+
+  private async httpError(repo: Repo, res: Response): Promise<ImageError> {
+    const text = await res.text().catch(() => "");
+    let detail = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+      if (parsed.errors?.length) detail = parsed.errors.map((e) => `${e.code ?? ""} ${e.message ?? ""}`.trim()).join("; ");
+    } catch {
+      // Not JSON: keep the text.
+    }
+    const where = `${repo.registry}${repo.repository ? `/${repo.repository}` : ""}`;
+    if (res.status === 401) return new ImageError("UNAUTHORIZED", `registry ${where}: authentication required or credentials refused${detail ? ` (${detail})` : ""}`);
+    if (res.status === 403) return new ImageError("DENIED", `registry ${where}: access denied${detail ? ` (${detail})` : ""}`);
+    if (res.status === 404) return new ImageError("NOT_FOUND", `registry ${where}: not found${detail ? ` (${detail})` : ""}`);
+    return new ImageError("REGISTRY_ERROR", `registry ${where} answered ${res.status}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of Readable.fromWeb(res.body as import("node:stream/web").ReadableStream)) {
+    total += (chunk as Buffer).length;
+    if (total > max) throw new ImageError("SIZE_MISMATCH", `${what} is larger than ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function withQuery(url: string, params: Record<string, string>): string {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+/** Body factories, one per chunk, each reading its byte range from a fresh stream. */
+function* chunksOf(open: () => Readable, chunkSize: number, size: number): Generator<Body> {
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    const start = offset;
+    const end = Math.min(size, offset + chunkSize);
+    yield () => rangeOf(open(), start, end);
+  }
+}
+
+function rangeOf(source: Readable, start: number, end: number): Readable {
+  let position = 0;
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of source) {
+        const buf = chunk as Buffer;
+        const from = Math.max(start - position, 0);
+        const to = Math.min(end - position, buf.length);
+        if (to > from) yield buf.subarray(from, to);
+        position += buf.length;
+        if (position >= end) break;
+      }
+      source.destroy();
+    })(),
+  );
+}

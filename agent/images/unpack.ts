@@ -1,0 +1,34 @@
+import { applyLayer } from "../snapshots/apply-layer";
+import { openLayerStream } from "../snapshots/decompress";
+import type { OverlaySnapshotter } from "../snapshots/snapshotter";
+import type { ContentStore } from "./content-store";
+import { ImageError } from "./errors";
+import type { LayerRecord } from "./image-records";
+
+/**
+ * Unpacks one stored layer blob into its snapshot (keyed by ChainID), checking
+ * the uncompressed digest against the image config's diff ID.
+ */
+export async function unpackLayer(
+  content: ContentStore,
+  snapshots: OverlaySnapshotter,
+  layer: LayerRecord,
+  parentChainId: string | null,
+  onBytes?: (read: number) => void,
+): Promise<void> {
+  if (snapshots.has(layer.chainId)) return;
+  await snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
+    let read = 0;
+    const source = content.readStream(layer.digest);
+    if (onBytes) {
+      source.on("data", (chunk: Buffer) => {
+        read += chunk.length;
+        onBytes(read);
+      });
+    }
+    const { diffId } = await applyLayer(openLayerStream(source, layer.mediaType), dir);
+    if (diffId !== layer.diffId) {
+      throw new ImageError("DIGEST_MISMATCH", `layer ${layer.digest} unpacks to ${diffId}, but the image config says ${layer.diffId}`);
+    }
+  });
+}

@@ -1,0 +1,230 @@
+// berth-agent: the Berth host agent. Composition root and command line.
+//   berth-agent serve [--root DIR] [--socket PATH]
+//   berth-agent pull|images|inspect|rmi|tag|load|save|push|version
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import http from "node:http";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ImageError } from "./images/errors";
+import { createImageService } from "./images/create";
+import { shortId } from "./images/digest";
+import { parsePlatform } from "./images/platform";
+import type { ProgressEvent } from "./images/progress";
+import { familiarName, parseReference } from "./images/reference";
+import type { RegistryCredentials } from "./images/registry-client";
+import { AGENT_VERSION, API_VERSION } from "./version";
+
+const USAGE = `Usage: berth-agent COMMAND [OPTIONS]
+
+Commands:
+  serve [--root DIR] [--socket PATH]     run the agent (defaults /var/lib/berth, /run/berth/agent.sock)
+  pull IMAGE [--platform os/arch]         pull an image from its registry
+  images                                  list images
+  inspect IMAGE                           show an image's details as JSON
+  rmi [-f] IMAGE...                       remove images
+  tag SOURCE TARGET                       tag an image
+  save [-o FILE] IMAGE...                 write images to a tar archive (stdout without -o)
+  load [-i FILE]                          load images from a docker-save or OCI-layout tar (stdin without -i)
+  push IMAGE                              push a tagged image
+  version                                 print version information
+
+Common options:
+  --root DIR                 agent state directory (default /var/lib/berth)
+  --insecure-registry HOST   use plain HTTP for HOST (loopback registries always do); repeatable
+  --username USER, --password-stdin, --password PASS   registry credentials (pull, push)
+  --json                     machine-readable output (progress as JSON lines)
+`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exit(code);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+function progressPrinter(json: boolean) {
+  const shown = new Map<string, string>();
+  return (e: ProgressEvent) => {
+    if (json) {
+      process.stdout.write(JSON.stringify(e) + "\n");
+      return;
+    }
+    const key = e.id ?? "";
+    if (e.progressDetail) {
+      // Byte counts only on a terminal; logs get the state changes.
+      if (!process.stdout.isTTY) return;
+      const { current = 0, total = 0 } = e.progressDetail;
+      process.stdout.write(`\r${key}: ${e.status} ${(current / 1e6).toFixed(1)}MB/${(total / 1e6).toFixed(1)}MB   `);
+      return;
+    }
+    if (key && shown.get(key) === e.status) return;
+    shown.set(key, e.status);
+    process.stdout.write(`${process.stdout.isTTY ? "\r" : ""}${key ? `${key}: ` : ""}${e.status}\n`);
+  };
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes}B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)}kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)}MB`;
+  return `${(bytes / 1e9).toFixed(2)}GB`;
+}
+
+async function serve(root: string, socket: string) {
+  await createImageService(root);
+  await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+  await rm(socket, { force: true });
+  // The Docker-compatible API arrives with the container engine; until then the
+  // socket answers the two endpoints clients probe first.
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? "/").replace(/^\/v1\.\d+/, "");
+    if (url === "/_ping") {
+      res.writeHead(200, { "content-type": "text/plain", "api-version": API_VERSION });
+      return res.end("OK");
+    }
+    if (url === "/version") {
+      res.writeHead(200, { "content-type": "application/json", "api-version": API_VERSION });
+      return res.end(JSON.stringify({ Version: AGENT_VERSION, ApiVersion: API_VERSION, Os: "linux", Arch: process.arch }));
+    }
+    res.writeHead(501, { "content-type": "application/json" });
+    res.end(JSON.stringify({ message: `${req.method} ${url} is not implemented yet` }));
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  await import("node:fs/promises").then((fs) => fs.chmod(socket, 0o660));
+  process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
+  const stop = () => server.close(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+async function main(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      root: { type: "string", default: "/var/lib/berth" },
+      socket: { type: "string", default: "/run/berth/agent.sock" },
+      platform: { type: "string" },
+      "insecure-registry": { type: "string", multiple: true, default: [] },
+      username: { type: "string" },
+      password: { type: "string" },
+      "password-stdin": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      force: { type: "boolean", short: "f", default: false },
+      output: { type: "string", short: "o" },
+      input: { type: "string", short: "i" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    process.stdout.write(USAGE);
+    process.exit(command || values.help ? 0 : 2);
+  }
+  if (command === "version") {
+    process.stdout.write(values.json ? JSON.stringify({ Version: AGENT_VERSION, ApiVersion: API_VERSION }) + "\n" : `berth-agent ${AGENT_VERSION} (Docker API ${API_VERSION})\n`);
+    return;
+  }
+  const root = path.resolve(values.root);
+  if (command === "serve") return serve(root, path.resolve(values.socket));
+
+  let credentials: RegistryCredentials | undefined;
+  if (values.username) {
+    const password = values["password-stdin"] ? await readStdin() : values.password;
+    if (!password) fail("--username needs --password or --password-stdin", 2);
+    credentials = { username: values.username, password };
+  }
+  const images = await createImageService(root, {
+    insecureRegistries: values["insecure-registry"],
+    credentials: () => credentials,
+  });
+  const json = values.json;
+  const need = (n: number, what: string) => {
+    if (args.length < n) fail(`"${command}" needs ${what}\n\n${USAGE}`, 2);
+  };
+
+  switch (command) {
+    case "pull": {
+      need(1, "an image reference");
+      const record = await images.pull(args[0]!, {
+        platform: values.platform ? parsePlatform(values.platform) : undefined,
+        progress: progressPrinter(json),
+      });
+      if (!json) process.stdout.write(`${familiarName(parseReference(args[0]!))}\n`);
+      else process.stdout.write(JSON.stringify({ id: record.id }) + "\n");
+      return;
+    }
+    case "images": {
+      const list = images.list();
+      if (json) return void process.stdout.write(JSON.stringify(list) + "\n");
+      const rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]];
+      for (const img of list) {
+        const tags = img.repoTags.length ? img.repoTags : ["<none>:<none>"];
+        for (const t of tags) {
+          const fam = t === "<none>:<none>" ? t : familiarName(parseReference(t));
+          const i = fam.lastIndexOf(":");
+          rows.push([fam.slice(0, i), fam.slice(i + 1), shortId(img.id), img.created ?? "", formatSize(img.size)]);
+        }
+      }
+      const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+      for (const r of rows) process.stdout.write(r.map((v, c) => v.padEnd(widths[c]! + 3)).join("").trimEnd() + "\n");
+      return;
+    }
+    case "inspect": {
+      need(1, "an image");
+      process.stdout.write(JSON.stringify(await images.inspect(args[0]!), null, 2) + "\n");
+      return;
+    }
+    case "rmi": {
+      need(1, "at least one image");
+      let failed = false;
+      for (const key of args) {
+        try {
+          for (const line of await images.remove(key, { force: values.force })) {
+            process.stdout.write("Untagged" in line ? `Untagged: ${line.Untagged}\n` : `Deleted: ${line.Deleted}\n`);
+          }
+        } catch (e) {
+          if (!(e instanceof ImageError)) throw e;
+          process.stderr.write(`Error: ${e.message}\n`);
+          failed = true;
+        }
+      }
+      if (failed) process.exit(1);
+      return;
+    }
+    case "tag":
+      need(2, "a source and a target");
+      await images.tag(args[0]!, args[1]!);
+      return;
+    case "save": {
+      need(1, "at least one image");
+      if (!values.output && process.stdout.isTTY) fail("refusing to write a tar archive to a terminal; use -o FILE", 2);
+      const out = values.output ? createWriteStream(values.output) : process.stdout;
+      await images.save(args, out);
+      return;
+    }
+    case "load": {
+      const input = values.input ? createReadStream(values.input) : process.stdin;
+      await images.load(input, (line) => process.stdout.write(line + "\n"));
+      return;
+    }
+    case "push": {
+      need(1, "an image reference");
+      await images.push(args[0]!, { progress: progressPrinter(json) });
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ImageError) fail(e.message);
+  if (e instanceof TypeError && /ERR_PARSE_ARGS/.test(String((e as NodeJS.ErrnoException).code))) fail(`${e.message}\n\n${USAGE}`, 2);
+  fail(e instanceof Error ? (e.stack ?? e.message) : String(e));
+});

@@ -1,0 +1,23 @@
+// Errors of layer extraction. Both mean "this layer can't be unpacked"; the
+// split tells the operator whether the image is hostile/unsupported
+// (UnsafeLayerError) or just damaged in transit or storage (CorruptLayerError).
+
+/** A layer entry was refused: it would write outside the root, or isn't something we extract. */
+export class UnsafeLayerError extends Error {
+  readonly entry: string | null;
+  constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
+    super(entry === null ? `unsafe layer: ${reason}` : `unsafe layer entry "${entry}": ${reason}`, options);
+    this.name = "UnsafeLayerError";
+    this.entry = entry;
+  }
+}
+
+/** The layer stream is truncated or not a valid (compressed) tar. */
+export class CorruptLayerError extends Error {
+  readonly entry: string | null;
+  constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
+    super(entry === null ? `corrupt layer: ${reason}` : `corrupt layer at entry "${entry}": ${reason}`, options);
+    this.name = "CorruptLayerError";
+    this.entry = entry;
+  }
+}

@@ -16,6 +16,7 @@ export async function createImageService(root: string, registry: RegistryClientO
   await mkdir(path.join(root, "tmp"), { recursive: true });
   await content.init();
   await mkdir(path.join(root, "snapshots"), { recursive: true });
+  await snapshots.init();
   await records.init();
   return new ImageService({ root, content, snapshots, records, registry: new RegistryClient(registry) });
 }

@@ -9,8 +9,10 @@ import { hostPlatform, selectPlatform, type Platform } from "./platform";
 import type { ProgressSink } from "./progress";
 import { limiter } from "./limit";
 import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
+import type { Readable } from "node:stream";
 import type { RegistryClient, Repo } from "./registry-client";
-import { unpackLayer } from "./unpack";
+import { tee } from "./tee";
+import { applyLayerChecked, unpackLayer } from "./unpack";
 
 export interface PullDeps {
   content: ContentStore;
@@ -52,6 +54,7 @@ async function resolveManifest(deps: PullDeps, repo: Repo, ref: ImageReference, 
   return { manifest, digest: fetched.digest, bytes: fetched.bytes, mediaType: isManifestType(mediaType) ? mediaType : (parsedType ?? MediaType.ociManifest) };
 }
 
+/** Config and other small blobs: straight into the content store. */
 async function downloadBlob(deps: PullDeps, repo: Repo, digest: string, size: number, onBytes?: (n: number) => void) {
   if (deps.content.has(digest)) return;
   const blob = await deps.registry.getBlob(repo, digest);
@@ -112,42 +115,79 @@ export async function pullImage(deps: PullDeps, ref: ImageReference, options: { 
   return record;
 }
 
+/**
+ * Each needed layer streams from the registry once: one copy into the content
+ * store (digest and size verified), the other unpacked into its snapshot at the
+ * same time. The snapshot is kept only if both succeed and the unpacked bytes
+ * match the config's diff ID. Layers run in parallel (bounded).
+ */
 async function fetchAndUnpack(deps: PullDeps, repo: Repo, layers: LayerRecord[], progress: ProgressSink) {
   const needed = layers.map((l) => !(deps.snapshots.has(l.chainId) && deps.content.has(l.digest)));
   layers.forEach((l, i) => progress({ status: needed[i] ? "Pulling fs layer" : "Already exists", id: shortId(l.digest) }));
-
-  // Downloads run in parallel (bounded); unpacking runs in layer order as each download lands.
   const limit = limiter(DOWNLOAD_CONCURRENCY);
-  const downloads = layers.map((layer, i) => {
-    if (!needed[i]) return Promise.resolve();
-    const id = shortId(layer.digest);
-    return limit(
-      async () => {
-        await downloadBlob(deps, repo, layer.digest, layer.size, (current) =>
-          progress({ status: "Downloading", id, progressDetail: { current, total: layer.size } }),
-        );
+  const tasks = layers.map((layer, i) =>
+    needed[i] ? limit(() => fetchLayer(deps, repo, layer, i === 0 ? null : layers[i - 1]!.chainId, progress), () => progress({ status: "Waiting", id: shortId(layer.digest) })) : null,
+  );
+  const results = await Promise.allSettled(tasks.filter((t) => t !== null));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parentChainId: string | null, progress: ProgressSink) {
+  const id = shortId(layer.digest);
+  const onExtract = (current: number) => progress({ status: "Extracting", id, progressDetail: { current, total: layer.size } });
+  if (deps.content.has(layer.digest)) {
+    await unpackLayer(deps.content, deps.snapshots, layer, parentChainId, onExtract);
+    progress({ status: "Pull complete", id });
+    return;
+  }
+  // The snapshot's create starts now, so layers later in the chain see it in
+  // progress; its fill waits for the download stream.
+  let provide!: (stream: Readable) => void;
+  let cancel!: (e: unknown) => void;
+  const streamReady = new Promise<Readable>((resolve, reject) => {
+    provide = resolve;
+    cancel = reject;
+  });
+  streamReady.catch(() => {});
+  let stored: Promise<void> = Promise.resolve();
+  const created = deps.snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
+    const toSnapshot = await streamReady;
+    let read = 0;
+    toSnapshot.on("data", (chunk: Buffer) => onExtract((read += chunk.length)));
+    const unpacked = applyLayerChecked(toSnapshot, layer, dir);
+    // Kept only when the download verified too.
+    await Promise.all([unpacked, stored]);
+  });
+  created.catch(() => {});
+  let blob: Awaited<ReturnType<RegistryClient["getBlob"]>> | null = null;
+  try {
+    blob = await deps.registry.getBlob(repo, layer.digest);
+    if (blob.size !== null && blob.size !== layer.size) {
+      throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
+    }
+    const [toStore, toSnapshot] = tee(blob.stream);
+    stored = deps.content
+      .write(layer.digest, toStore, {
+        expectedSize: layer.size,
+        onProgress: (current) => progress({ status: "Downloading", id, progressDetail: { current, total: layer.size } }),
+      })
+      .then(() => {
         progress({ status: "Verifying Checksum", id });
         progress({ status: "Download complete", id });
-      },
-      () => progress({ status: "Waiting", id }),
-    );
-  });
-  // A failed download must not become an unhandled rejection while an earlier layer unpacks.
-  for (const d of downloads) d.catch(() => {});
-
-  try {
-    for (let i = 0; i < layers.length; i++) {
-      await downloads[i];
-      const layer = layers[i]!;
-      if (!needed[i]) continue;
-      const id = shortId(layer.digest);
-      await unpackLayer(deps.content, deps.snapshots, layer, i === 0 ? null : layers[i - 1]!.chainId, (current) =>
-        progress({ status: "Extracting", id, progressDetail: { current, total: layer.size } }),
-      );
-      progress({ status: "Pull complete", id });
-    }
-  } finally {
-    // Every started download settles before this returns or rethrows.
-    await Promise.allSettled(downloads);
+      });
+    stored.catch(() => toSnapshot.destroy());
+    provide(toSnapshot);
+    // When the snapshot already existed, nobody reads this side: drain it.
+    created.then(() => toSnapshot.resume(), () => toSnapshot.destroy());
+    await Promise.all([created, stored]);
+  } catch (e) {
+    cancel(e);
+    blob?.stream.destroy();
+    await created.catch(() => {});
+    // The download's verdict (digest, size) explains more than a broken pipe on the unpacking side.
+    const downloadError = await stored.then(() => null, (err: unknown) => err);
+    throw downloadError ?? e;
   }
+  progress({ status: "Pull complete", id });
 }

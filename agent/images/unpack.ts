@@ -1,9 +1,18 @@
+import type { Readable } from "node:stream";
 import { applyLayer } from "../snapshots/apply-layer";
 import { openLayerStream } from "../snapshots/decompress";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import type { ContentStore } from "./content-store";
 import { ImageError } from "./errors";
 import type { LayerRecord } from "./image-records";
+
+/** Unpacks a (compressed) layer stream into `dir`, checking its diff ID. */
+export async function applyLayerChecked(stream: Readable, layer: LayerRecord, dir: string): Promise<void> {
+  const { diffId } = await applyLayer(openLayerStream(stream, layer.mediaType), dir);
+  if (diffId !== layer.diffId) {
+    throw new ImageError("DIGEST_MISMATCH", `layer ${layer.digest} unpacks to ${diffId}, but the image config says ${layer.diffId}`);
+  }
+}
 
 /**
  * Unpacks one stored layer blob into its snapshot (keyed by ChainID), checking
@@ -26,9 +35,6 @@ export async function unpackLayer(
         onBytes(read);
       });
     }
-    const { diffId } = await applyLayer(openLayerStream(source, layer.mediaType), dir);
-    if (diffId !== layer.diffId) {
-      throw new ImageError("DIGEST_MISMATCH", `layer ${layer.digest} unpacks to ${diffId}, but the image config says ${layer.diffId}`);
-    }
+    await applyLayerChecked(source, layer, dir);
   });
 }

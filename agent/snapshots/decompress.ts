@@ -29,10 +29,19 @@ export function detectCompression(head: Buffer): LayerCompression {
 export function openLayerStream(input: Readable, mediaType?: string): Readable {
   const out = new PassThrough();
   const label = mediaType ? `${mediaType} layer` : "layer";
-  decompressInto(input, out, label).catch((err: unknown) => {
-    input.destroy();
-    if (!out.destroyed) out.destroy(err instanceof Error ? err : new Error(String(err)));
+  let finished = false;
+  // The consumer gave up (bad entry, abort): stop the source too, even one
+  // stalled mid-download that would never deliver another chunk.
+  out.once("close", () => {
+    if (!finished) input.destroy();
   });
+  decompressInto(input, out, label).then(
+    () => (finished = true),
+    (err: unknown) => {
+      input.destroy();
+      if (!out.destroyed) out.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
+  );
   return out;
 }
 
@@ -49,7 +58,7 @@ async function decompressInto(input: Readable, out: PassThrough, label: string):
 
   if (compression === "none") {
     await pipeline(rest, forwardTo(out));
-    out.end();
+    if (!out.destroyed) out.end();
   } else if (compression === "gzip") {
     const gunzip = createGunzip();
     // Tells decoder failures (corruption) from the input's own errors.
@@ -62,7 +71,7 @@ async function decompressInto(input: Readable, out: PassThrough, label: string):
       if (decoderError) throw new CorruptLayerError(null, `${label}: gzip stream is truncated or corrupt (${(decoderError as Error).message})`, { cause: decoderError });
       throw err;
     }
-    out.end();
+    if (!out.destroyed) out.end();
   } else {
     await unzstd(rest, out, label);
   }

@@ -102,16 +102,23 @@ export async function readLayerTar(input: Readable, onEntry: (entry: LayerEntry)
   } catch (err) {
     stopped = true;
     input.destroy();
-    if (!extract.destroyed) extract.destroy();
+    extract.destroy();
+    // Once closed, the parser has reported its own error (if any) and the pump has stopped.
+    await closed(extract);
     await pump;
     if (sourceError) throw sourceError;
-    if (extractError && (err === extractError || !(err instanceof Error) || isStreamFailure(err, extractError))) {
+    // A parser failure mid-entry reaches the handler as the entry stream's error: the same object.
+    if (extractError && err === extractError) {
       throw new CorruptLayerError(current, describe(extractError), { cause: extractError });
     }
     throw err;
   }
   if (sourceError) throw sourceError;
   return { diffId: `sha256:${hash.digest("hex")}`, bytes };
+}
+
+function closed(extract: Extract): Promise<void> {
+  return new Promise((resolve) => (extract.destroyed ? resolve() : extract.once("close", () => resolve())));
 }
 
 /** Resolves when `extract` can take more input, or can never again. */
@@ -125,11 +132,6 @@ function drained(extract: Extract): Promise<void> {
     extract.on("drain", done);
     extract.on("close", done);
   });
-}
-
-/** An entry's content stream fails with the parser's error when the parser dies mid-entry. */
-function isStreamFailure(err: Error, extractError: Error): boolean {
-  return err === extractError || err.message === extractError.message;
 }
 
 function describe(err: Error): string {

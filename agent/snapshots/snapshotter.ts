@@ -189,11 +189,8 @@ export class OverlaySnapshotter {
   }
 
   private async build(chainId: string, parentChainId: string | null, fill: (diffDir: string) => Promise<void>): Promise<void> {
-    let lower: string[] = [];
-    if (parentChainId !== null) {
-      await this.inflight.get(parentChainId)?.catch(() => undefined);
-      if (!this.has(parentChainId)) throw new SnapshotError("NOT_FOUND", `parent snapshot ${parentChainId} does not exist`);
-      lower = await this.lowerDirs(parentChainId);
+    if (parentChainId !== null && !this.has(parentChainId) && !this.inflight.has(parentChainId)) {
+      throw new SnapshotError("NOT_FOUND", `parent snapshot ${parentChainId} does not exist`);
     }
     await mkdir(this.links, { recursive: true, mode: 0o700 });
     const scratch = await mkdtemp(path.join(this.root, "tmp-"));
@@ -201,7 +198,15 @@ export class OverlaySnapshotter {
     try {
       const diff = path.join(scratch, "diff");
       await mkdir(diff, { mode: 0o755 });
+      // A layer's files don't depend on its parent's, so layers unpack in
+      // parallel; only publishing waits for the parent to exist.
       await fill(diff);
+      let lower: string[] = [];
+      if (parentChainId !== null) {
+        await this.inflight.get(parentChainId)?.catch(() => undefined);
+        if (!this.has(parentChainId)) throw new SnapshotError("NOT_FOUND", `parent snapshot ${parentChainId} does not exist`);
+        lower = await this.lowerDirs(parentChainId);
+      }
 
       short = await this.newShortLink(chainId);
       await writeFile(path.join(scratch, "link"), short);

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, type Stats } from "no
 import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import tar, { type Header } from "tar-stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -262,6 +262,9 @@ describe("applyLayer: a layer's entries land on disk with all their properties",
       { name: "gone-dir", body: "now a file" },
       { name: "s", type: "symlink", linkname: "/etc/passwd" },
       { name: "s", body: "not written through the link" },
+      { name: "was-file", body: "x" },
+      { name: "was-file/", type: "directory", mode: 0o711 },
+      { name: "was-file/child", body: "c" },
     ]);
     const { root } = await applyInto("replace", layer);
     expect(readFileSync(path.join(root, "d/inside"), "utf8")).toBe("1");
@@ -271,6 +274,9 @@ describe("applyLayer: a layer's entries land on disk with all their properties",
     expect(readFileSync(path.join(root, "gone-dir"), "utf8")).toBe("now a file");
     expect(lstatSync(path.join(root, "s")).isFile()).toBe(true);
     expect(readFileSync(path.join(root, "s"), "utf8")).toBe("not written through the link");
+    expect(lstatSync(path.join(root, "was-file")).isDirectory()).toBe(true);
+    expect(lstatSync(path.join(root, "was-file")).mode & 0o7777).toBe(0o711);
+    expect(readFileSync(path.join(root, "was-file/child"), "utf8")).toBe("c");
   });
 });
 
@@ -456,7 +462,7 @@ describe("applyLayer: hostile layers write nothing outside the root", () => {
   });
 });
 
-describe("applyLayer reads a stream that arrives in small pieces", () => {
+describe("applyLayer reads streams as they arrive", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "berth-apply-chunks-"));
@@ -471,5 +477,19 @@ describe("applyLayer reads a stream that arrives in small pieces", () => {
     const result = await applyLayer(openLayerStream(Readable.from(pieces)), dir);
     expect(result.diffId).toBe(sha256(layer));
     expect((await readFile(path.join(dir, "f"))).equals(body)).toBe(true);
+  });
+
+  it("stops when aborted while the stream stalls (a hung download)", async () => {
+    const layer = await tarOf([{ name: "first", body: "1" }, { name: "second", body: randomBytes(100_000) }]);
+    const stalled = new PassThrough();
+    stalled.write(layer.subarray(0, 2048)); // "first" whole, then nothing more ever comes
+    const controller = new AbortController();
+    const target = await mkdtemp(path.join(dir, "abort-"));
+    const applying = applyLayer(openLayerStream(stalled), target, { signal: controller.signal });
+    while (!existsSync(path.join(target, "first"))) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error("pull cancelled"));
+    await expect(applying).rejects.toThrow("pull cancelled");
+    // The download itself is let go too.
+    expect(stalled.destroyed).toBe(true);
   });
 });

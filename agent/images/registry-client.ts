@@ -22,6 +22,8 @@ export interface RegistryClientOptions {
   idleTimeoutMs?: number;
   retries?: number;
   userAgent?: string;
+  /** Blobs bigger than this are uploaded in chunks of this size (default 32 MiB). */
+  uploadChunkSize?: number;
 }
 
 export interface Repo {
@@ -162,7 +164,7 @@ export class RegistryClient {
   }
 
   /** Uploads a blob monolithically, or in chunks of `chunkSize` bytes when it is bigger. */
-  async uploadBlob(repo: Repo, digest: string, size: number, open: () => Readable, chunkSize = 32 * 1024 * 1024): Promise<void> {
+  async uploadBlob(repo: Repo, digest: string, size: number, open: () => Readable, chunkSize = this.options.uploadChunkSize ?? 32 * 1024 * 1024): Promise<void> {
     const start = await this.request(repo, `/v2/${repo.repository}/blobs/uploads/`, {
       method: "POST",
       actions: "pull,push",

@@ -60,7 +60,8 @@ async function decompressInto(input: Readable, out: PassThrough, label: string):
     await pipeline(rest, forwardTo(out));
     if (!out.destroyed) out.end();
   } else if (compression === "gzip") {
-    const gunzip = createGunzip();
+    // Large output chunks: fewer zlib and write calls per layer (16 KiB default costs ~3× on big layers).
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
     // Tells decoder failures (corruption) from the input's own errors.
     let decoderError: Error | null = null;
     gunzip.once("error", (err) => (decoderError = err));

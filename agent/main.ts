@@ -226,5 +226,6 @@ async function main(argv: string[]) {
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof ImageError) fail(e.message);
   if (e instanceof TypeError && /ERR_PARSE_ARGS/.test(String((e as NodeJS.ErrnoException).code))) fail(`${e.message}\n\n${USAGE}`, 2);
-  fail(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  // Stack traces only on request: users get the message.
+  fail(e instanceof Error ? (process.env.BERTH_DEBUG ? (e.stack ?? e.message) : e.message) : String(e));
 });

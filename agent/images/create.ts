@@ -1,6 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { OverlaySnapshotter } from "../snapshots/snapshotter";
+import { lockRoot } from "../state/root-lock";
 import { ContentStore } from "./content-store";
 import { ImageRecords } from "./image-records";
 import { ImageService } from "./image-service";
@@ -12,6 +13,7 @@ export async function createImageService(root: string, registry: RegistryClientO
   const snapshots = new OverlaySnapshotter(path.join(root, "snapshots"));
   const records = new ImageRecords(root);
   await mkdir(root, { recursive: true, mode: 0o700 });
+  lockRoot(root);
   await rm(path.join(root, "tmp"), { recursive: true, force: true });
   await mkdir(path.join(root, "tmp"), { recursive: true });
   await content.init();

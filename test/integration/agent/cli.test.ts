@@ -98,6 +98,10 @@ describe("berth-agent command line (the bundled dist/berth-agent.mjs)", () => {
       expect(await get("/_ping")).toEqual({ status: 200, body: "OK" });
       const version = await get("/v1.43/version");
       expect(JSON.parse(version.body)).toMatchObject({ ApiVersion: "1.43", Os: "linux" });
+      // A second process on the same root is refused instead of clearing the first one's work.
+      const second = await agent(root, "images");
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/agent root .* is in use by another berth-agent process \(pid \d+\)/);
     } finally {
       child.kill("SIGTERM");
     }

@@ -35,17 +35,25 @@ function parseJson<T>(bytes: Buffer, what: string, schema: { safeParse: (v: unkn
   return parsed.data;
 }
 
+function declaredType(bytes: Buffer, what: string): string | undefined {
+  try {
+    return (JSON.parse(bytes.toString("utf8")) as { mediaType?: string }).mediaType;
+  } catch {
+    throw new ImageError("REGISTRY_ERROR", `${what} is not valid JSON`);
+  }
+}
+
 /** Resolves a reference to one image manifest (choosing the platform from an index). */
 async function resolveManifest(deps: PullDeps, repo: Repo, ref: ImageReference, platform: Platform) {
   let fetched = await deps.registry.getManifest(repo, ref.digest ?? ref.tag!);
   let mediaType = fetched.mediaType;
-  let parsedType = (JSON.parse(fetched.bytes.toString("utf8")) as { mediaType?: string }).mediaType;
+  let parsedType = declaredType(fetched.bytes, "the manifest");
   if (isIndexType(mediaType) || isIndexType(parsedType)) {
     const index = parseJson(fetched.bytes, "image index", indexSchema);
     const chosen = selectPlatform(index.manifests, platform);
     fetched = await deps.registry.getManifest(repo, chosen.digest);
     mediaType = fetched.mediaType;
-    parsedType = (JSON.parse(fetched.bytes.toString("utf8")) as { mediaType?: string }).mediaType;
+    parsedType = declaredType(fetched.bytes, "the platform's manifest");
   }
   if (!isManifestType(mediaType) && !isManifestType(parsedType)) {
     throw new ImageError("UNSUPPORTED", `unsupported manifest type "${mediaType || parsedType || "unknown"}" for ${formatReference(ref)}`);

@@ -124,6 +124,17 @@ describe("pulling from a registry that lies: nothing is committed", () => {
     expect(agent.images.list()).toEqual([]);
   });
 
+  it("a manifest that isn't JSON, or isn't a manifest, is refused clearly", async () => {
+    agent = await createTestAgent();
+    reg.manifest("bad/json", "v1", Buffer.from("<html>proxy error</html>"), MediaType.ociManifest);
+    await expect(agent.images.pull(`${reg.host}/bad/json:v1`)).rejects.toMatchObject({ code: "REGISTRY_ERROR", message: "the manifest is not valid JSON" });
+    reg.manifest("bad/shape", "v1", Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, layers: "nope" })), MediaType.ociManifest);
+    await expect(agent.images.pull(`${reg.host}/bad/shape:v1`)).rejects.toMatchObject({ code: "REGISTRY_ERROR", message: expect.stringContaining("image manifest is malformed") });
+    reg.manifest("bad/type", "v1", Buffer.from(JSON.stringify({ schemaVersion: 1, name: "x" })), "application/vnd.docker.distribution.manifest.v1+prettyjws");
+    await expect(agent.images.pull(`${reg.host}/bad/type:v1`)).rejects.toMatchObject({ code: "UNSUPPORTED" });
+    expect(agent.images.list()).toEqual([]);
+  });
+
   it("unknown tags, bad references and an unreachable registry get clear errors", async () => {
     agent = await createTestAgent();
     await expect(agent.images.pull(`${reg.host}/ok/app:nope`)).rejects.toMatchObject({ code: "NOT_FOUND", message: expect.stringMatching(/not found: no such tag/) });

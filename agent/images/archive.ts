@@ -31,6 +31,9 @@ export interface ArchiveDeps {
 export async function saveImages(deps: ArchiveDeps, images: { record: ImageRecord; tags: string[] }[], out: Writable): Promise<void> {
   const pack = tar.pack();
   const done = pipeline(pack, out);
+  // An output that goes away (EPIPE, a client disconnecting) must not become an unhandled rejection.
+  let outputError: unknown = null;
+  done.catch((e: unknown) => (outputError = e));
   const written = new Set<string>();
   const addBlob = async (digest: string) => {
     if (written.has(digest)) return;
@@ -38,7 +41,13 @@ export async function saveImages(deps: ArchiveDeps, images: { record: ImageRecor
     const size = await deps.content.size(digest);
     await new Promise<void>((resolve, reject) => {
       const entry = pack.entry({ name: `blobs/sha256/${digestHex(digest)}`, size, mode: 0o644, mtime: new Date(0) }, (e) => (e ? reject(e) : resolve()));
-      deps.content.readStream(digest).on("error", reject).pipe(entry);
+      deps.content
+        .readStream(digest)
+        .on("error", (e) => {
+          pack.destroy(e);
+          reject(e);
+        })
+        .pipe(entry);
     });
   };
   const addFile = (name: string, data: string) =>
@@ -70,17 +79,20 @@ export async function saveImages(deps: ArchiveDeps, images: { record: ImageRecor
       });
     }
   }
+  if (outputError) throw outputError;
   await addFile("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   await addFile("index.json", JSON.stringify(index));
   await addFile("manifest.json", JSON.stringify(dockerManifest));
   pack.finalize();
   await done;
+  if (outputError) throw outputError;
 }
 
 const MAX_ENTRIES = 100_000;
 
 /** Unpacks an archive's regular files into `dir`, refusing anything but plain relative names. */
-async function extractArchive(input: Readable, dir: string): Promise<void> {
+async function extractArchive(input: Readable, dir: string): Promise<Set<string>> {
+  const files = new Set<string>();
   const extract = tar.extract();
   const feeding = pipeline(input, extract);
   feeding.catch(() => {}); // surfaced below, after the entries loop
@@ -104,11 +116,13 @@ async function extractArchive(input: Readable, dir: string): Promise<void> {
       try {
         await mkdir(path.dirname(target), { recursive: true });
         await pipeline(entry, createWriteStream(target, { flags: "wx" }));
+        files.add(name);
       } catch (e) {
         throw invalid(`entry "${header.name}" can't be unpacked (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }
     await feeding;
+    return files;
   } catch (e) {
     extract.destroy();
     if (e instanceof ImageError) throw e;
@@ -131,9 +145,12 @@ function parseWith<T>(schema: { safeParse: (v: unknown) => { success: true; data
 }
 
 /** Imports a file into the content store; its name must be its digest when `expected` is given. */
-async function importBlob(content: ContentStore, file: string, expected?: string): Promise<{ digest: string; size: number }> {
+async function importBlob(content: ContentStore, file: string, expected?: string, expectedSize?: number): Promise<{ digest: string; size: number }> {
   if (!existsSync(file)) throw new ImageError("INVALID_ARCHIVE", `invalid image archive: ${path.basename(file)} is missing`);
   const size = (await stat(file)).size;
+  if (expectedSize !== undefined && expectedSize !== size) {
+    throw new ImageError("INVALID_ARCHIVE", `invalid image archive: blob ${expected ?? path.basename(file)} has ${size} bytes, its descriptor says ${expectedSize}`);
+  }
   if (expected) {
     await content.write(expected, createReadStream(file), { expectedSize: size });
     return { digest: expected, size };
@@ -175,8 +192,14 @@ export async function loadImages(deps: ArchiveDeps, input: Readable, log: (line:
   const dir = path.join(deps.root, "tmp", `load-${randomBytes(6).toString("hex")}`);
   await mkdir(dir, { recursive: true });
   try {
-    await extractArchive(input, dir);
-    const candidates = existsSync(path.join(dir, "index.json")) ? await fromOciLayout(deps, dir) : await fromDockerArchive(deps, dir);
+    const files = await extractArchive(input, dir);
+    // Every path an archive's JSON names must be a file that archive itself contained.
+    const member = (name: string) => {
+      const clean = name.replace(/^\.\//, "");
+      if (!files.has(clean)) throw new ImageError("INVALID_ARCHIVE", `invalid image archive: it names "${name}", which it doesn't contain`);
+      return path.join(dir, clean);
+    };
+    const candidates = files.has("index.json") ? await fromOciLayout(deps, member) : await fromDockerArchive(deps, member);
     const result: LoadResult = { images: [] };
     for (const c of candidates) {
       const record = await registerImage(deps, c);
@@ -190,18 +213,18 @@ export async function loadImages(deps: ArchiveDeps, input: Readable, log: (line:
   }
 }
 
-async function fromOciLayout(deps: ArchiveDeps, dir: string): Promise<Candidate[]> {
-  const blob = (digest: string) => path.join(dir, "blobs", "sha256", digestHex(digest));
-  const index = parseWith(indexSchema, await readJson(path.join(dir, "index.json"), "index.json"), "index.json");
+async function fromOciLayout(deps: ArchiveDeps, member: (name: string) => string): Promise<Candidate[]> {
+  const blob = (digest: string) => member(`blobs/sha256/${digestHex(digest)}`);
+  const index = parseWith(indexSchema, await readJson(member("index.json"), "index.json"), "index.json");
   const byDigest = new Map<string, Candidate>();
   for (const entry of index.manifests) {
     let descriptor = entry;
-    let { digest } = await importBlob(deps.content, blob(descriptor.digest), descriptor.digest);
+    let { digest } = await importBlob(deps.content, blob(descriptor.digest), descriptor.digest, descriptor.size);
     let bytes = await deps.content.read(digest);
     if (isIndexType(descriptor.mediaType)) {
       const nested = parseWith(indexSchema, JSON.parse(bytes.toString("utf8")), "nested index");
       descriptor = selectPlatform(nested.manifests, hostPlatform());
-      ({ digest } = await importBlob(deps.content, blob(descriptor.digest), descriptor.digest));
+      ({ digest } = await importBlob(deps.content, blob(descriptor.digest), descriptor.digest, descriptor.size));
       bytes = await deps.content.read(digest);
     }
     const manifest = parseWith(manifestSchema, JSON.parse(bytes.toString("utf8")), `manifest ${digest}`);
@@ -221,23 +244,23 @@ async function fromOciLayout(deps: ArchiveDeps, dir: string): Promise<Candidate[
       if (tag) existing.tags.push(tag);
       continue;
     }
-    await importBlob(deps.content, blob(manifest.config.digest), manifest.config.digest);
-    for (const layer of manifest.layers) await importBlob(deps.content, blob(layer.digest), layer.digest);
+    await importBlob(deps.content, blob(manifest.config.digest), manifest.config.digest, manifest.config.size);
+    for (const layer of manifest.layers) await importBlob(deps.content, blob(layer.digest), layer.digest, layer.size);
     byDigest.set(digest, { manifest, manifestBytes: bytes, manifestMediaType: descriptor.mediaType, tags: tag ? [tag] : [] });
   }
   return [...byDigest.values()];
 }
 
-async function fromDockerArchive(deps: ArchiveDeps, dir: string): Promise<Candidate[]> {
-  const entries = (await readJson(path.join(dir, "manifest.json"), "manifest.json")) as { Config?: string; RepoTags?: string[] | null; Layers?: string[] }[];
+async function fromDockerArchive(deps: ArchiveDeps, member: (name: string) => string): Promise<Candidate[]> {
+  const entries = (await readJson(member("manifest.json"), "manifest.json")) as { Config?: string; RepoTags?: string[] | null; Layers?: string[] }[];
   if (!Array.isArray(entries) || entries.length === 0) throw new ImageError("INVALID_ARCHIVE", "invalid image archive: manifest.json lists no images");
   const candidates: Candidate[] = [];
   for (const e of entries) {
     if (typeof e.Config !== "string" || !Array.isArray(e.Layers)) throw new ImageError("INVALID_ARCHIVE", "invalid image archive: a manifest.json entry lacks Config or Layers");
-    const config = await importBlob(deps.content, path.join(dir, e.Config));
+    const config = await importBlob(deps.content, member(e.Config));
     const layers = [];
     for (const l of e.Layers) {
-      const file = path.join(dir, l);
+      const file = member(l);
       const mediaType = await sniffLayerType(file);
       const stored = await importBlob(deps.content, file);
       layers.push({ mediaType, digest: stored.digest, size: stored.size });

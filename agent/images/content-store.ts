@@ -52,8 +52,9 @@ export class ContentStore {
     });
   }
 
-  readStream(digest: string): Readable {
-    return createReadStream(this.path(digest));
+  /** The blob, or bytes start..end (inclusive) of it. */
+  readStream(digest: string, start?: number, end?: number): Readable {
+    return createReadStream(this.path(digest), { start, end, highWaterMark: 1 << 20 });
   }
 
   async list(): Promise<string[]> {

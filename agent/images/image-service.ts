@@ -46,6 +46,9 @@ const ID_LIKE = /^(sha256:)?[a-f0-9]{4,64}$/;
 
 export class ImageService {
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
+  /** Pulls and loads write content before their record exists; garbage collection waits for them. */
+  private busy = 0;
+  private gcDeferred = false;
 
   constructor(private readonly deps: ImageServiceDeps) {}
 
@@ -62,7 +65,7 @@ export class ImageService {
     let running = this.pulls.get(key);
     const joined = Boolean(running);
     if (!running) {
-      running = pullImage(this.deps, ref, { platform: options.platform, progress }).finally(() => this.pulls.delete(key));
+      running = this.whileBusy(() => pullImage(this.deps, ref, { platform: options.platform, progress })).finally(() => this.pulls.delete(key));
       this.pulls.set(key, running);
     }
     const record = await running;
@@ -146,7 +149,8 @@ export class ImageService {
       for (const d of record.repoDigests) report.push({ Untagged: familiarName(parseReference(d)) });
       await this.deps.records.delete(record.id);
       report.push({ Deleted: record.id });
-      await this.collectGarbage(report);
+      if (this.busy > 0) this.gcDeferred = true;
+      else await this.collectGarbage(report);
       return report;
     });
   }
@@ -193,7 +197,19 @@ export class ImageService {
   }
 
   load(input: Readable, log?: (line: string) => void): Promise<LoadResult> {
-    return loadImages(this.deps, input, log);
+    return this.whileBusy(() => loadImages(this.deps, input, log));
+  }
+
+  private async whileBusy<T>(task: () => Promise<T>): Promise<T> {
+    this.busy++;
+    try {
+      return await task();
+    } finally {
+      if (--this.busy === 0 && this.gcDeferred) {
+        this.gcDeferred = false;
+        await this.deps.records.exclusive(() => this.collectGarbage([])).catch(() => {});
+      }
+    }
   }
 
   async push(reference: string, options: { progress?: ProgressSink } = {}) {

@@ -12,7 +12,7 @@ import { familiarName, formatReference, repositoryName, type ImageReference } fr
 import type { Readable } from "node:stream";
 import type { RegistryClient, Repo } from "./registry-client";
 import { tee } from "./tee";
-import { applyLayerChecked, unpackLayer } from "./unpack";
+import { applyLayerChecked } from "./unpack";
 
 export interface PullDeps {
   content: ContentStore;
@@ -141,33 +141,84 @@ async function fetchAndUnpack(deps: PullDeps, repo: Repo, layers: LayerRecord[],
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
+// Layer downloads in flight per content store, so one blob is fetched once even
+// when an image lists it twice or two pulls need it under different parents.
+const downloading = new WeakMap<ContentStore, Map<string, Promise<void>>>();
+
+/** Registry errors and digest/size verdicts explain a failure better than a broken pipe. */
+function preferredError(downloadError: unknown, unpackError: unknown): unknown {
+  if (downloadError instanceof ImageError) return downloadError;
+  if (unpackError && !(unpackError instanceof Error && /download stopped before the end/.test(unpackError.message))) {
+    return unpackError;
+  }
+  const cause = downloadError ?? unpackError;
+  return new ImageError("UNREACHABLE", `the download was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}
+
+/**
+ * One layer: its snapshot's create is registered first (synchronously, so the
+ * next layer in the chain sees it in progress), and its fill unpacks whichever
+ * source the layer gets: the live download (teed into the content store), or
+ * the stored blob when it is already there or another pull is fetching it.
+ */
 async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parentChainId: string | null, progress: ProgressSink) {
   const id = shortId(layer.digest);
-  const onExtract = (current: number) => progress({ status: "Extracting", id, progressDetail: { current, total: layer.size } });
-  if (deps.content.has(layer.digest)) {
-    await unpackLayer(deps.content, deps.snapshots, layer, parentChainId, onExtract);
-    progress({ status: "Pull complete", id });
-    return;
-  }
-  // The snapshot's create starts now, so layers later in the chain see it in
-  // progress; its fill waits for the download stream.
-  let provide!: (stream: Readable) => void;
+  let provide!: (source: { stream: Readable; stored: Promise<void> }) => void;
   let cancel!: (e: unknown) => void;
-  const streamReady = new Promise<Readable>((resolve, reject) => {
+  const sourceReady = new Promise<{ stream: Readable; stored: Promise<void> }>((resolve, reject) => {
     provide = resolve;
     cancel = reject;
   });
-  streamReady.catch(() => {});
-  let stored: Promise<void> = Promise.resolve();
+  sourceReady.catch(() => {});
+  let filled = false;
   const created = deps.snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
-    const toSnapshot = await streamReady;
+    filled = true;
+    const { stream, stored } = await sourceReady;
     let read = 0;
-    toSnapshot.on("data", (chunk: Buffer) => onExtract((read += chunk.length)));
-    const unpacked = applyLayerChecked(toSnapshot, layer, dir);
+    stream.on("data", (chunk: Buffer) => progress({ status: "Extracting", id, progressDetail: { current: (read += chunk.length), total: layer.size } }));
     // Kept only when the download verified too.
-    await Promise.all([unpacked, stored]);
+    await Promise.all([applyLayerChecked(stream, layer, dir), stored]);
   });
   created.catch(() => {});
+
+  const inflight = downloading.get(deps.content) ?? new Map<string, Promise<void>>();
+  downloading.set(deps.content, inflight);
+  const fromStore = () => provide({ stream: deps.content.readStream(layer.digest), stored: Promise.resolve() });
+  try {
+    const earlier = inflight.get(layer.digest);
+    if (earlier) await earlier.catch(() => {});
+    if (deps.content.has(layer.digest)) {
+      fromStore();
+      await created;
+    } else {
+      let finished!: () => void;
+      inflight.set(layer.digest, new Promise<void>((resolve) => (finished = resolve)));
+      try {
+        await downloadInto(deps, repo, layer, progress, created, () => filled, provide, cancel);
+      } finally {
+        inflight.delete(layer.digest);
+        finished();
+      }
+    }
+  } catch (e) {
+    cancel(e);
+    throw e;
+  }
+  progress({ status: "Pull complete", id });
+}
+
+async function downloadInto(
+  deps: PullDeps,
+  repo: Repo,
+  layer: LayerRecord,
+  progress: ProgressSink,
+  created: Promise<void>,
+  filling: () => boolean,
+  provide: (source: { stream: Readable; stored: Promise<void> }) => void,
+  cancel: (e: unknown) => void,
+) {
+  const id = shortId(layer.digest);
+  let stored: Promise<void> = Promise.resolve();
   let blob: Awaited<ReturnType<RegistryClient["getBlob"]>> | null = null;
   try {
     blob = await deps.registry.getBlob(repo, layer.digest);
@@ -185,17 +236,16 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
         progress({ status: "Download complete", id });
       });
     stored.catch(() => toSnapshot.destroy());
-    provide(toSnapshot);
-    // When the snapshot already existed, nobody reads this side: drain it.
-    created.then(() => toSnapshot.resume(), () => toSnapshot.destroy());
+    provide({ stream: toSnapshot, stored });
+    // When the snapshot already existed (no fill ran), nobody reads this side: drain it.
+    created.then(() => !filling() && toSnapshot.resume(), () => toSnapshot.destroy());
     await Promise.all([created, stored]);
   } catch (e) {
+    // A fill still waiting for its source must hear about the failure before we wait for it.
     cancel(e);
     blob?.stream.destroy();
-    await created.catch(() => {});
-    // The download's verdict (digest, size) explains more than a broken pipe on the unpacking side.
+    const unpackError = await created.then(() => null, (err: unknown) => err);
     const downloadError = await stored.then(() => null, (err: unknown) => err);
-    throw downloadError ?? e;
+    throw preferredError(downloadError, unpackError ?? (downloadError ? null : e));
   }
-  progress({ status: "Pull complete", id });
 }

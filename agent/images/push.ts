@@ -45,10 +45,10 @@ export async function pushImage(deps: PushDeps, ref: ImageReference, progress: P
             return;
           }
         }
-        let sent = 0;
-        await deps.registry.uploadBlob(repo, blob.digest, blob.size, () => {
-          sent = 0;
-          const stream = deps.content.readStream(blob.digest);
+        await deps.registry.uploadBlob(repo, blob.digest, blob.size, (start = 0, end) => {
+          // Progress counts from where this request starts (a retry or the next chunk).
+          let sent = start;
+          const stream = deps.content.readStream(blob.digest, start, end);
           stream.on("data", (chunk: Buffer) => {
             sent += chunk.length;
             progress({ status: "Pushing", id, progressDetail: { current: sent, total: blob.size } });

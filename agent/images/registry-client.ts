@@ -58,9 +58,12 @@ const MAX_REDIRECTS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function networkCode(e: unknown): string {
-  const err = e as { code?: string; name?: string; cause?: { code?: string; name?: string; message?: string } };
+  const err = e as { code?: unknown; name?: string; cause?: { code?: unknown; name?: string; message?: string } };
+  // An aborted fetch is a DOMException whose numeric `code` means nothing here.
+  if (err?.name === "AbortError" || err?.name === "TimeoutError" || err?.cause?.name === "AbortError") return "ABORT_ERR";
   // undici puts the socket error in `cause`; a refusal by fetch itself (e.g. "bad port") only has a message.
-  return err?.cause?.code ?? err?.code ?? (err?.cause?.message ? `(${err.cause.message})` : undefined) ?? err?.cause?.name ?? err?.name ?? "UNKNOWN";
+  const code = err?.cause?.code ?? err?.code ?? (err?.cause?.message ? `(${err.cause.message})` : undefined) ?? err?.cause?.name ?? err?.name;
+  return typeof code === "string" ? code : "UNKNOWN";
 }
 
 function describeNetwork(code: string): string {
@@ -116,7 +119,7 @@ export class RegistryClient {
       );
     }
     const declared = Number(res.headers.get("content-length") ?? "NaN");
-    const bytes = await readLimited(res, 4 * 1024 * 1024, "manifest");
+    const bytes = await readLimited(this.idleGuarded(res), 4 * 1024 * 1024, "manifest");
     if (Number.isFinite(declared) && declared !== bytes.length) {
       throw new ImageError("SIZE_MISMATCH", `manifest ${reference} is ${bytes.length} bytes but the registry declared ${declared}`);
     }
@@ -164,7 +167,7 @@ export class RegistryClient {
   }
 
   /** Uploads a blob monolithically, or in chunks of `chunkSize` bytes when it is bigger. */
-  async uploadBlob(repo: Repo, digest: string, size: number, open: () => Readable, chunkSize = this.options.uploadChunkSize ?? 32 * 1024 * 1024): Promise<void> {
+  async uploadBlob(repo: Repo, digest: string, size: number, open: (start?: number, end?: number) => Readable, chunkSize = this.options.uploadChunkSize ?? 32 * 1024 * 1024): Promise<void> {
     const start = await this.request(repo, `/v2/${repo.repository}/blobs/uploads/`, {
       method: "POST",
       actions: "pull,push",
@@ -172,21 +175,22 @@ export class RegistryClient {
       expect: [202],
     });
     await start.body?.cancel();
-    let location = this.resolve(repo, start.headers.get("location") ?? "");
+    if (!start.headers.get("location")) throw new ImageError("REGISTRY_ERROR", `registry ${repo.registry} started an upload without a Location`);
+    let location = this.resolve(repo, start.headers.get("location")!);
     if (size <= chunkSize) {
       const res = await this.requestUrl(repo, withQuery(location, { digest }), {
         method: "PUT",
         actions: "pull,push",
         headers: { "content-type": "application/octet-stream", "content-length": String(size) },
-        body: open,
+        body: () => open(),
         expect: [201],
       });
       await res.body?.cancel();
       return;
     }
-    let offset = 0;
-    for (const chunk of chunksOf(open, chunkSize, size)) {
+    for (let offset = 0; offset < size; offset += chunkSize) {
       const length = Math.min(chunkSize, size - offset);
+      const start = offset;
       const res = await this.requestUrl(repo, location, {
         method: "PATCH",
         actions: "pull,push",
@@ -195,12 +199,11 @@ export class RegistryClient {
           "content-length": String(length),
           "content-range": `${offset}-${offset + length - 1}`,
         },
-        body: chunk,
+        body: () => open(start, start + length - 1),
         expect: [202],
       });
       await res.body?.cancel();
       location = this.resolve(repo, res.headers.get("location") ?? location);
-      offset += length;
     }
     const done = await this.requestUrl(repo, withQuery(location, { digest }), {
       method: "PUT",
@@ -254,10 +257,13 @@ export class RegistryClient {
 
   private async requestUrl(repo: Repo, url: string, options: RequestOptions): Promise<Response> {
     let challenged = false;
+    // Credentials go to the registry itself, never to a host it names in Location or redirects to.
+    const registryOrigin = new URL(this.baseUrl(repo.registry)).origin;
+    const own = new URL(url).origin === registryOrigin;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await this.send(url, options, this.authHeader(repo, options));
+        res = await this.send(url, options, own ? this.authHeader(repo, options) : undefined, registryOrigin);
       } catch (e) {
         const code = networkCode(e);
         if (attempt < this.retries && RETRYABLE_CODES.has(code) && (!options.body || options.method !== "PATCH")) {
@@ -266,7 +272,7 @@ export class RegistryClient {
         }
         throw new ImageError("UNREACHABLE", `cannot reach registry ${repo.registry}: ${describeNetwork(code)}`, { cause: e });
       }
-      if (res.status === 401 && !challenged) {
+      if (res.status === 401 && !challenged && own) {
         challenged = true;
         const challenge = parseChallenge(res.headers.get("www-authenticate"));
         await res.body?.cancel();
@@ -296,7 +302,12 @@ export class RegistryClient {
     if (challenge.scheme !== "bearer" || !challenge.params.realm) {
       throw new ImageError("UNAUTHORIZED", `registry ${repo.registry} asked for unsupported authentication "${challenge.scheme}"`);
     }
-    const url = new URL(challenge.params.realm);
+    let url: URL;
+    try {
+      url = new URL(challenge.params.realm);
+    } catch {
+      throw new ImageError("REGISTRY_ERROR", `registry ${repo.registry} named an invalid token service "${challenge.params.realm}"`);
+    }
     if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
     for (const scope of this.scopes(repo, options)) url.searchParams.append("scope", scope);
     const headers: Record<string, string> = {};
@@ -323,19 +334,28 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange, following redirects by hand so Authorization never leaves its host. */
-  private async send(url: string, options: RequestOptions, authorization: string | undefined): Promise<Response> {
+  private async send(url: string, options: RequestOptions, authorization: string | undefined, registryOrigin: string): Promise<Response> {
     let current = new URL(url);
-    const origin = current.origin;
+    const method = options.method ?? "GET";
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const headers: Record<string, string> = { "user-agent": this.options.userAgent ?? "berth-agent", ...options.headers };
-      if (authorization && current.origin === origin) headers.authorization = authorization;
-      const body = hop === 0 ? options.body?.() : undefined;
+      // identity: a compressing proxy would otherwise change what we measure and hash.
+      const headers: Record<string, string> = { "user-agent": this.options.userAgent ?? "berth-agent", "accept-encoding": "identity", ...options.headers };
+      if (authorization && current.origin === registryOrigin) headers.authorization = authorization;
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
+      let timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
+      let answered = false;
+      const touch = () => {
+        if (answered) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
+      };
+      let body = hop === 0 ? options.body?.() : undefined;
+      // A request body that is still flowing is not idle.
+      if (body instanceof Readable) body = body.on("data", touch);
       let res: Response;
       try {
         res = await fetch(current, {
-          method: hop === 0 ? (options.method ?? "GET") : options.method === "HEAD" ? "HEAD" : "GET",
+          method: hop === 0 ? method : method === "HEAD" ? "HEAD" : "GET",
           headers,
           body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
           redirect: "manual",
@@ -343,11 +363,15 @@ export class RegistryClient {
           ...(body instanceof Readable ? { duplex: "half" } : {}),
         } as RequestInit);
       } finally {
+        answered = true;
         clearTimeout(timer);
       }
       (res as Response & { abort?: AbortController }).abort = controller;
       if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
         await res.body?.cancel();
+        if (method !== "GET" && method !== "HEAD") {
+          throw new ImageError("REGISTRY_ERROR", `registry redirected a ${method} request to ${res.headers.get("location")}; redirected uploads are not supported`);
+        }
         current = new URL(res.headers.get("location")!, current);
         continue;
       }
@@ -370,7 +394,7 @@ export class RegistryClient {
   }
 
   private async httpError(repo: Repo, res: Response): Promise<ImageError> {
-    const text = await res.text().catch(() => "");
+    const text = res.body ? (await readLimited(this.idleGuarded(res), 64 * 1024, "error body").catch(() => Buffer.alloc(0))).toString("utf8") : "";
     let detail = text.slice(0, 300);
     try {
       const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
@@ -386,13 +410,17 @@ export class RegistryClient {
   }
 }
 
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+async function readLimited(stream: Readable, max: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of Readable.fromWeb(res.body as import("node:stream/web").ReadableStream)) {
-    total += (chunk as Buffer).length;
-    if (total > max) throw new ImageError("SIZE_MISMATCH", `${what} is larger than ${max} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > max) throw new ImageError("SIZE_MISMATCH", `${what} is larger than ${max} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    stream.destroy();
   }
   return Buffer.concat(chunks);
 }
@@ -401,30 +429,4 @@ function withQuery(url: string, params: Record<string, string>): string {
   const u = new URL(url);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return u.toString();
-}
-
-/** Body factories, one per chunk, each reading its byte range from a fresh stream. */
-function* chunksOf(open: () => Readable, chunkSize: number, size: number): Generator<Body> {
-  for (let offset = 0; offset < size; offset += chunkSize) {
-    const start = offset;
-    const end = Math.min(size, offset + chunkSize);
-    yield () => rangeOf(open(), start, end);
-  }
-}
-
-function rangeOf(source: Readable, start: number, end: number): Readable {
-  let position = 0;
-  return Readable.from(
-    (async function* () {
-      for await (const chunk of source) {
-        const buf = chunk as Buffer;
-        const from = Math.max(start - position, 0);
-        const to = Math.min(end - position, buf.length);
-        if (to > from) yield buf.subarray(from, to);
-        position += buf.length;
-        if (position >= end) break;
-      }
-      source.destroy();
-    })(),
-  );
 }

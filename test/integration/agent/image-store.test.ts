@@ -3,8 +3,10 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, mkdtemp, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
+import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OverlaySnapshotter } from "../../../agent/snapshots/snapshotter";
 import { collectProgress, createTestAgent, tarDirectory, type TestAgent } from "../../fixtures/agent-images";
@@ -183,6 +185,12 @@ describe("image store: pull, unpack, save/load, push against Debian's docker-reg
       await expect(fresh.images.load(createReadStream(file))).rejects.toMatchObject({ code: "INVALID_ARCHIVE" });
       expect(fresh.images.list()).toEqual([]);
       await expect(fresh.images.load(createReadStream("/etc/hostname"))).rejects.toMatchObject({ code: "INVALID_ARCHIVE" });
+      // manifest.json may only name files the archive itself holds: no reading the host's files.
+      const sneaky = tar.pack();
+      sneaky.entry({ name: "manifest.json" }, JSON.stringify([{ Config: "../../../../../etc/hostname", RepoTags: ["x:y"], Layers: [] }]));
+      sneaky.finalize();
+      await expect(fresh.images.load(Readable.from(sneaky))).rejects.toMatchObject({ code: "INVALID_ARCHIVE", message: expect.stringContaining("which it doesn't contain") });
+      expect(fresh.images.list()).toEqual([]);
     } finally {
       await fresh.cleanup();
     }

@@ -105,6 +105,42 @@ describe("registry protocol: indexes, platforms, retries, redirects, chunked upl
     }
   });
 
+  it("a registry that stops answering times out with a clear error", async () => {
+    const img = await putImage(reg, "slow/app", "amd64", MediaType.ociManifest);
+    reg.manifest("slow/app", "v1", img.manifest, MediaType.ociManifest);
+    reg.hang(`/v2/slow/app/blobs/${img.layerDigest}`);
+    const agent = await createTestAgent({ idleTimeoutMs: 300, retries: 1 });
+    try {
+      await expect(agent.images.pull(`${reg.host}/slow/app:v1`)).rejects.toMatchObject({ code: "UNREACHABLE", message: expect.stringContaining("timed out") });
+      expect(agent.images.list()).toEqual([]);
+    } finally {
+      await agent.cleanup();
+    }
+  });
+
+  it("an image that lists the same layer blob twice pulls (the blob is fetched once)", async () => {
+    const x = await layerOf({ "x.txt": "x\n" });
+    const y = await layerOf({ "y.txt": "y\n" });
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha(x.plain), sha(y.plain), sha(x.plain)] } }));
+    const layer = (l: { gz: Buffer }) => ({ mediaType: MediaType.ociLayerGzip, digest: sha(l.gz), size: l.gz.length });
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: sha(config), size: config.length }, layers: [layer(x), layer(y), layer(x)] }),
+    );
+    reg.blob("dup/app", sha(config), config);
+    reg.blob("dup/app", sha(x.gz), x.gz);
+    reg.blob("dup/app", sha(y.gz), y.gz);
+    reg.manifest("dup/app", "v1", manifest, MediaType.ociManifest);
+    const agent = await createTestAgent();
+    try {
+      const record = await agent.images.pull(`${reg.host}/dup/app:v1`);
+      expect(record.layers.map((l) => l.digest)).toEqual([sha(x.gz), sha(y.gz), sha(x.gz)]);
+      expect(new Set(record.layers.map((l) => l.chainId)).size).toBe(3);
+      expect(reg.requests.filter((r) => r === `GET /v2/dup/app/blobs/${sha(x.gz)}`)).toHaveLength(1);
+    } finally {
+      await agent.cleanup();
+    }
+  });
+
   it("follows a blob redirect to another host without sending it the credentials", async () => {
     const img = await putImage(reg, "private/app", "amd64", MediaType.ociManifest);
     reg.manifest("private/app", "v1", img.manifest, MediaType.ociManifest);

@@ -91,8 +91,11 @@ export async function saveImages(deps: ArchiveDeps, images: { record: ImageRecor
 const MAX_ENTRIES = 100_000;
 
 /** Unpacks an archive's regular files into `dir`, refusing anything but plain relative names. */
-async function extractArchive(input: Readable, dir: string): Promise<Set<string>> {
-  const files = new Set<string>();
+async function extractArchive(input: Readable, dir: string): Promise<Map<string, string>> {
+  // Archive name → file on disk. Symlinks (docker save before 25 links a layer.tar
+  // that repeats an earlier one) map to their target, resolved within the archive.
+  const files = new Map<string, string>();
+  const links = new Map<string, string>();
   const extract = tar.extract();
   const feeding = pipeline(input, extract);
   feeding.catch(() => {}); // surfaced below, after the entries loop
@@ -106,8 +109,17 @@ async function extractArchive(input: Readable, dir: string): Promise<Set<string>
       if (name.includes("\0") || path.isAbsolute(name) || (name && name.split("/").some((p) => p === ".." || p === ""))) {
         throw invalid(`entry "${header.name}" is not a plain relative path`);
       }
-      // Directories are implied by files; old docker-save layouts' symlinks (shared layers) aren't needed.
-      if (!name || header.type === "directory" || header.type === "symlink") {
+      // Directories are implied by files.
+      if (!name || header.type === "directory") {
+        entry.resume();
+        continue;
+      }
+      if (header.type === "symlink") {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(name), header.linkname ?? ""));
+        if (target.startsWith("../") || target === ".." || path.posix.isAbsolute(target)) {
+          throw invalid(`symlink "${header.name}" points outside the archive`);
+        }
+        links.set(name, target);
         entry.resume();
         continue;
       }
@@ -116,12 +128,17 @@ async function extractArchive(input: Readable, dir: string): Promise<Set<string>
       try {
         await mkdir(path.dirname(target), { recursive: true });
         await pipeline(entry, createWriteStream(target, { flags: "wx" }));
-        files.add(name);
+        files.set(name, target);
       } catch (e) {
         throw invalid(`entry "${header.name}" can't be unpacked (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }
     await feeding;
+    for (const [name, target] of links) {
+      // One level is what docker writes; a link to a link or to nothing is not used.
+      const file = files.get(target);
+      if (file) files.set(name, file);
+    }
     return files;
   } catch (e) {
     extract.destroy();
@@ -195,9 +212,9 @@ export async function loadImages(deps: ArchiveDeps, input: Readable, log: (line:
     const files = await extractArchive(input, dir);
     // Every path an archive's JSON names must be a file that archive itself contained.
     const member = (name: string) => {
-      const clean = name.replace(/^\.\//, "");
-      if (!files.has(clean)) throw new ImageError("INVALID_ARCHIVE", `invalid image archive: it names "${name}", which it doesn't contain`);
-      return path.join(dir, clean);
+      const file = files.get(name.replace(/^\.\//, ""));
+      if (!file) throw new ImageError("INVALID_ARCHIVE", `invalid image archive: it names "${name}", which it doesn't contain`);
+      return file;
     };
     const candidates = files.has("index.json") ? await fromOciLayout(deps, member) : await fromDockerArchive(deps, member);
     const result: LoadResult = { images: [] };

@@ -177,6 +177,34 @@ describe("image store: pull, unpack, save/load, push against Debian's docker-reg
     }
   });
 
+  it("loads a pre-25 docker save archive whose repeated layer is a symlink", async () => {
+    const layerPack = tar.pack();
+    layerPack.entry({ name: "hello.txt", mode: 0o644, mtime: new Date(0) }, "hello\n");
+    layerPack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of layerPack) chunks.push(c as Buffer);
+    const layer = Buffer.concat(chunks);
+    const { createHash } = await import("node:crypto");
+    const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+    const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha(layer), sha(layer)] }, config: { Cmd: ["/hello"] } });
+    const archive = tar.pack();
+    archive.entry({ name: "aaaa/layer.tar" }, layer);
+    archive.entry({ name: "bbbb/layer.tar", type: "symlink", linkname: "../aaaa/layer.tar" });
+    archive.entry({ name: `${sha(config).slice(7)}.json` }, config);
+    archive.entry({ name: "manifest.json" }, JSON.stringify([{ Config: `${sha(config).slice(7)}.json`, RepoTags: ["legacy/app:1"], Layers: ["aaaa/layer.tar", "bbbb/layer.tar"] }]));
+    archive.finalize();
+    const fresh = await createTestAgent();
+    try {
+      await fresh.images.load(Readable.from(archive));
+      const record = fresh.images.resolve("legacy/app:1");
+      expect(record.id).toBe(sha(config));
+      expect(record.layers.map((l) => l.diffId)).toEqual([sha(layer), sha(layer)]);
+      expect(record.layers[0]!.mediaType).toBe("application/vnd.oci.image.layer.v1.tar");
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it("refuses a broken archive with a clear message and keeps nothing", async () => {
     const file = path.join(work, "broken.tar");
     await pipeline(tarDirectory(path.join(work, "built")), createWriteStream(file));

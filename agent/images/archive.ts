@@ -5,14 +5,14 @@ import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { chainIds } from "../snapshots/chain-id";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import type { ContentStore } from "./content-store";
 import { digestHex } from "./digest";
 import { ImageError } from "./errors";
-import type { ImageRecord, ImageRecords, LayerRecord } from "./image-records";
+import type { ImageRecord, ImageRecords } from "./image-records";
 import { imageConfigSchema, indexSchema, isIndexType, manifestSchema, MediaType, type ImageManifest } from "./media-types";
 import { hostPlatform, selectPlatform } from "./platform";
+import { layerRecords, recordImage } from "./record-image";
 import { familiarName, formatReference, parseReference } from "./reference";
 import { unpackLayer } from "./unpack";
 
@@ -308,27 +308,8 @@ async function registerImage(deps: ArchiveDeps, c: Candidate): Promise<ImageReco
   if (config.rootfs.diff_ids.length !== c.manifest.layers.length) {
     throw new ImageError("INVALID_ARCHIVE", `invalid image archive: config lists ${config.rootfs.diff_ids.length} layers, manifest ${c.manifest.layers.length}`);
   }
-  const chains = chainIds(config.rootfs.diff_ids);
-  const layers: LayerRecord[] = c.manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: config.rootfs.diff_ids[i]!, chainId: chains[i]! }));
+  const layers = layerRecords(c.manifest, config);
   for (let i = 0; i < layers.length; i++) await unpackLayer(deps.content, deps.snapshots, layers[i]!, i ? layers[i - 1]!.chainId : null);
-  return deps.records.exclusive(async () => {
-    const id = c.manifest.config.digest;
-    const existing = deps.records.get(id);
-    await deps.records.save({
-      id,
-      manifestDigest,
-      manifestMediaType: c.manifestMediaType,
-      repoTags: existing?.repoTags ?? [],
-      repoDigests: existing?.repoDigests ?? [],
-      layers,
-      os: config.os ?? "linux",
-      architecture: config.architecture ?? "unknown",
-      created: config.created ?? null,
-      size: layers.reduce((n, l) => n + l.size, 0),
-      addedAt: existing?.addedAt ?? new Date().toISOString(),
-    });
-    for (const t of c.tags) await deps.records.setTag(id, t);
-    return deps.records.get(id)!;
-  });
+  return recordImage(deps.records, { manifest: c.manifest, manifestDigest, manifestMediaType: c.manifestMediaType, config, layers, tags: c.tags });
 }
 

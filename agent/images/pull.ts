@@ -1,4 +1,3 @@
-import { chainIds } from "../snapshots/chain-id";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import type { ContentStore } from "./content-store";
 import { shortId } from "./digest";
@@ -8,6 +7,7 @@ import { imageConfigSchema, indexSchema, isIndexType, isManifestType, manifestSc
 import { hostPlatform, selectPlatform, type Platform } from "./platform";
 import type { ProgressSink } from "./progress";
 import { limiter } from "./limit";
+import { layerRecords, recordImage } from "./record-image";
 import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
 import type { Readable } from "node:stream";
 import type { RegistryClient, Repo } from "./registry-client";
@@ -87,37 +87,18 @@ export async function pullImage(deps: PullDeps, ref: ImageReference, options: { 
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw new ImageError("REGISTRY_ERROR", `image config lists ${config.rootfs.diff_ids.length} layers but the manifest has ${manifest.layers.length}`);
   }
-  const chains = chainIds(config.rootfs.diff_ids);
-  const layers: LayerRecord[] = manifest.layers.map((l, i) => ({
-    digest: l.digest,
-    size: l.size,
-    mediaType: l.mediaType,
-    diffId: config.rootfs.diff_ids[i]!,
-    chainId: chains[i]!,
-  }));
+  const layers = layerRecords(manifest, config);
 
   await fetchAndUnpack(deps, repo, layers, progress);
 
-  const tag = ref.tag ? formatReference({ ...ref, digest: undefined }) : null;
-  const repoDigest = `${repositoryName(ref)}@${manifestDigest}`;
-  const record = await deps.records.exclusive(async () => {
-    const existing = deps.records.get(manifest.config.digest);
-    const next: ImageRecord = {
-      id: manifest.config.digest,
-      manifestDigest,
-      manifestMediaType: mediaType,
-      repoTags: existing?.repoTags ?? [],
-      repoDigests: [...new Set([...(existing?.repoDigests ?? []), repoDigest])],
-      layers,
-      os: config.os ?? "linux",
-      architecture: config.architecture ?? "unknown",
-      created: config.created ?? null,
-      size: layers.reduce((n, l) => n + l.size, 0),
-      addedAt: existing?.addedAt ?? new Date().toISOString(),
-    };
-    await deps.records.save(next);
-    if (tag) await deps.records.setTag(next.id, tag);
-    return deps.records.get(next.id)!;
+  const record = await recordImage(deps.records, {
+    manifest,
+    manifestDigest,
+    manifestMediaType: mediaType,
+    config,
+    layers,
+    tags: ref.tag ? [formatReference({ ...ref, digest: undefined })] : [],
+    repoDigest: `${repositoryName(ref)}@${manifestDigest}`,
   });
   progress({ status: `Digest: ${manifestDigest}` });
   return record;

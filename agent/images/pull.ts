@@ -9,7 +9,7 @@ import type { ProgressSink } from "./progress";
 import { limiter } from "./limit";
 import { layerRecords, recordImage } from "./record-image";
 import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
-import type { Readable } from "node:stream";
+import { mkdir, rm } from "node:fs/promises";
 import type { RegistryClient, Repo } from "./registry-client";
 import { tee } from "./tee";
 import { applyLayerChecked } from "./unpack";
@@ -126,56 +126,51 @@ async function fetchAndUnpack(deps: PullDeps, repo: Repo, layers: LayerRecord[],
 // when an image lists it twice or two pulls need it under different parents.
 const downloading = new WeakMap<ContentStore, Map<string, Promise<void>>>();
 
-/** Registry errors and digest/size verdicts explain a failure better than a broken pipe. */
-function preferredError(downloadError: unknown, unpackError: unknown): unknown {
-  if (downloadError instanceof ImageError) return downloadError;
-  if (unpackError && !(unpackError instanceof Error && /download stopped before the end/.test(unpackError.message))) {
-    return unpackError;
-  }
-  const cause = downloadError ?? unpackError;
-  return new ImageError("UNREACHABLE", `the download was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-}
+/** A layer download cut off midway (connection reset, idle timeout) is retried this many times. */
+const INTERRUPTED_RETRIES = 2;
 
 /**
  * One layer: its snapshot's create is registered first (synchronously, so the
- * next layer in the chain sees it in progress), and its fill unpacks whichever
- * source the layer gets: the live download (teed into the content store), or
- * the stored blob when it is already there or another pull is fetching it.
+ * next layer in the chain sees it in progress). Its fill either downloads the
+ * blob (streamed once into the content store and into the snapshot) or, when
+ * the blob is already stored or another pull is fetching it, unpacks the stored blob.
  */
 async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parentChainId: string | null, progress: ProgressSink) {
   const id = shortId(layer.digest);
-  let provide!: (source: { stream: Readable; stored: Promise<void> }) => void;
+  let choose!: (mode: "store" | "download") => void;
   let cancel!: (e: unknown) => void;
-  const sourceReady = new Promise<{ stream: Readable; stored: Promise<void> }>((resolve, reject) => {
-    provide = resolve;
+  const mode = new Promise<"store" | "download">((resolve, reject) => {
+    choose = resolve;
     cancel = reject;
   });
-  sourceReady.catch(() => {});
+  mode.catch(() => {});
   let filled = false;
   const created = deps.snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
     filled = true;
-    const { stream, stored } = await sourceReady;
+    if ((await mode) === "download") return withRetries(() => downloadLayer(deps, repo, layer, dir, progress), dir);
     let read = 0;
+    const stream = deps.content.readStream(layer.digest);
     stream.on("data", (chunk: Buffer) => progress({ status: "Extracting", id, progressDetail: { current: (read += chunk.length), total: layer.size } }));
-    // Kept only when the download verified too.
-    await Promise.all([applyLayerChecked(stream, layer, dir), stored]);
+    await applyLayerChecked(stream, layer, dir);
   });
   created.catch(() => {});
 
   const inflight = downloading.get(deps.content) ?? new Map<string, Promise<void>>();
   downloading.set(deps.content, inflight);
-  const fromStore = () => provide({ stream: deps.content.readStream(layer.digest), stored: Promise.resolve() });
   try {
     const earlier = inflight.get(layer.digest);
     if (earlier) await earlier.catch(() => {});
     if (deps.content.has(layer.digest)) {
-      fromStore();
+      choose("store");
       await created;
     } else {
       let finished!: () => void;
       inflight.set(layer.digest, new Promise<void>((resolve) => (finished = resolve)));
       try {
-        await downloadInto(deps, repo, layer, progress, created, () => filled, provide, cancel);
+        choose("download");
+        await created;
+        // The snapshot existed (or another pull made it): only the blob is missing.
+        if (!filled && !deps.content.has(layer.digest)) await withRetries(() => downloadLayer(deps, repo, layer, null, progress), null);
       } finally {
         inflight.delete(layer.digest);
         finished();
@@ -188,21 +183,47 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
   progress({ status: "Pull complete", id });
 }
 
-async function downloadInto(
-  deps: PullDeps,
-  repo: Repo,
-  layer: LayerRecord,
-  progress: ProgressSink,
-  created: Promise<void>,
-  filling: () => boolean,
-  provide: (source: { stream: Readable; stored: Promise<void> }) => void,
-  cancel: (e: unknown) => void,
-) {
+async function withRetries(task: () => Promise<void>, dir: string | null): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await task();
+    } catch (e) {
+      if (!(e instanceof ImageError && e.code === "UNREACHABLE") || attempt >= INTERRUPTED_RETRIES) throw e;
+      // Start the layer afresh: what was unpacked so far is thrown away.
+      if (dir) {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { mode: 0o755 });
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * The error that explains a failed layer: a digest or size verdict first, then a
+ * cut-off download (which unpacking only sees as a truncated stream), then unpacking's own.
+ */
+function preferredError(downloadError: unknown, unpackError: unknown, networkError: unknown, other: unknown): unknown {
+  if (downloadError instanceof ImageError) return downloadError;
+  if (networkError) {
+    return new ImageError("UNREACHABLE", `the download was interrupted: ${networkError instanceof Error ? networkError.message : String(networkError)}`, { cause: networkError });
+  }
+  if (unpackError && !(unpackError instanceof Error && /download stopped before the end/.test(unpackError.message))) return unpackError;
+  const cause = downloadError ?? unpackError ?? other;
+  if (cause instanceof ImageError) return cause;
+  return new ImageError("UNREACHABLE", `the download was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}
+
+/** The blob streams once: into the content store (verified) and, given a directory, unpacked into it. */
+async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir: string | null, progress: ProgressSink): Promise<void> {
   const id = shortId(layer.digest);
-  let stored: Promise<void> = Promise.resolve();
   let blob: Awaited<ReturnType<RegistryClient["getBlob"]>> | null = null;
+  let stored: Promise<void> = Promise.resolve();
+  let unpacked: Promise<void> = Promise.resolve();
+  let networkError: unknown = null;
   try {
     blob = await deps.registry.getBlob(repo, layer.digest);
+    blob.stream.once("error", (e) => (networkError ??= e));
     if (blob.size !== null && blob.size !== layer.size) {
       throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
     }
@@ -217,16 +238,19 @@ async function downloadInto(
         progress({ status: "Download complete", id });
       });
     stored.catch(() => toSnapshot.destroy());
-    provide({ stream: toSnapshot, stored });
-    // When the snapshot already existed (no fill ran), nobody reads this side: drain it.
-    created.then(() => !filling() && toSnapshot.resume(), () => toSnapshot.destroy());
-    await Promise.all([created, stored]);
+    if (dir) {
+      let read = 0;
+      toSnapshot.on("data", (chunk: Buffer) => progress({ status: "Extracting", id, progressDetail: { current: (read += chunk.length), total: layer.size } }));
+      unpacked = applyLayerChecked(toSnapshot, layer, dir);
+      unpacked.catch(() => toStore.destroy());
+    } else {
+      toSnapshot.resume();
+    }
+    await Promise.all([stored, unpacked]);
   } catch (e) {
-    // A fill still waiting for its source must hear about the failure before we wait for it.
-    cancel(e);
     blob?.stream.destroy();
-    const unpackError = await created.then(() => null, (err: unknown) => err);
     const downloadError = await stored.then(() => null, (err: unknown) => err);
-    throw preferredError(downloadError, unpackError ?? (downloadError ? null : e));
+    const unpackError = await unpacked.then(() => null, (err: unknown) => err);
+    throw preferredError(downloadError, unpackError, networkError, e);
   }
 }

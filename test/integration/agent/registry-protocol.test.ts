@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -100,6 +101,37 @@ describe("registry protocol: indexes, platforms, retries, redirects, chunked upl
       const impatient = await createTestAgent({ retries: 0 });
       await expect(impatient.images.pull(`${reg.host}/flaky/app:v1`)).rejects.toThrow(/answered 503/);
       await impatient.cleanup();
+    } finally {
+      await agent.cleanup();
+    }
+  });
+
+  it("a layer download cut off midway is retried from the start, and nothing half-done is kept", async () => {
+    const { plain, gz } = await layerOf({ "big.txt": randomBytes(300_000).toString("base64") });
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha(plain)] } }));
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: sha(config), size: config.length }, layers: [{ mediaType: MediaType.ociLayerGzip, digest: sha(gz), size: gz.length }] }),
+    );
+    reg.blob("cut/app", sha(config), config);
+    reg.blob("cut/app", sha(gz), gz);
+    reg.manifest("cut/app", "v1", manifest, MediaType.ociManifest);
+    const path = `/v2/cut/app/blobs/${sha(gz)}`;
+    reg.cutNext(path, 2, 100_000);
+    const agent = await createTestAgent();
+    try {
+      const record = await agent.images.pull(`${reg.host}/cut/app:v1`);
+      expect(record.layers[0]!.diffId).toBe(sha(plain));
+      expect(reg.requests.filter((r) => r === `GET ${path}`)).toHaveLength(3);
+      // Cut off every time: a clear error, and no image.
+      reg.cutNext(`/v2/cut/app/blobs/${sha(gz)}`, 10, 1000);
+      const unlucky = await createTestAgent();
+      reg.manifest("cut/other", "v1", manifest, MediaType.ociManifest);
+      reg.blob("cut/other", sha(config), config);
+      reg.blob("cut/other", sha(gz), gz);
+      reg.cutNext(`/v2/cut/other/blobs/${sha(gz)}`, 10, 1000);
+      await expect(unlucky.images.pull(`${reg.host}/cut/other:v1`)).rejects.toMatchObject({ code: "UNREACHABLE" });
+      expect(unlucky.images.list()).toEqual([]);
+      await unlucky.cleanup();
     } finally {
       await agent.cleanup();
     }

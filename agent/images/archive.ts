@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import type { ContentStore } from "./content-store";
-import { digestHex } from "./digest";
+import { detectCompression } from "../snapshots/decompress";
+import { digestHex, digestOf, newDigester } from "./digest";
 import { ImageError } from "./errors";
 import type { ImageRecord, ImageRecords } from "./image-records";
 import { imageConfigSchema, indexSchema, isIndexType, manifestSchema, MediaType, type ImageManifest } from "./media-types";
@@ -178,20 +179,23 @@ async function importBlob(content: ContentStore, file: string, expected?: string
 }
 
 async function hashFile(file: string): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const h = createHash("sha256");
+  const h = newDigester();
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return `sha256:${h.digest("hex")}`;
+  return digestOf(h);
 }
 
+const LAYER_TYPE = { gzip: MediaType.ociLayerGzip, zstd: MediaType.ociLayerZstd, none: MediaType.ociLayer } as const;
+
+/** A docker-save layer's media type, from its first bytes (the same detection unpacking uses). */
 async function sniffLayerType(file: string): Promise<string> {
-  const fd = await import("node:fs/promises").then((m) => m.open(file, "r"));
+  const fd = await open(file, "r");
   const head = Buffer.alloc(4);
-  await fd.read(head, 0, 4, 0);
-  await fd.close();
-  if (head[0] === 0x1f && head[1] === 0x8b) return MediaType.ociLayerGzip;
-  if (head.readUInt32LE(0) === 0xfd2fb528) return MediaType.ociLayerZstd;
-  return MediaType.ociLayer;
+  try {
+    await fd.read(head, 0, 4, 0);
+  } finally {
+    await fd.close();
+  }
+  return LAYER_TYPE[detectCompression(head)];
 }
 
 interface Candidate {

@@ -12,7 +12,7 @@ import { familiarName, formatReference, repositoryName, type ImageReference } fr
 import { mkdir, rm } from "node:fs/promises";
 import type { RegistryClient, Repo } from "./registry-client";
 import { tee } from "./tee";
-import { applyLayerChecked } from "./unpack";
+import { applyLayerChecked, unpackStoredInto } from "./unpack";
 
 export interface PullDeps {
   content: ContentStore;
@@ -148,10 +148,7 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
   const created = deps.snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
     filled = true;
     if ((await mode) === "download") return withRetries(() => downloadLayer(deps, repo, layer, dir, progress), dir);
-    let read = 0;
-    const stream = deps.content.readStream(layer.digest);
-    stream.on("data", (chunk: Buffer) => progress({ status: "Extracting", id, progressDetail: { current: (read += chunk.length), total: layer.size } }));
-    await applyLayerChecked(stream, layer, dir);
+    await unpackStoredInto(deps.content, layer, dir, (current) => progress({ status: "Extracting", id, progressDetail: { current, total: layer.size } }));
   });
   created.catch(() => {});
 

@@ -26,15 +26,13 @@ export async function unpackLayer(
   onBytes?: (read: number) => void,
 ): Promise<void> {
   if (snapshots.has(layer.chainId)) return;
-  await snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
-    let read = 0;
-    const source = content.readStream(layer.digest);
-    if (onBytes) {
-      source.on("data", (chunk: Buffer) => {
-        read += chunk.length;
-        onBytes(read);
-      });
-    }
-    await applyLayerChecked(source, layer, dir);
-  });
+  await snapshots.create(layer.chainId, parentChainId, (dir: string) => unpackStoredInto(content, layer, dir, onBytes));
+}
+
+/** Unpacks the stored blob of `layer` into `dir` (a snapshot's fill), reporting compressed bytes read. */
+export async function unpackStoredInto(content: ContentStore, layer: LayerRecord, dir: string, onBytes?: (read: number) => void): Promise<void> {
+  let read = 0;
+  const source = content.readStream(layer.digest);
+  if (onBytes) source.on("data", (chunk: Buffer) => onBytes((read += chunk.length)));
+  await applyLayerChecked(source, layer, dir);
 }

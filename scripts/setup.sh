@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite, the console and the agent use. Later issues add runc, conmon,
-# openssh-server, … here.
-APT_PACKAGES=(chromium postgresql-client iproute2 procps docker-registry skopeo busybox-static zstd attr apache2-utils openssl util-linux)
+# Debian packages the test suite, the console and the agent use (runc + conmon run containers;
+# socat bridges conmon's SEQPACKET attach socket; util-linux gives script(1) for pty tests).
+APT_PACKAGES=(chromium postgresql-client iproute2 procps docker-registry skopeo busybox-static zstd attr apache2-utils openssl util-linux runc conmon socat)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,761 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, watch, type FSWatcher } from "node:fs";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { ImageService } from "../images/image-service";
+import type { OverlaySnapshotter } from "../snapshots/snapshotter";
+import { writeFileAtomic } from "../state/atomic-write";
+import type { Conmon } from "../runtime/conmon";
+import type { Runc } from "../runtime/runc";
+import { buildRuntimeSpec, type HostLimits } from "../runtime/spec";
+import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
+import type { CreateRequest } from "./create-request";
+import { validateContainerName } from "./create-request";
+import { EngineError } from "./errors";
+import type { EventBus } from "./events";
+import { mergeContainerConfig, processEnv } from "./merge-config";
+import { isMountPoint } from "./mounts";
+import { generateName } from "./names";
+import { resolveUser } from "./resolve-user";
+import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
+import { signalNumber } from "./signals";
+import { hostSettingsFrom } from "./host-settings";
+
+// The container engine. It owns every container's state; the runtime
+// adapters (runc, conmon) are stateless. Each operation: lock → reconcile
+// with runc and the exit file → guard → act → save atomically → event.
+
+export interface EngineDeps {
+  root: string;
+  /** Runtime state on tmpfs (runc's root, exit files, pid files): cleared by a reboot. */
+  execRoot: string;
+  images: ImageService;
+  snapshots: OverlaySnapshotter;
+  runc: Runc;
+  conmon: Conmon;
+  events: EventBus;
+  hostLimits: HostLimits;
+  cgroupVersion: 1 | 2;
+  bootId: string;
+  /** cgroupfs parent for containers (e.g. "berth"); per agent so tests don't collide. */
+  cgroupParent: string;
+}
+
+export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+interface Waiter {
+  condition: WaitCondition;
+  resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void;
+  reject: (e: unknown) => void;
+}
+
+const MIN_RESTART_DELAY_MS = 100;
+const MAX_RESTART_DELAY_MS = 60_000;
+/** A container that ran this long before exiting restarts without backoff (Docker resets after 10 s). */
+const RESTART_RESET_MS = 10_000;
+const EXIT_POLL_MS = 2_000;
+
+export class ContainerEngine {
+  private readonly store: ContainerStore;
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly restartDelay = new Map<string, number>();
+  private readonly exitDir: string;
+  private watcher: FSWatcher | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.store = new ContainerStore(deps.root);
+    this.exitDir = path.join(deps.execRoot, "exits");
+  }
+
+  // ---- start-up and shutdown ----
+
+  /** Loads every container, re-adopts the running ones, settles those that died while we were away. */
+  async init(): Promise<void> {
+    await this.store.init();
+    await mkdir(this.exitDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.deps.runc.root, { recursive: true, mode: 0o700 });
+    const { records, orphans } = await this.store.loadAll();
+    for (const id of orphans) await this.store.removeDir(id);
+    for (const record of records) {
+      if (record.state.status === "removing") {
+        // A remove that crashed midway finishes now.
+        this.containers.set(record.id, record);
+        await this.finishRemove(record).catch(() => {});
+        continue;
+      }
+      this.containers.set(record.id, record);
+    }
+    this.deps.images.setImageInUse((imageId) => [...this.containers.values()].filter((c) => c.imageId === imageId).map((c) => c.id));
+    this.watcher = watch(this.exitDir, (_event, file) => {
+      if (file && this.containers.has(String(file))) void this.onExit(String(file));
+    });
+    this.watcher.on("error", () => {});
+    const rebooted: ContainerRecord[] = [];
+    for (const record of [...this.containers.values()]) {
+      if (!isActive(record.state.status)) continue;
+      if (record.state.bootId !== this.deps.bootId) rebooted.push(record);
+      else await this.onExit(record.id);
+    }
+    // After a reboot, containers that should be up come back (Docker's restart on daemon start).
+    for (const record of rebooted) {
+      await this.withLock(record.id, async () => {
+        record.state = { ...record.state, status: "exited", pid: 0, exitCode: 255, finishedAt: new Date().toISOString() };
+        await this.store.save(record);
+      });
+      const policy = record.host.RestartPolicy.Name;
+      if (policy === "always" || (policy === "unless-stopped" && !record.state.manuallyStopped)) {
+        await this.start(record.id).catch(() => {});
+      }
+    }
+    // inotify can miss events (e.g. the directory was replaced); a slow poll backs it up.
+    this.poller = setInterval(() => void this.pollExits(), EXIT_POLL_MS);
+    this.poller.unref();
+  }
+
+  /** Stops watching. Containers keep running: conmon holds them. */
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.poller) clearInterval(this.poller);
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    for (const list of this.waiters.values()) for (const w of list) w.reject(new EngineError("INTERNAL", "the agent is shutting down"));
+    this.waiters.clear();
+  }
+
+  // ---- queries ----
+
+  list(): ContainerRecord[] {
+    return [...this.containers.values()].sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** By full id, name (with or without "/"), or unique id prefix — Docker's lookup order. */
+  get(key: string): ContainerRecord {
+    const record = this.find(key);
+    if (!record) throw new EngineError("NOT_FOUND", `No such container: ${key}`);
+    return record;
+  }
+
+  find(key: string): ContainerRecord | undefined {
+    const exact = this.containers.get(key);
+    if (exact) return exact;
+    const name = key.replace(/^\//, "");
+    for (const c of this.containers.values()) if (c.name === name) return c;
+    if (!/^[a-f0-9]+$/.test(key)) return undefined;
+    const matches = [...this.containers.values()].filter((c) => c.id.startsWith(key));
+    if (matches.length > 1) throw new EngineError("NOT_FOUND", `multiple containers found with provided prefix: ${key}`);
+    return matches[0];
+  }
+
+  paths(id: string) {
+    const dir = this.store.containerDir(id);
+    const run = path.join(this.deps.execRoot, id);
+    return {
+      dir,
+      bundle: path.join(dir, "bundle"),
+      rootfs: path.join(dir, "rootfs"),
+      upper: path.join(dir, "upper"),
+      work: path.join(dir, "work"),
+      log: path.join(dir, "ctr.log"),
+      persist: path.join(dir, "conmon"),
+      hostname: path.join(dir, "hostname"),
+      hosts: path.join(dir, "hosts"),
+      resolvConf: path.join(dir, "resolv.conf"),
+      run,
+      pidFile: path.join(run, "pidfile"),
+      conmonPidFile: path.join(run, "conmon.pid"),
+      runtimeLog: path.join(run, "oci-log"),
+      exitFile: path.join(this.exitDir, id),
+    };
+  }
+
+  cgroupsPath(id: string): string {
+    return `/${this.deps.cgroupParent}/${id}`;
+  }
+
+  // ---- lifecycle ----
+
+  async create(request: CreateRequest, options: { name?: string } = {}): Promise<{ id: string; warnings: string[] }> {
+    const cfg = request;
+    if (!cfg.Image) throw new EngineError("INVALID", "config: image is required (Config.Image is empty)");
+    let name: string;
+    if (options.name) {
+      validateContainerName(options.name);
+      name = options.name.replace(/^\//, "");
+    } else {
+      name = generateName((n) => this.nameTaken(n));
+    }
+    const image = this.deps.images.resolve(cfg.Image);
+    const imageChainId = image.layers.at(-1)?.chainId;
+    if (!imageChainId) throw new EngineError("INVALID", `image ${cfg.Image} has no layers`);
+    const details = await this.deps.images.inspect(image.id);
+    const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
+    const id = randomBytes(32).toString("hex");
+    const merged = mergeContainerConfig(details.config.config, request);
+    const hostname = request.Hostname || id.slice(0, 12);
+    // Checked before anything is written, so a refused request leaves nothing behind.
+    buildRuntimeSpec(this.specInput(id, host, { args: [merged.path, ...merged.args], env: [], cwd: "/", uid: 0, gid: 0, additionalGids: [], terminal: Boolean(request.Tty) }, hostname));
+
+    return this.withLock(`name:${name}`, async () => {
+      const holder = [...this.containers.values()].find((c) => c.name === name);
+      if (holder) {
+        throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      const record: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        imageId: image.id,
+        imageChainId,
+        path: merged.path,
+        args: merged.args,
+        config: {
+          Hostname: hostname,
+          Domainname: request.Domainname ?? "",
+          User: merged.user,
+          AttachStdin: Boolean(request.AttachStdin),
+          AttachStdout: Boolean(request.AttachStdout),
+          AttachStderr: Boolean(request.AttachStderr),
+          ExposedPorts: merged.exposedPorts,
+          Tty: Boolean(request.Tty),
+          OpenStdin: Boolean(request.OpenStdin),
+          StdinOnce: Boolean(request.StdinOnce),
+          Env: merged.env,
+          Cmd: merged.cmd,
+          Image: cfg.Image,
+          Volumes: merged.volumes,
+          WorkingDir: merged.workingDir,
+          Entrypoint: merged.entrypoint,
+          Labels: merged.labels,
+          StopSignal: merged.stopSignal,
+          StopTimeout: request.StopTimeout ?? null,
+          Healthcheck: merged.healthcheck,
+        },
+        host,
+        state: {
+          status: "created",
+          pid: 0,
+          exitCode: 0,
+          error: "",
+          oomKilled: false,
+          startedAt: "0001-01-01T00:00:00Z",
+          finishedAt: "0001-01-01T00:00:00Z",
+          manuallyStopped: false,
+          restartCount: 0,
+          bootId: this.deps.bootId,
+        },
+      };
+      const p = this.paths(id);
+      try {
+        await mkdir(p.dir, { mode: 0o700 });
+        await Promise.all([mkdir(p.bundle), mkdir(p.rootfs), mkdir(p.upper), mkdir(p.work), mkdir(p.persist)]);
+        await this.writeEtcFiles(record);
+        await this.store.save(record);
+      } catch (e) {
+        await this.store.removeDir(id);
+        throw e;
+      }
+      this.containers.set(id, record);
+      this.emit(record, "create");
+      return { id, warnings: [] };
+    });
+  }
+
+  async start(key: string): Promise<void> {
+    const id = this.get(key).id;
+    let failure: unknown = null;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (record.state.status === "running" || record.state.status === "paused") {
+        throw new EngineError("NOT_MODIFIED", "container already started");
+      }
+      if (!canStart(record.state.status) && record.state.status !== "restarting") {
+        throw new EngineError("CONFLICT", `cannot start container ${record.id} in state ${record.state.status}`);
+      }
+      this.cancelRestart(id);
+      try {
+        await this.launch(record);
+      } catch (e) {
+        failure = e;
+      }
+    });
+    if (failure) {
+      const record = this.containers.get(id);
+      if (record?.host.AutoRemove) await this.remove(id, { force: true }).catch(() => {});
+      throw failure;
+    }
+  }
+
+  /** Sends the stop signal, waits up to the timeout, then SIGKILL. */
+  async stop(key: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const record = this.get(key);
+    const id = record.id;
+    const running = await this.withLock(id, async () => {
+      const current = await this.reconcile(id);
+      this.cancelRestart(id);
+      if (current.state.status === "restarting") {
+        current.state = { ...current.state, status: "exited", manuallyStopped: true };
+        await this.store.save(current);
+        return false;
+      }
+      if (!canKill(current.state.status)) return false;
+      current.state = { ...current.state, manuallyStopped: true };
+      await this.store.save(current);
+      if (current.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
+      await this.deps.runc.kill(id, signalNumber(options.signal || current.config.StopSignal || "SIGTERM")).catch(() => {});
+      return true;
+    });
+    if (!running) {
+      if (record.state.status === "exited" || record.state.status === "created") throw new EngineError("NOT_MODIFIED", "container already stopped");
+      return;
+    }
+    const timeout = options.timeout ?? record.config.StopTimeout ?? 10;
+    const exited = this.waitFor(id, "not-running");
+    if (timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000)) return;
+    await this.withLock(id, async () => {
+      const current = await this.reconcile(id);
+      if (canKill(current.state.status)) await this.deps.runc.kill(id, "KILL", true).catch(() => {});
+    });
+    if (!(await raceTimeout(exited, 30_000))) throw new EngineError("INTERNAL", `container ${id} did not exit after SIGKILL`);
+  }
+
+  async kill(key: string, signal = "SIGKILL"): Promise<void> {
+    const id = this.get(key).id;
+    const number = signalNumber(signal);
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (!canKill(record.state.status)) throw new EngineError("CONFLICT", `Cannot kill container: ${record.id}: container ${record.id} is not running`);
+      if (number === 9 || number === signalNumber(record.config.StopSignal || "SIGTERM")) {
+        record.state = { ...record.state, manuallyStopped: true };
+        await this.store.save(record);
+      }
+      await this.deps.runc.kill(id, number);
+    });
+  }
+
+  async restart(key: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const id = this.get(key).id;
+    await this.stop(id, options).catch((e: unknown) => {
+      if (!(e instanceof EngineError && e.code === "NOT_MODIFIED")) throw e;
+    });
+    await this.start(id);
+  }
+
+  async pause(key: string): Promise<void> {
+    const id = this.get(key).id;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (!canPause(record.state.status)) throw new EngineError("CONFLICT", `Container ${record.id} is not running`);
+      await this.deps.runc.pause(id);
+      record.state = { ...record.state, status: "paused" };
+      await this.store.save(record);
+      this.emit(record, "pause");
+    });
+  }
+
+  async unpause(key: string): Promise<void> {
+    const id = this.get(key).id;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (!canUnpause(record.state.status)) throw new EngineError("CONFLICT", `Container ${record.id} is not paused`);
+      await this.deps.runc.resume(id);
+      record.state = { ...record.state, status: "running" };
+      await this.store.save(record);
+      this.emit(record, "unpause");
+    });
+  }
+
+  async rename(key: string, newName: string): Promise<void> {
+    validateContainerName(newName);
+    const name = newName.replace(/^\//, "");
+    const id = this.get(key).id;
+    await this.withLock(`name:${name}`, () =>
+      this.withLock(id, async () => {
+        const holder = [...this.containers.values()].find((c) => c.name === name);
+        if (holder && holder.id !== id) throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        const record = this.containers.get(id)!;
+        const oldName = record.name;
+        record.name = name;
+        await this.store.save(record);
+        this.emit(record, "rename", { oldName: `/${oldName}` });
+      }),
+    );
+  }
+
+  async remove(key: string, options: { force?: boolean } = {}): Promise<void> {
+    const id = this.get(key).id;
+    const force = Boolean(options.force);
+    const wasActive = await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (!canRemove(record.state.status, force)) {
+        if (record.state.status === "removing") throw new EngineError("CONFLICT", `removal of container ${id} is already in progress`);
+        throw new EngineError("CONFLICT", `You cannot remove a ${record.state.status} container ${id}. Stop the container before attempting removal or force remove`);
+      }
+      this.cancelRestart(id);
+      if (!isActive(record.state.status)) return false;
+      record.state = { ...record.state, manuallyStopped: true };
+      await this.store.save(record);
+      if (record.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
+      await this.deps.runc.kill(id, "KILL", true).catch(() => {});
+      return true;
+    });
+    if (wasActive) await raceTimeout(this.waitFor(id, "not-running"), 30_000);
+    await this.withLock(id, async () => {
+      const record = this.containers.get(id);
+      if (!record) return;
+      if (isActive(record.state.status)) await this.deps.runc.delete(id, true);
+      record.state = { ...record.state, status: "removing" };
+      await this.store.save(record);
+      await this.finishRemove(record);
+    });
+  }
+
+  /** Resolves when the condition holds: Docker's POST /containers/{id}/wait. */
+  async wait(key: string, condition: WaitCondition = "not-running"): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const id = this.get(key).id;
+    return this.waitFor(id, condition);
+  }
+
+  private waitFor(id: string, condition: WaitCondition): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const record = this.containers.get(id);
+    if (!record) {
+      if (condition === "removed") return Promise.resolve({ StatusCode: 0, Error: null });
+      return Promise.reject(new EngineError("NOT_FOUND", `No such container: ${id}`));
+    }
+    if (condition === "not-running" && !isActive(record.state.status)) {
+      return Promise.resolve({ StatusCode: record.state.exitCode, Error: null });
+    }
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push({ condition, resolve, reject });
+      this.waiters.set(id, list);
+    });
+  }
+
+  // ---- internals ----
+
+  private nameTaken(name: string): boolean {
+    for (const c of this.containers.values()) if (c.name === name) return true;
+    return false;
+  }
+
+  private emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    const attributes: Record<string, string> = { name: record.name, image: record.config.Image, ...record.config.Labels, ...extra };
+    this.deps.events.emit("container", action, record.id, attributes);
+  }
+
+  /** Runs `task` holding the lock for `key`; tasks on one key run one at a time. */
+  withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * Brings the record in line with reality (call under the lock): an active
+   * container whose runc state is stopped or gone, or whose exit file exists,
+   * has exited.
+   */
+  private async reconcile(id: string): Promise<ContainerRecord> {
+    const record = this.containers.get(id);
+    if (!record) throw new EngineError("NOT_FOUND", `No such container: ${id}`);
+    if (!isActive(record.state.status) || record.state.status === "restarting") return record;
+    const exitFileThere = existsSync(this.paths(id).exitFile);
+    const state = exitFileThere ? null : await this.deps.runc.state(id);
+    if (state && (state.status === "running" || state.status === "paused")) {
+      const status: Status = state.status === "paused" ? "paused" : "running";
+      if (record.state.status !== status) {
+        record.state = { ...record.state, status };
+        await this.store.save(record);
+      }
+      return record;
+    }
+    await this.settleExit(record);
+    return record;
+  }
+
+  /** The exit watcher's entry point: settle the exit, then apply AutoRemove or the restart policy. */
+  private async onExit(id: string): Promise<void> {
+    if (this.closed || !this.containers.has(id)) return;
+    let exited: ContainerRecord | null = null;
+    await this.withLock(id, async () => {
+      const record = this.containers.get(id);
+      if (!record || !isActive(record.state.status) || record.state.status === "restarting") return;
+      const exitFileThere = existsSync(this.paths(id).exitFile);
+      if (!exitFileThere) {
+        const state = await this.deps.runc.state(id);
+        if (state && (state.status === "running" || state.status === "paused")) return;
+      }
+      await this.settleExit(record);
+      exited = record;
+    }).catch(() => {});
+    if (exited) await this.afterExit(exited);
+  }
+
+  private async pollExits(): Promise<void> {
+    const names = new Set(await readdir(this.exitDir).catch(() => [] as string[]));
+    for (const record of this.containers.values()) {
+      if (isActive(record.state.status) && record.state.status !== "restarting" && names.has(record.id)) void this.onExit(record.id);
+    }
+  }
+
+  /** Records the exit (code, OOM), releases runc's copy, wakes waiters. Under the lock. */
+  private async settleExit(record: ContainerRecord): Promise<void> {
+    const p = this.paths(record.id);
+    const code = await readFile(p.exitFile, "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null);
+    const persisted = code ?? (await readFile(path.join(p.persist, "exit"), "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null));
+    const oom = existsSync(path.join(p.persist, "oom"));
+    await this.deps.runc.delete(record.id, true).catch(() => {});
+    record.state = {
+      ...record.state,
+      status: "exited",
+      pid: 0,
+      exitCode: Number.isFinite(persisted) && persisted !== null ? persisted : 255,
+      oomKilled: oom,
+      finishedAt: new Date().toISOString(),
+    };
+    await this.store.save(record);
+    await rm(p.exitFile, { force: true });
+    await rm(path.join(p.persist, "oom"), { force: true });
+    await rm(path.join(p.persist, "exit"), { force: true });
+    if (oom) this.emit(record, "oom");
+    this.emit(record, "die", { exitCode: String(record.state.exitCode) });
+    this.settleWaiters(record, ["not-running", "next-exit"]);
+  }
+
+  private settleWaiters(record: ContainerRecord, conditions: WaitCondition[]): void {
+    const list = this.waiters.get(record.id);
+    if (!list) return;
+    const keep: Waiter[] = [];
+    for (const w of list) {
+      if (conditions.includes(w.condition)) w.resolve({ StatusCode: record.state.exitCode, Error: null });
+      else keep.push(w);
+    }
+    if (keep.length) this.waiters.set(record.id, keep);
+    else this.waiters.delete(record.id);
+  }
+
+  private async afterExit(record: ContainerRecord): Promise<void> {
+    if (record.host.AutoRemove) {
+      await this.remove(record.id, { force: true }).catch(() => {});
+      return;
+    }
+    const policy = record.host.RestartPolicy;
+    const failed = record.state.exitCode !== 0;
+    const wanted =
+      !record.state.manuallyStopped &&
+      (policy.Name === "always" ||
+        policy.Name === "unless-stopped" ||
+        (policy.Name === "on-failure" && failed && (policy.MaximumRetryCount <= 0 || record.state.restartCount < policy.MaximumRetryCount)));
+    if (!wanted || this.closed) return;
+    const ranFor = Date.now() - Date.parse(record.state.startedAt);
+    const previous = this.restartDelay.get(record.id);
+    const delay = ranFor >= RESTART_RESET_MS || previous === undefined ? MIN_RESTART_DELAY_MS : Math.min(previous * 2, MAX_RESTART_DELAY_MS);
+    this.restartDelay.set(record.id, delay);
+    await this.withLock(record.id, async () => {
+      if (record.state.status !== "exited") return;
+      record.state = { ...record.state, status: "restarting" };
+      await this.store.save(record);
+    });
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(record.id);
+      void this.withLock(record.id, async () => {
+        const current = this.containers.get(record.id);
+        if (!current || current.state.status !== "restarting") return;
+        current.state = { ...current.state, restartCount: current.state.restartCount + 1 };
+        try {
+          await this.launch(current);
+        } catch {
+          current.state = { ...current.state, status: "exited" };
+          await this.store.save(current);
+        }
+      }).catch(() => {});
+    }, delay);
+    timer.unref();
+    this.restartTimers.set(record.id, timer);
+  }
+
+  private cancelRestart(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+  }
+
+  /** Mounts the rootfs, writes the bundle, has conmon create it and runc start it. Under the lock. */
+  private async launch(record: ContainerRecord): Promise<void> {
+    const id = record.id;
+    const p = this.paths(id);
+    await mkdir(p.run, { recursive: true, mode: 0o700 });
+    await rm(p.exitFile, { force: true });
+    await rm(p.runtimeLog, { force: true });
+    await this.deps.runc.delete(id, true).catch(() => {});
+    if (!(await isMountPoint(p.rootfs))) {
+      await this.deps.snapshots.mount(record.imageChainId, p.rootfs, { upperDir: p.upper, workDir: p.work });
+    }
+    try {
+      const user = await resolveUser(p.rootfs, record.config.User);
+      const spec = buildRuntimeSpec(
+        this.specInput(
+          id,
+          record.host,
+          {
+            args: [record.path, ...record.args],
+            env: processEnv(record.config.Env, { hostname: record.config.Hostname, tty: record.config.Tty }),
+            cwd: record.config.WorkingDir || "/",
+            ...user,
+            terminal: record.config.Tty,
+          },
+          record.config.Hostname,
+        ),
+      );
+      if (record.host.NetworkMode === "host") spec.linux!.namespaces = spec.linux!.namespaces.filter((n) => n.type !== "network");
+      spec.mounts.push(
+        { destination: "/etc/resolv.conf", type: "bind", source: p.resolvConf, options: ["rbind", "rprivate"] },
+        { destination: "/etc/hostname", type: "bind", source: p.hostname, options: ["rbind", "rprivate"] },
+        { destination: "/etc/hosts", type: "bind", source: p.hosts, options: ["rbind", "rprivate"] },
+      );
+      await writeFileAtomic(path.join(p.bundle, "config.json"), JSON.stringify(spec), 0o600);
+      await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
+      const pid = await this.deps.conmon.launch({
+        id,
+        name: record.name,
+        bundle: p.bundle,
+        pidFile: p.pidFile,
+        conmonPidFile: p.conmonPidFile,
+        exitDir: this.exitDir,
+        persistDir: p.persist,
+        logPath: p.log,
+        runtimeLog: p.runtimeLog,
+        socketDir: p.run,
+        runtimeArgs: this.deps.runc.globalArgs(),
+        terminal: record.config.Tty,
+        stdin: record.config.OpenStdin,
+      });
+      await this.deps.runc.start(id);
+      record.state = {
+        ...record.state,
+        status: "running",
+        pid,
+        exitCode: 0,
+        error: "",
+        oomKilled: false,
+        startedAt: new Date().toISOString(),
+        finishedAt: "0001-01-01T00:00:00Z",
+        manuallyStopped: false,
+        bootId: this.deps.bootId,
+      };
+      await this.store.save(record);
+      this.emit(record, "start");
+    } catch (e) {
+      await this.deps.runc.delete(id, true).catch(() => {});
+      await rm(p.exitFile, { force: true });
+      const message = e instanceof Error ? e.message : String(e);
+      record.state = {
+        ...record.state,
+        status: record.state.status === "restarting" ? "exited" : record.state.status,
+        error: message,
+        exitCode: /executable file not found|no such file or directory/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 128,
+      };
+      await this.store.save(record);
+      if (e instanceof EngineError) throw e;
+      throw new EngineError("RUNTIME", `failed to create task for container: ${message}`, { cause: e });
+    }
+  }
+
+  private async finishRemove(record: ContainerRecord): Promise<void> {
+    const p = this.paths(record.id);
+    if (await isMountPoint(p.rootfs)) await this.deps.snapshots.unmount(p.rootfs).catch(() => {});
+    await this.deps.runc.delete(record.id, true).catch(() => {});
+    await rm(p.run, { recursive: true, force: true });
+    await rm(p.exitFile, { force: true });
+    await this.store.removeDir(record.id);
+    this.containers.delete(record.id);
+    this.restartDelay.delete(record.id);
+    this.emit(record, "destroy");
+    this.settleWaiters(record, ["not-running", "next-exit", "removed"]);
+  }
+
+  private async writeEtcFiles(record: ContainerRecord): Promise<void> {
+    const p = this.paths(record.id);
+    const hostname = record.config.Hostname;
+    await writeFile(p.hostname, `${hostname}\n`);
+    const extra = record.host.ExtraHosts.map((h) => {
+      const i = h.indexOf(":");
+      return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
+    });
+    await writeFile(
+      p.hosts,
+      ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", ...extra, `127.0.1.1\t${hostname}`, ""].join("\n"),
+    );
+    if (record.host.Dns.length || record.host.DnsSearch.length || record.host.DnsOptions.length) {
+      const lines = [...record.host.Dns.map((d) => `nameserver ${d}`)];
+      if (record.host.DnsSearch.length) lines.push(`search ${record.host.DnsSearch.join(" ")}`);
+      if (record.host.DnsOptions.length) lines.push(`options ${record.host.DnsOptions.join(" ")}`);
+      await writeFile(p.resolvConf, lines.join("\n") + "\n");
+    } else {
+      // The host's resolvers, minus loopback ones a private network namespace can't reach.
+      const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+      const kept = host.split("\n").filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+      await writeFile(p.resolvConf, kept.join("\n"));
+    }
+    void copyFile;
+  }
+
+  private specInput(id: string, host: HostSettings, proc: { args: string[]; env: string[]; cwd: string; uid: number; gid: number; additionalGids: number[]; terminal: boolean }, hostname: string) {
+    const [h, w] = host.ConsoleSize;
+    return {
+      id,
+      rootfs: this.paths(id).rootfs,
+      readonlyRootfs: host.ReadonlyRootfs,
+      hostname,
+      process: { ...proc, consoleSize: h && w ? { height: h, width: w } : undefined },
+      privileged: host.Privileged,
+      capAdd: host.CapAdd,
+      capDrop: host.CapDrop,
+      noNewPrivileges: host.SecurityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      seccomp: host.SecurityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o)) ? ("unconfined" as const) : ("default" as const),
+      resources: {
+        memory: host.Memory || undefined,
+        memorySwap: host.MemorySwap || undefined,
+        nanoCpus: host.NanoCpus || undefined,
+        cpuShares: host.CpuShares || undefined,
+        cpuPeriod: host.CpuPeriod || undefined,
+        cpuQuota: host.CpuQuota || undefined,
+        cpusetCpus: host.CpusetCpus || undefined,
+        cpusetMems: host.CpusetMems || undefined,
+        pidsLimit: host.PidsLimit > 0 ? host.PidsLimit : undefined,
+      },
+      shmSize: host.ShmSize || 64 * 1024 * 1024,
+      ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+      hostLimits: this.deps.hostLimits,
+      mounts: [],
+      cgroupsPath: this.cgroupsPath(id),
+      cgroupVersion: this.deps.cgroupVersion,
+    };
+  }
+}
+
+function raceTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    p.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
+}

@@ -1,0 +1,180 @@
+import { watch } from "node:fs";
+import { open, stat } from "node:fs/promises";
+
+// Reads conmon's k8s-file logs: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>\n`.
+// P marks a partial line (conmon splits long lines); segments join until the next F.
+
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  /** RFC 3339 with nanoseconds, as conmon wrote it. */
+  time: string;
+  /** Milliseconds since the epoch (for since/until). */
+  ms: number;
+  /** The text, with its newline when the line was complete. */
+  text: string;
+}
+
+export interface LogQuery {
+  stdout: boolean;
+  stderr: boolean;
+  /** Only the last N entries ("all" = every entry). */
+  tail: number | "all";
+  /** Unix seconds (fractional allowed); 0 = no bound. */
+  since: number;
+  until: number;
+}
+
+const READ_CHUNK = 256 * 1024;
+
+export function parseLogLine(line: string): { stream: "stdout" | "stderr"; time: string; partial: boolean; text: string } | null {
+  const a = line.indexOf(" ");
+  const b = line.indexOf(" ", a + 1);
+  const c = line.indexOf(" ", b + 1);
+  if (a < 0 || b < 0) return null;
+  const stream = line.slice(a + 1, b);
+  if (stream !== "stdout" && stream !== "stderr") return null;
+  const tag = c < 0 ? line.slice(b + 1) : line.slice(b + 1, c);
+  const text = c < 0 ? "" : line.slice(c + 1);
+  return { stream, time: line.slice(0, a), partial: tag === "P", text };
+}
+
+/** Splits raw log bytes into entries; returns the entries and how many bytes formed whole lines. */
+export class LogParser {
+  private pending = new Map<string, { time: string; text: string }>();
+  private rest = "";
+
+  push(chunk: string): LogEntry[] {
+    const data = this.rest + chunk;
+    const lines = data.split("\n");
+    this.rest = lines.pop() ?? "";
+    const out: LogEntry[] = [];
+    for (const line of lines) {
+      const parsed = parseLogLine(line);
+      if (!parsed) continue;
+      const earlier = this.pending.get(parsed.stream);
+      const text = (earlier?.text ?? "") + parsed.text;
+      const time = earlier?.time ?? parsed.time;
+      if (parsed.partial) {
+        this.pending.set(parsed.stream, { time, text });
+        continue;
+      }
+      this.pending.delete(parsed.stream);
+      out.push({ stream: parsed.stream, time, ms: Date.parse(time), text: text + "\n" });
+    }
+    return out;
+  }
+
+  /** Partial segments still waiting for their end (the container stopped mid-line). */
+  flush(): LogEntry[] {
+    const out = [...this.pending.entries()].map(([stream, p]) => ({ stream: stream as "stdout" | "stderr", time: p.time, ms: Date.parse(p.time), text: p.text }));
+    this.pending.clear();
+    return out;
+  }
+}
+
+function wanted(e: LogEntry, q: LogQuery): boolean {
+  if (e.stream === "stdout" ? !q.stdout : !q.stderr) return false;
+  if (q.since && e.ms < q.since * 1000) return false;
+  if (q.until && e.ms > q.until * 1000) return false;
+  return true;
+}
+
+/** Reads the whole file (what `logs` without follow shows), filtered. Returns the entries and the offset read to. */
+export async function readLog(file: string, q: LogQuery): Promise<{ entries: LogEntry[]; offset: number }> {
+  const parser = new LogParser();
+  let entries: LogEntry[] = [];
+  let offset = 0;
+  const handle = await open(file, "r").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return null;
+    throw e;
+  });
+  if (!handle) return { entries, offset };
+  try {
+    const buf = Buffer.alloc(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+      for (const e of parser.push(buf.toString("utf8", 0, bytesRead))) {
+        if (!wanted(e, q)) continue;
+        entries.push(e);
+        // Keep memory bounded by the tail while reading.
+        if (q.tail !== "all" && entries.length > q.tail * 2 + 1000) entries = entries.slice(-q.tail);
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  if (q.tail !== "all") entries = q.tail === 0 ? [] : entries.slice(-q.tail);
+  return { entries, offset };
+}
+
+/**
+ * Follows the log from `offset`: yields entries as conmon appends them until
+ * `done()` says the writer is finished (then one last read drains the rest)
+ * or the signal aborts.
+ */
+export async function* followLog(
+  file: string,
+  offset: number,
+  q: LogQuery,
+  done: () => boolean,
+  signal: AbortSignal,
+  /** Lets the caller wake the reader when `done` may have changed (returns an unsubscribe). */
+  onChange?: (wake: () => void) => () => void,
+): AsyncGenerator<LogEntry> {
+  const parser = new LogParser();
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  signal.addEventListener("abort", poke, { once: true });
+  const unsubscribe = onChange?.(poke);
+  let watcher: ReturnType<typeof watch> | null = null;
+  const buf = Buffer.alloc(READ_CHUNK);
+  try {
+    for (;;) {
+      if (signal.aborted) return;
+      const finished = done();
+      const size = await stat(file).then((s) => s.size, () => -1);
+      if (size >= 0 && !watcher) {
+        try {
+          watcher = watch(file, poke);
+          watcher.on("error", () => {});
+        } catch {
+          watcher = null;
+        }
+      }
+      if (size > offset) {
+        const handle = await open(file, "r");
+        try {
+          for (;;) {
+            const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+            if (bytesRead === 0) break;
+            offset += bytesRead;
+            for (const e of parser.push(buf.toString("utf8", 0, bytesRead))) if (wanted(e, q)) yield e;
+          }
+        } finally {
+          await handle.close();
+        }
+      } else if (size >= 0 && size < offset) {
+        offset = 0; // truncated (log size limit): start over
+      }
+      if (finished) {
+        for (const e of parser.flush()) if (wanted(e, q)) yield e;
+        return;
+      }
+      // Woken by the file watcher, the caller (done changed) or, as a fallback, a short timer.
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(poke, 250);
+      });
+    }
+  } finally {
+    watcher?.close();
+    unsubscribe?.();
+    signal.removeEventListener("abort", poke);
+  }
+}

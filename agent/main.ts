@@ -14,11 +14,17 @@ import type { ProgressEvent } from "./images/progress";
 import { familiarName, parseReference } from "./images/reference";
 import type { RegistryCredentials } from "./images/registry-client";
 import { AGENT_VERSION, API_VERSION } from "./version";
+import { createAgent } from "./engine/create";
+import { listenUnix } from "./api/server";
+import { credentialsForRequest } from "./api/registry-auth";
+import { lockRoot } from "./state/root-lock";
 
 const USAGE = `Usage: berth-agent COMMAND [OPTIONS]
 
 Commands:
-  serve [--root DIR] [--socket PATH]     run the agent (defaults /var/lib/berth, /run/berth/agent.sock)
+  serve [--root DIR] [--socket PATH]     run the agent: the Docker Engine API on PATH
+        [--exec-root DIR] [--cgroup-parent NAME]
+                                          (defaults /var/lib/berth, /run/berth/agent.sock, /run/berth, berth)
   pull IMAGE [--platform os/arch]         pull an image from its registry
   images                                  list images
   inspect IMAGE                           show an image's details as JSON
@@ -75,29 +81,19 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)}GB`;
 }
 
-async function serve(root: string, socket: string) {
-  await createImageService(root);
-  await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
-  await rm(socket, { force: true });
-  // The Docker-compatible API arrives with the container engine; until then the
-  // socket answers the two endpoints clients probe first.
-  const server = http.createServer((req, res) => {
-    const url = (req.url ?? "/").replace(/^\/v1\.\d+/, "");
-    if (url === "/_ping") {
-      res.writeHead(200, { "content-type": "text/plain", "api-version": API_VERSION });
-      return res.end("OK");
-    }
-    if (url === "/version") {
-      res.writeHead(200, { "content-type": "application/json", "api-version": API_VERSION });
-      return res.end(JSON.stringify({ Version: AGENT_VERSION, ApiVersion: API_VERSION, Os: "linux", Arch: process.arch }));
-    }
-    res.writeHead(501, { "content-type": "application/json" });
-    res.end(JSON.stringify({ message: `${req.method} ${url} is not implemented yet` }));
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  await import("node:fs/promises").then((fs) => fs.chmod(socket, 0o660));
+async function serve(root: string, socket: string, execRoot: string, cgroupParent: string, insecureRegistries: string[]) {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  lockRoot(root);
+  const agent = await createAgent({ root, execRoot, cgroupParent, registry: { insecureRegistries, credentials: credentialsForRequest } });
+  await listenUnix(agent.server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
-  const stop = () => server.close(() => process.exit(0));
+  // Containers keep running: conmon holds them, and the next agent re-adopts them.
+  const stop = () => {
+    agent.engine.close();
+    agent.server.close();
+    setTimeout(() => process.exit(0), 100).unref();
+    agent.server.closeAllConnections();
+  };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
@@ -109,6 +105,8 @@ async function main(argv: string[]) {
     options: {
       root: { type: "string", default: "/var/lib/berth" },
       socket: { type: "string", default: "/run/berth/agent.sock" },
+      "exec-root": { type: "string", default: "/run/berth" },
+      "cgroup-parent": { type: "string", default: "berth" },
       platform: { type: "string" },
       "insecure-registry": { type: "string", multiple: true, default: [] },
       username: { type: "string" },
@@ -131,7 +129,7 @@ async function main(argv: string[]) {
     return;
   }
   const root = path.resolve(values.root);
-  if (command === "serve") return serve(root, path.resolve(values.socket));
+  if (command === "serve") return serve(root, path.resolve(values.socket), path.resolve(values["exec-root"]), values["cgroup-parent"], values["insecure-registry"]);
 
   let credentials: RegistryCredentials | undefined;
   if (values.username) {

@@ -571,7 +571,9 @@ const VALID_CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
  */
 export function validateContainerName(name: string): string {
   const bare = name.startsWith("/") ? name.slice(1) : name;
-  if (!VALID_CONTAINER_NAME.test(bare)) {
+  // dockerd tests the pattern (which allows one leading "/") after trimming a
+  // "/", so it lets "//name" through; we don't: such a name can't be looked up.
+  if (bare.startsWith("/") || !VALID_CONTAINER_NAME.test(bare)) {
     throw new CreateRequestError(`Invalid container name (${name}), only ${VALID_CONTAINER_NAME_CHARS} are allowed`);
   }
   return name.startsWith("/") ? name : `/${name}`;

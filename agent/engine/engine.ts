@@ -7,7 +7,7 @@ import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Conmon } from "../runtime/conmon";
 import type { Runc } from "../runtime/runc";
-import { buildRuntimeSpec, type HostLimits } from "../runtime/spec";
+import { buildRuntimeSpec, specToJson, type HostLimits } from "../runtime/spec";
 import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { CreateRequest } from "./create-request";
 import { validateContainerName } from "./create-request";
@@ -173,6 +173,29 @@ export class ContainerEngine {
     };
   }
 
+  /** conmon links <socketDir>/<id> to the bundle; short, since a unix socket path has 107 bytes at most. */
+  get socketDir(): string {
+    return path.join(this.deps.execRoot, "s");
+  }
+
+  /** conmon's SEQPACKET attach socket (stdin in, output out) and resize FIFO. */
+  attachSocket(id: string): string {
+    return path.join(this.socketDir, id, "attach");
+  }
+
+  controlFifo(id: string): string {
+    return path.join(this.paths(id).bundle, "ctl");
+  }
+
+  subscribe(listener: Parameters<EventBus["subscribe"]>[0]): () => void {
+    return this.deps.events.subscribe(listener);
+  }
+
+  /** Host PIDs of the container's processes. */
+  pids(id: string): Promise<number[]> {
+    return this.deps.runc.pids(id);
+  }
+
   cgroupsPath(id: string): string {
     return `/${this.deps.cgroupParent}/${id}`;
   }
@@ -181,7 +204,8 @@ export class ContainerEngine {
 
   async create(request: CreateRequest, options: { name?: string } = {}): Promise<{ id: string; warnings: string[] }> {
     const cfg = request;
-    if (!cfg.Image) throw new EngineError("INVALID", "config: image is required (Config.Image is empty)");
+    const imageKey = cfg.Image;
+    if (!imageKey) throw new EngineError("INVALID", "config: image is required (Config.Image is empty)");
     let name: string;
     if (options.name) {
       validateContainerName(options.name);
@@ -189,9 +213,9 @@ export class ContainerEngine {
     } else {
       name = generateName((n) => this.nameTaken(n));
     }
-    const image = this.deps.images.resolve(cfg.Image);
+    const image = this.deps.images.resolve(imageKey);
     const imageChainId = image.layers.at(-1)?.chainId;
-    if (!imageChainId) throw new EngineError("INVALID", `image ${cfg.Image} has no layers`);
+    if (!imageChainId) throw new EngineError("INVALID", `image ${imageKey} has no layers`);
     const details = await this.deps.images.inspect(image.id);
     const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
     const id = randomBytes(32).toString("hex");
@@ -216,24 +240,24 @@ export class ContainerEngine {
         config: {
           Hostname: hostname,
           Domainname: request.Domainname ?? "",
-          User: merged.user,
+          User: merged.User,
           AttachStdin: Boolean(request.AttachStdin),
           AttachStdout: Boolean(request.AttachStdout),
           AttachStderr: Boolean(request.AttachStderr),
-          ExposedPorts: merged.exposedPorts,
+          ExposedPorts: merged.ExposedPorts,
           Tty: Boolean(request.Tty),
           OpenStdin: Boolean(request.OpenStdin),
           StdinOnce: Boolean(request.StdinOnce),
-          Env: merged.env,
-          Cmd: merged.cmd,
-          Image: cfg.Image,
-          Volumes: merged.volumes,
-          WorkingDir: merged.workingDir,
-          Entrypoint: merged.entrypoint,
-          Labels: merged.labels,
-          StopSignal: merged.stopSignal,
+          Env: merged.Env,
+          Cmd: merged.Cmd,
+          Image: imageKey,
+          Volumes: merged.Volumes,
+          WorkingDir: merged.WorkingDir,
+          Entrypoint: merged.Entrypoint,
+          Labels: merged.Labels,
+          StopSignal: merged.StopSignal,
           StopTimeout: request.StopTimeout ?? null,
-          Healthcheck: merged.healthcheck,
+          Healthcheck: merged.Healthcheck,
         },
         host,
         state: {
@@ -595,6 +619,8 @@ export class ContainerEngine {
     const id = record.id;
     const p = this.paths(id);
     await mkdir(p.run, { recursive: true, mode: 0o700 });
+    await mkdir(this.socketDir, { recursive: true, mode: 0o700 });
+    await rm(path.join(this.socketDir, id), { force: true });
     await rm(p.exitFile, { force: true });
     await rm(p.runtimeLog, { force: true });
     await this.deps.runc.delete(id, true).catch(() => {});
@@ -602,7 +628,7 @@ export class ContainerEngine {
       await this.deps.snapshots.mount(record.imageChainId, p.rootfs, { upperDir: p.upper, workDir: p.work });
     }
     try {
-      const user = await resolveUser(p.rootfs, record.config.User);
+      const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
       const spec = buildRuntimeSpec(
         this.specInput(
           id,
@@ -611,19 +637,20 @@ export class ContainerEngine {
             args: [record.path, ...record.args],
             env: processEnv(record.config.Env, { hostname: record.config.Hostname, tty: record.config.Tty }),
             cwd: record.config.WorkingDir || "/",
-            ...user,
+            uid,
+            gid,
+            additionalGids,
             terminal: record.config.Tty,
           },
           record.config.Hostname,
         ),
       );
-      if (record.host.NetworkMode === "host") spec.linux!.namespaces = spec.linux!.namespaces.filter((n) => n.type !== "network");
       spec.mounts.push(
         { destination: "/etc/resolv.conf", type: "bind", source: p.resolvConf, options: ["rbind", "rprivate"] },
         { destination: "/etc/hostname", type: "bind", source: p.hostname, options: ["rbind", "rprivate"] },
         { destination: "/etc/hosts", type: "bind", source: p.hosts, options: ["rbind", "rprivate"] },
       );
-      await writeFileAtomic(path.join(p.bundle, "config.json"), JSON.stringify(spec), 0o600);
+      await writeFileAtomic(path.join(p.bundle, "config.json"), specToJson(spec), 0o600);
       await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
       const pid = await this.deps.conmon.launch({
         id,
@@ -635,7 +662,7 @@ export class ContainerEngine {
         persistDir: p.persist,
         logPath: p.log,
         runtimeLog: p.runtimeLog,
-        socketDir: p.run,
+        socketDir: this.socketDir,
         runtimeArgs: this.deps.runc.globalArgs(),
         terminal: record.config.Tty,
         stdin: record.config.OpenStdin,
@@ -676,6 +703,7 @@ export class ContainerEngine {
     if (await isMountPoint(p.rootfs)) await this.deps.snapshots.unmount(p.rootfs).catch(() => {});
     await this.deps.runc.delete(record.id, true).catch(() => {});
     await rm(p.run, { recursive: true, force: true });
+    await rm(path.join(this.socketDir, record.id), { force: true });
     await rm(p.exitFile, { force: true });
     await this.store.removeDir(record.id);
     this.containers.delete(record.id);
@@ -738,6 +766,7 @@ export class ContainerEngine {
       ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       hostLimits: this.deps.hostLimits,
       mounts: [],
+      hostNetwork: host.NetworkMode === "host",
       cgroupsPath: this.cgroupsPath(id),
       cgroupVersion: this.deps.cgroupVersion,
     };

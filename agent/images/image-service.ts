@@ -52,6 +52,11 @@ export class ImageService {
 
   constructor(private readonly deps: ImageServiceDeps) {}
 
+  /** The snapshotter holding the images' layers (containers mount their root filesystems from it). */
+  get snapshots(): OverlaySnapshotter {
+    return this.deps.snapshots;
+  }
+
   /** The container engine tells the image store which containers use an image. */
   setImageInUse(check: (imageId: string) => string[]): void {
     this.deps.imageInUse = check;

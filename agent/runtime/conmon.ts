@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { lastRuntimeError } from "./runc";
 
@@ -80,11 +80,8 @@ export class Conmon {
 
     return new Promise((resolve, reject) => {
       // Its own session: the container must not die with the agent's process group.
-      const child = spawn(this.binary, args, {
-        stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
-        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" },
-        detached: true,
-      });
+      const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" };
+      const child: ChildProcess = spawn(this.binary, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv, detached: true });
       child.unref();
       const sync = child.stdio[3] as Readable;
       const start = child.stdio[4] as Writable;

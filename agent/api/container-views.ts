@@ -1,0 +1,113 @@
+import type { ContainerRecord } from "../engine/container-store";
+import { wireStatus } from "../engine/status";
+
+// Docker's JSON shapes for containers: the /containers/json list item and
+// the inspect document. Only translation; the engine's record is the truth.
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+function ago(iso: string): string {
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds < 60) return `${Math.floor(seconds)} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return minutes === 1 ? "About a minute" : `${minutes} minutes`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return hours === 1 ? "About an hour" : `${hours} hours`;
+  return `${Math.floor(hours / 24)} days`;
+}
+
+/** Docker's human "Status" column: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
+export function humanStatus(c: ContainerRecord): string {
+  const s = c.state;
+  switch (s.status) {
+    case "running":
+      return `Up ${ago(s.startedAt)}`;
+    case "paused":
+      return `Up ${ago(s.startedAt)} (Paused)`;
+    case "restarting":
+      return `Restarting (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+    case "exited":
+      return s.finishedAt === ZERO_TIME ? "Exited" : `Exited (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+    case "removing":
+      return "Removal In Progress";
+    case "dead":
+      return "Dead";
+    default:
+      return "Created";
+  }
+}
+
+function command(c: ContainerRecord): string {
+  return [c.path, ...c.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
+}
+
+function ports(c: ContainerRecord) {
+  return Object.keys(c.config.ExposedPorts ?? {}).map((p) => {
+    const [port, proto] = p.split("/");
+    return { PrivatePort: Number(port), Type: proto ?? "tcp" };
+  });
+}
+
+export function listItem(c: ContainerRecord, imageName: string) {
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: imageName,
+    ImageID: c.imageId,
+    Command: command(c),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: ports(c),
+    Labels: c.config.Labels,
+    State: wireStatus(c.state.status),
+    Status: humanStatus(c),
+    HostConfig: { NetworkMode: c.host.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+export function inspectView(c: ContainerRecord, paths: { log: string; upper: string; work: string; rootfs: string; hostname: string; hosts: string; resolvConf: string }) {
+  const s = c.state;
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: wireStatus(s.status),
+      Running: s.status === "running" || s.status === "paused",
+      Paused: s.status === "paused",
+      Restarting: s.status === "restarting",
+      OOMKilled: s.oomKilled,
+      Dead: s.status === "dead",
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+    },
+    Image: c.imageId,
+    ResolvConfPath: paths.resolvConf,
+    HostnamePath: paths.hostname,
+    HostsPath: paths.hosts,
+    LogPath: paths.log,
+    Name: `/${c.name}`,
+    RestartCount: s.restartCount,
+    Driver: "overlay2",
+    Platform: "linux",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    ExecIDs: null,
+    HostConfig: {
+      ...c.host,
+      Binds: c.host.Binds.length ? c.host.Binds : null,
+      LogConfig: { Type: "k8s-file", Config: c.host.LogConfig.Config },
+    },
+    GraphDriver: { Name: "overlay2", Data: { UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.rootfs } },
+    Mounts: [],
+    Config: c.config,
+    NetworkSettings: { Bridge: "", SandboxID: "", Ports: {}, Networks: {}, IPAddress: "", Gateway: "", MacAddress: "" },
+  };
+}

@@ -1,0 +1,304 @@
+import { execFile, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { parseCreateRequest } from "../engine/create-request";
+import type { ContainerEngine } from "../engine/engine";
+import { EngineError } from "../engine/errors";
+import { followLog, readLog, type LogEntry, type LogQuery } from "../engine/logs";
+import { isActive } from "../engine/status";
+import type { ImageService } from "../images/image-service";
+import { familiarName, parseReference } from "../images/reference";
+import { ApiError } from "./errors";
+import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
+import { inspectView, listItem } from "./container-views";
+import { frame, MUX_TYPE, RAW_TYPE, STDERR, STDOUT } from "./streams";
+import type { StatsReader } from "./stats";
+import type { ExecManager } from "../engine/exec";
+
+// /containers/* — translation only: Docker request → engine call → Docker answer.
+
+export function containerRoutes(router: Router, engine: ContainerEngine, images: ImageService, stats: StatsReader, execs: ExecManager): void {
+  const imageName = (imageKey: string, imageId: string) => {
+    try {
+      const record = images.resolve(imageKey);
+      if (record.id === imageId) return imageKey;
+    } catch {
+      // the tag moved or the image is gone: Docker shows the id
+    }
+    return imageId;
+  };
+
+  router.add("POST", "/containers/create", async (ctx) => {
+    const body = await readJson(ctx);
+    if (body === undefined) throw new ApiError(400, "config cannot be empty in order to create a container");
+    const request = parseCreateRequest(body);
+    const name = ctx.url.searchParams.get("name") ?? undefined;
+    const result = await engine.create(request, { name: name || undefined });
+    sendJson(ctx, 201, { Id: result.id, Warnings: result.warnings });
+  });
+
+  router.add("GET", "/containers/json", (ctx) => {
+    const all = query.bool(ctx.url, "all");
+    const limit = query.int(ctx.url, "limit");
+    const filters = query.filters(ctx.url);
+    let list = engine.list().filter((c) => all || limit || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting");
+    for (const [key, values] of filters) {
+      list = list.filter((c) =>
+        values.some((v) => {
+          switch (key) {
+            case "id":
+              return c.id.startsWith(v);
+            case "name":
+              return new RegExp(v).test(c.name);
+            case "status":
+              return c.state.status === v;
+            case "label": {
+              const [k, val] = v.split("=", 2);
+              return val === undefined ? k! in c.config.Labels : c.config.Labels[k!] === val;
+            }
+            case "ancestor":
+              return c.config.Image === v || c.imageId.startsWith(v) || c.imageId === `sha256:${v}`;
+            case "exited":
+              return c.state.status === "exited" && String(c.state.exitCode) === v;
+            default:
+              throw new ApiError(400, `invalid filter '${key}'`);
+          }
+        }),
+      );
+    }
+    if (limit && limit > 0) list = list.slice(0, limit);
+    sendJson(
+      ctx,
+      200,
+      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId))),
+    );
+  });
+
+  router.add("GET", "/containers/{id}/json", (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id)), ExecIDs: execs.idsFor(c.id) });
+  });
+
+  router.add("POST", "/containers/{id}/start", async (ctx) => {
+    await engine.start(ctx.params[0]!);
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/stop", async (ctx) => {
+    await engine.stop(ctx.params[0]!, { timeout: query.int(ctx.url, "t"), signal: ctx.url.searchParams.get("signal") ?? undefined });
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/restart", async (ctx) => {
+    await engine.restart(ctx.params[0]!, { timeout: query.int(ctx.url, "t"), signal: ctx.url.searchParams.get("signal") ?? undefined });
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/kill", async (ctx) => {
+    await engine.kill(ctx.params[0]!, ctx.url.searchParams.get("signal") || "SIGKILL");
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/pause", async (ctx) => {
+    await engine.pause(ctx.params[0]!);
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/unpause", async (ctx) => {
+    await engine.unpause(ctx.params[0]!);
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/rename", async (ctx) => {
+    const name = ctx.url.searchParams.get("name");
+    if (!name) throw new ApiError(400, "missing the new name (?name=)");
+    await engine.rename(ctx.params[0]!, name);
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("DELETE", "/containers/{id}", async (ctx) => {
+    await engine.remove(ctx.params[0]!, { force: query.bool(ctx.url, "force") });
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/containers/{id}/wait", async (ctx) => {
+    const condition = ctx.url.searchParams.get("condition") || "not-running";
+    if (condition !== "not-running" && condition !== "next-exit" && condition !== "removed") {
+      throw new ApiError(400, `invalid condition: "${condition}"`);
+    }
+    const waiting = engine.wait(ctx.params[0]!, condition);
+    // Headers go out at once: `docker run` blocks on them before it starts the container.
+    const res = ctx.res!;
+    res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
+    res.flushHeaders();
+    let gone = false;
+    res.on("close", () => (gone = true));
+    try {
+      const result = await waiting;
+      if (!gone) res.end(JSON.stringify(result) + "\n");
+    } catch (e) {
+      if (!gone) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: e instanceof Error ? e.message : String(e) } }) + "\n");
+    }
+  });
+
+  router.add("POST", "/containers/{id}/resize", async (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    const h = query.int(ctx.url, "h") ?? 0;
+    const w = query.int(ctx.url, "w") ?? 0;
+    if (!isActive(c.state.status)) throw new ApiError(409, `container ${c.id} is not running`);
+    if (c.config.Tty) await writeControl(engine.controlFifo(c.id), `1 ${h} ${w}\n`);
+    sendEmpty(ctx, 200);
+  });
+
+  router.add("GET", "/containers/{id}/logs", async (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    const q = logQuery(ctx);
+    if (!q.stdout && !q.stderr) throw new ApiError(400, "Bad parameters: you must choose at least one stream");
+    const follow = query.bool(ctx.url, "follow");
+    const timestamps = query.bool(ctx.url, "timestamps");
+    const res = streamResponse(ctx, c.config.Tty ? RAW_TYPE : MUX_TYPE);
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const write = (e: LogEntry) => {
+      const text = timestamps ? `${dockerTime(e.time)} ${e.text}` : e.text;
+      return res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text));
+    };
+    const file = engine.paths(c.id).log;
+    const { entries, offset } = await readLog(file, q);
+    for (const e of entries) write(e);
+    if (follow && isActive(engine.get(c.id).state.status)) {
+      const done = () => !engine.find(c.id) || !isActive(engine.get(c.id).state.status);
+      for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()))) {
+        if (!write(e)) await new Promise((r) => res.once("drain", r));
+      }
+    }
+    res.end();
+  });
+
+  router.add("POST", "/containers/{id}/attach", async (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    if (c.state.status === "exited" && !c.host.AutoRemove && c.state.finishedAt !== "0001-01-01T00:00:00Z" && false) {
+      throw new ApiError(409, "You cannot attach to a stopped container, start it first");
+    }
+    const wantStdout = query.bool(ctx.url, "stdout");
+    const wantStderr = query.bool(ctx.url, "stderr");
+    const wantStdin = query.bool(ctx.url, "stdin") && c.config.OpenStdin;
+    const contentType = c.config.Tty ? RAW_TYPE : MUX_TYPE;
+    const out: Writable = ctx.socket ? hijack(ctx, contentType) : streamResponse(ctx, contentType);
+    const abort = new AbortController();
+    out.on("close", () => abort.abort());
+    out.on("error", () => abort.abort());
+
+    const file = engine.paths(c.id).log;
+    const offset = await stat(file).then((s) => s.size, () => 0);
+    let exited = false;
+    const stopWatching = engine.subscribe((ev) => {
+      if (ev.Actor.ID === c.id && (ev.Action === "die" || ev.Action === "destroy")) exited = true;
+    });
+    if (wantStdin && ctx.socket) pipeStdin(ctx, engine, c.id, abort.signal);
+    try {
+      const q: LogQuery = { stdout: wantStdout, stderr: wantStderr, tail: "all", since: 0, until: 0 };
+      for await (const e of followLog(file, offset, q, () => exited, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()))) {
+        const chunk = c.config.Tty ? Buffer.from(e.text) : frame(e.stream === "stdout" ? STDOUT : STDERR, e.text);
+        if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+      }
+    } finally {
+      stopWatching();
+      out.end();
+    }
+  });
+
+  router.add("GET", "/containers/{id}/top", async (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    if (!isActive(c.state.status)) throw new ApiError(409, `Container ${c.id} is not running`);
+    const pids = new Set(await engine.pids(c.id));
+    const args = ctx.url.searchParams.get("ps_args") || "-ef";
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile("ps", args.split(/\s+/).filter(Boolean), { maxBuffer: 8 << 20 }, (err, stdout) => (err ? reject(new ApiError(500, `ps failed: ${err.message}`)) : resolve(stdout))),
+    );
+    const lines = output.trimEnd().split("\n");
+    const titles = lines[0]!.trim().split(/\s+/);
+    const pidColumn = titles.indexOf("PID");
+    if (pidColumn < 0) throw new ApiError(500, `Couldn't find PID field in ps output`);
+    const processes = lines
+      .slice(1)
+      .map((line) => {
+        const fields = line.trim().split(/\s+/);
+        const head = fields.slice(0, titles.length - 1);
+        return [...head, fields.slice(titles.length - 1).join(" ")];
+      })
+      .filter((row) => pids.has(Number(row[pidColumn])));
+    sendJson(ctx, 200, { Titles: titles, Processes: processes });
+  });
+
+  router.add("GET", "/containers/{id}/stats", async (ctx) => {
+    const c = engine.get(ctx.params[0]!);
+    const stream = query.bool(ctx.url, "stream", true);
+    const oneShot = query.bool(ctx.url, "one-shot");
+    if (!stream) {
+      sendJson(ctx, 200, await stats.sample(c, !oneShot));
+      return;
+    }
+    const res = streamResponse(ctx, "application/json");
+    let open = true;
+    res.on("close", () => (open = false));
+    let previous = await stats.sample(c, false);
+    // Bounded by the client: the loop ends when it disconnects or the container goes.
+    while (open && engine.find(c.id)) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!open) break;
+      const current = await stats.sample(engine.get(c.id), false);
+      res.write(JSON.stringify({ ...current, preread: previous.read, precpu_stats: previous.cpu_stats }) + "\n");
+      previous = current;
+    }
+    res.end();
+  });
+}
+
+function logQuery(ctx: Ctx): LogQuery {
+  const tailRaw = ctx.url.searchParams.get("tail");
+  let tail: number | "all" = "all";
+  if (tailRaw && tailRaw !== "all") {
+    const n = Number(tailRaw);
+    if (!Number.isInteger(n)) throw new ApiError(400, `invalid value for tail: ${tailRaw}`);
+    tail = n < 0 ? "all" : n;
+  }
+  const time = (name: string) => {
+    const v = ctx.url.searchParams.get(name);
+    if (!v) return 0;
+    const n = Number(v);
+    if (Number.isFinite(n)) return n;
+    const parsed = Date.parse(v);
+    if (Number.isNaN(parsed)) throw new ApiError(400, `invalid value for ${name}: ${v}`);
+    return parsed / 1000;
+  };
+  return { stdout: query.bool(ctx.url, "stdout"), stderr: query.bool(ctx.url, "stderr"), tail, since: time("since"), until: time("until") };
+}
+
+/** conmon's "2025-01-02T03:04:05.123456789+00:00" → Docker's "2025-01-02T03:04:05.123456789Z". */
+function dockerTime(t: string): string {
+  return t.replace(/\+00:00$/, "Z");
+}
+
+function writeControl(fifo: string, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(fifo, { flags: "a" });
+    out.on("error", (e) => reject(new ApiError(500, `cannot resize: ${e.message}`)));
+    out.end(line, () => resolve());
+  });
+}
+
+/** Client stdin → conmon's SEQPACKET attach socket, through socat (Node can't open SEQPACKET sockets). */
+function pipeStdin(ctx: Ctx, engine: ContainerEngine, id: string, signal: AbortSignal): void {
+  const socket = ctx.socket!;
+  const child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${engine.attachSocket(id)},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
+  child.on("error", () => {});
+  child.stdin.on("error", () => {});
+  if (ctx.head?.length) child.stdin.write(ctx.head);
+  socket.on("data", (d: Buffer) => child.stdin.write(d));
+  socket.on("end", () => child.stdin.end());
+  signal.addEventListener("abort", () => child.kill(), { once: true });
+}
+
+export { EngineError };

@@ -1,0 +1,103 @@
+import { chmod, mkdir, rm } from "node:fs/promises";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import path from "node:path";
+import type { Duplex } from "node:stream";
+import type { ContainerEngine } from "../engine/engine";
+import type { EventBus } from "../engine/events";
+import type { ExecManager } from "../engine/exec";
+import type { ImageService } from "../images/image-service";
+import { API_VERSION } from "../version";
+import { containerRoutes } from "./containers";
+import { ApiError, toApiError } from "./errors";
+import { execRoutes } from "./exec";
+import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
+import { imageRoutes } from "./images";
+import { StatsReader } from "./stats";
+import { systemRoutes, type SystemInfo } from "./system";
+
+// The Docker Engine API (v1.43 subset) on a unix socket. Routes answer with
+// and without the /v1.xx prefix; unknown endpoints get a 404 naming them.
+
+export interface ApiDeps {
+  engine: ContainerEngine;
+  execs: ExecManager;
+  images: ImageService;
+  events: EventBus;
+  info: SystemInfo;
+}
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+function compareVersions(a: string, b: string): number {
+  const [a1, a2] = a.split(".").map(Number);
+  const [b1, b2] = b.split(".").map(Number);
+  return a1! - b1! || a2! - b2!;
+}
+
+export function createApi(deps: ApiDeps): http.Server {
+  const router = new Router();
+  systemRoutes(router, deps.engine, deps.images, deps.events, deps.info);
+  imageRoutes(router, deps.images, deps.engine, deps.events);
+  execRoutes(router, deps.engine, deps.execs);
+  containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
+    const url = new URL(req.url ?? "/", "http://berth");
+    let pathname = url.pathname;
+    let apiVersion = API_VERSION;
+    const m = VERSION_PREFIX.exec(pathname);
+    if (m) {
+      apiVersion = m[1]!;
+      pathname = m[2]!;
+    }
+    const ctx: Ctx = { req, res, socket, head, url, params: [], apiVersion };
+    try {
+      if (compareVersions(apiVersion, MIN_API_VERSION) < 0) throw new ApiError(400, `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+      if (compareVersions(apiVersion, API_VERSION) > 0) throw new ApiError(400, `client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`);
+      const match = router.match(req.method ?? "GET", pathname);
+      if (!match) throw new ApiError(404, `page not found: ${req.method} ${pathname} is not an endpoint of this engine`);
+      if ("allowed" in match) throw new ApiError(405, `${req.method} is not allowed on ${pathname} (use ${match.allowed.join(", ")})`);
+      ctx.params = match.params;
+      await match.handler(ctx);
+    } catch (e) {
+      const err = toApiError(e);
+      if (res) sendError(res, err);
+      else if (socket && socket.writable) {
+        const text = JSON.stringify({ message: err.message });
+        const status = err.status === 304 ? 304 : err.status;
+        socket.end(
+          `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Error"}\r\n` +
+            Object.entries({ ...commonHeaders(), "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), Connection: "close" })
+              .map(([k, v]) => `${k}: ${v}\r\n`)
+              .join("") +
+            `\r\n${text}`,
+        );
+      }
+    }
+  };
+
+  // Half-open: `docker run` without -i closes its write side at once but still reads.
+  const server = http.createServer({ allowHalfOpen: true } as http.ServerOptions, (req, res) => void handle(req, res, null, null));
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => {});
+    void handle(req, null, socket, head);
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+  return server;
+}
+
+/** Listens on a unix socket, root-only (0660), replacing a stale socket file. */
+export async function listenUnix(server: http.Server, socket: string): Promise<void> {
+  await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+  await rm(socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socket, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  await chmod(socket, 0o660);
+}

@@ -1,0 +1,175 @@
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import type { ContainerEngine } from "../engine/engine";
+import type { EngineEvent, EventBus } from "../engine/events";
+import type { ImageService } from "../images/image-service";
+import { AGENT_VERSION, API_VERSION } from "../version";
+import { ApiError } from "./errors";
+import { commonHeaders, type Ctx, MIN_API_VERSION, query, Router, sendJson } from "./http";
+
+// _ping, version, info, events, system/df.
+
+export interface SystemInfo {
+  root: string;
+  cgroupVersion: 1 | 2;
+  agentId: string;
+}
+
+function osName(): string {
+  try {
+    const text = readFileSync("/etc/os-release", "utf8");
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? "Linux";
+  } catch {
+    return "Linux";
+  }
+}
+
+export function systemRoutes(router: Router, engine: ContainerEngine, images: ImageService, events: EventBus, info: SystemInfo): void {
+  const ping = (ctx: Ctx) => {
+    const res = ctx.res!;
+    res.writeHead(200, {
+      ...commonHeaders(),
+      "Content-Type": "text/plain; charset=utf-8",
+      "Builder-Version": "1",
+      Swarm: "inactive",
+      "Cache-Control": "no-cache, no-store, must-revalidate",
+      Pragma: "no-cache",
+    });
+    res.end(ctx.req.method === "HEAD" ? undefined : "OK");
+  };
+  router.add("GET", "/_ping", ping);
+  router.add("HEAD", "/_ping", ping);
+
+  router.add("GET", "/version", (ctx) => {
+    const arch = process.arch === "x64" ? "amd64" : process.arch;
+    sendJson(ctx, 200, {
+      Platform: { Name: "Berth Engine" },
+      Components: [{ Name: "Engine", Version: AGENT_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: "linux", Arch: arch } }],
+      Version: AGENT_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: "berth",
+      GoVersion: `node${process.versions.node}`,
+      Os: "linux",
+      Arch: arch,
+      KernelVersion: os.release(),
+      BuildTime: "",
+    });
+  });
+
+  router.add("GET", "/info", (ctx) => {
+    const all = engine.list();
+    const count = (s: string) => all.filter((c) => c.state.status === s).length;
+    sendJson(ctx, 200, {
+      ID: info.agentId,
+      Containers: all.length,
+      ContainersRunning: count("running") + count("restarting"),
+      ContainersPaused: count("paused"),
+      ContainersStopped: all.length - count("running") - count("restarting") - count("paused"),
+      Images: images.list().length,
+      Driver: "overlay2",
+      DriverStatus: [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+      Plugins: { Volume: ["local"], Network: ["bridge", "host", "none"], Log: ["k8s-file"] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      OomKillDisable: false,
+      IPv4Forwarding: true,
+      Debug: false,
+      NFd: 0,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: "k8s-file",
+      CgroupDriver: "cgroupfs",
+      CgroupVersion: String(info.cgroupVersion),
+      NEventsListener: 0,
+      KernelVersion: os.release(),
+      OperatingSystem: osName(),
+      OSVersion: "",
+      OSType: "linux",
+      Architecture: os.machine(),
+      IndexServerAddress: "https://index.docker.io/v1/",
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ["127.0.0.0/8"], Mirrors: [] },
+      NCPU: os.availableParallelism(),
+      MemTotal: os.totalmem(),
+      DockerRootDir: info.root,
+      Name: os.hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: AGENT_VERSION,
+      Runtimes: { runc: { path: "runc" } },
+      DefaultRuntime: "runc",
+      Swarm: { LocalNodeState: "inactive", NodeID: "", NodeAddr: "", ControlAvailable: false, Error: "", RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: "",
+      InitBinary: "",
+      SecurityOptions: ["name=seccomp,profile=builtin", ...(info.cgroupVersion === 2 ? ["name=cgroupns"] : [])],
+      Warnings: [],
+    });
+  });
+
+  router.add("GET", "/system/df", (ctx) => {
+    const list = images.list();
+    sendJson(ctx, 200, {
+      LayersSize: list.reduce((a, i) => a + i.size, 0),
+      Images: list.map((i) => ({ Id: i.id, ParentId: "", RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, SharedSize: -1, Labels: {}, Containers: engine.list().filter((c) => c.imageId === i.id).length })),
+      Containers: engine.list().map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.config.Image, ImageID: c.imageId, Command: [c.path, ...c.args].join(" "), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, SizeRw: 0, SizeRootFs: 0, Labels: c.config.Labels, Mounts: [] })),
+      Volumes: [],
+      BuildCache: [],
+    });
+  });
+
+  router.add("GET", "/events", (ctx) => {
+    const filters = query.filters(ctx.url);
+    const since = query.int(ctx.url, "since");
+    const until = query.int(ctx.url, "until");
+    const matches = (e: EngineEvent) => {
+      for (const [key, values] of filters) {
+        const ok = values.some((v) => {
+          switch (key) {
+            case "type":
+              return e.Type === v;
+            case "event":
+            case "action":
+              return e.Action === v;
+            case "container":
+              return e.Type === "container" && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
+            case "image":
+              return e.Actor.Attributes.image === v || e.Actor.ID === v;
+            case "label": {
+              const [k, val] = v.split("=", 2);
+              return val === undefined ? k! in e.Actor.Attributes : e.Actor.Attributes[k!] === val;
+            }
+            default:
+              throw new ApiError(400, `invalid filter '${key}'`);
+          }
+        });
+        if (!ok) return false;
+      }
+      return true;
+    };
+    for (const [key] of filters) matches({ Type: "container", Action: "", Actor: { ID: "", Attributes: {} }, scope: "local", time: 0, timeNano: 0 } as EngineEvent) || key;
+    const res = ctx.res!;
+    res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
+    res.flushHeaders();
+    const write = (e: EngineEvent) => res.write(JSON.stringify(e) + "\n");
+    if (since !== undefined) for (const e of events.since(since)) if (matches(e) && (until === undefined || e.time <= until)) write(e);
+    const nowSeconds = Date.now() / 1000;
+    if (until !== undefined && until <= nowSeconds) {
+      res.end();
+      return;
+    }
+    const unsubscribe = events.subscribe((e) => {
+      if (matches(e)) write(e);
+    });
+    const timer = until !== undefined ? setTimeout(() => res.end(), (until - nowSeconds) * 1000) : null;
+    res.on("close", () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+    });
+  });
+}

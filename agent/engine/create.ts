@@ -1,0 +1,57 @@
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { createHash } from "node:crypto";
+import { createApi } from "../api/server";
+import { createImageService } from "../images/create";
+import type { RegistryClientOptions } from "../images/registry-client";
+import { Conmon } from "../runtime/conmon";
+import { Runc } from "../runtime/runc";
+import { readHostLimits } from "../runtime/spec";
+import { ContainerEngine } from "./engine";
+import { EventBus } from "./events";
+import { ExecManager } from "./exec";
+
+// Composition of the whole agent: image store, engine, exec, API server.
+
+export interface AgentOptions {
+  root: string;
+  execRoot: string;
+  cgroupParent: string;
+  registry?: RegistryClientOptions;
+}
+
+export async function createAgent(options: AgentOptions) {
+  const events = new EventBus();
+  const images = await createImageService(options.root, options.registry ?? {});
+  const runc = new Runc({ root: path.join(options.execRoot, "runc") });
+  const conmon = new Conmon({ runtime: await which("runc") });
+  const cgroupVersion: 1 | 2 = existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
+  const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+  const engine = new ContainerEngine({
+    root: options.root,
+    execRoot: options.execRoot,
+    images,
+    snapshots: images.snapshots,
+    runc,
+    conmon,
+    events,
+    hostLimits: await readHostLimits(),
+    cgroupVersion,
+    bootId,
+    cgroupParent: options.cgroupParent,
+  });
+  await engine.init();
+  const execs = new ExecManager(engine, runc, options.execRoot);
+  const agentId = createHash("sha256").update(options.root).digest("hex").slice(0, 32);
+  const server = createApi({ engine, execs, images, events, info: { root: options.root, cgroupVersion, agentId } });
+  return { engine, images, events, execs, server };
+}
+
+async function which(binary: string): Promise<string> {
+  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+    const candidate = path.join(dir, binary);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${binary} is not installed (looked in PATH)`);
+}

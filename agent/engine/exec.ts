@@ -1,0 +1,141 @@
+import { type ChildProcess, execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { buildExecProcess, specToJson } from "../runtime/spec";
+import type { Runc } from "../runtime/runc";
+import { writeFileAtomic } from "../state/atomic-write";
+import type { ContainerEngine } from "./engine";
+import { EngineError } from "./errors";
+import { processEnv } from "./merge-config";
+import { resolveUser } from "./resolve-user";
+import { canExec } from "./status";
+
+// docker exec: a second process in a running container, through
+// `runc exec --process <process.json>`. runc stays in the foreground, so its
+// exit status is the process's; with a TTY runc itself holds the pty and
+// copies it to its own stdio.
+
+export interface ExecConfig {
+  Cmd: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Privileged?: boolean;
+  ConsoleSize?: [number, number] | null;
+}
+
+export interface ExecSession {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  child: ChildProcess | null;
+}
+
+/** Finished sessions are kept this long for GET /exec/{id}/json, then dropped. */
+const KEEP_FINISHED_MS = 5 * 60_000;
+const MAX_SESSIONS = 10_000;
+
+export class ExecManager {
+  private readonly sessions = new Map<string, ExecSession>();
+
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly runc: Runc,
+    private readonly execRoot: string,
+  ) {}
+
+  create(containerKey: string, config: ExecConfig): string {
+    const c = this.engine.get(containerKey);
+    if (!canExec(c.state.status)) {
+      if (c.state.status === "paused") throw new EngineError("CONFLICT", `Container ${c.id} is paused, unpause the container before exec`);
+      throw new EngineError("CONFLICT", `container ${c.id} is not running`);
+    }
+    if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new EngineError("INVALID", "No exec command specified");
+    if (this.sessions.size >= MAX_SESSIONS) throw new EngineError("CONFLICT", "too many exec sessions; try again shortly");
+    const id = randomBytes(32).toString("hex");
+    this.sessions.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, child: null });
+    return id;
+  }
+
+  get(id: string): ExecSession {
+    const s = this.sessions.get(id);
+    if (!s) throw new EngineError("NOT_FOUND", `No such exec instance: ${id}`);
+    return s;
+  }
+
+  idsFor(containerId: string): string[] | null {
+    const ids = [...this.sessions.values()].filter((s) => s.containerId === containerId && s.running).map((s) => s.id);
+    return ids.length ? ids : null;
+  }
+
+  /** Starts the process; `done` resolves with its exit code. */
+  async start(id: string, options: { tty?: boolean; consoleSize?: [number, number] | null } = {}): Promise<{ child: ChildProcess; done: Promise<number> }> {
+    const s = this.get(id);
+    if (s.running || s.exitCode !== null) throw new EngineError("CONFLICT", `exec instance ${id} has already been started`);
+    const c = this.engine.get(s.containerId);
+    if (!canExec(c.state.status)) throw new EngineError("CONFLICT", `container ${c.id} is not running`);
+    const tty = options.tty ?? Boolean(s.config.Tty);
+    const rootfs = this.engine.paths(c.id).rootfs;
+    const user = await resolveUser(rootfs, s.config.User || c.config.User);
+    const size = options.consoleSize ?? s.config.ConsoleSize;
+    const processSpec = buildExecProcess({
+      args: s.config.Cmd,
+      env: processEnv([...c.config.Env, ...(s.config.Env ?? [])], { hostname: c.config.Hostname, tty }),
+      cwd: s.config.WorkingDir || c.config.WorkingDir || "/",
+      uid: user.uid,
+      gid: user.gid,
+      additionalGids: user.additionalGids,
+      terminal: tty,
+      consoleSize: size && size[0] && size[1] ? { height: size[0], width: size[1] } : undefined,
+      privileged: c.host.Privileged || Boolean(s.config.Privileged),
+      capAdd: c.host.CapAdd,
+      capDrop: c.host.CapDrop,
+      noNewPrivileges: c.host.SecurityOpt.some((o) => /^no-new-privileges/.test(o)),
+    });
+    const dir = path.join(this.execRoot, "exec");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${id}.json`);
+    await writeFileAtomic(file, specToJson(processSpec), 0o600);
+    const child = this.runc.exec(c.id, file, { tty });
+    s.child = child;
+    s.running = true;
+    let stderrTail = "";
+    child.stderr?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d.toString("utf8")).slice(-2000)));
+    const done = new Promise<number>((resolve) => {
+      child.on("error", () => resolve(126));
+      child.on("close", (code) => {
+        // runc's own failure to start the process (not the process's status).
+        let status = code ?? 137;
+        if (/executable file not found|no such file or directory/.test(stderrTail) && /exec failed|starting container process/.test(stderrTail)) status = 127;
+        else if (/permission denied/.test(stderrTail) && /exec failed/.test(stderrTail)) status = 126;
+        resolve(status);
+      });
+    }).then(async (code) => {
+      s.running = false;
+      s.exitCode = code;
+      s.child = null;
+      await rm(file, { force: true });
+      setTimeout(() => this.sessions.delete(id), KEEP_FINISHED_MS).unref();
+      return code;
+    });
+    // The pid of the exec'd process: the newest process in the container.
+    void this.runc.pids(c.id).then((pids) => (s.pid = pids.at(-1) ?? 0), () => {});
+    return { child, done };
+  }
+
+  /** Resizes a TTY exec: TIOCSWINSZ on its terminal, through stty on /proc/<pid>/fd/0. */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const s = this.get(id);
+    if (!s.running) throw new EngineError("CONFLICT", `exec ${id} is not running`);
+    if (!s.config.Tty || !s.pid || !height || !width) return;
+    await new Promise<void>((resolve) => execFile("stty", ["-F", `/proc/${s.pid}/fd/0`, "rows", String(height), "cols", String(width)], () => resolve()));
+  }
+}

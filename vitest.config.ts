@@ -30,6 +30,17 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // The stock docker CLI against a real agent (conmon + runc), one file at a time.
+          name: "compat",
+          include: ["test/compat/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/fixtures/global-postgres.ts"],

@@ -7,4 +7,6 @@ if [ ! -f .next/BUILD_ID ] || [ ! -d server/generated/prisma ] || [ ! -f dist/be
   echo "[test] no build found: running npm run build first"
   npm run build
 fi
-npx vitest run --project unit --project integration --project e2e "$@"
+# The agent bundle is cheap to rebuild and the compat suite runs it: never test a stale one.
+npm run build:agent --silent
+npx vitest run --project unit --project integration --project compat --project e2e "$@"

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CompatEnv, eventually, startCompatEnv } from "../fixtures/compat-env";
+
+// The stock docker CLI against a fresh agent: the everyday commands, each
+// checked by what the CLI printed and its exit code.
+
+let env: CompatEnv;
+const docker = (...args: string[]) => env.agent.docker(args);
+
+beforeAll(async () => {
+  env = await startCompatEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+describe("docker CLI against the agent", () => {
+  it("docker version and docker info talk to the agent", async () => {
+    const version = await docker("version", "--format", "{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}");
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe("0.1.0 1.43 linux");
+    const info = await docker("info", "--format", "{{.Driver}} {{.CgroupDriver}} {{.Images}} {{.OSType}}");
+    expect(info.code).toBe(0);
+    expect(info.stdout.trim()).toBe("overlay2 cgroupfs 1 linux");
+  });
+
+  it("run --rm prints the output and passes the exit code through", async () => {
+    const hi = await docker("run", "--rm", env.image, "echo", "hi");
+    expect(hi).toMatchObject({ code: 0, stdout: "hi\n" });
+    const three = await docker("run", "--rm", env.image, "sh", "-c", "exit 3");
+    expect(three.code).toBe(3);
+    const missing = await docker("run", "--rm", env.image, "no-such-command");
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('exec: "no-such-command": executable file not found in $PATH');
+    const stderr = await docker("run", "--rm", env.image, "sh", "-c", "echo out; echo err >&2");
+    expect(stderr.stdout).toBe("out\n");
+    expect(stderr.stderr).toBe("err\n");
+    // --rm leaves nothing behind.
+    const all = await docker("ps", "-a", "-q");
+    expect(all.stdout.trim()).toBe("");
+  });
+
+  it("merges the image config with the request as Docker does", async () => {
+    const r = await docker("run", "--rm", "-e", "EXTRA=1", env.image, "sh", "-c", 'pwd; echo "$IMAGE_VAR $EXTRA"; echo "$PATH"');
+    expect(r.stdout).toBe("/srv\nfrom-image 1\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+    const user = await docker("run", "--rm", "--user", "nobody", "-w", "/tmp", env.image, "sh", "-c", "id -u; id -g; pwd");
+    expect(user.stdout).toBe("65534\n65534\n/tmp\n");
+    const entry = await docker("run", "--rm", "--entrypoint", "echo", env.image, "from", "entrypoint");
+    expect(entry.stdout).toBe("from entrypoint\n");
+    const unknownUser = await docker("run", "--rm", "--user", "ghost", env.image, "true");
+    expect(unknownUser.code).not.toBe(0);
+    expect(unknownUser.stderr).toContain("unable to find user ghost");
+  });
+
+  it("runs a detached container through its whole lifecycle", async () => {
+    const started = await docker("run", "-d", "--name", "web", "--label", "tier=front", env.image, "sh", "-c", "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.2; done");
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[a-f0-9]{64}$/);
+
+    const ps = await docker("ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}");
+    expect(ps.stdout.trim()).toBe(`web ${env.image} front`);
+    const inspect = await docker("inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Name}} {{.Config.WorkingDir}}", "web");
+    expect(inspect.stdout.trim()).toBe("running true /web /srv");
+
+    const logs = await eventually(() => docker("logs", "web"), (r) => r.stdout.includes("started"));
+    expect(logs.stdout).toBe("started\n");
+
+    const exec = await docker("exec", "web", "echo", "ok");
+    expect(exec).toMatchObject({ code: 0, stdout: "ok\n" });
+    const execCode = await docker("exec", "web", "sh", "-c", "exit 5");
+    expect(execCode.code).toBe(5);
+    const execMissing = await docker("exec", "web", "no-such-command");
+    expect(execMissing.code).toBe(127);
+    const execEnv = await docker("exec", "-e", "X=y", "-w", "/", "web", "sh", "-c", 'echo "$X $(pwd) $IMAGE_VAR"');
+    expect(execEnv.stdout).toBe("y / from-image\n");
+
+    const top = await docker("top", "web");
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain("while true");
+
+    const paused = await docker("pause", "web");
+    expect(paused.code).toBe(0);
+    expect((await docker("inspect", "-f", "{{.State.Status}}", "web")).stdout.trim()).toBe("paused");
+    expect((await docker("exec", "web", "true")).code).not.toBe(0);
+    expect((await docker("unpause", "web")).code).toBe(0);
+    expect((await docker("inspect", "-f", "{{.State.Status}}", "web")).stdout.trim()).toBe("running");
+
+    // stop: the trap runs (SIGTERM), the exit code is the script's.
+    const stop = await docker("stop", "web");
+    expect(stop).toMatchObject({ code: 0, stdout: "web\n" });
+    expect((await docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web")).stdout.trim()).toBe("exited 0");
+    expect((await docker("logs", "web")).stdout).toBe("started\nbye\n");
+
+    expect((await docker("start", "web")).code).toBe(0);
+    expect((await docker("inspect", "-f", "{{.State.Status}}", "web")).stdout.trim()).toBe("running");
+    const pidBefore = (await docker("inspect", "-f", "{{.State.Pid}}", "web")).stdout.trim();
+    expect((await docker("restart", "-t", "5", "web")).code).toBe(0);
+    const pidAfter = (await docker("inspect", "-f", "{{.State.Pid}} {{.State.Status}}", "web")).stdout.trim();
+    expect(pidAfter).toMatch(/ running$/);
+    expect(pidAfter.split(" ")[0]).not.toBe(pidBefore);
+
+    const kill = await docker("kill", "web");
+    expect(kill.code).toBe(0);
+    const killed = await eventually(() => docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web"), (r) => r.stdout.startsWith("exited"));
+    expect(killed.stdout.trim()).toBe("exited 137");
+    const killStopped = await docker("kill", "web");
+    expect(killStopped.code).not.toBe(0);
+    expect(killStopped.stderr).toContain("is not running");
+
+    expect((await docker("start", "web")).code).toBe(0);
+    const rmRunning = await docker("rm", "web");
+    expect(rmRunning.code).not.toBe(0);
+    expect(rmRunning.stderr).toContain("Stop the container before attempting removal or force remove");
+    const rm = await docker("rm", "-f", "web");
+    expect(rm).toMatchObject({ code: 0, stdout: "web\n" });
+    expect((await docker("ps", "-a", "-q")).stdout.trim()).toBe("");
+    expect((await docker("inspect", "web")).code).not.toBe(0);
+  });
+
+  it("logs -f follows until the container exits; --tail and --timestamps work", async () => {
+    const started = await docker("run", "-d", "--name", "counter", env.image, "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done");
+    expect(started.code).toBe(0);
+    const follow = await env.agent.docker(["logs", "-f", "counter"], { timeoutMs: 30_000 });
+    expect(follow).toMatchObject({ code: 0, stdout: "line1\nline2\nline3\nline4\nline5\n" });
+    const tail = await docker("logs", "--tail", "2", "counter");
+    expect(tail.stdout).toBe("line4\nline5\n");
+    const stamped = await docker("logs", "-t", "--tail", "1", "counter");
+    expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line5\n$/);
+    expect((await docker("rm", "counter")).code).toBe(0);
+  });
+
+  it("exec -it runs through a real pty", async () => {
+    expect((await docker("run", "-d", "--name", "shell", env.image, "sleep", "60")).code).toBe(0);
+    // script(1) gives the docker CLI a terminal, as a user's shell would.
+    const r = await env.agent.dockerTty("docker exec -it shell sh -c 'tty; echo interactive'", { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.stdout).toContain("interactive");
+    expect((await docker("rm", "-f", "shell")).code).toBe(0);
+  });
+});

@@ -289,16 +289,48 @@ function writeControl(fifo: string, line: string): Promise<void> {
   });
 }
 
-/** Client stdin → conmon's SEQPACKET attach socket, through socat (Node can't open SEQPACKET sockets). */
+/**
+ * Client stdin → conmon's SEQPACKET attach socket, through socat (Node can't
+ * open SEQPACKET sockets). `docker run -i` attaches before the container
+ * starts, when the socket doesn't exist yet: input is held until it does.
+ * When the client closes its side, socat closes the socket and conmon closes
+ * the container's stdin.
+ */
 function pipeStdin(ctx: Ctx, engine: ContainerEngine, id: string, signal: AbortSignal): void {
   const socket = ctx.socket!;
-  const child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${engine.attachSocket(id)},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
-  child.on("error", () => {});
-  child.stdin.on("error", () => {});
-  if (ctx.head?.length) child.stdin.write(ctx.head);
-  socket.on("data", (d: Buffer) => child.stdin.write(d));
-  socket.on("end", () => child.stdin.end());
-  signal.addEventListener("abort", () => child.kill(), { once: true });
+  const held: Buffer[] = ctx.head?.length ? [Buffer.from(ctx.head)] : [];
+  let ended = false;
+  let child: ReturnType<typeof spawn> | null = null;
+  const onData = (d: Buffer) => (child ? child.stdin?.write(d) : held.push(d));
+  const onEnd = () => {
+    ended = true;
+    child?.stdin?.end();
+  };
+  socket.on("data", onData);
+  socket.on("end", onEnd);
+  const connect = () => {
+    if (child || signal.aborted) return;
+    child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${engine.attachSocket(id)},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
+    child.on("error", () => {});
+    child.stdin?.on("error", () => {});
+    for (const d of held.splice(0)) child.stdin?.write(d);
+    if (ended) child.stdin?.end();
+  };
+  const running = () => {
+    const c = engine.find(id);
+    return c !== undefined && (c.state.status === "running" || c.state.status === "paused");
+  };
+  if (running()) connect();
+  else {
+    const unsubscribe = engine.subscribe((ev) => {
+      if (ev.Actor.ID === id && ev.Action === "start") {
+        unsubscribe();
+        connect();
+      }
+    });
+    signal.addEventListener("abort", unsubscribe, { once: true });
+  }
+  signal.addEventListener("abort", () => child?.kill(), { once: true });
 }
 
 export { EngineError };

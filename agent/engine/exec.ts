@@ -37,6 +37,8 @@ export interface ExecSession {
   exitCode: number | null;
   pid: number;
   child: ChildProcess | null;
+  /** TTY sessions: the pid of script(1), whose terminal runc mirrors into the container's pty. */
+  terminalPid: number;
 }
 
 /** Finished sessions are kept this long for GET /exec/{id}/json, then dropped. */
@@ -61,7 +63,7 @@ export class ExecManager {
     if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new EngineError("INVALID", "No exec command specified");
     if (this.sessions.size >= MAX_SESSIONS) throw new EngineError("CONFLICT", "too many exec sessions; try again shortly");
     const id = randomBytes(32).toString("hex");
-    this.sessions.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, child: null });
+    this.sessions.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, child: null, terminalPid: 0 });
     return id;
   }
 
@@ -104,7 +106,8 @@ export class ExecManager {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${id}.json`);
     await writeFileAtomic(file, specToJson(processSpec), 0o600);
-    const child = this.runc.exec(c.id, file, { tty });
+    const child = this.runc.exec(c.id, file, { tty, size: size && size[0] && size[1] ? { height: size[0], width: size[1] } : undefined });
+    s.terminalPid = child.pid ?? 0;
     s.child = child;
     s.running = true;
     let stderrTail = "";
@@ -131,11 +134,22 @@ export class ExecManager {
     return { child, done };
   }
 
-  /** Resizes a TTY exec: TIOCSWINSZ on its terminal, through stty on /proc/<pid>/fd/0. */
+  /**
+   * Resizes a TTY exec: sets the size of script(1)'s terminal (runc's), whose
+   * SIGWINCH makes runc resize the container's pty to match.
+   */
   async resize(id: string, height: number, width: number): Promise<void> {
     const s = this.get(id);
     if (!s.running) throw new EngineError("CONFLICT", `exec ${id} is not running`);
-    if (!s.config.Tty || !s.pid || !height || !width) return;
-    await new Promise<void>((resolve) => execFile("stty", ["-F", `/proc/${s.pid}/fd/0`, "rows", String(height), "cols", String(width)], () => resolve()));
+    if (!s.config.Tty || !s.terminalPid || !height || !width) return;
+    const runcPid = await childPid(s.terminalPid);
+    if (!runcPid) return;
+    await new Promise<void>((resolve) => execFile("stty", ["-F", `/proc/${runcPid}/fd/0`, "rows", String(height), "cols", String(width)], () => resolve()));
   }
+}
+
+async function childPid(pid: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return Number(text.trim().split(/\s+/)[0] ?? 0) || 0;
 }

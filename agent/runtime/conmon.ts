@@ -67,7 +67,6 @@ export class Conmon {
       "-l", `k8s-file:${c.logPath}`,
       "--log-level", "error",
       "--socket-dir-path", c.socketDir,
-      "--full-attach",
       "--conmon-pidfile", c.conmonPidFile,
       "--runtime-arg", "--log-format=json",
       "--runtime-arg", "--log",

@@ -95,13 +95,19 @@ export class Runc {
    * the process runs (its pid goes to pidFile); otherwise the returned child
    * lives as long as the process and exits with its status.
    */
-  exec(id: string, processFile: string, options: { tty?: boolean; detach?: boolean; pidFile?: string } = {}): ChildProcess {
+  exec(id: string, processFile: string, options: { tty?: boolean; detach?: boolean; pidFile?: string; size?: { height: number; width: number } } = {}): ChildProcess {
     const args = [...this.globalArgs(), "exec", "--process", processFile];
     if (options.tty) args.push("--tty");
     if (options.detach) args.push("--detach");
     if (options.pidFile) args.push("--pid-file", options.pidFile);
     args.push(id);
-    return spawn(this.binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+    if (!options.tty || options.detach) return spawn(this.binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+    // In the foreground with a TTY, runc copies between the container's pty and
+    // its own terminal, and needs one (/dev/tty). script(1) gives it one; its
+    // size is the container pty's size, and resizing it (SIGWINCH) resizes that.
+    const size = options.size && options.size.height && options.size.width ? `stty rows ${options.size.height} cols ${options.size.width}; ` : "";
+    const command = `${size}exec ${[this.binary, ...args].map(shellQuote).join(" ")}`;
+    return spawn("script", ["-qefc", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
   }
 
   private run(args: string[]): Promise<string> {
@@ -122,6 +128,10 @@ export class Runc {
       child.stdin?.end(input);
     });
   }
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** runc prints `time=… level=error msg="…"` lines or JSON lines (with --log-format=json); this keeps the message. */

@@ -130,6 +130,14 @@ describe("docker CLI against the agent", () => {
     expect((await docker("rm", "counter")).code).toBe(0);
   });
 
+  it("run -i feeds stdin to the container; run -it gets a terminal", async () => {
+    const piped = await env.agent.docker(["run", "--rm", "-i", env.image, "sh", "-c", "cat; echo done"], { input: "from stdin\n", timeoutMs: 30_000 });
+    expect(piped).toMatchObject({ code: 0, stdout: "from stdin\ndone\n" });
+    const tty = await env.agent.dockerTty(`docker run --rm -it ${env.image} sh -c 'tty; echo in-a-tty'`, { timeoutMs: 30_000 });
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toMatch(/\/dev\/pts\/0\r\nin-a-tty\r\n/);
+  });
+
   it("exec -it runs through a real pty", async () => {
     expect((await docker("run", "-d", "--name", "shell", env.image, "sleep", "60")).code).toBe(0);
     // script(1) gives the docker CLI a terminal, as a user's shell would.

@@ -8,6 +8,7 @@
 // device nodes, its thermal_throttle directories) is passed in, and the
 // async helpers below read it.
 
+import { readFileSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -106,6 +107,26 @@ function normalizeCaps(names: string[]): string[] {
   return out;
 }
 
+let boundingSet: string[] | null = null;
+
+/**
+ * "All capabilities" as the agent can grant them: those in its own bounding
+ * set (as podman does). A sandboxed agent may lack some (CAP_SYS_RESOURCE,
+ * say), and asking runc for one it lacks fails the whole start.
+ */
+export function hostCapabilities(): string[] {
+  if (boundingSet) return boundingSet;
+  let mask: bigint | null = null;
+  try {
+    const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("CapBnd:"));
+    if (line) mask = BigInt(`0x${line.split(/\s+/)[1]}`);
+  } catch {
+    mask = null;
+  }
+  boundingSet = mask === null ? [...ALL_CAPABILITIES] : ALL_CAPABILITIES.filter((_, bit) => (mask! >> BigInt(bit)) & 1n);
+  return boundingSet;
+}
+
 /**
  * The container's capability set (bounding = permitted = effective), as
  * dockerd's TweakCapabilities: privileged gets all; --cap-add ALL gets all
@@ -115,9 +136,9 @@ function normalizeCaps(names: string[]): string[] {
 export function computeCapabilities(privileged: boolean, capAdd: string[] = [], capDrop: string[] = []): string[] {
   const add = normalizeCaps(capAdd);
   const drop = normalizeCaps(capDrop);
-  if (privileged) return [...ALL_CAPABILITIES];
+  if (privileged) return hostCapabilities();
   let caps: string[];
-  if (add.includes("ALL")) caps = ALL_CAPABILITIES.filter((c) => !drop.includes(c));
+  if (add.includes("ALL")) caps = hostCapabilities().filter((c) => !drop.includes(c));
   else if (drop.includes("ALL")) caps = add;
   else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c)), ...add];
   return [...new Set(caps)];

@@ -148,7 +148,9 @@ export class ImageService {
       }
       const users = this.deps.imageInUse?.(record.id) ?? [];
       if (users.length && !options.force) {
-        throw new ImageError("CONFLICT", `image ${shortId(record.id)} is used by container(s) ${users.join(", ")}; stop and remove them first, or use force`);
+        // Docker's wording, which scripts match on.
+        const what = tagKey ? `remove repository reference "${familiarName(parseReference(tagKey))}"` : `delete ${shortId(record.id)}`;
+        throw new ImageError("CONFLICT", `conflict: unable to ${what} (must force) - container ${users.map((u) => u.slice(0, 12)).join(", ")} is using its referenced image ${shortId(record.id)}`);
       }
       for (const t of record.repoTags) report.push({ Untagged: familiarName(parseReference(t)) });
       for (const d of record.repoDigests) report.push({ Untagged: familiarName(parseReference(d)) });

@@ -330,7 +330,9 @@ export class ContainerEngine {
       current.state = { ...current.state, manuallyStopped: true };
       await this.store.save(current);
       if (current.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
-      await this.deps.runc.kill(id, signalNumber(options.signal || current.config.StopSignal || "SIGTERM")).catch(() => {});
+      const signal = signalNumber(options.signal || current.config.StopSignal || "SIGTERM");
+      await this.deps.runc.kill(id, signal).catch(() => {});
+      this.emit(current, "kill", { signal: String(signal) });
       return true;
     });
     if (!running) {
@@ -339,12 +341,17 @@ export class ContainerEngine {
     }
     const timeout = options.timeout ?? record.config.StopTimeout ?? 10;
     const exited = this.waitFor(id, "not-running");
-    if (timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000)) return;
-    await this.withLock(id, async () => {
-      const current = await this.reconcile(id);
-      if (canKill(current.state.status)) await this.deps.runc.kill(id, "KILL", true).catch(() => {});
-    });
-    if (!(await raceTimeout(exited, 30_000))) throw new EngineError("INTERNAL", `container ${id} did not exit after SIGKILL`);
+    if (!(timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000))) {
+      await this.withLock(id, async () => {
+        const current = await this.reconcile(id);
+        if (!canKill(current.state.status)) return;
+        await this.deps.runc.kill(id, "KILL", true).catch(() => {});
+        this.emit(current, "kill", { signal: "9" });
+      });
+      if (!(await raceTimeout(exited, 30_000))) throw new EngineError("INTERNAL", `container ${id} did not exit after SIGKILL`);
+    }
+    const after = this.containers.get(id);
+    if (after) this.emit(after, "stop");
   }
 
   async kill(key: string, signal = "SIGKILL"): Promise<void> {
@@ -358,6 +365,7 @@ export class ContainerEngine {
         await this.store.save(record);
       }
       await this.deps.runc.kill(id, number);
+      this.emit(record, "kill", { signal: String(number) });
     });
   }
 
@@ -367,6 +375,8 @@ export class ContainerEngine {
       if (!(e instanceof EngineError && e.code === "NOT_MODIFIED")) throw e;
     });
     await this.start(id);
+    const record = this.containers.get(id);
+    if (record) this.emit(record, "restart");
   }
 
   async pause(key: string): Promise<void> {

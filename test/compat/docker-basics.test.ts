@@ -148,3 +148,36 @@ describe("docker CLI against the agent", () => {
     expect((await docker("rm", "-f", "shell")).code).toBe(0);
   });
 });
+
+describe("observing containers", () => {
+  it("stats, events, rename and wait", async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = (await docker("run", "-d", "--name", "busy", "-m", "64m", env.image, "sh", "-c", "while true; do :; done")).stdout.trim();
+    const stats = await env.agent.docker(["stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}}", "busy"], { timeoutMs: 30_000 });
+    expect(stats.code).toBe(0);
+    const [name, usage, , limit, pids, cpu] = stats.stdout.trim().split(/\s+/);
+    expect(name).toBe("busy");
+    expect(usage).toMatch(/^[\d.]+(B|KiB|MiB)$/);
+    expect(limit).toBe("64MiB");
+    expect(Number(pids)).toBeGreaterThanOrEqual(1);
+    // A busy loop shows real CPU use, read from the cgroup.
+    expect(Number(cpu!.replace("%", ""))).toBeGreaterThan(5);
+
+    expect((await docker("rename", "busy", "spinner")).code).toBe(0);
+    expect((await docker("inspect", "-f", "{{.Name}}", id)).stdout.trim()).toBe("/spinner");
+
+    const waiting = env.agent.docker(["wait", "spinner"], { timeoutMs: 30_000 });
+    await docker("kill", "-s", "TERM", "spinner");
+    await docker("kill", "spinner").catch(() => undefined);
+    expect((await waiting).stdout.trim()).toMatch(/^(137|143)$/);
+
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const events = await docker("events", "--since", String(since), "--until", String(until), "--filter", `container=${id}`, "--format", "{{.Action}}");
+    const actions = events.stdout.trim().split("\n");
+    expect(actions.slice(0, 2)).toEqual(["create", "start"]);
+    expect(actions).toContain("rename");
+    expect(actions).toContain("kill");
+    expect(actions).toContain("die");
+    await docker("rm", "spinner");
+  });
+});

@@ -1,6 +1,7 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|audit runs one of them.
+// BENCH_ONLY=pull|containers|audit runs one of them.
 import { benchAuditSearch } from "./audit-search";
+import { benchContainers } from "./containers";
 import { benchPull } from "./pull";
 
 const only = process.env.BENCH_ONLY;
@@ -11,6 +12,20 @@ if (!only || only === "pull") {
   console.log(`  berth-agent pull   ${pull.agentMs.toFixed(0).padStart(6)} ms   (download + verify + unpack into snapshots)`);
   console.log(`  skopeo copy        ${pull.skopeoMs.toFixed(0).padStart(6)} ms   (download + verify)`);
   console.log(`  ratio agent/skopeo ${pull.ratio.toFixed(2).padStart(6)}      (target ≤ 1.00)`);
+}
+
+if (!only || only === "containers") {
+  const c = await benchContainers();
+  const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(6);
+  console.log(`\nrun --rm IMG echo hi (median of ${c.runs} runs each)`);
+  console.log(`  berth-agent API      ${c.apiRunMs.toFixed(0).padStart(6)} ms   (create → attach → wait → start, as docker run does)`);
+  console.log(`  bare runc run        ${c.runcFloorMs.toFixed(0).padStart(6)} ms   (prepared bundle: the floor)`);
+  if (c.podmanRunMs !== null) console.log(`  podman run --rm      ${c.podmanRunMs.toFixed(0).padStart(6)} ms   (runtime runc, --network none)`);
+  console.log(`  agent / floor        ${ratio(c.apiRunMs, c.runcFloorMs)}      (target ≤ 2.00)`);
+  if (c.podmanRunMs !== null) console.log(`  podman / agent       ${ratio(c.podmanRunMs, c.apiRunMs)}      (target ≥ 3.00)`);
+  console.log(`\nps with ${c.psContainers} running containers: ${c.psMs.toFixed(1)} ms median of 20 (target < 20 ms)`);
+  console.log(`idle container memory (conmon + process RSS, mean of 10): agent ${(c.agentIdleKiB / 1024).toFixed(2)} MiB` +
+    (c.podmanIdleKiB !== null ? `, podman ${(c.podmanIdleKiB / 1024).toFixed(2)} MiB (target: agent ≤ podman)` : ""));
 }
 
 if (!only || only === "audit") {

@@ -1,0 +1,196 @@
+// Container benchmarks against the peers, in the same run (issue "Agent, part 2"):
+//  1. `run --rm IMG echo hi` through our Docker API (create → attach → wait → start,
+//     as the docker CLI does) vs bare `runc run` of a prepared bundle (the floor)
+//     vs `podman run --rm --network none` (runtime runc, nofile/nproc 1024).
+//     Targets: ≤ 2× the floor, ≥ 3× faster than podman.
+//  2. GET /containers/json with 200 running containers. Target: < 20 ms.
+//  3. Memory per idle container, conmon + the container's process (RSS), vs podman's.
+import { execFile, spawn } from "node:child_process";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { startDockerAgent, type DockerAgent } from "../test/fixtures/docker-agent";
+import { startRegistry } from "../test/fixtures/registry";
+import { skopeoCopy } from "../test/fixtures/skopeo";
+import { buildToolsImage } from "../test/fixtures/test-images";
+
+const RUNS = Number(process.env.BENCH_RUN_RUNS ?? 20);
+const PS_CONTAINERS = Number(process.env.BENCH_PS_CONTAINERS ?? 200);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { env: env ?? process.env, maxBuffer: 16 << 20, timeout: 300_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+function api(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      { socketPath: socket, method, path: urlPath, headers: data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {} },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/** What `docker run --rm IMG echo hi` sends, without the CLI process: create, attach (hijacked), wait, start. */
+async function apiRun(socket: string, image: string): Promise<string> {
+  const created = await api(socket, "POST", "/v1.43/containers/create", { Image: image, Cmd: ["echo", "hi"], AttachStdout: true, AttachStderr: true, HostConfig: { AutoRemove: true } });
+  if (created.status !== 201) throw new Error(`create: ${created.body}`);
+  const id = (JSON.parse(created.body) as { Id: string }).Id;
+  const output = new Promise<string>((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: "POST", path: `/v1.43/containers/${id}/attach?stream=1&stdout=1&stderr=1`, headers: { Connection: "Upgrade", Upgrade: "tcp" } });
+    req.on("upgrade", (_res, sock) => {
+      const chunks: Buffer[] = [];
+      sock.on("data", (c: Buffer) => chunks.push(c));
+      sock.on("end", () => resolve(Buffer.concat(chunks).subarray(8).toString()));
+      attached();
+    });
+    req.on("error", reject);
+    req.end();
+    let attached!: () => void;
+    void new Promise<void>((r) => (attached = r)).then(async () => {
+      const waited = api(socket, "POST", `/v1.43/containers/${id}/wait?condition=removed`);
+      const started = await api(socket, "POST", `/v1.43/containers/${id}/start`);
+      if (started.status !== 204) reject(new Error(`start: ${started.body}`));
+      await waited;
+    });
+  });
+  return output;
+}
+
+function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.resume();
+    child.on("close", (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err}`))));
+  });
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+
+export interface ContainerBench {
+  runs: number;
+  apiRunMs: number;
+  runcFloorMs: number;
+  podmanRunMs: number | null;
+  psContainers: number;
+  psMs: number;
+  agentIdleKiB: number;
+  podmanIdleKiB: number | null;
+}
+
+export async function benchContainers(): Promise<ContainerBench> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-ctr-"));
+  const registry = await startRegistry({ auth: "none" });
+  let agent: DockerAgent | null = null;
+  const podmanRoot = path.join(work, "podman");
+  const podmanConf = path.join(work, "containers.conf");
+  writeFileSync(podmanConf, `[engine]\nruntime = "runc"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n`);
+  const podmanEnv = { ...process.env, CONTAINERS_CONF: podmanConf };
+  const podmanArgs = ["--root", path.join(podmanRoot, "root"), "--runroot", path.join(podmanRoot, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+  const havePodman = existsSync("/usr/bin/podman");
+  try {
+    const built = await buildToolsImage(path.join(work, "tools"));
+    const image = `${registry.host}/bench/tools:latest`;
+    await skopeoCopy(`oci:${built.layoutDir}:${built.tag}`, `docker://${image}`);
+    agent = await startDockerAgent();
+    const pulled = await agent.docker(["pull", image]);
+    if (pulled.code !== 0) throw new Error(pulled.stderr);
+    if (havePodman) await sh("podman", [...podmanArgs, "pull", "--tls-verify=false", "-q", image], podmanEnv);
+
+    // The floor: a bundle prepared once (rootfs copied from our own snapshot), then `runc run` each time.
+    const bundle = path.join(work, "bundle");
+    const snapshotDiff = (await sh("sh", ["-c", `ls -d ${agent.root}/snapshots/*/diff | head -1`])).trim();
+    cpSync(snapshotDiff, path.join(bundle, "rootfs"), { recursive: true, verbatimSymlinks: true });
+    await sh("runc", ["spec", "--bundle", bundle]);
+    const spec = JSON.parse(readFileSync(path.join(bundle, "config.json"), "utf8")) as { process: { args: string[]; terminal: boolean }; root: { readonly: boolean } };
+    spec.process.args = ["echo", "hi"];
+    spec.process.terminal = false;
+    writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec));
+    const runcRoot = path.join(work, "runc-state");
+
+    const apiTimes: number[] = [];
+    const floorTimes: number[] = [];
+    const podmanTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const start = performance.now();
+      const out = await apiRun(agent.socket, image);
+      apiTimes.push(performance.now() - start);
+      if (out !== "hi\n") throw new Error(`api run printed ${JSON.stringify(out)}`);
+      floorTimes.push(await timeChild("runc", ["--root", runcRoot, "run", "--bundle", bundle, `floor-${i}`]));
+      if (havePodman) podmanTimes.push(await timeChild("podman", [...podmanArgs, "run", "--rm", "--network", "none", image, "echo", "hi"], podmanEnv));
+    }
+
+    // ps with many running containers.
+    for (let i = 0; i < PS_CONTAINERS; i++) {
+      const created = await api(agent.socket, "POST", `/v1.43/containers/create?name=idle-${i}`, { Image: image, Cmd: ["sleep", "3600"] });
+      const id = (JSON.parse(created.body) as { Id: string }).Id;
+      const started = await api(agent.socket, "POST", `/v1.43/containers/${id}/start`);
+      if (started.status !== 204) throw new Error(`start idle-${i}: ${started.body}`);
+    }
+    const psTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const start = performance.now();
+      const res = await api(agent.socket, "GET", "/v1.43/containers/json");
+      psTimes.push(performance.now() - start);
+      if ((JSON.parse(res.body) as unknown[]).length !== PS_CONTAINERS) throw new Error("ps did not list every container");
+    }
+
+    // Idle memory: conmon + the container's process, averaged over 10 containers each.
+    const ours: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const inspect = JSON.parse((await api(agent.socket, "GET", `/v1.43/containers/idle-${i}/json`)).body) as { Id: string; State: { Pid: number } };
+      const conmonPid = Number(readFileSync(path.join(agent.execRoot, inspect.Id, "conmon.pid"), "utf8").trim());
+      ours.push(rssKiB(conmonPid) + rssKiB(inspect.State.Pid));
+    }
+    let podmanIdleKiB: number | null = null;
+    if (havePodman) {
+      const theirs: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const id = (await sh("podman", [...podmanArgs, "run", "-d", "--network", "none", image, "sleep", "3600"], podmanEnv)).trim();
+        const [conmon, pid] = (await sh("podman", [...podmanArgs, "inspect", "-f", "{{.State.ConmonPid}} {{.State.Pid}}", id], podmanEnv)).trim().split(" ").map(Number);
+        theirs.push(rssKiB(conmon!) + rssKiB(pid!));
+      }
+      podmanIdleKiB = theirs.reduce((a, b) => a + b, 0) / theirs.length;
+      await sh("podman", [...podmanArgs, "rm", "-f", "-a"], podmanEnv).catch(() => "");
+    }
+    return {
+      runs: RUNS,
+      apiRunMs: median(apiTimes),
+      runcFloorMs: median(floorTimes),
+      podmanRunMs: havePodman ? median(podmanTimes) : null,
+      psContainers: PS_CONTAINERS,
+      psMs: median(psTimes),
+      agentIdleKiB: ours.reduce((a, b) => a + b, 0) / ours.length,
+      podmanIdleKiB,
+    };
+  } finally {
+    await agent?.destroy();
+    if (havePodman) {
+      await sh("podman", [...podmanArgs, "rm", "-f", "-a"], podmanEnv).catch(() => "");
+      await sh("podman", [...podmanArgs, "system", "reset", "-f"], podmanEnv).catch(() => "");
+    }
+    await registry.stop();
+    await sh("sh", ["-c", `umount -R ${podmanRoot}/root/overlay 2>/dev/null; true`]).catch(() => "");
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+  }
+}

@@ -1,6 +1,7 @@
 // Container benchmarks against the peers, in the same run (issue "Agent, part 2"):
 //  1. `run --rm IMG echo hi` through our Docker API (create → attach → wait → start,
-//     as the docker CLI does) vs bare `runc run` of a prepared bundle (the floor)
+//     as the docker CLI does) vs bare `runc run` of a prepared bundle with the agent's
+//     own OCI config (the floor: runc's cost for the same security profile)
 //     vs `podman run --rm --network none` (runtime runc, nofile/nproc 1024).
 //     Targets: ≤ 2× the floor, ≥ 3× faster than podman.
 //  2. GET /containers/json with 200 running containers. Target: < 20 ms.
@@ -117,15 +118,23 @@ export async function benchContainers(): Promise<ContainerBench> {
     if (pulled.code !== 0) throw new Error(pulled.stderr);
     if (havePodman) await sh("podman", [...podmanArgs, "pull", "--tls-verify=false", "-q", image], podmanEnv);
 
-    // The floor: a bundle prepared once (rootfs copied from our own snapshot), then `runc run` each time.
+    // The floor: `runc run` of a prepared bundle with the same OCI config the agent generates (Docker's
+    // default profile: seccomp, capabilities, masks, limits), on a plain copy of the image's root filesystem.
+    // So the ratio is the agent's own overhead: API, state, overlay mount, conmon, log, exit handling.
+    const sample = await api(agent.socket, "POST", "/v1.43/containers/create?name=floor-source", { Image: image, Cmd: ["echo", "hi"] });
+    const sampleId = (JSON.parse(sample.body) as { Id: string }).Id;
+    await api(agent.socket, "POST", `/v1.43/containers/${sampleId}/start`);
+    await api(agent.socket, "POST", `/v1.43/containers/${sampleId}/wait`);
     const bundle = path.join(work, "bundle");
     const snapshotDiff = (await sh("sh", ["-c", `ls -d ${agent.root}/snapshots/*/diff | head -1`])).trim();
     cpSync(snapshotDiff, path.join(bundle, "rootfs"), { recursive: true, verbatimSymlinks: true });
-    await sh("runc", ["spec", "--bundle", bundle]);
-    const spec = JSON.parse(readFileSync(path.join(bundle, "config.json"), "utf8")) as { process: { args: string[]; terminal: boolean }; root: { readonly: boolean } };
-    spec.process.args = ["echo", "hi"];
-    spec.process.terminal = false;
-    writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec));
+    const specText = readFileSync(path.join(agent.root, "containers", sampleId, "bundle", "config.json"), "utf8");
+    const writeFloorSpec = (run: number) => {
+      const spec = JSON.parse(specText.replace(/18446744073709551615/g, "-1")) as { root: { path: string }; linux: { cgroupsPath: string } };
+      spec.root.path = path.join(bundle, "rootfs");
+      spec.linux.cgroupsPath = `/berth-bench-floor/${run}`;
+      writeFileSync(path.join(bundle, "config.json"), JSON.stringify(spec).replace(/(?<=[:,\[])-1(?=[,}\]])/g, "18446744073709551615"));
+    };
     const runcRoot = path.join(work, "runc-state");
 
     const apiTimes: number[] = [];
@@ -136,6 +145,7 @@ export async function benchContainers(): Promise<ContainerBench> {
       const out = await apiRun(agent.socket, image);
       apiTimes.push(performance.now() - start);
       if (out !== "hi\n") throw new Error(`api run printed ${JSON.stringify(out)}`);
+      writeFloorSpec(i);
       floorTimes.push(await timeChild("runc", ["--root", runcRoot, "run", "--bundle", bundle, `floor-${i}`]));
       if (havePodman) podmanTimes.push(await timeChild("podman", [...podmanArgs, "run", "--rm", "--network", "none", image, "echo", "hi"], podmanEnv));
     }
@@ -190,7 +200,7 @@ export async function benchContainers(): Promise<ContainerBench> {
       await sh("podman", [...podmanArgs, "system", "reset", "-f"], podmanEnv).catch(() => "");
     }
     await registry.stop();
-    await sh("sh", ["-c", `umount -R ${podmanRoot}/root/overlay 2>/dev/null; true`]).catch(() => "");
+    await sh("sh", ["-c", `umount -R ${podmanRoot}/root/overlay 2>/dev/null; for d in /sys/fs/cgroup/*/berth-bench-floor; do rmdir $d/* $d 2>/dev/null; done; true`]).catch(() => "");
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
 }

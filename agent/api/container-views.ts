@@ -9,6 +9,7 @@ const ZERO_TIME = "0001-01-01T00:00:00Z";
 function ago(iso: string): string {
   const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   if (seconds < 1) return "Less than a second";
+  if (seconds < 2) return "1 second";
   if (seconds < 60) return `${Math.floor(seconds)} seconds`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return minutes === 1 ? "About a minute" : `${minutes} minutes`;
@@ -38,8 +39,9 @@ export function humanStatus(c: ContainerRecord): string {
   }
 }
 
+/** Docker's Command column: the path, then the args, single-quoted when they hold a space. */
 function command(c: ContainerRecord): string {
-  return [c.path, ...c.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
+  return [c.path, ...c.args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
 function ports(c: ContainerRecord) {

@@ -165,11 +165,11 @@ export function containerRoutes(router: Router, engine: ContainerEngine, images:
       return res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text));
     };
     const file = engine.paths(c.id).log;
-    const { entries, offset } = await readLog(file, q);
+    const { entries, offset, parser } = await readLog(file, q);
     for (const e of entries) write(e);
     if (follow && isActive(engine.get(c.id).state.status)) {
       const done = () => !engine.find(c.id) || !isActive(engine.get(c.id).state.status);
-      for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()))) {
+      for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()), parser)) {
         if (!write(e)) await new Promise((r) => res.once("drain", r));
       }
     }

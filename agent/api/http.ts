@@ -46,7 +46,15 @@ export class Router {
     for (const r of this.routes) {
       const m = r.pattern.exec(path);
       if (!m) continue;
-      if (r.method === method || (method === "HEAD" && r.method === "GET")) return { handler: r.handler, params: m.slice(1).map(decodeURIComponent) };
+      if (r.method === method || (method === "HEAD" && r.method === "GET")) {
+        let params: string[];
+        try {
+          params = m.slice(1).map(decodeURIComponent);
+        } catch {
+          throw new ApiError(400, `malformed percent-encoding in ${path}`);
+        }
+        return { handler: r.handler, params };
+      }
       allowed.push(r.method);
     }
     return allowed.length ? { allowed } : null;

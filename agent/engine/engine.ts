@@ -62,6 +62,8 @@ export class ContainerEngine {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelay = new Map<string, number>();
+  /** Containers whose root filesystem this agent has seen mounted (saves reading mountinfo on every start). */
+  private readonly mounted = new Set<string>();
   private readonly exitDir: string;
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout | null = null;
@@ -285,6 +287,9 @@ export class ContainerEngine {
       }
       this.containers.set(id, record);
       this.emit(record, "create");
+      // Mount the root filesystem now, while the client attaches and asks to
+      // start (start waits for it); a failure here is retried, and reported, by start.
+      void this.withLock(id, () => this.ensureMounted(record)).catch(() => {});
       return { id, warnings: [] };
     });
   }
@@ -548,7 +553,6 @@ export class ContainerEngine {
     const code = await readFile(p.exitFile, "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null);
     const persisted = code ?? (await readFile(path.join(p.persist, "exit"), "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null));
     const oom = existsSync(path.join(p.persist, "oom"));
-    await this.deps.runc.delete(record.id, true).catch(() => {});
     record.state = {
       ...record.state,
       status: "exited",
@@ -558,12 +562,15 @@ export class ContainerEngine {
       finishedAt: new Date().toISOString(),
     };
     await this.store.save(record);
-    await rm(p.exitFile, { force: true });
-    await rm(path.join(p.persist, "oom"), { force: true });
-    await rm(path.join(p.persist, "exit"), { force: true });
     if (oom) this.emit(record, "oom");
     this.emit(record, "die", { exitCode: String(record.state.exitCode) });
     this.settleWaiters(record, ["not-running", "next-exit"]);
+    // Clean-up after the news: whoever waits for the exit doesn't wait for it.
+    // runc's record (and cgroup) goes; still under the lock, so a restart can't race it.
+    await this.deps.runc.delete(record.id, true).catch(() => {});
+    await rm(p.exitFile, { force: true });
+    await rm(path.join(p.persist, "oom"), { force: true });
+    await rm(path.join(p.persist, "exit"), { force: true });
   }
 
   private settleWaiters(record: ContainerRecord, conditions: WaitCondition[]): void {
@@ -633,10 +640,8 @@ export class ContainerEngine {
     await rm(path.join(this.socketDir, id), { force: true });
     await rm(p.exitFile, { force: true });
     await rm(p.runtimeLog, { force: true });
-    await this.deps.runc.delete(id, true).catch(() => {});
-    if (!(await isMountPoint(p.rootfs))) {
-      await this.deps.snapshots.mount(record.imageChainId, p.rootfs, { upperDir: p.upper, workDir: p.work });
-    }
+    // runc's copy of an earlier run is deleted when that run's exit is settled (and again on failure below).
+    await this.ensureMounted(record);
     try {
       const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
       const spec = buildRuntimeSpec(
@@ -660,23 +665,10 @@ export class ContainerEngine {
         { destination: "/etc/hostname", type: "bind", source: p.hostname, options: ["rbind", "rprivate"] },
         { destination: "/etc/hosts", type: "bind", source: p.hosts, options: ["rbind", "rprivate"] },
       );
-      await writeFileAtomic(path.join(p.bundle, "config.json"), specToJson(spec), 0o600);
+      // Rewritten on every start, so no fsync: a crash just means the next start writes it again.
+      await writeFile(path.join(p.bundle, "config.json"), specToJson(spec), { mode: 0o600 });
       await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
-      const pid = await this.deps.conmon.launch({
-        id,
-        name: record.name,
-        bundle: p.bundle,
-        pidFile: p.pidFile,
-        conmonPidFile: p.conmonPidFile,
-        exitDir: this.exitDir,
-        persistDir: p.persist,
-        logPath: p.log,
-        runtimeLog: p.runtimeLog,
-        socketDir: this.socketDir,
-        runtimeArgs: this.deps.runc.globalArgs(),
-        terminal: record.config.Tty,
-        stdin: record.config.OpenStdin,
-      });
+      const pid = await this.createWithConmon(record);
       await this.deps.runc.start(id);
       record.state = {
         ...record.state,
@@ -708,9 +700,49 @@ export class ContainerEngine {
     }
   }
 
+  /** conmon → runc create. A runc record left by a crash (the exit settled, the delete not) is cleared and the create retried once. */
+  /** Mounts the container's overlay root unless it is mounted (known from memory, or from mountinfo after a restart). */
+  private async ensureMounted(record: ContainerRecord): Promise<void> {
+    if (this.mounted.has(record.id)) return;
+    const p = this.paths(record.id);
+    if (!(await isMountPoint(p.rootfs))) {
+      await this.deps.snapshots.mount(record.imageChainId, p.rootfs, { upperDir: p.upper, workDir: p.work });
+    }
+    this.mounted.add(record.id);
+  }
+
+  private async createWithConmon(record: ContainerRecord): Promise<number> {
+    const id = record.id;
+    const p = this.paths(id);
+    const launch = () =>
+      this.deps.conmon.launch({
+        id,
+        name: record.name,
+        bundle: p.bundle,
+        pidFile: p.pidFile,
+        conmonPidFile: p.conmonPidFile,
+        exitDir: this.exitDir,
+        persistDir: p.persist,
+        logPath: p.log,
+        runtimeLog: p.runtimeLog,
+        socketDir: this.socketDir,
+        runtimeArgs: this.deps.runc.globalArgs(),
+        terminal: record.config.Tty,
+        stdin: record.config.OpenStdin,
+      });
+    try {
+      return await launch();
+    } catch (e) {
+      if (!(e instanceof Error && /already exists/.test(e.message))) throw e;
+      await this.deps.runc.delete(id, true);
+      return launch();
+    }
+  }
+
   private async finishRemove(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
-    if (await isMountPoint(p.rootfs)) await this.deps.snapshots.unmount(p.rootfs).catch(() => {});
+    if (this.mounted.has(record.id) || (await isMountPoint(p.rootfs))) await this.deps.snapshots.unmount(p.rootfs).catch(() => {});
+    this.mounted.delete(record.id);
     await this.deps.runc.delete(record.id, true).catch(() => {});
     await rm(p.run, { recursive: true, force: true });
     await rm(path.join(this.socketDir, record.id), { force: true });

@@ -5,7 +5,7 @@ export type EngineErrorCode =
   | "NOT_FOUND" // 404
   | "CONFLICT" // 409
   | "NOT_MODIFIED" // 304
-  | "RUNTIME" // 500, the runtime refused (message passed through: "executable file not found" etc.)
+  | "RUNTIME" // 400 (as dockerd answers a failed start), the runtime refused: "executable file not found" etc.
   | "INTERNAL";
 
 export class EngineError extends Error {

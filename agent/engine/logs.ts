@@ -1,5 +1,6 @@
 import { watch } from "node:fs";
 import { open, stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
 
 // Reads conmon's k8s-file logs: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>\n`.
 // P marks a partial line (conmon splits long lines); segments join until the next F.
@@ -38,13 +39,18 @@ export function parseLogLine(line: string): { stream: "stdout" | "stderr"; time:
   return { stream, time: line.slice(0, a), partial: tag === "P", text };
 }
 
-/** Splits raw log bytes into entries; returns the entries and how many bytes formed whole lines. */
+/**
+ * Splits raw log bytes into entries. Keeps what isn't whole yet (a line cut by
+ * a read, a multi-byte character cut in two, P segments waiting for their F),
+ * so a follower can carry on from where a reader stopped.
+ */
 export class LogParser {
   private pending = new Map<string, { time: string; text: string }>();
   private rest = "";
+  private readonly decoder = new StringDecoder("utf8");
 
-  push(chunk: string): LogEntry[] {
-    const data = this.rest + chunk;
+  push(chunk: Buffer | string): LogEntry[] {
+    const data = this.rest + (typeof chunk === "string" ? chunk : this.decoder.write(chunk));
     const lines = data.split("\n");
     this.rest = lines.pop() ?? "";
     const out: LogEntry[] = [];
@@ -79,8 +85,12 @@ function wanted(e: LogEntry, q: LogQuery): boolean {
   return true;
 }
 
-/** Reads the whole file (what `logs` without follow shows), filtered. Returns the entries and the offset read to. */
-export async function readLog(file: string, q: LogQuery): Promise<{ entries: LogEntry[]; offset: number }> {
+/**
+ * Reads the whole file (what `logs` without follow shows), filtered. Returns
+ * the entries, the offset read to, and the parser (holding any unfinished
+ * line) for followLog to carry on with.
+ */
+export async function readLog(file: string, q: LogQuery): Promise<{ entries: LogEntry[]; offset: number; parser: LogParser }> {
   const parser = new LogParser();
   let entries: LogEntry[] = [];
   let offset = 0;
@@ -88,14 +98,14 @@ export async function readLog(file: string, q: LogQuery): Promise<{ entries: Log
     if (e.code === "ENOENT") return null;
     throw e;
   });
-  if (!handle) return { entries, offset };
+  if (!handle) return { entries, offset, parser };
   try {
     const buf = Buffer.alloc(READ_CHUNK);
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
       if (bytesRead === 0) break;
       offset += bytesRead;
-      for (const e of parser.push(buf.toString("utf8", 0, bytesRead))) {
+      for (const e of parser.push(buf.subarray(0, bytesRead))) {
         if (!wanted(e, q)) continue;
         entries.push(e);
         // Keep memory bounded by the tail while reading.
@@ -106,7 +116,7 @@ export async function readLog(file: string, q: LogQuery): Promise<{ entries: Log
     await handle.close();
   }
   if (q.tail !== "all") entries = q.tail === 0 ? [] : entries.slice(-q.tail);
-  return { entries, offset };
+  return { entries, offset, parser };
 }
 
 /**
@@ -122,8 +132,9 @@ export async function* followLog(
   signal: AbortSignal,
   /** Lets the caller wake the reader when `done` may have changed (returns an unsubscribe). */
   onChange?: (wake: () => void) => () => void,
+  /** readLog's parser, when following on from it (it holds any unfinished line). */
+  parser: LogParser = new LogParser(),
 ): AsyncGenerator<LogEntry> {
-  const parser = new LogParser();
   let wake: (() => void) | null = null;
   const poke = () => {
     const w = wake;
@@ -154,7 +165,7 @@ export async function* followLog(
             const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
             if (bytesRead === 0) break;
             offset += bytesRead;
-            for (const e of parser.push(buf.toString("utf8", 0, bytesRead))) if (wanted(e, q)) yield e;
+            for (const e of parser.push(buf.subarray(0, bytesRead))) if (wanted(e, q)) yield e;
           }
         } finally {
           await handle.close();

@@ -83,6 +83,11 @@ function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promis
   });
 }
 
+function pssKiB(pid: number): number {
+  const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
@@ -97,6 +102,9 @@ export interface ContainerBench {
   psMs: number;
   agentIdleKiB: number;
   podmanIdleKiB: number | null;
+  /** PSS: shared pages (busybox's text, conmon's libraries) divided among the processes sharing them. */
+  agentIdlePssKiB: number;
+  podmanIdlePssKiB: number | null;
 }
 
 export async function benchContainers(): Promise<ContainerBench> {
@@ -165,24 +173,37 @@ export async function benchContainers(): Promise<ContainerBench> {
       if ((JSON.parse(res.body) as unknown[]).length !== PS_CONTAINERS) throw new Error("ps did not list every container");
     }
 
-    // Idle memory: conmon + the container's process, averaged over 10 containers each.
-    const ours: number[] = [];
+    // Idle memory: conmon + the container's process, 10 fresh `sleep` containers each, read after both sets
+    // have idled for 2 s; the median. The page cache is dropped first: RSS counts the clean file pages a
+    // process maps, and the kernel maps more of them (fault-around) when more of the binary happens to be
+    // cached, which would favour whichever copy of busybox the earlier runs warmed.
+    await sh("sh", ["-c", "sync; echo 3 > /proc/sys/vm/drop_caches"]).catch(() => "");
+    // Started alternately, so both see the same page-cache state.
+    const ourIds: string[] = [];
+    const podmanPids: [number, number][] = [];
     for (let i = 0; i < 10; i++) {
-      const inspect = JSON.parse((await api(agent.socket, "GET", `/v1.43/containers/idle-${i}/json`)).body) as { Id: string; State: { Pid: number } };
-      const conmonPid = Number(readFileSync(path.join(agent.execRoot, inspect.Id, "conmon.pid"), "utf8").trim());
+      const created = await api(agent.socket, "POST", `/v1.43/containers/create?name=mem-${i}`, { Image: image, Cmd: ["sleep", "3600"] });
+      const id = (JSON.parse(created.body) as { Id: string }).Id;
+      await api(agent.socket, "POST", `/v1.43/containers/${id}/start`);
+      ourIds.push(id);
+      if (!havePodman) continue;
+      const podmanId = (await sh("podman", [...podmanArgs, "run", "-d", "--network", "none", image, "sleep", "3600"], podmanEnv)).trim();
+      const [conmon, pid] = (await sh("podman", [...podmanArgs, "inspect", "-f", "{{.State.ConmonPid}} {{.State.Pid}}", podmanId], podmanEnv)).trim().split(" ").map(Number);
+      podmanPids.push([conmon!, pid!]);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const ours: number[] = [];
+    const oursPss: number[] = [];
+    for (const id of ourIds) {
+      const inspect = JSON.parse((await api(agent.socket, "GET", `/v1.43/containers/${id}/json`)).body) as { State: { Pid: number } };
+      const conmonPid = Number(readFileSync(path.join(agent.execRoot, id, "conmon.pid"), "utf8").trim());
       ours.push(rssKiB(conmonPid) + rssKiB(inspect.State.Pid));
+      oursPss.push(pssKiB(conmonPid) + pssKiB(inspect.State.Pid));
     }
-    let podmanIdleKiB: number | null = null;
-    if (havePodman) {
-      const theirs: number[] = [];
-      for (let i = 0; i < 10; i++) {
-        const id = (await sh("podman", [...podmanArgs, "run", "-d", "--network", "none", image, "sleep", "3600"], podmanEnv)).trim();
-        const [conmon, pid] = (await sh("podman", [...podmanArgs, "inspect", "-f", "{{.State.ConmonPid}} {{.State.Pid}}", id], podmanEnv)).trim().split(" ").map(Number);
-        theirs.push(rssKiB(conmon!) + rssKiB(pid!));
-      }
-      podmanIdleKiB = theirs.reduce((a, b) => a + b, 0) / theirs.length;
-      await sh("podman", [...podmanArgs, "rm", "-f", "-a"], podmanEnv).catch(() => "");
-    }
+    const podmanIdleKiB = havePodman ? median(podmanPids.map(([c, p]) => rssKiB(c) + rssKiB(p))) : null;
+    const podmanIdlePssKiB = havePodman ? median(podmanPids.map(([c, p]) => pssKiB(c) + pssKiB(p))) : null;
+    if (havePodman) await sh("podman", [...podmanArgs, "rm", "-f", "-t", "0", "-a"], podmanEnv).catch(() => "");
+
     return {
       runs: RUNS,
       apiRunMs: median(apiTimes),
@@ -190,8 +211,10 @@ export async function benchContainers(): Promise<ContainerBench> {
       podmanRunMs: havePodman ? median(podmanTimes) : null,
       psContainers: PS_CONTAINERS,
       psMs: median(psTimes),
-      agentIdleKiB: ours.reduce((a, b) => a + b, 0) / ours.length,
+      agentIdleKiB: median(ours),
       podmanIdleKiB,
+      agentIdlePssKiB: median(oursPss),
+      podmanIdlePssKiB,
     };
   } finally {
     await agent?.destroy();

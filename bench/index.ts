@@ -24,8 +24,10 @@ if (!only || only === "containers") {
   console.log(`  agent / floor        ${ratio(c.apiRunMs, c.runcFloorMs)}      (target ≤ 2.00)`);
   if (c.podmanRunMs !== null) console.log(`  podman / agent       ${ratio(c.podmanRunMs, c.apiRunMs)}      (target ≥ 3.00)`);
   console.log(`\nps with ${c.psContainers} running containers: ${c.psMs.toFixed(1)} ms median of 20 (target < 20 ms)`);
-  console.log(`idle container memory (conmon + process RSS, mean of 10): agent ${(c.agentIdleKiB / 1024).toFixed(2)} MiB` +
-    (c.podmanIdleKiB !== null ? `, podman ${(c.podmanIdleKiB / 1024).toFixed(2)} MiB (target: agent ≤ podman)` : ""));
+  const mib = (k: number | null) => (k === null ? "n/a" : `${(k / 1024).toFixed(2)} MiB`);
+  console.log(`idle container memory, conmon + process, median of 10 (target: agent ≤ podman):`);
+  console.log(`  RSS  agent ${mib(c.agentIdleKiB)}, podman ${mib(c.podmanIdleKiB)}   (busybox's mapped text varies with what the page cache holds)`);
+  console.log(`  PSS  agent ${mib(c.agentIdlePssKiB)}, podman ${mib(c.podmanIdlePssKiB)}`);
 }
 
 if (!only || only === "audit") {

@@ -5,7 +5,7 @@ import type { Writable } from "node:stream";
 import { parseCreateRequest } from "../engine/create-request";
 import type { ContainerEngine } from "../engine/engine";
 import { EngineError } from "../engine/errors";
-import { followLog, readLog, type LogEntry, type LogQuery } from "../engine/logs";
+import { followLog, parseTimeBound, readLog, type LogEntry, type LogQuery } from "../engine/logs";
 import { isActive } from "../engine/status";
 import type { ImageService } from "../images/image-service";
 import { familiarName, parseReference } from "../images/reference";
@@ -264,19 +264,16 @@ function logQuery(ctx: Ctx): LogQuery {
     if (!Number.isInteger(n)) throw new ApiError(400, `invalid value for tail: ${tailRaw}`);
     tail = n < 0 ? "all" : n;
   }
-  const time = (name: string) => {
+  const bound = (name: string): bigint | undefined => {
     const v = ctx.url.searchParams.get(name);
-    if (!v) return 0;
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-    const parsed = Date.parse(v);
-    if (Number.isNaN(parsed)) throw new ApiError(400, `invalid value for ${name}: ${v}`);
-    return parsed / 1000;
+    if (!v || v === "0") return undefined;
+    const ns = parseTimeBound(v);
+    if (ns === null) throw new ApiError(400, `invalid value for ${name}: ${v}`);
+    return ns;
   };
-  return { stdout: query.bool(ctx.url, "stdout"), stderr: query.bool(ctx.url, "stderr"), tail, since: time("since"), until: time("until") };
+  return { stdout: query.bool(ctx.url, "stdout"), stderr: query.bool(ctx.url, "stderr"), tail, since: 0, until: 0, sinceNs: bound("since"), untilNs: bound("until") };
 }
 
-/** conmon's "2025-01-02T03:04:05.123456789+00:00" → Docker's "2025-01-02T03:04:05.123456789Z". */
 function dockerTime(t: string): string {
   return t.replace(/\+00:00$/, "Z");
 }

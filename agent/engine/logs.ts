@@ -9,8 +9,10 @@ export interface LogEntry {
   stream: "stdout" | "stderr";
   /** RFC 3339 with nanoseconds, as conmon wrote it. */
   time: string;
-  /** Milliseconds since the epoch (for since/until). */
+  /** Milliseconds since the epoch. */
   ms: number;
+  /** Nanoseconds since the epoch (since/until compare at this precision, as the CLI sends them). */
+  ns: bigint;
   /** The text, with its newline when the line was complete. */
   text: string;
 }
@@ -23,6 +25,26 @@ export interface LogQuery {
   /** Unix seconds (fractional allowed); 0 = no bound. */
   since: number;
   until: number;
+  /** The same bounds in nanoseconds, exact (they win over since/until when set). */
+  sinceNs?: bigint;
+  untilNs?: bigint;
+}
+
+/** "2025-01-02T03:04:05.123456789+00:00" (or Z) → nanoseconds since the epoch. */
+export function timeToNanos(time: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(.*)$/.exec(time);
+  if (!m) return BigInt(Math.trunc(Date.parse(time))) * 1_000_000n;
+  const seconds = Date.parse(`${m[1]}${m[3] || "Z"}`);
+  if (Number.isNaN(seconds)) return 0n;
+  return BigInt(seconds) * 1_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+}
+
+/** "1732950000.123456789" (Docker's wire form) or an RFC 3339 time → nanoseconds; null if neither. */
+export function parseTimeBound(value: string): bigint | null {
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(value);
+  if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
+  if (Number.isNaN(Date.parse(value))) return null;
+  return timeToNanos(value);
 }
 
 const READ_CHUNK = 256 * 1024;
@@ -65,14 +87,14 @@ export class LogParser {
         continue;
       }
       this.pending.delete(parsed.stream);
-      out.push({ stream: parsed.stream, time, ms: Date.parse(time), text: text + "\n" });
+      out.push({ stream: parsed.stream, time, ms: Date.parse(time), ns: timeToNanos(time), text: text + "\n" });
     }
     return out;
   }
 
   /** Partial segments still waiting for their end (the container stopped mid-line). */
   flush(): LogEntry[] {
-    const out = [...this.pending.entries()].map(([stream, p]) => ({ stream: stream as "stdout" | "stderr", time: p.time, ms: Date.parse(p.time), text: p.text }));
+    const out = [...this.pending.entries()].map(([stream, p]) => ({ stream: stream as "stdout" | "stderr", time: p.time, ms: Date.parse(p.time), ns: timeToNanos(p.time), text: p.text }));
     this.pending.clear();
     return out;
   }
@@ -80,8 +102,8 @@ export class LogParser {
 
 function wanted(e: LogEntry, q: LogQuery): boolean {
   if (e.stream === "stdout" ? !q.stdout : !q.stderr) return false;
-  if (q.since && e.ms < q.since * 1000) return false;
-  if (q.until && e.ms > q.until * 1000) return false;
+  if (q.sinceNs !== undefined ? e.ns < q.sinceNs : q.since && e.ms < q.since * 1000) return false;
+  if (q.untilNs !== undefined ? e.ns > q.untilNs : q.until && e.ms > q.until * 1000) return false;
   return true;
 }
 

@@ -127,6 +127,11 @@ describe("docker CLI against the agent", () => {
     expect(tail.stdout).toBe("line4\nline5\n");
     const stamped = await docker("logs", "-t", "--tail", "1", "counter");
     expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line5\n$/);
+    // --since/--until take the timestamps the log carries.
+    const all = (await docker("logs", "-t", "counter")).stdout.trim().split("\n");
+    const third = all[2]!.split(" ")[0]!;
+    expect((await docker("logs", "--since", third, "counter")).stdout).toBe("line3\nline4\nline5\n");
+    expect((await docker("logs", "--until", third, "counter")).stdout).toBe("line1\nline2\nline3\n");
     expect((await docker("rm", "counter")).code).toBe(0);
   });
 

@@ -52,6 +52,12 @@ describe("images through the Docker API", () => {
     expect(loaded.stdout).toContain("Loaded image: local/tools:v2");
     expect((await docker("inspect", "-f", "{{.Id}}", "local/tools:v2")).stdout.trim()).toBe(id);
     expect((await docker("run", "--rm", "local/tools:v2", "cat", "/srv/hello.txt")).stdout).toBe("hello from the image\n");
+
+    // The classic pipe, through the API both ways: the same image comes back.
+    const piped = await env.agent.shell("docker save local/tools:v2 | docker load");
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toContain("Loaded image: local/tools:v2");
+    expect((await docker("inspect", "-f", "{{.Id}}", "local/tools:v2")).stdout.trim()).toBe(id);
   });
 
   it("docker run pulls a missing image by itself; an image in use needs force", async () => {

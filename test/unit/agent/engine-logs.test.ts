@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { followLog, type LogEntry, LogParser, type LogQuery, parseLogLine, readLog } from "../../../agent/engine/logs";
+import { followLog, type LogEntry, LogParser, type LogQuery, parseLogLine, parseTimeBound, readLog, timeToNanos } from "../../../agent/engine/logs";
 
 // conmon's k8s-file format: `<RFC3339Nano> <stdout|stderr> <F|P> <text>\n`.
 
@@ -77,15 +77,15 @@ describe("LogParser", () => {
     const p = new LogParser();
     const out = p.push(line(0, "stdout", "F", "one") + line(1, "stderr", "F", "two"));
     expect(out).toEqual([
-      { stream: "stdout", time: at(0), ms: T0 * 1000 + 123, text: "one\n" },
-      { stream: "stderr", time: at(1), ms: (T0 + 1) * 1000 + 123, text: "two\n" },
+      { stream: "stdout", time: at(0), ms: T0 * 1000 + 123, ns: BigInt(T0) * 1_000_000_000n + 123_456_789n, text: "one\n" },
+      { stream: "stderr", time: at(1), ms: (T0 + 1) * 1000 + 123, ns: BigInt(T0 + 1) * 1_000_000_000n + 123_456_789n, text: "two\n" },
     ]);
   });
 
   it("joins P segments until the F, keeping the first segment's time", () => {
     const p = new LogParser();
     const out = p.push(line(0, "stdout", "P", "aaa") + line(1, "stdout", "P", "bbb") + line(2, "stdout", "F", "ccc"));
-    expect(out).toEqual([{ stream: "stdout", time: at(0), ms: T0 * 1000 + 123, text: "aaabbbccc\n" }]);
+    expect(out).toEqual([{ stream: "stdout", time: at(0), ms: T0 * 1000 + 123, ns: BigInt(T0) * 1_000_000_000n + 123_456_789n, text: "aaabbbccc\n" }]);
   });
 
   it("keeps partial lines separate per stream", () => {
@@ -145,8 +145,8 @@ describe("LogParser", () => {
     expect(p.push(line(0, "stdout", "P", "half ") + line(1, "stdout", "P", "way") + line(2, "stderr", "P", "err"))).toEqual([]);
     const flushed = p.flush();
     expect(flushed).toHaveLength(2);
-    expect(flushed).toContainEqual({ stream: "stdout", time: at(0), ms: T0 * 1000 + 123, text: "half way" });
-    expect(flushed).toContainEqual({ stream: "stderr", time: at(2), ms: (T0 + 2) * 1000 + 123, text: "err" });
+    expect(flushed).toContainEqual({ stream: "stdout", time: at(0), ms: T0 * 1000 + 123, ns: BigInt(T0) * 1_000_000_000n + 123_456_789n, text: "half way" });
+    expect(flushed).toContainEqual({ stream: "stderr", time: at(2), ms: (T0 + 2) * 1000 + 123, ns: BigInt(T0 + 2) * 1_000_000_000n + 123_456_789n, text: "err" });
     expect(p.flush()).toEqual([]);
   });
 
@@ -417,5 +417,23 @@ describe("readLog then followLog (docker logs -f)", () => {
     finished = true;
     expect((next.value as LogEntry).text).toBe("second\n");
     await follower.return(undefined);
+  });
+});
+
+describe("since/until at nanosecond precision", () => {
+  it("parses Docker's seconds.nanoseconds and RFC 3339 bounds exactly", async () => {
+    expect(parseTimeBound("1735787045.123456789")).toBe(1735787045123456789n);
+    expect(parseTimeBound("1735787045")).toBe(1735787045000000000n);
+    expect(parseTimeBound("2025-01-02T03:04:05.123456789Z")).toBe(BigInt(T0) * 1_000_000_000n + 123_456_789n);
+    expect(parseTimeBound("yesterday-ish")).toBeNull();
+    expect(timeToNanos(at(0))).toBe(BigInt(T0) * 1_000_000_000n + 123_456_789n);
+  });
+
+  it("an entry exactly at since is kept, one a nanosecond earlier is not", async () => {
+    await writeFile(file, line(0, "stdout", "F", "a") + line(1, "stdout", "F", "b") + line(2, "stdout", "F", "c"));
+    const at1 = BigInt(T0 + 1) * 1_000_000_000n + 123_456_789n;
+    expect(texts((await readLog(file, { ...ALL, sinceNs: at1 })).entries)).toEqual(["b\n", "c\n"]);
+    expect(texts((await readLog(file, { ...ALL, sinceNs: at1 + 1n })).entries)).toEqual(["c\n"]);
+    expect(texts((await readLog(file, { ...ALL, untilNs: at1 })).entries)).toEqual(["a\n", "b\n"]);
   });
 });

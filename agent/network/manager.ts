@@ -1,0 +1,393 @@
+import { createHash, randomBytes } from "node:crypto";
+import dgram from "node:dgram";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { writeFileAtomic } from "../state/atomic-write";
+import { ipBatch, tool } from "./exec";
+import { buildRuleset, deleteTableScript, type PortRule, tableName } from "./ruleset";
+import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, size, SubnetError } from "./subnet";
+
+// Bridge networks: the default one (Docker's "bridge", our berth0) and
+// user-defined ones. Each is a Linux bridge with its own subnet; a running
+// container gets one veth per network, its end moved into the container's
+// network namespace. NAT, published ports and isolation are rules in our own
+// nftables table, regenerated from this state on every change. The state
+// (networks, the running containers' addresses and ports) lives in
+// ROOT/networks.json, so a restarted agent knows what it set up.
+
+export class NetworkError extends Error {
+  constructor(
+    readonly code: "INVALID" | "NOT_FOUND" | "CONFLICT",
+    message: string,
+  ) {
+    super(message);
+    this.name = "NetworkError";
+  }
+}
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  driver: "bridge";
+  subnet: string;
+  gateway: string;
+  bridge: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  created: string;
+  /** The default network: can't be removed. */
+  builtin: boolean;
+}
+
+export interface Endpoint {
+  networkId: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  hostVeth: string;
+  iface: string;
+  aliases: string[];
+  mac: string;
+}
+
+export interface PortBinding {
+  hostIp: string;
+  /** "" or "0" = pick a free port. */
+  hostPort: string;
+  containerPort: number;
+  proto: "tcp" | "udp";
+}
+
+interface State {
+  networks: NetworkRecord[];
+  endpoints: Record<string, Endpoint[]>;
+  ports: Record<string, PortRule[]>;
+}
+
+export interface NetworkOptions {
+  root: string;
+  /** Default bridge interface, e.g. berth0. */
+  bridge: string;
+  /** Default bridge subnet, e.g. 172.29.0.0/16. */
+  subnet: string;
+  /** Where user networks without a subnet get theirs: /24s of this range. */
+  pool: string;
+}
+
+export const DEFAULT_NETWORK = "bridge";
+export const PSEUDO_NETWORKS = ["host", "none"] as const;
+
+export class NetworkManager {
+  private state: State = { networks: [], endpoints: {}, ports: {} };
+  private readonly file: string;
+  private readonly table: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: NetworkOptions) {
+    this.file = path.join(options.root, "networks.json");
+    this.table = tableName(options.bridge);
+  }
+
+  /** Loads the state, makes sure the default network and every bridge exist, and (re)applies the rules. */
+  async init(isRunning: (containerId: string) => boolean): Promise<void> {
+    if (existsSync(this.file)) this.state = JSON.parse(await readFile(this.file, "utf8")) as State;
+    let def = this.state.networks.find((n) => n.builtin);
+    if (!def) {
+      const subnet = parseSubnet(this.options.subnet);
+      def = {
+        id: randomBytes(32).toString("hex"),
+        name: DEFAULT_NETWORK,
+        driver: "bridge",
+        subnet: subnet.cidr,
+        gateway: gatewayOf(subnet),
+        bridge: this.options.bridge,
+        internal: false,
+        labels: {},
+        options: { "com.docker.network.bridge.name": this.options.bridge },
+        created: new Date().toISOString(),
+        builtin: true,
+      };
+      this.state.networks.push(def);
+    }
+    await tool("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+    for (const n of this.state.networks) await this.ensureBridge(n);
+    // Containers that stopped while we were away: their addresses and ports go.
+    for (const id of Object.keys(this.state.endpoints)) if (!isRunning(id)) delete this.state.endpoints[id];
+    for (const id of Object.keys(this.state.ports)) if (!isRunning(id)) delete this.state.ports[id];
+    await this.save();
+    await this.applyRules();
+  }
+
+  list(): NetworkRecord[] {
+    return [...this.state.networks];
+  }
+
+  /** By name, full id or unique id prefix. */
+  find(key: string): NetworkRecord | undefined {
+    const byName = this.state.networks.find((n) => n.name === key || n.id === key);
+    if (byName) return byName;
+    const matches = this.state.networks.filter((n) => n.id.startsWith(key));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  get(key: string): NetworkRecord {
+    const n = this.find(key);
+    if (!n) throw new NetworkError("NOT_FOUND", `network ${key} not found`);
+    return n;
+  }
+
+  endpointsOf(containerId: string): Endpoint[] {
+    return this.state.endpoints[containerId] ?? [];
+  }
+
+  portsOf(containerId: string): PortRule[] {
+    return this.state.ports[containerId] ?? [];
+  }
+
+  /** Containers (ids) with an address on the network. */
+  members(networkId: string): string[] {
+    return Object.entries(this.state.endpoints)
+      .filter(([, eps]) => eps.some((e) => e.networkId === networkId))
+      .map(([id]) => id);
+  }
+
+  create(input: { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string>; options?: Record<string, string> }): Promise<NetworkRecord> {
+    return this.exclusive(async () => {
+      const name = input.name;
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new NetworkError("INVALID", `invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      if ((PSEUDO_NETWORKS as readonly string[]).includes(name) || name === DEFAULT_NETWORK || this.state.networks.some((n) => n.name === name)) {
+        throw new NetworkError("CONFLICT", `network with name ${name} already exists`);
+      }
+      let subnet;
+      try {
+        subnet = input.subnet ? parseSubnet(input.subnet) : this.freeSubnet();
+      } catch (e) {
+        if (e instanceof SubnetError) throw new NetworkError("INVALID", e.message);
+        throw e;
+      }
+      const clash = this.state.networks.find((n) => overlaps(parseSubnet(n.subnet), subnet));
+      if (clash) throw new NetworkError("CONFLICT", `invalid pool request: Pool overlaps with other one on this address space (${subnet.cidr} overlaps network ${clash.name}, ${clash.subnet})`);
+      let gateway = gatewayOf(subnet);
+      if (input.gateway) {
+        try {
+          ipToNumber(input.gateway);
+        } catch (e) {
+          throw new NetworkError("INVALID", (e as Error).message);
+        }
+        if (!contains(subnet, input.gateway)) throw new NetworkError("INVALID", `gateway ${input.gateway} is not in subnet ${subnet.cidr}`);
+        gateway = input.gateway;
+      }
+      const id = randomBytes(32).toString("hex");
+      const record: NetworkRecord = {
+        id,
+        name,
+        driver: "bridge",
+        subnet: subnet.cidr,
+        gateway,
+        bridge: `br-${id.slice(0, 12)}`,
+        internal: Boolean(input.internal),
+        labels: input.labels ?? {},
+        options: input.options ?? {},
+        created: new Date().toISOString(),
+        builtin: false,
+      };
+      await this.ensureBridge(record);
+      this.state.networks.push(record);
+      await this.save();
+      await this.applyRules();
+      return record;
+    });
+  }
+
+  remove(key: string): Promise<void> {
+    return this.exclusive(async () => {
+      const n = this.get(key);
+      if (n.builtin) throw new NetworkError("CONFLICT", `${n.name} is a pre-defined network and cannot be removed`);
+      const users = this.members(n.id);
+      if (users.length) throw new NetworkError("CONFLICT", `error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.map((u) => u.slice(0, 12)).join(", ")})`);
+      this.state.networks = this.state.networks.filter((x) => x.id !== n.id);
+      await this.save();
+      await this.applyRules();
+      await tool("ip", ["link", "del", n.bridge]).catch(() => "");
+    });
+  }
+
+  /**
+   * Checks the bindings and picks free ports for the random ones. Refuses a
+   * host port another container of ours publishes, or that a host process
+   * holds ("port is already allocated"). Nothing is reserved yet.
+   */
+  async resolvePorts(containerId: string, bindings: PortBinding[]): Promise<PortBinding[]> {
+    const resolved: PortBinding[] = [];
+    for (const b of bindings) {
+      let port = Number(b.hostPort || 0);
+      const hostIp = b.hostIp || "0.0.0.0";
+      if (port === 0) port = await freePort(hostIp, b.proto);
+      const taken = Object.entries(this.state.ports).some(
+        ([id, rules]) => id !== containerId && rules.some((r) => r.hostPort === port && r.proto === b.proto && (r.hostIp === "" || hostIp === "0.0.0.0" || r.hostIp === hostIp)),
+      );
+      const twice = resolved.some((r) => Number(r.hostPort) === port && r.proto === b.proto);
+      if (taken || twice || !(await canBind(hostIp, port, b.proto))) {
+        throw new NetworkError("CONFLICT", `Bind for ${hostIp}:${port} failed: port is already allocated`);
+      }
+      resolved.push({ ...b, hostIp: b.hostIp === "0.0.0.0" ? "" : b.hostIp, hostPort: String(port) });
+    }
+    return resolved;
+  }
+
+  /**
+   * Connects a created (not yet started) container, whose init is `pid`, to
+   * its networks, and publishes its ports. On failure everything it set up is undone.
+   */
+  attach(containerId: string, pid: number, wanted: { network: string; aliases: string[] }[], ports: PortBinding[]): Promise<Endpoint[]> {
+    return this.exclusive(async () => {
+      const endpoints: Endpoint[] = [];
+      try {
+        const inside: string[] = ["link set lo up"];
+        for (const [i, want] of wanted.entries()) {
+          const n = this.get(want.network);
+          const subnet = parseSubnet(n.subnet);
+          const ip = this.allocate(n, containerId);
+          const hostVeth = `vb${createHash("sha256").update(`${containerId}/${n.id}`).digest("hex").slice(0, 12)}`;
+          const iface = `eth${i}`;
+          const mac = macFor(ip);
+          const ep: Endpoint = { networkId: n.id, ip, prefix: subnet.prefix, gateway: n.gateway, hostVeth, iface, aliases: want.aliases, mac };
+          endpoints.push(ep);
+          this.state.endpoints[containerId] = [...endpoints];
+          await tool("ip", ["link", "del", hostVeth]).catch(() => "");
+          await tool("ip", ["link", "add", hostVeth, "type", "veth", "peer", "name", iface, "netns", String(pid)]);
+          await ipBatch([`link set ${hostVeth} master ${n.bridge}`, `link set ${hostVeth} up`]);
+          inside.push(`link set ${iface} address ${mac}`, `addr add ${ip}/${subnet.prefix} dev ${iface}`, `link set ${iface} up`);
+          if (i === 0 && !n.internal) inside.push(`route add default via ${n.gateway} dev ${iface}`);
+        }
+        await ipBatch(inside, pid);
+        const first = endpoints[0];
+        if (ports.length) {
+          if (!first) throw new NetworkError("INVALID", "ports can only be published from a container on a bridge network");
+          this.state.ports[containerId] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: Number(p.hostPort), proto: p.proto, containerIp: first.ip, containerPort: p.containerPort }));
+        }
+        await this.save();
+        await this.applyRules();
+        return endpoints;
+      } catch (e) {
+        await this.releaseLocked(containerId);
+        throw e;
+      }
+    });
+  }
+
+  /** The container stopped: its addresses and ports go (its veths went with its network namespace). */
+  release(containerId: string): Promise<void> {
+    return this.exclusive(() => this.releaseLocked(containerId));
+  }
+
+  /** Everything ours leaves the host: the table and the bridges (the state file stays). */
+  async teardown(): Promise<void> {
+    await tool("nft", ["-f", "-"], deleteTableScript(this.table)).catch(() => "");
+    for (const n of this.state.networks) await tool("ip", ["link", "del", n.bridge]).catch(() => "");
+  }
+
+  private async releaseLocked(containerId: string): Promise<void> {
+    const had = Boolean(this.state.endpoints[containerId] || this.state.ports[containerId]);
+    for (const ep of this.state.endpoints[containerId] ?? []) await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
+    delete this.state.endpoints[containerId];
+    delete this.state.ports[containerId];
+    if (!had) return;
+    await this.save();
+    await this.applyRules();
+  }
+
+  private allocate(n: NetworkRecord, containerId: string): string {
+    const subnet = parseSubnet(n.subnet);
+    const used = new Set<string>([n.gateway]);
+    for (const [id, eps] of Object.entries(this.state.endpoints)) {
+      if (id === containerId) continue;
+      for (const e of eps) if (e.networkId === n.id) used.add(e.ip);
+    }
+    // Skip the network address and the broadcast address.
+    for (let i = 1; i < size(subnet) - 1; i++) {
+      const ip = numberToIp(subnet.base + i);
+      if (!used.has(ip)) return ip;
+    }
+    throw new NetworkError("CONFLICT", `no free address left in network ${n.name} (${n.subnet})`);
+  }
+
+  private freeSubnet() {
+    const pool = parseSubnet(this.options.pool);
+    for (let i = 0; i < size(pool) / 256; i++) {
+      const candidate = parseSubnet(`${numberToIp(pool.base + i * 256)}/24`);
+      if (!this.state.networks.some((n) => overlaps(parseSubnet(n.subnet), candidate))) return candidate;
+    }
+    throw new NetworkError("CONFLICT", `no free /24 left in the address pool ${pool.cidr}; pass a subnet`);
+  }
+
+  private async ensureBridge(n: NetworkRecord): Promise<void> {
+    const exists = await tool("ip", ["-o", "link", "show", n.bridge]).then(() => true, () => false);
+    const prefix = parseSubnet(n.subnet).prefix;
+    const commands = exists ? [] : [`link add ${n.bridge} type bridge`];
+    await ipBatch(commands);
+    const addrs = await tool("ip", ["-o", "-4", "addr", "show", "dev", n.bridge]);
+    if (!addrs.includes(`${n.gateway}/${prefix}`)) await tool("ip", ["addr", "add", `${n.gateway}/${prefix}`, "dev", n.bridge]);
+    await tool("ip", ["link", "set", n.bridge, "up"]);
+    // Lets DNAT send loopback clients' packets (127.0.0.1 → a published port) out through the bridge.
+    await tool("sysctl", ["-q", "-w", `net.ipv4.conf.${n.bridge}.route_localnet=1`]);
+  }
+
+  private async applyRules(): Promise<void> {
+    const networks = this.state.networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal }));
+    const ports = Object.values(this.state.ports).flat();
+    await tool("nft", ["-f", "-"], buildRuleset(this.table, networks, ports));
+  }
+
+  private async save(): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(this.state), 0o600);
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Docker derives the MAC from the IPv4 address: 02:42 + the four bytes. */
+function macFor(ip: string): string {
+  return ["02", "42", ...ip.split(".").map((p) => Number(p).toString(16).padStart(2, "0"))].join(":");
+}
+
+function canBind(host: string, port: number, proto: "tcp" | "udp"): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (proto === "udp") {
+      const s = dgram.createSocket("udp4");
+      s.once("error", () => resolve(false));
+      s.bind(port, host, () => s.close(() => resolve(true)));
+      return;
+    }
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function freePort(host: string, proto: "tcp" | "udp"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (proto === "udp") {
+      const s = dgram.createSocket("udp4");
+      s.once("error", reject);
+      s.bind(0, host, () => {
+        const port = s.address().port;
+        s.close(() => resolve(port));
+      });
+      return;
+    }
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host, port: 0 }, () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

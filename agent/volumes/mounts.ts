@@ -1,0 +1,104 @@
+import path from "node:path";
+import { VolumeError } from "./store";
+
+// A container's mounts, from the three ways Docker takes them: Binds
+// ("src:dst[:opts]"), Mounts ([{Type, Source, Target, ReadOnly, …}]) and
+// Tmpfs ({dst: opts}), plus the image's VOLUMEs. Kept in the container record.
+
+export interface MountSpec {
+  type: "bind" | "volume" | "tmpfs";
+  /** Host path for bind, volume name for volume (empty until an anonymous one is made), "" for tmpfs. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** tmpfs options (size=…, mode=…). */
+  tmpfsOptions: string[];
+  /** Bind only: create the host directory if it's missing (-v does, --mount doesn't). */
+  createHostPath: boolean;
+  /** Volume only: copy the image's content at the destination into an empty volume. */
+  copyUp: boolean;
+  anonymous: boolean;
+}
+
+const VALID_MODES = new Set(["ro", "rw", "z", "Z", "nocopy", "rprivate", "private", "rslave", "slave", "rshared", "shared"]);
+
+function checkDestination(dst: string, what: string): string {
+  if (!dst.startsWith("/")) throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid mount path: '${dst}' mount path must be absolute`);
+  const clean = path.posix.normalize(dst);
+  if (clean === "/") throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid specification: destination can't be '/'`);
+  return clean;
+}
+
+/** One -v / Binds entry: "name:/dst[:ro]", "/host:/dst[:ro]" or just "/dst" (anonymous). */
+export function parseBind(spec: string): MountSpec {
+  const parts = spec.split(":");
+  if (parts.length > 3 || parts.some((p) => p === "")) throw new VolumeError("INVALID", `invalid volume specification: '${spec}'`);
+  let source = "";
+  let dst: string;
+  let mode = "";
+  if (parts.length === 1) dst = parts[0]!;
+  else if (parts.length === 2) {
+    if (parts[1]!.startsWith("/")) [source, dst] = [parts[0]!, parts[1]!];
+    else [dst, mode] = [parts[0]!, parts[1]!];
+  } else [source, dst, mode] = [parts[0]!, parts[1]!, parts[2]!];
+  const modes = mode ? mode.split(",") : [];
+  for (const m of modes) if (!VALID_MODES.has(m)) throw new VolumeError("INVALID", `invalid mode: ${m}`);
+  const readOnly = modes.includes("ro");
+  const isBind = source.startsWith("/");
+  const type = isBind ? "bind" : "volume";
+  const destination = checkDestination(dst, type);
+  if (isBind) return { type, source: path.posix.normalize(source), destination, readOnly, tmpfsOptions: [], createHostPath: true, copyUp: false, anonymous: false };
+  return { type, source, destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: !modes.includes("nocopy"), anonymous: source === "" };
+}
+
+export interface ApiMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  VolumeOptions?: { NoCopy?: boolean };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+/** One --mount / HostConfig.Mounts entry. */
+export function parseApiMount(m: ApiMount): MountSpec {
+  const type = m.Type ?? "volume";
+  if (type !== "bind" && type !== "volume" && type !== "tmpfs") throw new VolumeError("INVALID", `mount type "${type}" is not supported (bind, volume, tmpfs)`);
+  if (!m.Target) throw new VolumeError("INVALID", `invalid mount config for type "${type}": field Target must not be empty`);
+  const destination = checkDestination(m.Target, type);
+  const readOnly = Boolean(m.ReadOnly);
+  if (type === "tmpfs") {
+    if (m.Source) throw new VolumeError("INVALID", `invalid mount config for type "tmpfs": field Source must not be specified`);
+    const opts: string[] = [];
+    if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);
+    if (m.TmpfsOptions?.Mode) opts.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
+    return { type, source: "", destination, readOnly, tmpfsOptions: opts, createHostPath: false, copyUp: false, anonymous: false };
+  }
+  if (type === "bind") {
+    if (!m.Source || !m.Source.startsWith("/")) throw new VolumeError("INVALID", `invalid mount config for type "bind": invalid mount path: '${m.Source ?? ""}' mount path must be absolute`);
+    return { type, source: path.posix.normalize(m.Source), destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: false, anonymous: false };
+  }
+  return { type, source: m.Source ?? "", destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: !m.VolumeOptions?.NoCopy, anonymous: !m.Source };
+}
+
+/** Tmpfs: {"/run": "size=64m,mode=1777"}. */
+export function parseTmpfs(dst: string, options: string): MountSpec {
+  return { type: "tmpfs", source: "", destination: checkDestination(dst, "tmpfs"), readOnly: false, tmpfsOptions: options ? options.split(",") : [], createHostPath: false, copyUp: false, anonymous: false };
+}
+
+/** All of a create request's mounts, the image's VOLUMEs last (only where nothing else is mounted). */
+export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpfs: Record<string, string>; imageVolumes: string[] }): MountSpec[] {
+  const out: MountSpec[] = [];
+  const add = (m: MountSpec) => {
+    if (out.some((o) => o.destination === m.destination)) throw new VolumeError("INVALID", `Duplicate mount point: ${m.destination}`);
+    out.push(m);
+  };
+  for (const b of input.binds) add(parseBind(b));
+  for (const m of input.mounts) add(parseApiMount(m));
+  for (const [dst, opts] of Object.entries(input.tmpfs)) add(parseTmpfs(dst, opts));
+  for (const v of input.imageVolumes) {
+    const dst = path.posix.normalize(v);
+    if (!out.some((o) => o.destination === dst)) out.push({ type: "volume", source: "", destination: dst, readOnly: false, tmpfsOptions: [], createHostPath: false, copyUp: true, anonymous: true });
+  }
+  return out;
+}

@@ -24,7 +24,9 @@ const USAGE = `Usage: berth-agent COMMAND [OPTIONS]
 Commands:
   serve [--root DIR] [--socket PATH]     run the agent: the Docker Engine API on PATH
         [--exec-root DIR] [--cgroup-parent NAME]
-                                          (defaults /var/lib/berth, /run/berth/agent.sock, /run/berth, berth)
+        [--bridge NAME] [--bridge-subnet CIDR] [--network-pool CIDR]
+                                          (defaults /var/lib/berth, /run/berth/agent.sock, /run/berth, berth,
+                                           berth0, 172.29.0.0/16, 172.30.0.0/16)
   pull IMAGE [--platform os/arch]         pull an image from its registry
   images                                  list images
   inspect IMAGE                           show an image's details as JSON
@@ -33,6 +35,9 @@ Commands:
   save [-o FILE] IMAGE...                 write images to a tar archive (stdout without -o)
   load [-i FILE]                          load images from a docker-save or OCI-layout tar (stdin without -i)
   push IMAGE                              push a tagged image
+  teardown [--root DIR] [--exec-root DIR] [--bridge NAME]
+                                          remove every container, the bridges and the nftables table
+                                          (volumes and images stay); run with the agent stopped
   version                                 print version information
 
 Common options:
@@ -81,10 +86,30 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)}GB`;
 }
 
-async function serve(root: string, socket: string, execRoot: string, cgroupParent: string, insecureRegistries: string[]) {
+interface ServeOptions {
+  root: string;
+  socket: string;
+  execRoot: string;
+  cgroupParent: string;
+  insecureRegistries: string[];
+  bridge: string;
+  bridgeSubnet: string;
+  networkPool: string;
+}
+
+async function serve(o: ServeOptions) {
+  const { root, socket } = o;
   await mkdir(root, { recursive: true, mode: 0o700 });
   lockRoot(root);
-  const agent = await createAgent({ root, execRoot, cgroupParent, registry: { insecureRegistries, credentials: credentialsForRequest } });
+  const agent = await createAgent({
+    root,
+    execRoot: o.execRoot,
+    cgroupParent: o.cgroupParent,
+    registry: { insecureRegistries: o.insecureRegistries, credentials: credentialsForRequest },
+    bridge: o.bridge,
+    bridgeSubnet: o.bridgeSubnet,
+    networkPool: o.networkPool,
+  });
   await listenUnix(agent.server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
   // Containers keep running: conmon holds them, and the next agent re-adopts them.
@@ -107,6 +132,9 @@ async function main(argv: string[]) {
       socket: { type: "string", default: "/run/berth/agent.sock" },
       "exec-root": { type: "string", default: "/run/berth" },
       "cgroup-parent": { type: "string", default: "berth" },
+      bridge: { type: "string", default: "berth0" },
+      "bridge-subnet": { type: "string", default: "172.29.0.0/16" },
+      "network-pool": { type: "string", default: "172.30.0.0/16" },
       platform: { type: "string" },
       "insecure-registry": { type: "string", multiple: true, default: [] },
       username: { type: "string" },
@@ -129,7 +157,37 @@ async function main(argv: string[]) {
     return;
   }
   const root = path.resolve(values.root);
-  if (command === "serve") return serve(root, path.resolve(values.socket), path.resolve(values["exec-root"]), values["cgroup-parent"], values["insecure-registry"]);
+  if (command === "teardown") {
+    // Stopping the agent for good: every container goes (volumes and images stay), then our bridges and nftables table.
+    lockRoot(root);
+    const agent = await createAgent({
+      root,
+      execRoot: path.resolve(values["exec-root"]),
+      cgroupParent: values["cgroup-parent"],
+      bridge: values.bridge,
+      bridgeSubnet: values["bridge-subnet"],
+      networkPool: values["network-pool"],
+    });
+    for (const c of agent.engine.list()) {
+      await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`));
+    }
+    agent.engine.close();
+    await agent.network.teardown();
+    process.stdout.write("berth-agent: containers removed, networking torn down\n");
+    process.exit(0);
+  }
+  if (command === "serve") {
+    return serve({
+      root,
+      socket: path.resolve(values.socket),
+      execRoot: path.resolve(values["exec-root"]),
+      cgroupParent: values["cgroup-parent"],
+      insecureRegistries: values["insecure-registry"],
+      bridge: values.bridge,
+      bridgeSubnet: values["bridge-subnet"],
+      networkPool: values["network-pool"],
+    });
+  }
 
   let credentials: RegistryCredentials | undefined;
   if (values.username) {

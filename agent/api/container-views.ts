@@ -44,14 +44,68 @@ function command(c: ContainerRecord): string {
   return [c.path, ...c.args.map((a) => (a.includes(" ") ? `'${a}'` : a))].join(" ");
 }
 
-function ports(c: ContainerRecord) {
-  return Object.keys(c.config.ExposedPorts ?? {}).map((p) => {
-    const [port, proto] = p.split("/");
-    return { PrivatePort: Number(port), Type: proto ?? "tcp" };
-  });
+/** What the network manager knows of a running container: its addresses and published ports. */
+export interface NetworkView {
+  endpoints: { networkName: string; networkId: string; ip: string; prefix: number; gateway: string; mac: string; aliases: string[]; endpointId: string; builtin: boolean }[];
+  ports: { hostIp: string; hostPort: number; proto: string; containerPort: number }[];
 }
 
-export function listItem(c: ContainerRecord, imageName: string) {
+export const NO_NETWORK: NetworkView = { endpoints: [], ports: [] };
+
+function ports(c: ContainerRecord, net: NetworkView) {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  const published = new Set<string>();
+  for (const p of net.ports) {
+    out.push({ IP: p.hostIp || "0.0.0.0", PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
+    published.add(`${p.containerPort}/${p.proto}`);
+  }
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) {
+    const [port, proto = "tcp"] = key.split("/");
+    if (!published.has(`${port}/${proto}`)) out.push({ PrivatePort: Number(port), Type: proto });
+  }
+  return out;
+}
+
+function endpointView(e: NetworkView["endpoints"][number]) {
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: e.aliases.length ? e.aliases : null,
+    MacAddress: e.mac,
+    NetworkID: e.networkId,
+    EndpointID: e.endpointId,
+    Gateway: e.gateway,
+    IPAddress: e.ip,
+    IPPrefixLen: e.prefix,
+    IPv6Gateway: "",
+    GlobalIPv6Address: "",
+    GlobalIPv6PrefixLen: 0,
+    DriverOpts: null,
+    DNSNames: null,
+  };
+}
+
+function networkSettings(c: ContainerRecord, net: NetworkView) {
+  const portsMap: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) portsMap[key.includes("/") ? key : `${key}/tcp`] = null;
+  for (const p of net.ports) {
+    const key = `${p.containerPort}/${p.proto}`;
+    portsMap[key] = [...(portsMap[key] ?? []), { HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) }];
+  }
+  const primary = net.endpoints.find((e) => e.builtin);
+  return {
+    Bridge: "",
+    SandboxID: "",
+    Ports: portsMap,
+    Networks: Object.fromEntries(net.endpoints.map((e) => [e.networkName, endpointView(e)])),
+    IPAddress: primary?.ip ?? "",
+    IPPrefixLen: primary?.prefix ?? 0,
+    Gateway: primary?.gateway ?? "",
+    MacAddress: primary?.mac ?? "",
+  };
+}
+
+export function listItem(c: ContainerRecord, imageName: string, net: NetworkView = NO_NETWORK, mounts: unknown[] = []) {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -59,17 +113,22 @@ export function listItem(c: ContainerRecord, imageName: string) {
     ImageID: c.imageId,
     Command: command(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: ports(c),
+    Ports: ports(c, net),
     Labels: c.config.Labels,
     State: wireStatus(c.state.status),
     Status: humanStatus(c),
     HostConfig: { NetworkMode: c.host.NetworkMode },
-    NetworkSettings: { Networks: {} },
-    Mounts: [],
+    NetworkSettings: { Networks: Object.fromEntries(net.endpoints.map((e) => [e.networkName, endpointView(e)])) },
+    Mounts: mounts,
   };
 }
 
-export function inspectView(c: ContainerRecord, paths: { log: string; upper: string; work: string; rootfs: string; hostname: string; hosts: string; resolvConf: string }) {
+export function inspectView(
+  c: ContainerRecord,
+  paths: { log: string; upper: string; work: string; rootfs: string; hostname: string; hosts: string; resolvConf: string },
+  net: NetworkView = NO_NETWORK,
+  mounts: unknown[] = [],
+) {
   const s = c.state;
   return {
     Id: c.id,
@@ -108,8 +167,8 @@ export function inspectView(c: ContainerRecord, paths: { log: string; upper: str
       LogConfig: { Type: "k8s-file", Config: c.host.LogConfig.Config },
     },
     GraphDriver: { Name: "overlay2", Data: { UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.rootfs } },
-    Mounts: [],
+    Mounts: mounts,
     Config: c.config,
-    NetworkSettings: { Bridge: "", SandboxID: "", Ports: {}, Networks: {}, IPAddress: "", Gateway: "", MacAddress: "" },
+    NetworkSettings: networkSettings(c, net),
   };
 }

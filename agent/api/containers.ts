@@ -11,14 +11,32 @@ import type { ImageService } from "../images/image-service";
 import { familiarName, parseReference } from "../images/reference";
 import { ApiError } from "./errors";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
-import { inspectView, listItem } from "./container-views";
+import { inspectView, listItem, type NetworkView } from "./container-views";
+import type { NetworkManager } from "../network/manager";
+import type { VolumeStore } from "../volumes/store";
+import { mountViews } from "../engine/container-mounts";
 import { frame, MUX_TYPE, RAW_TYPE, STDERR, STDOUT } from "./streams";
 import type { StatsReader } from "./stats";
 import type { ExecManager } from "../engine/exec";
 
 // /containers/* — translation only: Docker request → engine call → Docker answer.
 
-export function containerRoutes(router: Router, engine: ContainerEngine, images: ImageService, stats: StatsReader, execs: ExecManager): void {
+export function containerRoutes(
+  router: Router,
+  engine: ContainerEngine,
+  images: ImageService,
+  stats: StatsReader,
+  execs: ExecManager,
+  network: NetworkManager,
+  volumes: VolumeStore,
+): void {
+  const netView = (id: string): NetworkView => ({
+    endpoints: network.endpointsOf(id).map((e) => {
+      const n = network.find(e.networkId);
+      return { networkName: n?.name ?? e.networkId, networkId: e.networkId, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac: e.mac, aliases: e.aliases, endpointId: e.hostVeth, builtin: Boolean(n?.builtin) };
+    }),
+    ports: network.portsOf(id),
+  });
   const imageName = (imageKey: string, imageId: string) => {
     try {
       const record = images.resolve(imageKey);
@@ -71,13 +89,13 @@ export function containerRoutes(router: Router, engine: ContainerEngine, images:
     sendJson(
       ctx,
       200,
-      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId))),
+      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId), netView(c.id), mountViews(c.mounts, volumes))),
     );
   });
 
   router.add("GET", "/containers/{id}/json", (ctx) => {
     const c = engine.get(ctx.params[0]!);
-    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id)), ExecIDs: execs.idsFor(c.id) });
+    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), netView(c.id), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
   });
 
   router.add("POST", "/containers/{id}/start", async (ctx) => {
@@ -118,7 +136,7 @@ export function containerRoutes(router: Router, engine: ContainerEngine, images:
   });
 
   router.add("DELETE", "/containers/{id}", async (ctx) => {
-    await engine.remove(ctx.params[0]!, { force: query.bool(ctx.url, "force") });
+    await engine.remove(ctx.params[0]!, { force: query.bool(ctx.url, "force"), volumes: query.bool(ctx.url, "v") });
     sendEmpty(ctx, 204);
   });
 

@@ -2,6 +2,9 @@ import { CreateRequestError } from "../engine/create-request";
 import { EngineError } from "../engine/errors";
 import { ImageError } from "../images/errors";
 import { SpecError } from "../runtime/spec";
+import { UserResolveError } from "../engine/resolve-user";
+import { NetworkError } from "../network/manager";
+import { VolumeError } from "../volumes/store";
 
 // The one place engine and image errors become Docker API statuses.
 
@@ -46,7 +49,8 @@ export function toApiError(e: unknown): ApiError {
     if (e.code === "NOT_FOUND" && /^no such image: /.test(e.message)) return new ApiError(404, e.message.replace(/^no such image/, "No such image"));
     return new ApiError(IMAGE_STATUS[e.code], e.message);
   }
-  if (e instanceof CreateRequestError || e instanceof SpecError) return new ApiError(400, e.message);
+  if (e instanceof CreateRequestError || e instanceof SpecError || e instanceof UserResolveError) return new ApiError(400, e.message);
+  if (e instanceof NetworkError || e instanceof VolumeError) return new ApiError(e.code === "NOT_FOUND" ? 404 : e.code === "CONFLICT" ? 409 : 400, e.message);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError(500, message);
 }

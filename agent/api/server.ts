@@ -14,6 +14,10 @@ import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./h
 import { imageRoutes } from "./images";
 import { StatsReader } from "./stats";
 import { systemRoutes, type SystemInfo } from "./system";
+import { networkRoutes } from "./networks";
+import { volumeRoutes } from "./volumes";
+import type { NetworkManager } from "../network/manager";
+import type { VolumeStore } from "../volumes/store";
 
 // The Docker Engine API (v1.43 subset) on a unix socket. Routes answer with
 // and without the /v1.xx prefix; unknown endpoints get a 404 naming them.
@@ -23,6 +27,8 @@ export interface ApiDeps {
   execs: ExecManager;
   images: ImageService;
   events: EventBus;
+  network: NetworkManager;
+  volumes: VolumeStore;
   info: SystemInfo;
 }
 
@@ -39,7 +45,9 @@ export function createApi(deps: ApiDeps): http.Server {
   systemRoutes(router, deps.engine, deps.images, deps.events, deps.info);
   imageRoutes(router, deps.images, deps.engine, deps.events);
   execRoutes(router, deps.engine, deps.execs);
-  containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs);
+  networkRoutes(router, deps.network, deps.engine);
+  volumeRoutes(router, deps.volumes, deps.engine);
+  containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     const url = new URL(req.url ?? "/", "http://berth");

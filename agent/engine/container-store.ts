@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Status } from "./status";
+import type { ApiMount, MountSpec } from "../volumes/mounts";
 
 // Container metadata on disk: root/containers/<id>/container.json, replaced
 // atomically (temp + fsync + rename), so a crash mid-write leaves the old or
@@ -81,6 +82,17 @@ export interface HostSettings {
   ExtraHosts: string[];
   ConsoleSize: [number, number];
   LogConfig: { Type: string; Config: Record<string, string> };
+  PublishAllPorts: boolean;
+  Links: string[];
+  Tmpfs: Record<string, string>;
+  Mounts: ApiMount[];
+}
+
+/** A network the container joins when it starts (user-defined or the default bridge). */
+export interface NetworkAttachment {
+  /** Network id (stable across renames). */
+  networkId: string;
+  aliases: string[];
 }
 
 export interface ContainerRecord {
@@ -96,6 +108,10 @@ export interface ContainerRecord {
   config: DockerConfig;
   host: HostSettings;
   state: ContainerState;
+  /** Networks joined at start, in order (eth0 first); empty for --network none and host. */
+  networks: NetworkAttachment[];
+  /** Binds, --mount, --tmpfs and the image's VOLUMEs, resolved at create (volume names filled in). */
+  mounts: MountSpec[];
 }
 
 export class ContainerStore {

@@ -11,6 +11,8 @@ import { readHostLimits } from "../runtime/spec";
 import { ContainerEngine } from "./engine";
 import { EventBus } from "./events";
 import { ExecManager } from "./exec";
+import { NetworkManager } from "../network/manager";
+import { VolumeStore } from "../volumes/store";
 
 // Composition of the whole agent: image store, engine, exec, API server.
 
@@ -19,6 +21,10 @@ export interface AgentOptions {
   execRoot: string;
   cgroupParent: string;
   registry?: RegistryClientOptions;
+  /** Default bridge: interface name and subnet; user networks get /24s of the pool. */
+  bridge: string;
+  bridgeSubnet: string;
+  networkPool: string;
 }
 
 export async function createAgent(options: AgentOptions) {
@@ -28,7 +34,12 @@ export async function createAgent(options: AgentOptions) {
   const conmon = new Conmon({ runtime: await which("runc") });
   const cgroupVersion: 1 | 2 = existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+  const network = new NetworkManager({ root: options.root, bridge: options.bridge, subnet: options.bridgeSubnet, pool: options.networkPool });
+  const volumes = new VolumeStore(options.root);
+  await volumes.init();
   const engine = new ContainerEngine({
+    network,
+    volumes,
     root: options.root,
     execRoot: options.execRoot,
     images,
@@ -44,8 +55,8 @@ export async function createAgent(options: AgentOptions) {
   await engine.init();
   const execs = new ExecManager(engine, runc, options.execRoot);
   const agentId = createHash("sha256").update(options.root).digest("hex").slice(0, 32);
-  const server = createApi({ engine, execs, images, events, info: { root: options.root, cgroupVersion, agentId } });
-  return { engine, images, events, execs, server };
+  const server = createApi({ engine, execs, images, events, network, volumes, info: { root: options.root, cgroupVersion, agentId } });
+  return { engine, images, events, execs, network, volumes, server };
 }
 
 async function which(binary: string): Promise<string> {

@@ -7,7 +7,7 @@ import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Conmon } from "../runtime/conmon";
 import type { Runc } from "../runtime/runc";
-import { buildRuntimeSpec, specToJson, type HostLimits } from "../runtime/spec";
+import { buildRuntimeSpec, specToJson, type HostLimits, type OciMount } from "../runtime/spec";
 import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { CreateRequest } from "./create-request";
 import { validateContainerName } from "./create-request";
@@ -20,6 +20,10 @@ import { resolveUser } from "./resolve-user";
 import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
 import { signalNumber } from "./signals";
 import { hostSettingsFrom } from "./host-settings";
+import type { NetworkManager } from "../network/manager";
+import type { VolumeStore } from "../volumes/store";
+import { ociMounts, prepareMounts } from "./container-mounts";
+import { attachmentsFor, hostsFile, portBindingsOf } from "./container-network";
 
 // The container engine. It owns every container's state; the runtime
 // adapters (runc, conmon) are stateless. Each operation: lock → reconcile
@@ -39,6 +43,8 @@ export interface EngineDeps {
   bootId: string;
   /** cgroupfs parent for containers (e.g. "berth"); per agent so tests don't collide. */
   cgroupParent: string;
+  network: NetworkManager;
+  volumes: VolumeStore;
 }
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
@@ -62,6 +68,8 @@ export class ContainerEngine {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelay = new Map<string, number>();
+  /** remove() asked for the container's anonymous volumes to go too. */
+  private readonly removeVolumes = new Map<string, boolean>();
   /** Containers whose root filesystem this agent has seen mounted (saves reading mountinfo on every start). */
   private readonly mounted = new Set<string>();
   private readonly exitDir: string;
@@ -92,6 +100,11 @@ export class ContainerEngine {
       }
       this.containers.set(record.id, record);
     }
+    // Addresses and ports of containers that stopped while we were away are released here.
+    await this.deps.network.init((id) => {
+      const r = this.containers.get(id);
+      return Boolean(r && isActive(r.state.status) && r.state.bootId === this.deps.bootId);
+    });
     this.deps.images.setImageInUse((imageId) => [...this.containers.values()].filter((c) => c.imageId === imageId).map((c) => c.id));
     this.watcher = watch(this.exitDir, (_event, file) => {
       if (file && this.containers.has(String(file))) void this.onExit(String(file));
@@ -222,6 +235,11 @@ export class ContainerEngine {
     const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
     const id = randomBytes(32).toString("hex");
     const merged = mergeContainerConfig(details.config.config, request);
+    const networks = attachmentsFor(request, this.deps.network);
+    for (const link of host.Links) {
+      const target = link.split(":")[0]!.replace(/^\//, "");
+      if (!this.find(target)) throw new EngineError("INVALID", `could not get container for ${target}`);
+    }
     const hostname = request.Hostname || id.slice(0, 12);
     // Checked before anything is written, so a refused request leaves nothing behind.
     buildRuntimeSpec(this.specInput(id, host, { args: [merged.path, ...merged.args], env: [], cwd: "/", uid: 0, gid: 0, additionalGids: [], terminal: Boolean(request.Tty) }, hostname));
@@ -231,9 +249,12 @@ export class ContainerEngine {
       if (holder) {
         throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
+      const { mounts, created: createdVolumes } = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes);
       const record: ContainerRecord = {
         id,
         name,
+        networks,
+        mounts,
         created: new Date().toISOString(),
         imageId: image.id,
         imageChainId,
@@ -283,6 +304,7 @@ export class ContainerEngine {
         await this.store.save(record);
       } catch (e) {
         await this.store.removeDir(id);
+        for (const v of createdVolumes) await this.deps.volumes.remove(v, []).catch(() => {});
         throw e;
       }
       this.containers.set(id, record);
@@ -425,9 +447,10 @@ export class ContainerEngine {
     );
   }
 
-  async remove(key: string, options: { force?: boolean } = {}): Promise<void> {
+  async remove(key: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = this.get(key).id;
     const force = Boolean(options.force);
+    this.removeVolumes.set(id, Boolean(options.volumes));
     const wasActive = await this.withLock(id, async () => {
       const record = await this.reconcile(id);
       if (!canRemove(record.state.status, force)) {
@@ -568,6 +591,9 @@ export class ContainerEngine {
     // Clean-up after the news: whoever waits for the exit doesn't wait for it.
     // runc's record (and cgroup) goes; still under the lock, so a restart can't race it.
     await this.deps.runc.delete(record.id, true).catch(() => {});
+    const peersOf = this.networkPeers(record.id);
+    await this.deps.network.release(record.id).catch(() => {});
+    for (const peer of peersOf) await this.refreshHosts(peer).catch(() => {});
     await rm(p.exitFile, { force: true });
     await rm(path.join(p.persist, "oom"), { force: true });
     await rm(path.join(p.persist, "exit"), { force: true });
@@ -644,6 +670,8 @@ export class ContainerEngine {
     await this.ensureMounted(record);
     try {
       const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
+      const extraMounts = await ociMounts(record.mounts, p.rootfs, this.deps.volumes);
+      const ports = record.networks.length ? await this.deps.network.resolvePorts(id, portBindingsOf(record)) : [];
       const spec = buildRuntimeSpec(
         this.specInput(
           id,
@@ -658,6 +686,7 @@ export class ContainerEngine {
             terminal: record.config.Tty,
           },
           record.config.Hostname,
+          extraMounts,
         ),
       );
       spec.mounts.push(
@@ -669,6 +698,10 @@ export class ContainerEngine {
       await writeFile(path.join(p.bundle, "config.json"), specToJson(spec), { mode: 0o600 });
       await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
       const pid = await this.createWithConmon(record);
+      if (record.networks.length) {
+        await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
+      }
+      await this.refreshHosts(record);
       await this.deps.runc.start(id);
       record.state = {
         ...record.state,
@@ -686,6 +719,7 @@ export class ContainerEngine {
       this.emit(record, "start");
     } catch (e) {
       await this.deps.runc.delete(id, true).catch(() => {});
+      await this.deps.network.release(id).catch(() => {});
       await rm(p.exitFile, { force: true });
       const message = e instanceof Error ? e.message : String(e);
       record.state = {
@@ -701,6 +735,89 @@ export class ContainerEngine {
   }
 
   /** conmon → runc create. A runc record left by a crash (the exit settled, the delete not) is cleared and the create retried once. */
+  /** docker network connect: joins now if running, and at every start. */
+  async connect(key: string, networkId: string, aliases: string[]): Promise<void> {
+    const id = this.get(key).id;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      const network = this.deps.network.find(networkId);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
+      if (record.host.NetworkMode === "host" || record.host.NetworkMode === "none") {
+        throw new EngineError("INVALID", `container cannot be disconnected from host network or connected to host network`);
+      }
+      if (record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `endpoint with name ${record.name} already exists in network ${network.name}`);
+      if (aliases.length && network.builtin) throw new EngineError("INVALID", "network-scoped aliases are only supported for user-defined networks");
+      if (record.state.status === "running" || record.state.status === "paused") {
+        await this.deps.network.attach(id, record.state.pid, [{ network: networkId, aliases }], [], { append: true });
+      }
+      record.networks = [...record.networks, { networkId, aliases }];
+      await this.store.save(record);
+      await this.refreshHosts(record);
+      this.deps.events.emit("network", "connect", networkId, { container: id, name: network.name });
+    });
+  }
+
+  async disconnect(key: string, networkId: string): Promise<void> {
+    const id = this.get(key).id;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      const network = this.deps.network.find(networkId);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
+      if (!record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `container ${record.name} is not connected to network ${network.name}`);
+      const peers = this.networkPeers(id);
+      await this.deps.network.detach(id, networkId);
+      record.networks = record.networks.filter((a) => a.networkId !== networkId);
+      await this.store.save(record);
+      await this.refreshHosts(record);
+      for (const peer of peers) await this.refreshHosts(peer, false).catch(() => {});
+      this.deps.events.emit("network", "disconnect", networkId, { container: id, name: network.name });
+    });
+  }
+
+  /** Containers (ids) whose mounts use the volume. */
+  volumeUsers(name: string): string[] {
+    return [...this.containers.values()].filter((c) => c.mounts.some((m) => m.type === "volume" && m.source === name)).map((c) => c.id);
+  }
+
+  /** Running containers sharing a user-defined network with this one (their /etc/hosts name it). */
+  private networkPeers(id: string): ContainerRecord[] {
+    const mine = new Set(this.deps.network.endpointsOf(id).filter((e) => !this.deps.network.find(e.networkId)?.builtin).map((e) => e.networkId));
+    const out: ContainerRecord[] = [];
+    for (const c of this.containers.values()) {
+      if (c.id === id) continue;
+      if (this.deps.network.endpointsOf(c.id).some((e) => mine.has(e.networkId))) out.push(c);
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites the container's /etc/hosts (in place: it is bind-mounted) with its
+   * address, the containers sharing its user-defined networks (by name, alias
+   * and short id), and its --links; then the same for those peers.
+   */
+  private async refreshHosts(record: ContainerRecord, cascade = true): Promise<void> {
+    const eps = this.deps.network.endpointsOf(record.id);
+    const peers: { ip: string; names: string[] }[] = [];
+    for (const ep of eps) {
+      const n = this.deps.network.find(ep.networkId);
+      if (!n || n.builtin) continue;
+      for (const otherId of this.deps.network.members(n.id)) {
+        if (otherId === record.id) continue;
+        const other = this.containers.get(otherId);
+        const theirs = this.deps.network.endpointsOf(otherId).find((e) => e.networkId === n.id);
+        if (other && theirs) peers.push({ ip: theirs.ip, names: [other.name, ...theirs.aliases, other.id.slice(0, 12)] });
+      }
+    }
+    for (const link of record.host.Links) {
+      const [target, alias] = link.split(":") as [string, string | undefined];
+      const other = this.find(target.replace(/^\//, ""));
+      const ip = other ? this.deps.network.endpointsOf(other.id)[0]?.ip : undefined;
+      if (other && ip) peers.push({ ip, names: [alias ?? other.name, other.name, other.id.slice(0, 12)] });
+    }
+    await writeFile(this.paths(record.id).hosts, hostsFile({ hostname: record.config.Hostname, ip: eps[0]?.ip ?? null }, peers));
+    if (cascade) for (const peer of this.networkPeers(record.id)) await this.refreshHosts(peer, false).catch(() => {});
+  }
+
   /** Mounts the container's overlay root unless it is mounted (known from memory, or from mountinfo after a restart). */
   private async ensureMounted(record: ContainerRecord): Promise<void> {
     if (this.mounted.has(record.id)) return;
@@ -747,9 +864,18 @@ export class ContainerEngine {
     await rm(p.run, { recursive: true, force: true });
     await rm(path.join(this.socketDir, record.id), { force: true });
     await rm(p.exitFile, { force: true });
+    await this.deps.network.release(record.id).catch(() => {});
     await this.store.removeDir(record.id);
     this.containers.delete(record.id);
     this.restartDelay.delete(record.id);
+    // rm -v and --rm take the container's anonymous volumes with it (if nothing else uses them).
+    if (this.removeVolumes.get(record.id) || record.host.AutoRemove) {
+      for (const m of record.mounts) {
+        if (m.type !== "volume" || !this.deps.volumes.find(m.source)?.anonymous) continue;
+        await this.deps.volumes.remove(m.source, this.volumeUsers(m.source)).catch(() => {});
+      }
+    }
+    this.removeVolumes.delete(record.id);
     this.emit(record, "destroy");
     this.settleWaiters(record, ["not-running", "next-exit", "removed"]);
   }
@@ -780,7 +906,13 @@ export class ContainerEngine {
     void copyFile;
   }
 
-  private specInput(id: string, host: HostSettings, proc: { args: string[]; env: string[]; cwd: string; uid: number; gid: number; additionalGids: number[]; terminal: boolean }, hostname: string) {
+  private specInput(
+    id: string,
+    host: HostSettings,
+    proc: { args: string[]; env: string[]; cwd: string; uid: number; gid: number; additionalGids: number[]; terminal: boolean },
+    hostname: string,
+    mounts: OciMount[] = [],
+  ) {
     const [h, w] = host.ConsoleSize;
     return {
       id,
@@ -807,7 +939,7 @@ export class ContainerEngine {
       shmSize: host.ShmSize || 64 * 1024 * 1024,
       ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       hostLimits: this.deps.hostLimits,
-      mounts: [],
+      mounts,
       hostNetwork: host.NetworkMode === "host",
       cgroupsPath: this.cgroupsPath(id),
       cgroupVersion: this.deps.cgroupVersion,

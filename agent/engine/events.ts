@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 // The engine's event stream, in the shape of Docker's /events messages.
 
 export interface EngineEvent {
-  Type: "container" | "image";
+  Type: "container" | "image" | "network" | "volume";
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: "local";

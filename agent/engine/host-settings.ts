@@ -1,4 +1,5 @@
 import type { HostSettings, RestartPolicy } from "./container-store";
+import type { ApiMount } from "../volumes/mounts";
 
 // HostConfig as the client sent it (nulls and all) → the settings we keep.
 // Validation of types and ranges happened in create-request.ts.
@@ -44,5 +45,9 @@ export function hostSettingsFrom(hostConfig: Loose): HostSettings {
     ExtraHosts: strs(hostConfig.ExtraHosts),
     ConsoleSize: [num(consoleSize[0]), num(consoleSize[1])],
     LogConfig: { Type: str(logConfig.Type) || "k8s-file", Config: (logConfig.Config ?? {}) as Record<string, string> },
+    PublishAllPorts: hostConfig.PublishAllPorts === true,
+    Links: strs(hostConfig.Links),
+    Tmpfs: (hostConfig.Tmpfs && typeof hostConfig.Tmpfs === "object" ? hostConfig.Tmpfs : {}) as Record<string, string>,
+    Mounts: Array.isArray(hostConfig.Mounts) ? (hostConfig.Mounts as ApiMount[]) : [],
   };
 }

@@ -242,12 +242,14 @@ export class NetworkManager {
    * Connects a created (not yet started) container, whose init is `pid`, to
    * its networks, and publishes its ports. On failure everything it set up is undone.
    */
-  attach(containerId: string, pid: number, wanted: { network: string; aliases: string[] }[], ports: PortBinding[]): Promise<Endpoint[]> {
+  attach(containerId: string, pid: number, wanted: { network: string; aliases: string[] }[], ports: PortBinding[], options: { append?: boolean } = {}): Promise<Endpoint[]> {
     return this.exclusive(async () => {
-      const endpoints: Endpoint[] = [];
+      const before = options.append ? [...(this.state.endpoints[containerId] ?? [])] : [];
+      const endpoints: Endpoint[] = [...before];
       try {
-        const inside: string[] = ["link set lo up"];
-        for (const [i, want] of wanted.entries()) {
+        const inside: string[] = options.append ? [] : ["link set lo up"];
+        for (const [j, want] of wanted.entries()) {
+          const i = before.length + j;
           const n = this.get(want.network);
           const subnet = parseSubnet(n.subnet);
           const ip = this.allocate(n, containerId);
@@ -273,9 +275,29 @@ export class NetworkManager {
         await this.applyRules();
         return endpoints;
       } catch (e) {
-        await this.releaseLocked(containerId);
+        if (!options.append) await this.releaseLocked(containerId);
+        else {
+          for (const ep of endpoints.slice(before.length)) await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
+          this.state.endpoints[containerId] = before;
+          await this.save();
+        }
         throw e;
       }
+    });
+  }
+
+  /** Takes a running container off one network (deleting the host end of a veth deletes both ends). */
+  detach(containerId: string, networkId: string): Promise<void> {
+    return this.exclusive(async () => {
+      const eps = this.state.endpoints[containerId] ?? [];
+      const ep = eps.find((e) => e.networkId === networkId);
+      if (!ep) return;
+      await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
+      this.state.endpoints[containerId] = eps.filter((e) => e !== ep);
+      const ports = this.state.ports[containerId];
+      if (ports?.some((p) => p.containerIp === ep.ip)) delete this.state.ports[containerId];
+      await this.save();
+      await this.applyRules();
     });
   }
 

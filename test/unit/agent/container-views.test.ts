@@ -18,6 +18,8 @@ function record(state: Partial<ContainerState> = {}, over: Partial<ContainerReco
     created: "2025-06-01T11:00:00.000Z",
     imageId: IMAGE_ID,
     imageChainId: "sha256:" + "c".repeat(64),
+    networks: [],
+    mounts: [],
     path: "/docker-entrypoint.sh",
     args: ["nginx", "-g", "daemon off;"],
     config: {

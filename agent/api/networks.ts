@@ -1,0 +1,108 @@
+import type { ContainerEngine } from "../engine/engine";
+import { DEFAULT_NETWORK, type NetworkManager, type NetworkRecord } from "../network/manager";
+import { ApiError } from "./errors";
+import { query, readJson, Router, sendEmpty, sendJson } from "./http";
+
+// /networks/* — bridge networks (plus Docker's "host" and "none" pseudo networks in listings).
+
+export function networkRoutes(router: Router, network: NetworkManager, engine: ContainerEngine): void {
+  const view = (n: NetworkRecord) => {
+    const containers: Record<string, object> = {};
+    for (const id of network.members(n.id)) {
+      const c = engine.find(id);
+      const ep = network.endpointsOf(id).find((e) => e.networkId === n.id);
+      if (!c || !ep) continue;
+      containers[id] = { Name: c.name, EndpointID: ep.hostVeth, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefix}`, IPv6Address: "" };
+    }
+    return {
+      Name: n.name,
+      Id: n.id,
+      Created: n.created,
+      Scope: "local",
+      Driver: n.driver,
+      EnableIPv6: false,
+      IPAM: { Driver: "default", Options: null, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+      Internal: n.internal,
+      Attachable: false,
+      Ingress: false,
+      ConfigFrom: { Network: "" },
+      ConfigOnly: false,
+      Containers: containers,
+      Options: { ...n.options, "com.docker.network.bridge.name": n.bridge },
+      Labels: n.labels,
+    };
+  };
+  const pseudo = (name: string) => ({ Name: name, Id: name.padEnd(64, "0").slice(0, 64), Created: new Date(0).toISOString(), Scope: "local", Driver: name === "host" ? "host" : "null", EnableIPv6: false, IPAM: { Driver: "default", Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: "" }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {} });
+
+  router.add("GET", "/networks", (ctx) => {
+    const filters = query.filters(ctx.url);
+    let list = [...network.list().map(view), pseudo("host"), pseudo("none")];
+    const names = filters.get("name");
+    if (names) list = list.filter((n) => names.some((v) => n.Name.includes(v)));
+    const ids = filters.get("id");
+    if (ids) list = list.filter((n) => ids.some((v) => n.Id.startsWith(v)));
+    sendJson(ctx, 200, list);
+  });
+
+  router.add("GET", "/networks/{id}", (ctx) => {
+    const key = ctx.params[0]!;
+    if (key === "host" || key === "none") return sendJson(ctx, 200, pseudo(key));
+    sendJson(ctx, 200, view(network.get(key)));
+  });
+
+  router.add("POST", "/networks/create", async (ctx) => {
+    const body = (await readJson(ctx)) as Record<string, unknown> | undefined;
+    if (!body || typeof body.Name !== "string" || !body.Name) throw new ApiError(400, "network name (Name) is required");
+    const driver = typeof body.Driver === "string" && body.Driver ? body.Driver : "bridge";
+    if (driver !== "bridge") throw new ApiError(400, `network driver "${driver}" is not supported (only bridge)`);
+    const ipam = (body.IPAM ?? {}) as { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null };
+    const configs = ipam.Config ?? [];
+    if (configs.length > 1) throw new ApiError(400, "only one IPAM config (one IPv4 subnet) per network is supported");
+    if (body.EnableIPv6) throw new ApiError(400, "IPv6 networks are not supported");
+    const created = await network.create({
+      name: body.Name,
+      subnet: configs[0]?.Subnet || undefined,
+      gateway: configs[0]?.Gateway || undefined,
+      internal: body.Internal === true,
+      labels: (body.Labels ?? {}) as Record<string, string>,
+      options: (body.Options ?? {}) as Record<string, string>,
+    });
+    sendJson(ctx, 201, { Id: created.id, Warning: "" });
+  });
+
+  router.add("DELETE", "/networks/{id}", async (ctx) => {
+    const key = ctx.params[0]!;
+    if (key === "host" || key === "none" || key === DEFAULT_NETWORK) throw new ApiError(403, `${key} is a pre-defined network and cannot be removed`);
+    const n = network.get(key);
+    const users = engine.list().filter((c) => c.networks.some((a) => a.networkId === n.id));
+    if (users.length) throw new ApiError(409, `error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.map((u) => u.name).join(", ")})`);
+    await network.remove(n.id);
+    sendEmpty(ctx, 204);
+  });
+
+  router.add("POST", "/networks/prune", async (ctx) => {
+    const deleted: string[] = [];
+    for (const n of network.list()) {
+      if (n.builtin || engine.list().some((c) => c.networks.some((a) => a.networkId === n.id))) continue;
+      await network.remove(n.id);
+      deleted.push(n.name);
+    }
+    sendJson(ctx, 200, { NetworksDeleted: deleted });
+  });
+
+  router.add("POST", "/networks/{id}/connect", async (ctx) => {
+    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; EndpointConfig?: { Aliases?: string[] } | null };
+    if (!body.Container) throw new ApiError(400, "Container is required");
+    const n = network.get(ctx.params[0]!);
+    await engine.connect(body.Container, n.id, body.EndpointConfig?.Aliases ?? []);
+    sendEmpty(ctx, 200);
+  });
+
+  router.add("POST", "/networks/{id}/disconnect", async (ctx) => {
+    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; Force?: boolean };
+    if (!body.Container) throw new ApiError(400, "Container is required");
+    const n = network.get(ctx.params[0]!);
+    await engine.disconnect(body.Container, n.id);
+    sendEmpty(ctx, 200);
+  });
+}

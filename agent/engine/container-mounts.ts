@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir } from "node:fs/promises";
+import { resolveInRoot } from "../snapshots/secure-path";
+import type { OciMount } from "../runtime/spec";
+import type { VolumeStore } from "../volumes/store";
+import { collectMounts, type MountSpec } from "../volumes/mounts";
+import type { HostSettings } from "./container-store";
+
+// Mounts, from create (volumes made, names filled in) to start (host paths,
+// copy-up, OCI mounts).
+
+/** At create: parse every mount and create the volumes they name (anonymous ones get random names). */
+export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: VolumeStore): Promise<{ mounts: MountSpec[]; created: string[] }> {
+  const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes });
+  const created: string[] = [];
+  try {
+    for (const m of mounts) {
+      if (m.type !== "volume") continue;
+      const existed = m.source ? Boolean(volumes.find(m.source)) : false;
+      const v = await volumes.create(m.source ? { name: m.source } : {});
+      if (!existed) created.push(v.Name);
+      m.source = v.Name;
+    }
+  } catch (e) {
+    for (const name of created) await volumes.remove(name, []).catch(() => {});
+    throw e;
+  }
+  return { mounts, created };
+}
+
+function copyInto(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile("cp", ["-a", "--", `${from}/.`, `${to}/`], { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new Error(`copying the image's content into the volume failed: ${stderr || err.message}`)) : resolve())),
+  );
+}
+
+/** At start: host directories for -v binds, the image's content copied into empty new volumes, then the OCI mounts. */
+export async function ociMounts(mounts: MountSpec[], rootfs: string, volumes: VolumeStore): Promise<OciMount[]> {
+  const out: OciMount[] = [];
+  for (const m of mounts) {
+    if (m.type === "tmpfs") {
+      out.push({ destination: m.destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...m.tmpfsOptions, ...(m.readOnly ? ["ro"] : [])] });
+      continue;
+    }
+    let source = m.source;
+    if (m.type === "bind") {
+      if (!existsSync(source)) {
+        if (!m.createHostPath) throw new Error(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
+        await mkdir(source, { recursive: true, mode: 0o755 });
+      }
+    } else {
+      const v = volumes.get(m.source);
+      source = v.Mountpoint;
+      if (m.copyUp && !v.populated) {
+        // Like Docker: only into a volume that is still empty, and only once.
+        const inImage = await resolveInRoot(rootfs, m.destination).catch(() => null);
+        if (inImage && existsSync(inImage) && (await readdir(source)).length === 0) await copyInto(inImage, source);
+        await volumes.markPopulated(v.Name);
+      }
+    }
+    out.push({ destination: m.destination, type: "bind", source, options: ["rbind", m.readOnly ? "ro" : "rw", "rprivate"] });
+  }
+  return out;
+}
+
+/** Docker's inspect Mounts. */
+export function mountViews(mounts: MountSpec[], volumes: VolumeStore) {
+  return mounts.map((m) => {
+    if (m.type === "volume") {
+      const v = volumes.find(m.source);
+      return { Type: "volume", Name: m.source, Source: v?.Mountpoint ?? "", Destination: m.destination, Driver: "local", Mode: m.readOnly ? "ro" : "", RW: !m.readOnly, Propagation: "" };
+    }
+    if (m.type === "tmpfs") return { Type: "tmpfs", Source: "", Destination: m.destination, Mode: "", RW: !m.readOnly, Propagation: "" };
+    return { Type: "bind", Source: m.source, Destination: m.destination, Mode: m.readOnly ? "ro" : "", RW: !m.readOnly, Propagation: "rprivate" };
+  });
+}

@@ -1,0 +1,50 @@
+import type { NetworkManager, PortBinding } from "../network/manager";
+import { DEFAULT_NETWORK } from "../network/manager";
+import type { CreateRequest } from "./create-request";
+import type { ContainerRecord, NetworkAttachment } from "./container-store";
+import { EngineError } from "./errors";
+
+// What networking a container asks for, in the network manager's terms.
+
+/** "default"/"bridge" → the default network; "none"/"host" → none; a name or id → that network (must exist). */
+export function attachmentsFor(request: CreateRequest, networks: NetworkManager): NetworkAttachment[] {
+  const mode = request.HostConfig?.NetworkMode || "default";
+  if (mode === "none" || mode === "host") return [];
+  if (mode.startsWith("container:")) throw new EngineError("INVALID", `network mode "${mode}" is not supported`);
+  const name = mode === "default" ? DEFAULT_NETWORK : mode;
+  const network = networks.find(name);
+  if (!network) throw new EngineError("NOT_FOUND", `network ${name} not found`);
+  const endpoint = request.NetworkingConfig?.EndpointsConfig?.[mode] ?? request.NetworkingConfig?.EndpointsConfig?.[name];
+  const aliases = [...(endpoint?.Aliases ?? [])];
+  if (aliases.length && network.builtin) throw new EngineError("INVALID", "network-scoped aliases are only supported for user-defined networks");
+  return [{ networkId: network.id, aliases }];
+}
+
+/** -p and -P: the bindings to publish ("80/tcp" keys; -P adds every exposed port on a random host port). */
+export function portBindingsOf(record: ContainerRecord): PortBinding[] {
+  const out: PortBinding[] = [];
+  const seen = new Set<string>();
+  for (const [key, list] of Object.entries(record.host.PortBindings ?? {})) {
+    const [port, proto = "tcp"] = key.split("/");
+    for (const b of list ?? []) {
+      out.push({ hostIp: b.HostIp ?? "", hostPort: b.HostPort ?? "", containerPort: Number(port), proto: proto === "udp" ? "udp" : "tcp" });
+    }
+    seen.add(`${port}/${proto}`);
+  }
+  if (record.host.PublishAllPorts) {
+    for (const key of Object.keys(record.config.ExposedPorts ?? {})) {
+      const [port, proto = "tcp"] = key.split("/");
+      if (seen.has(`${port}/${proto}`)) continue;
+      out.push({ hostIp: "", hostPort: "", containerPort: Number(port), proto: proto === "udp" ? "udp" : "tcp" });
+    }
+  }
+  return out;
+}
+
+/** /etc/hosts: the usual lines, the container's own address and name, then its peers and links. */
+export function hostsFile(own: { hostname: string; ip: string | null }, peers: { ip: string; names: string[] }[]): string {
+  const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"];
+  lines.push(own.ip ? `${own.ip}\t${own.hostname}` : `127.0.1.1\t${own.hostname}`);
+  for (const p of peers) lines.push(`${p.ip}\t${[...new Set(p.names)].join(" ")}`);
+  return lines.join("\n") + "\n";
+}

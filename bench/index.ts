@@ -1,7 +1,8 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|audit runs one of them.
+// BENCH_ONLY=pull|containers|network|audit runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchContainers } from "./containers";
+import { benchNetwork } from "./network";
 import { benchPull } from "./pull";
 
 const only = process.env.BENCH_ONLY;
@@ -28,6 +29,20 @@ if (!only || only === "containers") {
   console.log(`idle container memory, conmon + process, median of 10 (target: agent ≤ podman):`);
   console.log(`  RSS  agent ${mib(c.agentIdleKiB)}, podman ${mib(c.podmanIdleKiB)}   (busybox's mapped text varies with what the page cache holds)`);
   console.log(`  PSS  agent ${mib(c.agentIdlePssKiB)}, podman ${mib(c.podmanIdlePssKiB)}`);
+}
+
+if (!only || only === "network") {
+  const n = await benchNetwork();
+  console.log(`\nrun --rm IMG echo hi on a bridge network (median of ${n.runs} runs each)`);
+  console.log(`  berth-agent API, default bridge   ${n.agentBridgeRunMs.toFixed(0).padStart(6)} ms`);
+  if (n.podmanBridgeRunMs !== null) {
+    console.log(`  podman run --rm, podman bridge    ${n.podmanBridgeRunMs.toFixed(0).padStart(6)} ms`);
+    console.log(`  podman / agent                    ${(n.podmanBridgeRunMs / n.agentBridgeRunMs).toFixed(2).padStart(6)}      (target ≥ 2.00)`);
+  }
+  console.log(`throughput, wrk -c10 ${process.env.BENCH_WRK_SECONDS ?? 5}s against busybox httpd (1 KiB page), median of 3:`);
+  console.log(`  through the published port  ${n.publishedRps.toFixed(0).padStart(8)} req/s`);
+  console.log(`  direct to the container     ${n.directRps.toFixed(0).padStart(8)} req/s`);
+  console.log(`  published / direct          ${((n.publishedRps / n.directRps) * 100).toFixed(1).padStart(7)} %   (target ≥ 90 %)`);
 }
 
 if (!only || only === "audit") {

@@ -22,9 +22,15 @@ export interface MountSpec {
 
 const VALID_MODES = new Set(["ro", "rw", "z", "Z", "nocopy", "rprivate", "private", "rslave", "slave", "rshared", "shared"]);
 
+/** Normalised, without a trailing slash ("/data/" and "/data" are one mount point). */
+function cleanPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, "") : n;
+}
+
 function checkDestination(dst: string, what: string): string {
   if (!dst.startsWith("/")) throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid mount path: '${dst}' mount path must be absolute`);
-  const clean = path.posix.normalize(dst);
+  const clean = cleanPath(dst);
   if (clean === "/") throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid specification: destination can't be '/'`);
   return clean;
 }
@@ -97,7 +103,7 @@ export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpf
   for (const m of input.mounts) add(parseApiMount(m));
   for (const [dst, opts] of Object.entries(input.tmpfs)) add(parseTmpfs(dst, opts));
   for (const v of input.imageVolumes) {
-    const dst = path.posix.normalize(v);
+    const dst = cleanPath(v);
     if (!out.some((o) => o.destination === dst)) out.push({ type: "volume", source: "", destination: dst, readOnly: false, tmpfsOptions: [], createHostPath: false, copyUp: true, anonymous: true });
   }
   return out;

@@ -134,6 +134,10 @@ describe("hostSettingsFrom", () => {
     ExtraHosts: [],
     ConsoleSize: [0, 0],
     LogConfig: { Type: "k8s-file", Config: {} },
+    PublishAllPorts: false,
+    Links: [],
+    Tmpfs: {},
+    Mounts: [],
   };
 
   it("gives the defaults for an empty HostConfig", () => {
@@ -182,6 +186,10 @@ describe("hostSettingsFrom", () => {
       ExtraHosts: ["db:10.0.0.2"],
       ConsoleSize: [24, 80],
       LogConfig: { Type: "json-file", Config: { "max-size": "10m" } },
+      PublishAllPorts: true,
+      Links: ["db:database"],
+      Tmpfs: { "/run": "size=1m" },
+      Mounts: [{ Type: "volume", Source: "data", Target: "/data" }],
     };
     expect(hostSettingsFrom(given)).toEqual(given);
   });

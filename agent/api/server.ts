@@ -15,6 +15,7 @@ import { imageRoutes } from "./images";
 import { StatsReader } from "./stats";
 import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
+import { commitRoutes } from "./commit";
 import { volumeRoutes } from "./volumes";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
@@ -46,6 +47,7 @@ export function createApi(deps: ApiDeps): http.Server {
   imageRoutes(router, deps.images, deps.engine, deps.events);
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);
+  commitRoutes(router, deps.engine, deps.images, deps.events);
   volumeRoutes(router, deps.volumes, deps.engine);
   containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
 

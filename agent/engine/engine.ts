@@ -20,6 +20,7 @@ import { resolveUser } from "./resolve-user";
 import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
 import { signalNumber } from "./signals";
 import { hostSettingsFrom } from "./host-settings";
+import { directoryToTar } from "../build/layer-tar";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { ociMounts, prepareMounts } from "./container-mounts";
@@ -772,6 +773,38 @@ export class ContainerEngine {
       for (const peer of peers) await this.refreshHosts(peer, false).catch(() => {});
       this.deps.events.emit("network", "disconnect", networkId, { container: id, name: network.name });
     });
+  }
+
+  /**
+   * docker commit: the container's changes (its overlay upper dir, as a layer)
+   * on top of its image, with `config` as the new image's config.
+   */
+  async commit(key: string, input: { config: Record<string, unknown>; comment?: string; author?: string; createdBy?: string; pause?: boolean }): Promise<string> {
+    const id = this.get(key).id;
+    return this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      const pause = input.pause !== false && record.state.status === "running";
+      if (pause) await this.deps.runc.pause(id);
+      try {
+        const parent = this.deps.images.resolve(record.imageId);
+        const image = await this.deps.images.createImage({
+          parent,
+          config: input.config,
+          layer: directoryToTar(this.paths(id).upper, { overlay: true, skipIfEmpty: this.mountpoints(record) }),
+          history: { created_by: input.createdBy ?? [record.path, ...record.args].join(" "), ...(input.comment ? { comment: input.comment } : {}), ...(input.author ? { author: input.author } : {}) },
+        });
+        return image.id;
+      } finally {
+        if (pause) await this.deps.runc.resume(id).catch(() => {});
+      }
+    });
+  }
+
+  /** Where runc mounts things into this container (relative to its root): not part of what it changed. */
+  private mountpoints(record: ContainerRecord): Set<string> {
+    const points = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue"];
+    for (const m of record.mounts) points.push(m.destination.replace(/^\/+/, ""));
+    return new Set(points);
   }
 
   /** Containers (ids) whose mounts use the volume. */

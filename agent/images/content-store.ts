@@ -72,6 +72,36 @@ export class ContentStore {
     return digest;
   }
 
+  /** Stores a stream whose digest is computed here (a layer the builder made). Returns its digest and size. */
+  async putStream(source: Readable): Promise<{ digest: string; size: number }> {
+    const temp = path.join(this.ingest, `local.${randomBytes(8).toString("hex")}`);
+    const hash = newDigester();
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, count, createWriteStream(temp, { flags: "wx" }));
+      const digest = digestOf(hash);
+      if (this.has(digest)) {
+        await rm(temp, { force: true });
+        return { digest, size };
+      }
+      const fd = await open(temp, "r");
+      await fd.sync();
+      await fd.close();
+      await rename(temp, this.path(digest));
+      return { digest, size };
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+  }
+
   /**
    * Streams `source` into the store, verifying digest and size as bytes pass.
    * Concurrent writes of one digest share the first (the others wait for it).

@@ -10,6 +10,7 @@ import type { Platform } from "./platform";
 import { noProgress, type ProgressSink } from "./progress";
 import { pullImage } from "./pull";
 import { pushImage } from "./push";
+import { createLocalImage, type HistoryEntry } from "./local-image";
 import { familiarName, formatReference, parseReference } from "./reference";
 import type { RegistryClient } from "./registry-client";
 
@@ -217,6 +218,18 @@ export class ImageService {
         await this.deps.records.exclusive(() => this.collectGarbage([])).catch(() => {});
       }
     }
+  }
+
+  /** Records an image made here (a build step, docker commit): the parent's layers plus an optional new one. */
+  async createImage(input: { parent: ImageRecord | null; config: Record<string, unknown>; layer: Readable | null; history: HistoryEntry }): Promise<ImageRecord> {
+    const parentHistory = input.parent ? ((await this.inspect(input.parent.id)).config.history ?? []) : [];
+    return this.whileBusy(() => createLocalImage(this.deps, { ...input, parentHistory }));
+  }
+
+  /** The image's config JSON as stored. */
+  async configOf(key: string): Promise<Record<string, unknown>> {
+    const record = this.resolve(key);
+    return JSON.parse((await this.deps.content.read(record.id)).toString("utf8")) as Record<string, unknown>;
   }
 
   async push(reference: string, options: { progress?: ProgressSink } = {}) {

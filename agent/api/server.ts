@@ -16,6 +16,8 @@ import { StatsReader } from "./stats";
 import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
 import { commitRoutes } from "./commit";
+import { buildRoutes } from "./build";
+import type { BuildCache } from "../build/cache";
 import { volumeRoutes } from "./volumes";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
@@ -30,6 +32,9 @@ export interface ApiDeps {
   events: EventBus;
   network: NetworkManager;
   volumes: VolumeStore;
+  buildCache: BuildCache;
+  /** Scratch space for build contexts (on the agent root's filesystem). */
+  tmpDir: string;
   info: SystemInfo;
 }
 
@@ -48,6 +53,7 @@ export function createApi(deps: ApiDeps): http.Server {
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);
   commitRoutes(router, deps.engine, deps.images, deps.events);
+  buildRoutes(router, { engine: deps.engine, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
   containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
 

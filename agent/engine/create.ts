@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { BuildCache } from "../build/cache";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
@@ -55,7 +56,11 @@ export async function createAgent(options: AgentOptions) {
   await engine.init();
   const execs = new ExecManager(engine, runc, options.execRoot);
   const agentId = createHash("sha256").update(options.root).digest("hex").slice(0, 32);
-  const server = createApi({ engine, execs, images, events, network, volumes, info: { root: options.root, cgroupVersion, agentId } });
+  const buildCache = new BuildCache(options.root);
+  await buildCache.init();
+  const tmpDir = path.join(options.root, "tmp");
+  await mkdir(tmpDir, { recursive: true });
+  const server = createApi({ engine, execs, images, events, network, volumes, buildCache, tmpDir, info: { root: options.root, cgroupVersion, agentId } });
   return { engine, images, events, execs, network, volumes, server };
 }
 

@@ -1,0 +1,564 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chown, cp, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import type { ContainerEngine } from "../engine/engine";
+import { followLog } from "../engine/logs";
+import { resolveUser } from "../engine/resolve-user";
+import type { ImageService } from "../images/image-service";
+import type { ImageRecord } from "../images/image-records";
+import { applyLayer } from "../snapshots/apply-layer";
+import { openLayerStream } from "../snapshots/decompress";
+import { createReadStream } from "node:fs";
+import { shortId } from "../images/digest";
+import type { BuildCache } from "./cache";
+import { ContextError, hashSources, resolveSource } from "./context";
+import { type Instruction, expandWords, parseDockerfile, parseKeyValues, DockerfileError } from "./dockerfile";
+import { directoryToTar } from "./layer-tar";
+
+// The legacy (non-BuildKit) builder: each instruction makes an image; RUN
+// steps run in a temporary container of our own engine and their changes are
+// committed; COPY/ADD build a layer directly from the context. Every step is
+// cached by (parent image, instruction, content of the files it copies).
+
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode?: number,
+  ) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+export interface BuildOptions {
+  /** The extracted context directory. */
+  context: string;
+  /** Path of the Dockerfile inside the context. */
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  noCache: boolean;
+  target?: string;
+  /** One line (or fragment) of build output, as `docker build` prints it. */
+  output: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuildDeps {
+  engine: ContainerEngine;
+  images: ImageService;
+  cache: BuildCache;
+  tmpDir: string;
+}
+
+type Config = Record<string, unknown> & { config?: Record<string, unknown> };
+
+interface StageState {
+  name: string | null;
+  image: ImageRecord | null;
+  /** The full image config (config.config holds the runtime part). */
+  config: Config;
+  /** ARG values visible in this stage. */
+  args: Map<string, string>;
+  /** CMD was set in this stage (an ENTRYPOINT then keeps it). */
+  cmdSet?: boolean;
+}
+
+const DEFAULT_SHELL = ["/bin/sh", "-c"];
+const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** ARGs Docker lets through without a declaration. */
+const BUILTIN_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
+
+function runtimeConfig(c: Config): Record<string, unknown> {
+  c.config ??= {};
+  return c.config;
+}
+
+function envOf(c: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of (runtimeConfig(c).Env as string[] | undefined) ?? []) {
+    const i = e.indexOf("=");
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+function setEnv(c: Config, key: string, value: string): void {
+  const rc = runtimeConfig(c);
+  const env = ((rc.Env as string[] | undefined) ?? []).filter((e) => !e.startsWith(`${key}=`));
+  env.push(`${key}=${value}`);
+  rc.Env = env;
+}
+
+export async function buildImage(deps: BuildDeps, opts: BuildOptions): Promise<ImageRecord> {
+  const dockerfilePath = await resolveSource(opts.context, opts.dockerfile).catch(() => {
+    throw new BuildError(`Cannot locate specified Dockerfile: ${opts.dockerfile}`);
+  });
+  const parsed = parseDockerfile(await readFile(dockerfilePath, "utf8"));
+  const escape = parsed.escape;
+  const stages = parsed.stages;
+  let last = stages.length - 1;
+  if (opts.target) {
+    last = stages.findIndex((s) => s.name === opts.target!.toLowerCase());
+    if (last < 0) throw new BuildError(`failed to reach build target ${opts.target} in Dockerfile`);
+  }
+  const total = parsed.all.filter((i) => parsed.all.indexOf(i) <= parsed.all.indexOf(stages[last]!.instructions.at(-1) ?? stages[last]!.fromInstruction)).length;
+  const globalArgs = new Map<string, string>();
+  for (const a of parsed.globalArgs) {
+    const value = opts.buildArgs[a.name] ?? a.value;
+    if (value !== null && value !== undefined) globalArgs.set(a.name, value);
+  }
+  const used = new Set<string>();
+  const done: StageState[] = [];
+  let step = 0;
+  const say = (text: string) => opts.output(text);
+  const stepLine = (i: Instruction) => say(`Step ${++step}/${total} : ${i.original}\n`);
+
+  // Global ARGs are steps too, as docker build counts them.
+  for (const a of parsed.all) {
+    if (a === stages[0]!.fromInstruction) break;
+    stepLine(a);
+  }
+
+  let final: ImageRecord | null = null;
+  for (const stage of stages.slice(0, last + 1)) {
+    opts.signal?.throwIfAborted();
+    stepLine(stage.fromInstruction);
+    const state = await fromImage(deps, stage, done, globalArgs, escape, say);
+    for (const ins of stage.instructions) {
+      opts.signal?.throwIfAborted();
+      stepLine(ins);
+      await runInstruction(deps, opts, state, ins, done, escape, used, say);
+    }
+    if (opts.labels && Object.keys(opts.labels).length && stage.index === last) {
+      const rc = runtimeConfig(state.config);
+      rc.Labels = { ...((rc.Labels as Record<string, string> | undefined) ?? {}), ...opts.labels };
+      state.image = await configOnly(deps, state, `LABEL ${Object.entries(opts.labels).map(([k, v]) => `${k}=${v}`).join(" ")}`, opts.noCache);
+    }
+    if (!state.image) throw new BuildError("the build produced no image (a FROM scratch stage needs at least one step that adds content)");
+    done.push(state);
+    final = state.image;
+  }
+  const unused = Object.keys(opts.buildArgs).filter((a) => !used.has(a) && !globalArgs.has(a) && !BUILTIN_ARGS.includes(a));
+  if (unused.length) say(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n`);
+  return final!;
+}
+
+async function fromImage(deps: BuildDeps, stage: { name: string | null; from: string; index: number }, done: StageState[], globalArgs: Map<string, string>, escape: string, say: (t: string) => void): Promise<StageState> {
+  const ref = expandWords(stage.from, Object.fromEntries(globalArgs), escape)[0] ?? "";
+  const args = new Map<string, string>();
+  const earlier = done.find((d) => d.name === ref.toLowerCase());
+  if (earlier) {
+    say(` ---> ${shortId(earlier.image!.id)}\n`);
+    return { name: stage.name, image: earlier.image, config: structuredClone(earlier.config), args };
+  }
+  if (ref === "scratch") {
+    say(" ---> \n");
+    return { name: stage.name, image: null, config: { config: { Env: [DEFAULT_PATH] } }, args };
+  }
+  let image: ImageRecord;
+  try {
+    image = deps.images.resolve(ref);
+  } catch {
+    say(`Pulling image ${ref}\n`);
+    image = await deps.images.pull(ref);
+  }
+  say(` ---> ${shortId(image.id)}\n`);
+  const config = (await deps.images.configOf(image.id)) as Config;
+  for (const onbuild of ((config.config?.OnBuild as string[] | undefined) ?? [])) say(`# Executing 1 build trigger: ${onbuild} (ONBUILD triggers are recorded, not run)\n`);
+  return { name: stage.name, image, config: { ...config, config: { ...(config.config ?? {}), OnBuild: null } }, args };
+}
+
+function cacheKey(parent: ImageRecord | null, text: string, extra = ""): string {
+  return createHash("sha256").update(`${parent?.id ?? "scratch"}\n${text}\n${extra}`).digest("hex");
+}
+
+/** A step that changes only the config: a new image with the same layers (cached like any step). */
+async function configOnly(deps: BuildDeps, state: StageState, createdBy: string, noCache: boolean, say?: (t: string) => void): Promise<ImageRecord> {
+  const key = cacheKey(state.image, createdBy, JSON.stringify(state.config.config ?? {}));
+  const cached = noCache ? null : deps.cache.lookup(key, deps.images);
+  if (cached) {
+    say?.(" ---> Using cache\n");
+    return cached;
+  }
+  const image = await deps.images.createImage({ parent: state.image, config: state.config, layer: null, history: { created_by: `/bin/sh -c #(nop) ${createdBy}` } });
+  await deps.cache.store(key, image.id);
+  return image;
+}
+
+async function runInstruction(
+  deps: BuildDeps,
+  opts: BuildOptions,
+  state: StageState,
+  ins: Instruction,
+  done: StageState[],
+  escape: string,
+  used: Set<string>,
+  say: (t: string) => void,
+): Promise<void> {
+  const rc = runtimeConfig(state.config);
+  // Variables for substitution: the image's env, then this stage's ARGs (env wins, as in Docker).
+  const vars = () => ({ ...Object.fromEntries(state.args), ...envOf(state.config) });
+  const words = () => expandWords(ins.args, vars(), escape);
+  const finish = async (createdBy: string) => {
+    state.image = await configOnly(deps, state, createdBy, opts.noCache, say);
+    say(` ---> ${shortId(state.image.id)}\n`);
+  };
+
+  switch (ins.keyword) {
+    case "ARG": {
+      const set: string[] = [];
+      for (const [name, def] of parseKeyValues(ins.args, vars(), { allowLegacy: false, allowNoValue: true }, escape)) {
+        used.add(name);
+        const value = opts.buildArgs[name] ?? def;
+        if (value !== null && value !== undefined) state.args.set(name, value);
+        set.push(`${name}=${value ?? ""}`);
+      }
+      if (!state.image) {
+        say(" ---> \n");
+        return;
+      }
+      // Recorded like Docker's legacy builder does (a config-only step), with the value in the cache key.
+      return finish(`ARG ${set.join(" ")}`);
+    }
+    case "ENV": {
+      for (const [k, v] of parseKeyValues(ins.args, vars(), { allowLegacy: true, allowNoValue: false }, escape)) setEnv(state.config, k, v ?? "");
+      return finish(`ENV ${ins.args}`);
+    }
+    case "LABEL": {
+      const labels = { ...((rc.Labels as Record<string, string> | undefined) ?? {}) };
+      for (const [k, v] of parseKeyValues(ins.args, vars(), { allowLegacy: false, allowNoValue: false }, escape)) labels[k] = v ?? "";
+      rc.Labels = labels;
+      return finish(`LABEL ${ins.args}`);
+    }
+    case "MAINTAINER":
+      state.config.author = ins.args;
+      return finish(`MAINTAINER ${ins.args}`);
+    case "EXPOSE": {
+      const ports = { ...((rc.ExposedPorts as Record<string, object> | undefined) ?? {}) };
+      for (const p of words()) {
+        if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new DockerfileError(ins.line, `invalid containerPort: ${p}`);
+        ports[p.includes("/") ? p.toLowerCase() : `${p}/tcp`] = {};
+      }
+      rc.ExposedPorts = ports;
+      return finish(`EXPOSE ${words().join(" ")}`);
+    }
+    case "VOLUME": {
+      const vols = { ...((rc.Volumes as Record<string, object> | undefined) ?? {}) };
+      for (const v of ins.json ?? words()) {
+        if (!v) throw new DockerfileError(ins.line, "VOLUME specified can not be an empty string");
+        vols[v] = {};
+      }
+      rc.Volumes = vols;
+      return finish(`VOLUME ${JSON.stringify(ins.json ?? words())}`);
+    }
+    case "USER":
+      rc.User = words()[0] ?? "";
+      return finish(`USER ${rc.User as string}`);
+    case "WORKDIR": {
+      const dir = words()[0] ?? "";
+      rc.WorkingDir = path.posix.resolve((rc.WorkingDir as string | undefined) || "/", dir);
+      return finish(`WORKDIR ${rc.WorkingDir as string}`);
+    }
+    case "CMD":
+      rc.Cmd = ins.json ?? [...shellOf(rc), ins.args];
+      state.cmdSet = true;
+      return finish(`CMD ${JSON.stringify(rc.Cmd)}`);
+    case "ENTRYPOINT":
+      rc.Entrypoint = ins.json ?? [...shellOf(rc), ins.args];
+      // As Docker: a new ENTRYPOINT clears an inherited CMD (one set in this stage stays).
+      if (!state.cmdSet) rc.Cmd = null;
+      return finish(`ENTRYPOINT ${JSON.stringify(rc.Entrypoint)}`);
+    case "STOPSIGNAL":
+      rc.StopSignal = words()[0];
+      return finish(`STOPSIGNAL ${rc.StopSignal as string}`);
+    case "SHELL":
+      if (!ins.json || !ins.json.length) throw new DockerfileError(ins.line, "SHELL requires the arguments to be in JSON form");
+      rc.Shell = ins.json;
+      return finish(`SHELL ${JSON.stringify(ins.json)}`);
+    case "ONBUILD":
+      rc.OnBuild = [...((rc.OnBuild as string[] | null | undefined) ?? []), ins.args];
+      return finish(`ONBUILD ${ins.args}`);
+    case "HEALTHCHECK":
+      rc.Healthcheck = healthcheck(ins, rc);
+      return finish(`HEALTHCHECK ${ins.args}`);
+    case "RUN":
+      return runStep(deps, opts, state, ins, used, say);
+    case "COPY":
+    case "ADD":
+      return copyStep(deps, opts, state, ins, done, escape, say);
+    case "FROM":
+      throw new DockerfileError(ins.line, "unexpected FROM");
+  }
+}
+
+function shellOf(rc: Record<string, unknown>): string[] {
+  return (rc.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+}
+
+function duration(flag: string | undefined, line: number, name: string): number | undefined {
+  if (!flag) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(flag);
+  if (!m) throw new DockerfileError(line, `invalid --${name}: ${flag}`);
+  const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function healthcheck(ins: Instruction, rc: Record<string, unknown>) {
+  const text = ins.args.trim();
+  if (/^none$/i.test(text)) return { Test: ["NONE"] };
+  const m = /^cmd\s+([\s\S]+)$/i.exec(text);
+  if (!m) throw new DockerfileError(ins.line, "HEALTHCHECK requires CMD or NONE");
+  let test: string[];
+  try {
+    const parsed = JSON.parse(m[1]!) as unknown;
+    test = Array.isArray(parsed) ? ["CMD", ...parsed.map(String)] : ["CMD-SHELL", m[1]!];
+  } catch {
+    test = ["CMD-SHELL", m[1]!];
+  }
+  void rc;
+  return {
+    Test: test,
+    Interval: duration(ins.flags.interval, ins.line, "interval"),
+    Timeout: duration(ins.flags.timeout, ins.line, "timeout"),
+    StartPeriod: duration(ins.flags["start-period"], ins.line, "start-period"),
+    Retries: ins.flags.retries ? Number(ins.flags.retries) : undefined,
+  };
+}
+
+async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, ins: Instruction, used: Set<string>, say: (t: string) => void): Promise<void> {
+  const rc = runtimeConfig(state.config);
+  if (!state.image) throw new BuildError(`RUN on an empty (scratch) image at line ${ins.line}: there is nothing to run`);
+  const cmd = ins.json ?? [...shellOf(rc), ins.args];
+  // Build args reach RUN as environment variables (and are part of the cache key), as in Docker.
+  const argEnv = [...state.args].filter(([k]) => !(k in envOf(state.config))).map(([k, v]) => `${k}=${v}`);
+  for (const k of state.args.keys()) used.add(k);
+  const key = cacheKey(state.image, `RUN ${JSON.stringify(cmd)}`, `${argEnv.join("\n")}\n${JSON.stringify(rc)}`);
+  const cached = opts.noCache ? null : deps.cache.lookup(key, deps.images);
+  if (cached) {
+    say(" ---> Using cache\n");
+    state.image = cached;
+    say(` ---> ${shortId(cached.id)}\n`);
+    return;
+  }
+  const created = await deps.engine.create({
+    Image: state.image.id,
+    Cmd: cmd,
+    Entrypoint: [""],
+    Env: [...((rc.Env as string[] | undefined) ?? []), ...argEnv],
+    User: (rc.User as string | undefined) ?? "",
+    WorkingDir: (rc.WorkingDir as string | undefined) || "/",
+    Labels: {},
+    HostConfig: { NetworkMode: "default" },
+  } as never);
+  const id = created.id;
+  say(` ---> Running in ${id.slice(0, 12)}\n`);
+  try {
+    let exited = false;
+    const stop = deps.engine.subscribe((e) => {
+      if (e.Actor.ID === id && (e.Action === "die" || e.Action === "destroy")) exited = true;
+    });
+    const abort = new AbortController();
+    opts.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    const exitWait = deps.engine.wait(id, "next-exit");
+    await deps.engine.start(id);
+    try {
+      for await (const entry of followLog(deps.engine.paths(id).log, 0, { stdout: true, stderr: true, tail: "all", since: 0, until: 0 }, () => exited, abort.signal, (wake) => deps.engine.subscribe((e) => e.Actor.ID === id && wake()))) {
+        say(entry.text);
+      }
+    } finally {
+      stop();
+    }
+    const { StatusCode } = await exitWait;
+    if (StatusCode !== 0) throw new BuildError(`The command '${cmd.join(" ")}' returned a non-zero code: ${StatusCode}`, StatusCode);
+    const imageId = await deps.engine.commit(id, { config: state.config, createdBy: `${cmd.join(" ")}`, pause: false });
+    state.image = deps.images.resolve(imageId);
+    await deps.cache.store(key, imageId);
+  } finally {
+    await deps.engine.remove(id, { force: true, volumes: true }).catch(() => {});
+    say(`Removing intermediate container ${id.slice(0, 12)}\n`);
+  }
+  say(` ---> ${shortId(state.image.id)}\n`);
+}
+
+/** Mounts an image's root filesystem read-only at a temp dir; returns it and an unmount. */
+async function mountImage(deps: BuildDeps, image: ImageRecord): Promise<{ dir: string; release: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(deps.tmpDir, "from-"));
+  const top = image.layers.at(-1);
+  if (!top) return { dir, release: () => rm(dir, { recursive: true, force: true }) };
+  await deps.images.snapshots.mount(top.chainId, dir, {});
+  return {
+    dir,
+    release: async () => {
+      await deps.images.snapshots.unmount(dir).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function hasGlob(s: string): boolean {
+  return /[*?[]/.test(s);
+}
+
+/** Go filepath.Match-style glob (one path level per segment). */
+function globToRegExp(pattern: string): RegExp {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else if (ch === "[") {
+      const end = pattern.indexOf("]", i);
+      if (end < 0) re += "\\[";
+      else {
+        re += `[${pattern.slice(i + 1, end).replace(/^!/, "^")}]`;
+        i = end;
+      }
+    } else re += ch.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+async function expandGlob(root: string, pattern: string): Promise<string[]> {
+  const parts = path.posix.normalize(pattern).replace(/^\/+/, "").split("/").filter(Boolean);
+  let current = [""];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const base of current) {
+      if (!hasGlob(part)) {
+        next.push(base ? `${base}/${part}` : part);
+        continue;
+      }
+      const dir = path.join(root, base);
+      if (!existsSync(dir)) continue;
+      const re = globToRegExp(part);
+      for (const name of (await readdir(dir)).sort()) if (re.test(name)) next.push(base ? `${base}/${name}` : name);
+    }
+    current = next;
+  }
+  return current;
+}
+
+async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, ins: Instruction, done: StageState[], escape: string, say: (t: string) => void): Promise<void> {
+  const rc = runtimeConfig(state.config);
+  const env = { ...Object.fromEntries(state.args), ...envOf(state.config) };
+  const args = ins.json ?? expandWords(ins.args, env, escape);
+  if (args.length < 2) throw new DockerfileError(ins.line, `${ins.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+  const dest = args.at(-1)!;
+  const sources = args.slice(0, -1);
+  if (sources.some((s) => /^https?:\/\//.test(s))) throw new BuildError(`${ins.keyword} from a URL is not supported (no network access at build time): ${sources.find((s) => /^https?:\/\//.test(s))}`);
+
+  // Where the sources come from: the context, an earlier stage, or an image.
+  let root = opts.context;
+  let release: (() => Promise<void>) | null = null;
+  if (ins.flags.from) {
+    const from = expandWords(ins.flags.from, env, escape)[0] ?? "";
+    const stage = done.find((d) => d.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? done[Number(from)] : undefined);
+    let image = stage?.image ?? null;
+    if (!stage) {
+      try {
+        image = deps.images.resolve(from);
+      } catch {
+        image = await deps.images.pull(from);
+      }
+    }
+    if (!image) throw new BuildError(`COPY --from=${from}: that stage has no content`);
+    const mounted = await mountImage(deps, image);
+    root = mounted.dir;
+    release = mounted.release;
+  }
+  const staging = await mkdtemp(path.join(deps.tmpDir, "copy-"));
+  try {
+    const resolved: string[] = [];
+    for (const s of sources) {
+      const matches = hasGlob(s) ? await expandGlob(root, s) : [s];
+      if (!matches.length) throw new ContextError(`COPY failed: no source files were specified (${s} matched nothing)`);
+      for (const m of matches) resolved.push(await resolveSource(root, m));
+    }
+    const contentKey = await hashSources(resolved);
+    const key = cacheKey(state.image, `${ins.keyword} ${JSON.stringify(ins.flags)} ${JSON.stringify(args)}`, contentKey);
+    const cached = opts.noCache ? null : deps.cache.lookup(key, deps.images);
+    if (cached) {
+      say(" ---> Using cache\n");
+      state.image = cached;
+      say(` ---> ${shortId(cached.id)}\n`);
+      return;
+    }
+
+    const workdir = (rc.WorkingDir as string | undefined) || "/";
+    const destAbs = path.posix.resolve(workdir, dest);
+    const destIsDir = dest.endsWith("/") || resolved.length > 1 || (sources.length === 1 && hasGlob(sources[0]!));
+    let owner: { uid: number; gid: number } | null = null;
+    if (ins.flags.chown) {
+      const spec = expandWords(ins.flags.chown, env, escape)[0] ?? "";
+      if (/^\d+(:\d+)?$/.test(spec)) {
+        const [u, g] = spec.split(":");
+        owner = { uid: Number(u), gid: Number(g ?? u) };
+      } else if (state.image) {
+        const mounted = await mountImage(deps, state.image);
+        try {
+          const u = await resolveUser(mounted.dir, spec);
+          owner = { uid: u.uid, gid: u.gid };
+        } finally {
+          await mounted.release();
+        }
+      } else {
+        throw new BuildError(`--chown=${spec}: names need an /etc/passwd, and a scratch image has none; use numeric ids`);
+      }
+    }
+    const target = path.join(staging, destAbs);
+    for (const [i, src] of resolved.entries()) {
+      const st = await lstat(src);
+      const isArchive = ins.keyword === "ADD" && st.isFile() && (await looksLikeTar(src));
+      if (isArchive) {
+        // ADD: a local tar is unpacked at the destination (confined to it).
+        await mkdir(target, { recursive: true });
+        await applyLayer(openLayerStream(createReadStream(src), "ADD archive"), target);
+        continue;
+      }
+      const into = st.isDirectory() ? target : destIsDir ? path.join(target, path.basename(src)) : target;
+      await mkdir(st.isDirectory() ? into : path.dirname(into), { recursive: true });
+      await cp(src, into, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true, errorOnExist: false });
+    }
+    await setOwner(staging, owner ?? { uid: 0, gid: 0 });
+    const image = await deps.images.createImage({
+      parent: state.image,
+      config: state.config,
+      layer: directoryToTar(staging, { overlay: false }),
+      history: { created_by: `/bin/sh -c #(nop) ${ins.keyword} ${sources.join(" ")} in ${destAbs}` },
+    });
+    state.image = image;
+    await deps.cache.store(key, image.id);
+    say(` ---> ${shortId(image.id)}\n`);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    if (release) await release();
+  }
+}
+
+async function looksLikeTar(file: string): Promise<boolean> {
+  const handle = await import("node:fs/promises").then((fs) => fs.open(file, "r"));
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(buf, 0, 512, 0);
+    if (bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return true;
+    if (bytesRead >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return true;
+    return bytesRead === 512 && buf.toString("latin1", 257, 262) === "ustar";
+  } finally {
+    await handle.close();
+  }
+}
+
+/** COPY's ownership: everything it adds (the staging tree) gets the owner, 0:0 by default. */
+async function setOwner(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const full = path.join(dir, name);
+    const st = await lstat(full);
+    if (st.isSymbolicLink()) await lchown(full, owner.uid, owner.gid);
+    else await chown(full, owner.uid, owner.gid);
+    if (st.isDirectory()) await setOwner(full, owner);
+  }
+}

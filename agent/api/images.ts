@@ -5,7 +5,7 @@ import type { ProgressEvent } from "../images/progress";
 import { familiarName, formatReference, parseReference } from "../images/reference";
 import { parsePlatform } from "../images/platform";
 import { ApiError, toApiError } from "./errors";
-import { commonHeaders, type Ctx, query, Router, sendJson } from "./http";
+import { commonHeaders, type Ctx, query, readJson, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
 // /images/* — the image store behind Docker's wire format.
@@ -91,6 +91,21 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
     } catch (e) {
       out.fail(e);
     }
+  });
+
+  // docker login: the CLI checks the credentials here, then keeps them itself (and sends them as X-Registry-Auth).
+  router.add("POST", "/auth", async (ctx) => {
+    const body = ((await readJson(ctx)) ?? {}) as { username?: string; password?: string; serveraddress?: string };
+    if (!body.username) throw new ApiError(400, "username is required");
+    const server = (body.serveraddress || "docker.io").replace(/^https?:\/\//, "").replace(/\/.*$/, "").replace(/^index\.docker\.io$/, "docker.io");
+    const header = Buffer.from(JSON.stringify({ username: body.username, password: body.password ?? "" })).toString("base64url");
+    try {
+      await withRegistryAuth(header, () => images.login(server === "docker.io" ? "registry-1.docker.io" : server));
+    } catch (e) {
+      const err = toApiError(e);
+      throw new ApiError(err.status === 401 || err.status === 403 ? 401 : err.status, `login attempt to ${server} failed: ${err.message}`);
+    }
+    sendJson(ctx, 200, { Status: "Login Succeeded", IdentityToken: "" });
   });
 
   router.add("POST", "/images/load", async (ctx) => {

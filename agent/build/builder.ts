@@ -13,7 +13,7 @@ import { createReadStream } from "node:fs";
 import { shortId } from "../images/digest";
 import type { BuildCache } from "./cache";
 import { ContextError, hashSources, resolveSource } from "./context";
-import { type Instruction, expandWords, parseDockerfile, parseKeyValues, DockerfileError } from "./dockerfile";
+import { type Instruction, argWords, expandWord, expandWords, parseDockerfile, parseKeyValues, DockerfileError } from "./dockerfile";
 import { directoryToTar } from "./layer-tar";
 
 // The legacy (non-BuildKit) builder: each instruction makes an image; RUN
@@ -108,7 +108,7 @@ export async function buildImage(deps: BuildDeps, opts: BuildOptions): Promise<I
   const total = parsed.all.filter((i) => parsed.all.indexOf(i) <= parsed.all.indexOf(stages[last]!.instructions.at(-1) ?? stages[last]!.fromInstruction)).length;
   const globalArgs = new Map<string, string>();
   for (const a of parsed.globalArgs) {
-    const value = opts.buildArgs[a.name] ?? a.value;
+    const value = opts.buildArgs[a.name] ?? (a.value !== null ? expandWord(a.value, Object.fromEntries(globalArgs), escape) : null);
     if (value !== null && value !== undefined) globalArgs.set(a.name, value);
   }
   const used = new Set<string>();
@@ -148,7 +148,7 @@ export async function buildImage(deps: BuildDeps, opts: BuildOptions): Promise<I
 }
 
 async function fromImage(deps: BuildDeps, stage: { name: string | null; from: string; index: number }, done: StageState[], globalArgs: Map<string, string>, escape: string, say: (t: string) => void): Promise<StageState> {
-  const ref = expandWords(stage.from, Object.fromEntries(globalArgs), escape)[0] ?? "";
+  const ref = expandWord(stage.from, Object.fromEntries(globalArgs), escape);
   const args = new Map<string, string>();
   const earlier = done.find((d) => d.name === ref.toLowerCase());
   if (earlier) {
@@ -203,6 +203,8 @@ async function runInstruction(
   // Variables for substitution: the image's env, then this stage's ARGs (env wins, as in Docker).
   const vars = () => ({ ...Object.fromEntries(state.args), ...envOf(state.config) });
   const words = () => expandWords(ins.args, vars(), escape);
+  /** WORKDIR, USER, STOPSIGNAL: the whole argument expanded as one word (spaces kept), as Docker does. */
+  const whole = () => expandWord(ins.args.trim(), vars(), escape);
   const finish = async (createdBy: string) => {
     state.image = await configOnly(deps, state, createdBy, opts.noCache, say);
     say(` ---> ${shortId(state.image.id)}\n`);
@@ -248,7 +250,7 @@ async function runInstruction(
     }
     case "VOLUME": {
       const vols = { ...((rc.Volumes as Record<string, object> | undefined) ?? {}) };
-      for (const v of ins.json ?? words()) {
+      for (const v of ins.json ?? argWords(ins, escape).map((w) => expandWord(w, vars(), escape))) {
         if (!v) throw new DockerfileError(ins.line, "VOLUME specified can not be an empty string");
         vols[v] = {};
       }
@@ -256,10 +258,10 @@ async function runInstruction(
       return finish(`VOLUME ${JSON.stringify(ins.json ?? words())}`);
     }
     case "USER":
-      rc.User = words()[0] ?? "";
+      rc.User = whole();
       return finish(`USER ${rc.User as string}`);
     case "WORKDIR": {
-      const dir = words()[0] ?? "";
+      const dir = whole();
       rc.WorkingDir = path.posix.resolve((rc.WorkingDir as string | undefined) || "/", dir);
       return finish(`WORKDIR ${rc.WorkingDir as string}`);
     }
@@ -273,7 +275,7 @@ async function runInstruction(
       if (!state.cmdSet) rc.Cmd = null;
       return finish(`ENTRYPOINT ${JSON.stringify(rc.Entrypoint)}`);
     case "STOPSIGNAL":
-      rc.StopSignal = words()[0];
+      rc.StopSignal = whole();
       return finish(`STOPSIGNAL ${rc.StopSignal as string}`);
     case "SHELL":
       if (!ins.json || !ins.json.length) throw new DockerfileError(ins.line, "SHELL requires the arguments to be in JSON form");
@@ -445,7 +447,8 @@ async function expandGlob(root: string, pattern: string): Promise<string[]> {
 async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, ins: Instruction, done: StageState[], escape: string, say: (t: string) => void): Promise<void> {
   const rc = runtimeConfig(state.config);
   const env = { ...Object.fromEntries(state.args), ...envOf(state.config) };
-  const args = ins.json ?? expandWords(ins.args, env, escape);
+  // Split first, then each word expanded (a variable holding spaces stays one source), as Docker does.
+  const args = ins.json ?? argWords(ins, escape).map((w) => expandWord(w, env, escape));
   if (args.length < 2) throw new DockerfileError(ins.line, `${ins.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
   const dest = args.at(-1)!;
   const sources = args.slice(0, -1);
@@ -455,7 +458,7 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
   let root = opts.context;
   let release: (() => Promise<void>) | null = null;
   if (ins.flags.from) {
-    const from = expandWords(ins.flags.from, env, escape)[0] ?? "";
+    const from = expandWord(ins.flags.from, env, escape);
     const stage = done.find((d) => d.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? done[Number(from)] : undefined);
     let image = stage?.image ?? null;
     if (!stage) {
@@ -473,12 +476,17 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
   const staging = await mkdtemp(path.join(deps.tmpDir, "copy-"));
   try {
     const resolved: string[] = [];
+    const labels: string[] = [];
     for (const s of sources) {
       const matches = hasGlob(s) ? await expandGlob(root, s) : [s];
       if (!matches.length) throw new ContextError(`COPY failed: no source files were specified (${s} matched nothing)`);
-      for (const m of matches) resolved.push(await resolveSource(root, m));
+      for (const m of matches) {
+        resolved.push(await resolveSource(root, m));
+        labels.push(m);
+      }
     }
-    const contentKey = await hashSources(resolved);
+    // For --from, the source image's id stands in for where its files live.
+    const contentKey = await hashSources(resolved, labels.map((l) => `${ins.flags.from ?? ""}:${l}`));
     const key = cacheKey(state.image, `${ins.keyword} ${JSON.stringify(ins.flags)} ${JSON.stringify(args)}`, contentKey);
     const cached = opts.noCache ? null : deps.cache.lookup(key, deps.images);
     if (cached) {
@@ -493,7 +501,7 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
     const destIsDir = dest.endsWith("/") || resolved.length > 1 || (sources.length === 1 && hasGlob(sources[0]!));
     let owner: { uid: number; gid: number } | null = null;
     if (ins.flags.chown) {
-      const spec = expandWords(ins.flags.chown, env, escape)[0] ?? "";
+      const spec = expandWord(ins.flags.chown, env, escape);
       if (/^\d+(:\d+)?$/.test(spec)) {
         const [u, g] = spec.split(":");
         owner = { uid: Number(u), gid: Number(g ?? u) };

@@ -86,8 +86,12 @@ export async function resolveSource(root: string, source: string): Promise<strin
   return real;
 }
 
-/** A content hash of files and directories (names, modes, owners-independent, bytes, symlink targets): the COPY cache key. */
-export async function hashSources(paths: string[]): Promise<string> {
+/**
+ * A content hash of files and directories (names, modes, bytes, symlink
+ * targets; not owners or times): the COPY cache key. `labels` name the
+ * sources as the Dockerfile did, so where the context was extracted doesn't matter.
+ */
+export async function hashSources(paths: string[], labels: string[] = paths.map((p) => path.basename(p))): Promise<string> {
   const h = createHash("sha256");
   const visit = async (p: string, rel: string): Promise<void> => {
     const st = await lstat(p);
@@ -96,6 +100,6 @@ export async function hashSources(paths: string[]): Promise<string> {
     else if (st.isDirectory()) for (const name of (await readdir(p)).sort()) await visit(path.join(p, name), `${rel}/${name}`);
     else if (st.isFile()) h.update(await readFile(p));
   };
-  for (const p of paths) await visit(p, path.basename(p));
+  for (const [i, p] of paths.entries()) await visit(p, labels[i] ?? path.basename(p));
   return h.digest("hex");
 }

@@ -226,6 +226,11 @@ export class ImageService {
     return this.whileBusy(() => createLocalImage(this.deps, { ...input, parentHistory }));
   }
 
+  /** docker login: are the request's credentials good for `registry`? */
+  async login(registry: string): Promise<void> {
+    await this.deps.registry.login(registry);
+  }
+
   /** The image's config JSON as stored. */
   async configOf(key: string): Promise<Record<string, unknown>> {
     const record = this.resolve(key);

@@ -102,6 +102,11 @@ export class RegistryClient {
     return `${insecure ? "http" : "https"}://${host}`;
   }
 
+  /** Checks the current credentials against the registry (docker login): resolves only on a 200 from /v2/. */
+  async login(registry: string): Promise<void> {
+    await this.request({ registry, repository: "" }, "/v2/", { expect: [200] });
+  }
+
   async ping(registry: string): Promise<void> {
     await this.request({ registry, repository: "" }, "/v2/", { expect: [200, 401] });
   }

@@ -1,6 +1,7 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|audit runs one of them.
+// BENCH_ONLY=pull|containers|network|build|audit runs one of them.
 import { benchAuditSearch } from "./audit-search";
+import { benchBuild } from "./build";
 import { benchContainers } from "./containers";
 import { benchNetwork } from "./network";
 import { benchPull } from "./pull";
@@ -43,6 +44,16 @@ if (!only || only === "network") {
   console.log(`  through the published port  ${n.publishedRps.toFixed(0).padStart(8)} req/s`);
   console.log(`  direct to the container     ${n.directRps.toFixed(0).padStart(8)} req/s`);
   console.log(`  published / direct          ${((n.publishedRps / n.directRps) * 100).toFixed(1).padStart(7)} %   (target ≥ 90 %)`);
+}
+
+if (!only || only === "build") {
+  const b = await benchBuild();
+  console.log(`\n3-step build (FROM, RUN, COPY 10 MB) through docker build (legacy builder), median of ${b.runs} runs each`);
+  console.log(`  berth-agent  cold ${b.agentColdMs.toFixed(0).padStart(6)} ms   cached ${b.agentCachedMs.toFixed(0).padStart(6)} ms`);
+  if (b.podmanColdMs !== null && b.podmanCachedMs !== null) {
+    console.log(`  podman build cold ${b.podmanColdMs.toFixed(0).padStart(6)} ms   cached ${b.podmanCachedMs.toFixed(0).padStart(6)} ms`);
+    console.log(`  ratio        cold ${(b.agentColdMs / b.podmanColdMs).toFixed(2).padStart(6)}      cached ${(b.agentCachedMs / b.podmanCachedMs).toFixed(2).padStart(6)}   (targets ≤ 1.00 and ≤ 0.50)`);
+  }
 }
 
 if (!only || only === "audit") {

@@ -40,7 +40,7 @@ if (!only || only === "network") {
     console.log(`  podman run --rm, podman bridge    ${n.podmanBridgeRunMs.toFixed(0).padStart(6)} ms`);
     console.log(`  podman / agent                    ${(n.podmanBridgeRunMs / n.agentBridgeRunMs).toFixed(2).padStart(6)}      (target ≥ 2.00)`);
   }
-  console.log(`throughput, wrk -c10 ${process.env.BENCH_WRK_SECONDS ?? 5}s against busybox httpd (1 KiB page), median of 3:`);
+  console.log(`throughput, wrk -c4, ${process.env.BENCH_WRK_ROUNDS ?? 7} alternating rounds of ${process.env.BENCH_WRK_SECONDS ?? 3}s against busybox httpd (1 KiB page), medians:`);
   console.log(`  through the published port  ${n.publishedRps.toFixed(0).padStart(8)} req/s`);
   console.log(`  direct to the container     ${n.directRps.toFixed(0).padStart(8)} req/s`);
   console.log(`  published / direct          ${((n.publishedRps / n.directRps) * 100).toFixed(1).padStart(7)} %   (target ≥ 90 %)`);

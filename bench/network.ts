@@ -16,7 +16,8 @@ import { skopeoCopy } from "../test/fixtures/skopeo";
 import { buildToolsImage } from "../test/fixtures/test-images";
 
 const RUNS = Number(process.env.BENCH_RUN_RUNS ?? 20);
-const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
+const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 3);
+const WRK_ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 7);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
@@ -71,7 +72,7 @@ function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promis
 }
 
 async function wrk(url: string): Promise<number> {
-  const out = await sh("wrk", ["-t", "1", "-c", "10", "-d", `${WRK_SECONDS}s`, url]);
+  const out = await sh("wrk", ["-t", "1", "-c", "4", "-d", `${WRK_SECONDS}s`, url]);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!m) throw new Error(`wrk printed no rate:\n${out}`);
   return Number(m[1]);
@@ -131,13 +132,21 @@ export async function benchNetwork(): Promise<NetworkBench> {
     };
     const published = `http://127.0.0.1:${inspect.NetworkSettings.Ports["80/tcp"]![0]!.HostPort}/`;
     const direct = `http://${inspect.NetworkSettings.IPAddress}/`;
+    // Nothing else running: podman's container goes first.
+    if (havePodman) await sh("podman", [...podmanArgs, "rm", "-f", "-t", "0", "-a"], podmanEnv).catch(() => "");
     await wrk(direct); // warm-up
-    // Alternate, three rounds each, median.
+    // busybox httpd forks per connection, so rates swing with the scheduler: many short rounds,
+    // alternating which goes first, and the median of each.
     const pub: number[] = [];
     const dir: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      pub.push(await wrk(published));
-      dir.push(await wrk(direct));
+    for (let i = 0; i < WRK_ROUNDS; i++) {
+      if (i % 2 === 0) {
+        pub.push(await wrk(published));
+        dir.push(await wrk(direct));
+      } else {
+        dir.push(await wrk(direct));
+        pub.push(await wrk(published));
+      }
     }
     return {
       runs: RUNS,

@@ -82,7 +82,11 @@ describe("berth-agent command line (the bundled dist/berth-agent.mjs)", () => {
 
   it("serve answers /_ping and /version on its unix socket", async () => {
     const socket = path.join(work, "agent.sock");
-    const child = spawn(process.execPath, [AGENT, "serve", "--root", root, "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] });
+    // Its own exec root, cgroup parent, bridge and subnets; torn down at the end.
+    const execRoot = await mkdtemp("/run/bt-");
+    const tag = path.basename(execRoot).slice(3).toLowerCase().replace(/[^a-z0-9]/g, "x");
+    const own = ["--root", root, "--exec-root", execRoot, "--cgroup-parent", `berth-test-${tag}`, "--bridge", `bc${tag}`, "--bridge-subnet", "10.207.250.0/24", "--network-pool", "10.207.251.0/24"];
+    const child = spawn(process.execPath, [AGENT, "serve", ...own, "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -103,7 +107,13 @@ describe("berth-agent command line (the bundled dist/berth-agent.mjs)", () => {
       expect(second.code).toBe(1);
       expect(second.stderr).toMatch(/agent root .* is in use by another berth-agent process \(pid \d+\)/);
     } finally {
-      child.kill("SIGTERM");
+      await new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      });
+      const teardown = await agent(root, "teardown", ...own.slice(2));
+      expect(teardown.code).toBe(0);
+      await rm(execRoot, { recursive: true, force: true });
     }
   });
 });

@@ -15,6 +15,9 @@ import { familiarName, parseReference } from "./images/reference";
 import type { RegistryCredentials } from "./images/registry-client";
 import { AGENT_VERSION, API_VERSION } from "./version";
 import { createAgent } from "./engine/create";
+import { extractContext } from "./build/context";
+import { directoryToTar } from "./build/layer-tar";
+import { BuildError, buildImage } from "./build/builder";
 import { listenUnix } from "./api/server";
 import { credentialsForRequest } from "./api/registry-auth";
 import { lockRoot } from "./state/root-lock";
@@ -35,6 +38,8 @@ Commands:
   save [-o FILE] IMAGE...                 write images to a tar archive (stdout without -o)
   load [-i FILE]                          load images from a docker-save or OCI-layout tar (stdin without -i)
   push IMAGE                              push a tagged image
+  build [-t TAG]... [--file F] [--build-arg K=V]... [--no-cache] DIR
+                                          build a Dockerfile from a local directory (no serve on this root)
   teardown [--root DIR] [--exec-root DIR] [--bridge NAME]
                                           remove every container, the bridges and the nftables table
                                           (volumes and images stay); run with the agent stopped
@@ -133,6 +138,10 @@ async function main(argv: string[]) {
       "exec-root": { type: "string", default: "/run/berth" },
       "cgroup-parent": { type: "string", default: "berth" },
       bridge: { type: "string", default: "berth0" },
+      tag: { type: "string", short: "t", multiple: true, default: [] },
+      file: { type: "string" },
+      "build-arg": { type: "string", multiple: true, default: [] },
+      "no-cache": { type: "boolean", default: false },
       "bridge-subnet": { type: "string", default: "172.29.0.0/16" },
       "network-pool": { type: "string", default: "172.30.0.0/16" },
       platform: { type: "string" },
@@ -157,6 +166,46 @@ async function main(argv: string[]) {
     return;
   }
   const root = path.resolve(values.root);
+  if (command === "build") {
+    // A local directory as the context; needs the engine, so no `serve` may hold this root.
+    if (!args[0]) fail(`"build" needs a context directory\n\n${USAGE}`, 2);
+    lockRoot(root);
+    const agent = await createAgent({
+      root,
+      execRoot: path.resolve(values["exec-root"]),
+      cgroupParent: values["cgroup-parent"],
+      bridge: values.bridge,
+      bridgeSubnet: values["bridge-subnet"],
+      networkPool: values["network-pool"],
+    });
+    const tmpDir = path.join(root, "tmp");
+    const context = await extractContext(directoryToTar(path.resolve(args[0]), { overlay: false }), tmpDir);
+    const buildArgs: Record<string, string> = {};
+    for (const a of values["build-arg"]) {
+      const i = a.indexOf("=");
+      if (i < 1) fail(`--build-arg needs NAME=VALUE, got "${a}"`, 2);
+      buildArgs[a.slice(0, i)] = a.slice(i + 1);
+    }
+    try {
+      const image = await buildImage(
+        { engine: agent.engine, images: agent.images, cache: agent.buildCache, tmpDir },
+        { context: context.root, dockerfile: values.file ?? "Dockerfile", tags: values.tag, buildArgs, labels: {}, noCache: values["no-cache"], output: (t) => void process.stdout.write(t) },
+      );
+      process.stdout.write(`Successfully built ${shortId(image.id)}\n`);
+      for (const t of values.tag) {
+        await agent.images.tag(image.id, t);
+        process.stdout.write(`Successfully tagged ${familiarName(parseReference(t))}\n`);
+      }
+      agent.engine.close();
+      process.exit(0);
+    } catch (e) {
+      process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
+      agent.engine.close();
+      process.exit(e instanceof BuildError && e.exitCode ? e.exitCode : 1);
+    } finally {
+      await context.dispose();
+    }
+  }
   if (command === "teardown") {
     // Stopping the agent for good: every container goes (volumes and images stay), then our bridges and nftables table.
     lockRoot(root);

@@ -61,7 +61,7 @@ export async function createAgent(options: AgentOptions) {
   const tmpDir = path.join(options.root, "tmp");
   await mkdir(tmpDir, { recursive: true });
   const server = createApi({ engine, execs, images, events, network, volumes, buildCache, tmpDir, info: { root: options.root, cgroupVersion, agentId } });
-  return { engine, images, events, execs, network, volumes, server };
+  return { engine, images, events, execs, network, volumes, buildCache, server };
 }
 
 async function which(binary: string): Promise<string> {

@@ -1,8 +1,10 @@
+import { execFile, execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompatEnv, startCompatEnv } from "../fixtures/compat-env";
+import { AGENT_BUNDLE } from "../fixtures/docker-agent";
 import { startRegistry, type TestRegistry } from "../fixtures/registry";
 import { skopeoInspect } from "../fixtures/skopeo";
 
@@ -146,6 +148,47 @@ describe("docker build (legacy builder)", () => {
     }
     // No intermediate container is left behind.
     expect((await docker("ps", "-aq")).stdout.trim()).toBe("");
+  });
+});
+
+describe("berth-agent build DIR (a local directory context)", () => {
+  it("builds from a directory, .dockerignore honoured, on a root no serve holds", async () => {
+    const root = path.join(work, "cli-root");
+    const execRoot = await mkdtemp("/run/bt-");
+    const tag = path.basename(execRoot).slice(3).toLowerCase().replace(/[^a-z0-9]/g, "x");
+    const own = ["--root", root, "--exec-root", execRoot, "--cgroup-parent", `berth-test-${tag}`, "--bridge", `bd${tag}`, "--bridge-subnet", "10.207.240.0/24", "--network-pool", "10.207.241.0/24"];
+    const agentCli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [AGENT_BUNDLE, ...args, ...own], { timeout: 120_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+        ),
+      );
+    try {
+      const archive = path.join(work, "tools.tar");
+      expect((await docker("save", "-o", archive, env.image)).code).toBe(0);
+      expect((await agentCli("load", "-i", archive)).code).toBe(0);
+      const ctx = await makeContext({
+        Dockerfile: `FROM ${env.image}\nCOPY . /ctx/\nRUN ls /ctx > /listing.txt\n`,
+        "kept.txt": "kept\n",
+        "skipped.tmp": "skipped\n",
+        ".dockerignore": "*.tmp\n",
+      });
+      const built = await agentCli("build", "-t", "local/from-dir:v1", ctx);
+      expect(built.code).toBe(0);
+      expect(built.stdout).toContain("Step 3/3 : RUN ls /ctx > /listing.txt");
+      expect(built.stdout).toContain("Successfully tagged local/from-dir:v1");
+      const images = await agentCli("images");
+      expect(images.stdout).toContain("local/from-dir");
+      // The listing the RUN step wrote is in the image's last layer.
+      const saved = path.join(work, "from-dir.tar");
+      expect((await agentCli("save", "-o", saved, "local/from-dir:v1")).code).toBe(0);
+      const listing = execFileSync("sh", ["-c", `mkdir -p ${work}/x && tar -xf ${saved} -C ${work}/x && for l in $(find ${work}/x/blobs -type f); do tar -xOf $l listing.txt 2>/dev/null; done; true`], { encoding: "utf8" });
+      expect(listing.split("\n")).toEqual(expect.arrayContaining(["Dockerfile", "kept.txt"]));
+      expect(listing).not.toContain("skipped.tmp");
+    } finally {
+      await agentCli("teardown");
+      await rm(execRoot, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { ImageError } from "./errors";
 import { sha256 } from "./digest";
@@ -246,8 +247,14 @@ export class RegistryClient {
     return [`repository:${repo.repository}:${options.actions ?? "pull"}`, ...(options.extraScopes ?? [])];
   }
 
+  /**
+   * Tokens are cached per registry, scope and credentials: a token one caller's
+   * password earned is never handed to a caller with other (or no) credentials.
+   */
   private authKey(repo: Repo, options: RequestOptions) {
-    return `${repo.registry} ${this.scopes(repo, options).join(" ")}`;
+    const creds = this.options.credentials?.(repo.registry);
+    const who = creds ? createHash("sha256").update(`${creds.username}\0${creds.password}`).digest("hex").slice(0, 16) : "anonymous";
+    return `${repo.registry} ${who} ${this.scopes(repo, options).join(" ")}`;
   }
 
   private authHeader(repo: Repo, options: RequestOptions): string | undefined {

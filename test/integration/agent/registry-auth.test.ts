@@ -62,6 +62,20 @@ describe.each(["htpasswd", "token"] as const)("registry with %s auth", (auth) =>
     }
   });
 
+  it("a token earned with one caller's credentials is never reused for a caller without them", async () => {
+    let creds: { username: string; password: string } | undefined = { username: USER, password: PASS };
+    const agent = await createTestAgent({ credentials: () => creds });
+    try {
+      await agent.images.pull(`${registry.host}/team/app:v1`);
+      creds = undefined;
+      await expect(agent.images.pull(`${registry.host}/team/app:v1`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+      creds = { username: USER, password: "wrong" };
+      await expect(agent.images.pull(`${registry.host}/team/app:v1`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    } finally {
+      await agent.cleanup();
+    }
+  });
+
   it("wrong credentials and no credentials get clear errors and store nothing", async () => {
     const wrong = await createTestAgent({ credentials: () => ({ username: USER, password: "wrong" }) });
     const none = await createTestAgent();

@@ -48,7 +48,7 @@ function compareVersions(a: string, b: string): number {
 
 export function createApi(deps: ApiDeps): http.Server {
   const router = new Router();
-  systemRoutes(router, deps.engine, deps.images, deps.events, deps.info);
+  systemRoutes(router, deps.engine, deps.images, deps.events, deps.info, deps.volumes);
   imageRoutes(router, deps.images, deps.engine, deps.events);
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);

@@ -3,6 +3,7 @@ import os from "node:os";
 import type { ContainerEngine } from "../engine/engine";
 import type { EngineEvent, EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
+import type { VolumeStore } from "../volumes/store";
 import { AGENT_VERSION, API_VERSION } from "../version";
 import { ApiError } from "./errors";
 import { commonHeaders, type Ctx, MIN_API_VERSION, query, Router, sendJson } from "./http";
@@ -24,7 +25,7 @@ function osName(): string {
   }
 }
 
-export function systemRoutes(router: Router, engine: ContainerEngine, images: ImageService, events: EventBus, info: SystemInfo): void {
+export function systemRoutes(router: Router, engine: ContainerEngine, images: ImageService, events: EventBus, info: SystemInfo, volumes: VolumeStore): void {
   const ping = (ctx: Ctx) => {
     const res = ctx.res!;
     res.writeHead(200, {
@@ -118,7 +119,7 @@ export function systemRoutes(router: Router, engine: ContainerEngine, images: Im
       LayersSize: list.reduce((a, i) => a + i.size, 0),
       Images: list.map((i) => ({ Id: i.id, ParentId: "", RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, SharedSize: -1, Labels: {}, Containers: engine.list().filter((c) => c.imageId === i.id).length })),
       Containers: engine.list().map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.config.Image, ImageID: c.imageId, Command: [c.path, ...c.args].join(" "), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, SizeRw: 0, SizeRootFs: 0, Labels: c.config.Labels, Mounts: [] })),
-      Volumes: [],
+      Volumes: volumes.list().map((v) => ({ Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt, Labels: v.Labels, Scope: v.Scope, Options: v.Options, UsageData: { Size: -1, RefCount: engine.volumeUsers(v.Name).length } })),
       BuildCache: [],
     });
   });

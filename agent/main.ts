@@ -117,6 +117,8 @@ async function serve(o: ServeOptions) {
   });
   await listenUnix(agent.server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
+  // A bug in one request must not take the agent (and every client) down: log it and go on.
+  process.on("unhandledRejection", (e) => process.stderr.write(`berth-agent: unhandled rejection: ${e instanceof Error ? e.stack : String(e)}\n`));
   // Containers keep running: conmon holds them, and the next agent re-adopts them.
   const stop = () => {
     agent.engine.close();

@@ -1,5 +1,6 @@
 import { execFile, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import { stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { parseCreateRequest } from "../engine/create-request";
@@ -296,12 +297,21 @@ function dockerTime(t: string): string {
   return t.replace(/\+00:00$/, "Z");
 }
 
-function writeControl(fifo: string, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(fifo, { flags: "a" });
-    out.on("error", (e) => reject(new ApiError(500, `cannot resize: ${e.message}`)));
-    out.end(line, () => resolve());
-  });
+/** conmon's control FIFO; opened non-blocking, so a container whose conmon is gone gives ENXIO, not a hang. */
+async function writeControl(fifo: string, line: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENXIO" || code === "ENOENT") throw new ApiError(409, "the container is not running (no terminal to resize)");
+    throw new ApiError(500, `cannot resize: ${(e as Error).message}`);
+  }
+  try {
+    await handle.write(line);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -58,7 +58,12 @@ export function createApi(deps: ApiDeps): http.Server {
   containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
-    const url = new URL(req.url ?? "/", "http://berth");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://berth");
+    } catch {
+      url = new URL("http://berth/");
+    }
     let pathname = url.pathname;
     let apiVersion = API_VERSION;
     const m = VERSION_PREFIX.exec(pathname);
@@ -68,6 +73,7 @@ export function createApi(deps: ApiDeps): http.Server {
     }
     const ctx: Ctx = { req, res, socket, head, url, params: [], apiVersion };
     try {
+      if (!URL.canParse(req.url ?? "/", "http://berth")) throw new ApiError(400, `malformed request path: ${JSON.stringify((req.url ?? "").slice(0, 200))}`);
       if (compareVersions(apiVersion, MIN_API_VERSION) < 0) throw new ApiError(400, `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
       if (compareVersions(apiVersion, API_VERSION) > 0) throw new ApiError(400, `client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`);
       const match = router.match(req.method ?? "GET", pathname);
@@ -93,10 +99,17 @@ export function createApi(deps: ApiDeps): http.Server {
   };
 
   // Half-open: `docker run` without -i closes its write side at once but still reads.
-  const server = http.createServer({ allowHalfOpen: true } as http.ServerOptions, (req, res) => void handle(req, res, null, null));
+  // No request timeout: image loads and build contexts can take long; the socket is root-only.
+  const server = http.createServer({ allowHalfOpen: true, requestTimeout: 0 } as http.ServerOptions, (req, res) =>
+    handle(req, res, null, null).catch((e: unknown) => {
+      process.stderr.write(`berth-agent: request failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+      if (!res.headersSent) sendError(res, new ApiError(500, "internal error"));
+      else res.destroy();
+    }),
+  );
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => {});
-    void handle(req, null, socket, head);
+    handle(req, null, socket, head).catch(() => socket.destroy());
   });
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chown, cp, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, chown, cp, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, utimes } from "node:fs/promises";
+import { resolveInRoot } from "../snapshots/secure-path";
 import path from "node:path";
 import type { ContainerEngine } from "../engine/engine";
 import { followLog } from "../engine/logs";
@@ -497,41 +498,62 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
     }
 
     const workdir = (rc.WorkingDir as string | undefined) || "/";
-    const destAbs = path.posix.resolve(workdir, dest);
-    const destIsDir = dest.endsWith("/") || resolved.length > 1 || (sources.length === 1 && hasGlob(sources[0]!));
-    let owner: { uid: number; gid: number } | null = null;
-    if (ins.flags.chown) {
-      const spec = expandWord(ins.flags.chown, env, escape);
-      if (/^\d+(:\d+)?$/.test(spec)) {
-        const [u, g] = spec.split(":");
-        owner = { uid: Number(u), gid: Number(g ?? u) };
-      } else if (state.image) {
-        const mounted = await mountImage(deps, state.image);
-        try {
-          const u = await resolveUser(mounted.dir, spec);
-          owner = { uid: u.uid, gid: u.gid };
-        } finally {
-          await mounted.release();
+    let destAbs = path.posix.resolve(workdir, dest);
+    // The parent image decides what the destination is: an existing directory is copied into, a symlinked
+    // path (/bin -> usr/bin) is followed inside the image, and existing parents keep their own metadata.
+    const parentRoot = state.image ? await mountImage(deps, state.image) : null;
+    try {
+      let destExistsAsDir = false;
+      if (parentRoot) {
+        const inImage = await resolveInRoot(parentRoot.dir, destAbs, { followFinal: true }).catch(() => null);
+        if (inImage) {
+          destAbs = "/" + path.relative(parentRoot.dir, inImage).split(path.sep).join("/");
+          destExistsAsDir = Boolean((await lstat(inImage).catch(() => null))?.isDirectory());
         }
-      } else {
-        throw new BuildError(`--chown=${spec}: names need an /etc/passwd, and a scratch image has none; use numeric ids`);
       }
-    }
-    const target = path.join(staging, destAbs);
-    for (const [i, src] of resolved.entries()) {
-      const st = await lstat(src);
-      const isArchive = ins.keyword === "ADD" && st.isFile() && (await looksLikeTar(src));
-      if (isArchive) {
-        // ADD: a local tar is unpacked at the destination (confined to it).
-        await mkdir(target, { recursive: true });
-        await applyLayer(openLayerStream(createReadStream(src), "ADD archive"), target);
-        continue;
+      const destIsDir =
+        dest.endsWith("/") || dest === "." || destAbs === path.posix.resolve(workdir) || destExistsAsDir || resolved.length > 1 || (sources.length === 1 && hasGlob(sources[0]!));
+      let owner: { uid: number; gid: number } = { uid: 0, gid: 0 };
+      if (ins.flags.chown) {
+        const spec = expandWord(ins.flags.chown, env, escape);
+        if (/^\d+(:\d+)?$/.test(spec)) {
+          const [u, g] = spec.split(":");
+          owner = { uid: Number(u), gid: Number(g ?? u) };
+        } else if (parentRoot) {
+          const u = await resolveUser(parentRoot.dir, spec);
+          owner = { uid: u.uid, gid: u.gid };
+        } else {
+          throw new BuildError(`--chown=${spec}: names need an /etc/passwd, and a scratch image has none; use numeric ids`);
+        }
       }
-      const into = st.isDirectory() ? target : destIsDir ? path.join(target, path.basename(src)) : target;
-      await mkdir(st.isDirectory() ? into : path.dirname(into), { recursive: true });
-      await cp(src, into, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true, errorOnExist: false });
+      const target = path.join(staging, destAbs);
+      const written: string[] = [];
+      for (const src of resolved) {
+        const st = await lstat(src);
+        const isArchive = ins.keyword === "ADD" && st.isFile() && (await looksLikeTar(src));
+        if (isArchive) {
+          // ADD: a local tar is unpacked at the destination (confined to it).
+          await mkdir(target, { recursive: true });
+          await applyLayer(openLayerStream(createReadStream(src), "ADD archive"), target);
+          written.push(target);
+          continue;
+        }
+        const into = st.isDirectory() ? target : destIsDir ? path.join(target, path.basename(src)) : target;
+        await mkdir(st.isDirectory() ? into : path.dirname(into), { recursive: true });
+        await cp(src, into, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true, errorOnExist: false });
+        written.push(into);
+      }
+      // What was copied gets the owner (0:0 unless --chown); directories above it look as they do in the image.
+      for (const w of new Set(written)) await setOwnerTree(w, owner);
+      const tops = new Set(written);
+      for (let dir = path.dirname(target); dir.startsWith(staging) && dir !== staging; dir = path.dirname(dir)) {
+        if (tops.has(dir)) continue;
+        await matchImage(dir, parentRoot?.dir ?? null, staging);
+      }
+      if (!tops.has(target) && destIsDir && target !== staging) await matchImage(target, parentRoot?.dir ?? null, staging);
+    } finally {
+      await parentRoot?.release();
     }
-    await setOwner(staging, owner ?? { uid: 0, gid: 0 });
     const image = await deps.images.createImage({
       parent: state.image,
       config: state.config,
@@ -561,12 +583,23 @@ async function looksLikeTar(file: string): Promise<boolean> {
 }
 
 /** COPY's ownership: everything it adds (the staging tree) gets the owner, 0:0 by default. */
-async function setOwner(dir: string, owner: { uid: number; gid: number }): Promise<void> {
-  for (const name of await readdir(dir)) {
-    const full = path.join(dir, name);
-    const st = await lstat(full);
-    if (st.isSymbolicLink()) await lchown(full, owner.uid, owner.gid);
-    else await chown(full, owner.uid, owner.gid);
-    if (st.isDirectory()) await setOwner(full, owner);
+async function setOwnerTree(entry: string, owner: { uid: number; gid: number }): Promise<void> {
+  const st = await lstat(entry);
+  if (st.isSymbolicLink()) return lchown(entry, owner.uid, owner.gid);
+  await chown(entry, owner.uid, owner.gid);
+  if (st.isDirectory()) for (const name of await readdir(entry)) await setOwnerTree(path.join(entry, name), owner);
+}
+
+/** A staging directory that only leads to what was copied: the image's own mode, owner and mtime for it, or 0755 root for a new one. */
+async function matchImage(stagingDir: string, imageRoot: string | null, staging: string): Promise<void> {
+  const rel = path.relative(staging, stagingDir);
+  const inImage = imageRoot ? await lstat(path.join(imageRoot, rel)).catch(() => null) : null;
+  if (inImage?.isDirectory()) {
+    await chmod(stagingDir, inImage.mode & 0o7777);
+    await chown(stagingDir, inImage.uid, inImage.gid);
+    await utimes(stagingDir, inImage.atime, inImage.mtime);
+  } else {
+    await chmod(stagingDir, 0o755);
+    await chown(stagingDir, 0, 0);
   }
 }

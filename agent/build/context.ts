@@ -30,12 +30,26 @@ export async function extractContext(tar: Readable, parentDir = os.tmpdir()): Pr
   const root = await mkdtemp(path.join(parentDir, "berth-build-ctx-"));
   try {
     await applyLayer(openLayerStream(tar, "build context"), root);
+    await refuseSpecialFiles(root);
     await applyDockerignore(root);
   } catch (e) {
     await rm(root, { recursive: true, force: true });
     throw new ContextError(`invalid build context: ${e instanceof Error ? e.message : String(e)}`);
   }
   return { root, dispose: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** Device nodes and FIFOs have no business in a build context (copying one would open it on the host). */
+async function refuseSpecialFiles(dir: string, rel = ""): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const full = path.join(dir, name);
+    const st = await lstat(full);
+    const relName = rel ? `${rel}/${name}` : name;
+    if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isSocket()) {
+      throw new ContextError(`the build context holds a device node, FIFO or socket (${relName}); leave it out with .dockerignore`);
+    }
+    if (st.isDirectory()) await refuseSpecialFiles(full, relName);
+  }
 }
 
 /** Deletes what .dockerignore excludes (the Dockerfile and .dockerignore themselves stay readable). */

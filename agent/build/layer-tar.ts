@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { lstat, open, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pack, type Header } from "tar-stream";
@@ -39,6 +39,20 @@ async function opaqueDirs(root: string): Promise<Set<string>> {
     else if (current && /^trusted\.overlay\.opaque="y"/.test(line)) dirs.add(current);
   }
   return dirs;
+}
+
+/**
+ * Opens the file lstat saw, not whatever a running container swapped in since:
+ * no symlink following, no blocking on a FIFO, and the same inode.
+ */
+async function openSame(file: string, st: Stats): Promise<Readable> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const now = await handle.stat();
+  if (now.ino !== st.ino || now.dev !== st.dev || !now.isFile() || now.size !== st.size) {
+    await handle.close();
+    throw new Error(`${file} changed while the layer was being written; stop or pause the container and try again`);
+  }
+  return handle.createReadStream({ start: 0, end: st.size - 1 });
 }
 
 /** Streams the tar of `root` (its contents, not root itself). */
@@ -81,7 +95,7 @@ export function directoryToTar(root: string, options: LayerTarOptions): Readable
             await add({ ...base, type: "link", linkname: first });
           } else {
             if (st.nlink > 1) seenInodes.set(key, relName);
-            await add({ ...base, type: "file", size: st.size }, st.size ? createReadStream(full) : undefined);
+            await add({ ...base, type: "file", size: st.size }, st.size ? await openSame(full, st) : undefined);
           }
         } else if (st.isCharacterDevice() || st.isBlockDevice()) {
           const rdev = Number(st.rdev);

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir } from "node:fs/promises";
+import { lstat, mkdir, readdir } from "node:fs/promises";
 import { resolveInRoot } from "../snapshots/secure-path";
 import type { OciMount } from "../runtime/spec";
 import type { VolumeStore } from "../volumes/store";
@@ -54,8 +54,10 @@ export async function ociMounts(mounts: MountSpec[], rootfs: string, volumes: Vo
       source = v.Mountpoint;
       if (m.copyUp && !v.populated) {
         // Like Docker: only into a volume that is still empty, and only once.
-        const inImage = await resolveInRoot(rootfs, m.destination).catch(() => null);
-        if (inImage && existsSync(inImage) && (await readdir(source)).length === 0) await copyInto(inImage, source);
+        // Resolved inside the container's root (an image symlink can't point it at the host), and only a real directory.
+        const inImage = await resolveInRoot(rootfs, m.destination, { followFinal: true }).catch(() => null);
+        const st = inImage ? await lstat(inImage).catch(() => null) : null;
+        if (inImage && st?.isDirectory() && (await readdir(source)).length === 0) await copyInto(inImage, source);
         await volumes.markPopulated(v.Name);
       }
     }

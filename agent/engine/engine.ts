@@ -459,6 +459,12 @@ export class ContainerEngine {
         throw new EngineError("CONFLICT", `You cannot remove a ${record.state.status} container ${id}. Stop the container before attempting removal or force remove`);
       }
       this.cancelRestart(id);
+      if (record.state.status === "restarting") {
+        // Waiting out a restart delay: there is no process to kill.
+        record.state = { ...record.state, status: "exited", manuallyStopped: true };
+        await this.store.save(record);
+        return false;
+      }
       if (!isActive(record.state.status)) return false;
       record.state = { ...record.state, manuallyStopped: true };
       await this.store.save(record);

@@ -85,6 +85,8 @@ export class NetworkManager {
   private readonly file: string;
   private readonly table: string;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Ports resolved for a start that hasn't attached yet. */
+  private readonly pending = new Map<string, PortRule[]>();
 
   constructor(private readonly options: NetworkOptions) {
     this.file = path.join(options.root, "networks.json");
@@ -220,13 +222,23 @@ export class NetworkManager {
    * host port another container of ours publishes, or that a host process
    * holds ("port is already allocated"). Nothing is reserved yet.
    */
-  async resolvePorts(containerId: string, bindings: PortBinding[]): Promise<PortBinding[]> {
+  resolvePorts(containerId: string, bindings: PortBinding[]): Promise<PortBinding[]> {
+    // Under the queue, and held as pending until attach: two starts can't both take one port.
+    return this.exclusive(() => this.resolvePortsLocked(containerId, bindings));
+  }
+
+  private async resolvePortsLocked(containerId: string, bindings: PortBinding[]): Promise<PortBinding[]> {
     const resolved: PortBinding[] = [];
     for (const b of bindings) {
+      if (b.hostIp && !net.isIPv4(b.hostIp)) throw new NetworkError("INVALID", `invalid host address for a published port: "${b.hostIp}" (IPv4 addresses only)`);
+      if (/-/.test(b.hostPort)) throw new NetworkError("INVALID", `port ranges are not supported yet: host port "${b.hostPort}"`);
+      if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw new NetworkError("INVALID", `invalid container port for publishing: ${b.containerPort} (port ranges are not supported yet)`);
       let port = Number(b.hostPort || 0);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new NetworkError("INVALID", `invalid host port: "${b.hostPort}"`);
       const hostIp = b.hostIp || "0.0.0.0";
       if (port === 0) port = await freePort(hostIp, b.proto);
-      const taken = Object.entries(this.state.ports).some(
+      const others = [...Object.entries(this.state.ports), ...[...this.pending.entries()]];
+      const taken = others.some(
         ([id, rules]) => id !== containerId && rules.some((r) => r.hostPort === port && r.proto === b.proto && (r.hostIp === "" || hostIp === "0.0.0.0" || r.hostIp === hostIp)),
       );
       const twice = resolved.some((r) => Number(r.hostPort) === port && r.proto === b.proto);
@@ -235,6 +247,7 @@ export class NetworkManager {
       }
       resolved.push({ ...b, hostIp: b.hostIp === "0.0.0.0" ? "" : b.hostIp, hostPort: String(port) });
     }
+    if (resolved.length) this.pending.set(containerId, resolved.map((p) => ({ hostIp: p.hostIp, hostPort: Number(p.hostPort), proto: p.proto, containerIp: "", containerPort: p.containerPort })));
     return resolved;
   }
 
@@ -271,6 +284,7 @@ export class NetworkManager {
           if (!first) throw new NetworkError("INVALID", "ports can only be published from a container on a bridge network");
           this.state.ports[containerId] = ports.map((p) => ({ hostIp: p.hostIp, hostPort: Number(p.hostPort), proto: p.proto, containerIp: first.ip, containerPort: p.containerPort }));
         }
+        this.pending.delete(containerId);
         await this.save();
         await this.applyRules();
         return endpoints;
@@ -313,6 +327,7 @@ export class NetworkManager {
   }
 
   private async releaseLocked(containerId: string): Promise<void> {
+    this.pending.delete(containerId);
     const had = Boolean(this.state.endpoints[containerId] || this.state.ports[containerId]);
     for (const ep of this.state.endpoints[containerId] ?? []) await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
     delete this.state.endpoints[containerId];

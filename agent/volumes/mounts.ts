@@ -103,7 +103,7 @@ export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpf
   for (const m of input.mounts) add(parseApiMount(m));
   for (const [dst, opts] of Object.entries(input.tmpfs)) add(parseTmpfs(dst, opts));
   for (const v of input.imageVolumes) {
-    const dst = cleanPath(v);
+    const dst = checkDestination(v, "volume");
     if (!out.some((o) => o.destination === dst)) out.push({ type: "volume", source: "", destination: dst, readOnly: false, tmpfsOptions: [], createHostPath: false, copyUp: true, anonymous: true });
   }
   return out;

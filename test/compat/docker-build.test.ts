@@ -119,6 +119,17 @@ describe("docker build (legacy builder)", () => {
     expect((await docker("build", "--no-cache", "--build-arg", `BASE=${env.image}`, "-t", "local/app:v3", ctx)).stdout).not.toContain("Using cache");
   });
 
+  it("COPY destinations follow the image: into WORKDIR with '.', into existing directories, parents keep their metadata", async () => {
+    const ctx2 = await makeContext({
+      Dockerfile: `FROM ${env.image}\nWORKDIR /app\nCOPY notes.txt .\nCOPY notes.txt /tmp\nCOPY notes.txt /srv/sub/deep.txt\nCMD ["sh", "-c", "cat /app/notes.txt; stat -c '%a %n' /tmp /tmp/notes.txt /srv /srv/sub"]\n`,
+      "notes.txt": "notes\n",
+    });
+    const r = await docker("build", "-t", "local/dests:v1", ctx2);
+    expect(r.code).toBe(0);
+    const run = await docker("run", "--rm", "local/dests:v1");
+    expect(run.stdout.split("\n")).toEqual(["notes", "1777 /tmp", "644 /tmp/notes.txt", "755 /srv", "755 /srv/sub", ""]);
+  });
+
   it("bad input: a syntax error, COPY ../x, a symlink out of the context, a failing RUN", async () => {
     const syntax = await makeContext({ Dockerfile: `FROM ${env.image}\nRUN true\nFORM nothing\n` });
     const s = await docker("build", "-t", "local/bad:syntax", syntax);

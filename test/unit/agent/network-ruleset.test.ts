@@ -81,8 +81,15 @@ describe("buildRuleset", () => {
     }
   });
 
-  it("has no isolation drops for a single non-internal network", () => {
-    expect(buildRuleset("t", [lan], [])).not.toContain("drop");
+  it("has no isolation drops for a single non-internal network (only the loopback guard)", () => {
+    const drops = linesOf(buildRuleset("t", [lan], [])).filter((l) => l.endsWith("drop"));
+    expect(drops).toEqual(['iifname "berth0" ip daddr 127.0.0.0/8 ct status != dnat drop']);
+  });
+
+  it("keeps containers off the host's 127.0.0.1-only services (route_localnet guard), per bridge", () => {
+    const lines = linesOf(buildRuleset("t", [lan, secret], []));
+    expect(lines).toContain('iifname "berth0" ip daddr 127.0.0.0/8 ct status != dnat drop');
+    expect(lines).toContain('iifname "br-secret" ip daddr 127.0.0.0/8 ct status != dnat drop');
   });
 
   it("isolates internal networks in both directions and gives them no outbound NAT", () => {
@@ -91,7 +98,7 @@ describe("buildRuleset", () => {
     expect(lines).toContain('iifname "br-secret" oifname != "br-secret" drop');
     expect(lines).toContain('oifname "br-secret" iifname != "br-secret" drop');
     expect(lines.some((l) => l.startsWith("ip saddr 10.89.2.0/24"))).toBe(false);
-    expect(lines.filter((l) => l.includes("!=") && l.includes("berth0") && l.endsWith("drop"))).toEqual([]);
+    expect(lines.filter((l) => l.includes("!=") && l.includes("berth0") && l.endsWith("drop") && !l.includes("ct status"))).toEqual([]);
   });
 
   it("handles no networks at all", () => {

@@ -365,7 +365,15 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
       if (e.Actor.ID === id && (e.Action === "die" || e.Action === "destroy")) exited = true;
     });
     const abort = new AbortController();
-    opts.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+    // The client went away: the RUN process goes too, not just our reading of its output.
+    opts.signal?.addEventListener(
+      "abort",
+      () => {
+        abort.abort();
+        void deps.engine.kill(id, "SIGKILL").catch(() => {});
+      },
+      { once: true },
+    );
     const exitWait = deps.engine.wait(id, "next-exit");
     await deps.engine.start(id);
     try {

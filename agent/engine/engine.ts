@@ -897,8 +897,10 @@ export class ContainerEngine {
 
   private async finishRemove(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
-    if (this.mounted.has(record.id) || (await isMountPoint(p.rootfs))) await this.deps.snapshots.unmount(p.rootfs).catch(() => {});
+    // Lazily: a host process sitting in the root filesystem must not leave the container half-removed.
+    if (this.mounted.has(record.id) || (await isMountPoint(p.rootfs))) await this.deps.snapshots.unmount(p.rootfs, { lazy: true }).catch(() => {});
     this.mounted.delete(record.id);
+    if (await isMountPoint(p.rootfs)) throw new EngineError("INTERNAL", `could not unmount the root filesystem of ${record.id}; try again`);
     await this.deps.runc.delete(record.id, true).catch(() => {});
     await rm(p.run, { recursive: true, force: true });
     await rm(path.join(this.socketDir, record.id), { force: true });

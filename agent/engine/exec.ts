@@ -64,6 +64,11 @@ export class ExecManager {
     if (this.sessions.size >= MAX_SESSIONS) throw new EngineError("CONFLICT", "too many exec sessions; try again shortly");
     const id = randomBytes(32).toString("hex");
     this.sessions.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, child: null, terminalPid: 0 });
+    // Never started (the client went away): dropped after a while, like finished ones.
+    setTimeout(() => {
+      const s = this.sessions.get(id);
+      if (s && !s.running && s.exitCode === null) this.sessions.delete(id);
+    }, KEEP_FINISHED_MS).unref();
     return id;
   }
 

@@ -164,8 +164,9 @@ export class OverlaySnapshotter {
     await run("mount", ["-t", "overlay", "overlay", "-o", opts, where], this.root);
   }
 
-  async unmount(target: string): Promise<void> {
-    await run("umount", [path.resolve(target)], this.root);
+  /** Unmounts; `lazy` detaches even while something still uses the mount (it goes when they let go). */
+  async unmount(target: string, options: { lazy?: boolean } = {}): Promise<void> {
+    await run("umount", [...(options.lazy ? ["-l"] : []), path.resolve(target)], this.root);
   }
 
   /**

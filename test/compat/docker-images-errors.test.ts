@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,6 +126,16 @@ describe("bad requests", () => {
     const oversized = await env.agent.request("POST", "/v1.43/containers/create", big);
     expect(oversized.status).toBe(413);
     expect(JSON.parse(oversized.body).message).toMatch(/too large/);
+
+    // A path Node's parser passes through but URL can't parse: a 400, and the agent lives on.
+    const badPath = await new Promise<string>((resolve) => {
+      const sock = net.connect(env.agent.socket, () => sock.end("GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let text = "";
+      sock.on("data", (d: Buffer) => (text += d.toString()));
+      sock.on("close", () => resolve(text));
+    });
+    expect(badPath).toMatch(/^HTTP\/1\.1 400/);
+    expect((await docker("version", "--format", "{{.Server.Version}}")).code).toBe(0);
 
     const unknown = await env.agent.request("GET", "/v1.43/swarm/nodes");
     expect(unknown.status).toBe(404);

@@ -9,7 +9,7 @@ import type { ImageService } from "../images/image-service";
 import { shortId } from "../images/digest";
 import { familiarName, formatReference, parseReference } from "../images/reference";
 import { ApiError, toApiError } from "./errors";
-import { commonHeaders, query, Router } from "./http";
+import { commonHeaders, query, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
 // POST /build — the legacy builder's endpoint (DOCKER_BUILDKIT=0 docker build):
@@ -26,6 +26,11 @@ function jsonParam(value: string | null, name: string): Record<string, string> {
 }
 
 export function buildRoutes(router: Router, deps: { engine: ContainerEngine; images: ImageService; cache: BuildCache; events: EventBus; tmpDir: string }): void {
+  router.add("POST", "/build/prune", async (ctx) => {
+    await deps.cache.clear();
+    sendJson(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
+  });
+
   router.add("POST", "/build", async (ctx) => {
     const url = ctx.url;
     if (url.searchParams.get("remote")) throw new ApiError(400, "remote build contexts are not supported: send the context as a tar");

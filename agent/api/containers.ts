@@ -94,6 +94,15 @@ export function containerRoutes(
     );
   });
 
+  router.add("POST", "/containers/prune", async (ctx) => {
+    const deleted: string[] = [];
+    for (const c of engine.list()) {
+      if (c.state.status !== "exited" && c.state.status !== "created" && c.state.status !== "dead") continue;
+      await engine.remove(c.id).then(() => deleted.push(c.id), () => {});
+    }
+    sendJson(ctx, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+  });
+
   router.add("GET", "/containers/{id}/json", (ctx) => {
     const c = engine.get(ctx.params[0]!);
     sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), netView(c.id), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
@@ -184,12 +193,19 @@ export function containerRoutes(
       return res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text));
     };
     const file = engine.paths(c.id).log;
-    const { entries, offset, parser } = await readLog(file, q);
-    for (const e of entries) write(e);
-    if (follow && isActive(engine.get(c.id).state.status)) {
-      const done = () => !engine.find(c.id) || !isActive(engine.get(c.id).state.status);
-      for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()), parser)) {
-        if (!write(e)) await new Promise((r) => res.once("drain", r));
+    const running = () => Boolean(engine.find(c.id)) && isActive(engine.get(c.id).state.status);
+    const done = follow ? () => !running() : () => true;
+    const onChange = (wake: () => void) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake());
+    const drain = () => new Promise((r) => res.once("drain", r));
+    if (q.tail === "all") {
+      // The whole log streams through (with backpressure): a multi-GB log never sits in memory.
+      for await (const e of followLog(file, 0, q, done, abort.signal, onChange)) if (!write(e)) await drain();
+    } else {
+      // --tail N: read to the end keeping the last N, then follow from there.
+      const { entries, offset, parser } = await readLog(file, q);
+      for (const e of entries) if (!write(e)) await drain();
+      if (follow && running()) {
+        for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, onChange, parser)) if (!write(e)) await drain();
       }
     }
     res.end();
@@ -321,12 +337,27 @@ async function writeControl(fifo: string, line: string): Promise<void> {
  * When the client closes its side, socat closes the socket and conmon closes
  * the container's stdin.
  */
+const HELD_STDIN_MAX = 1024 * 1024;
+
 function pipeStdin(ctx: Ctx, engine: ContainerEngine, id: string, signal: AbortSignal): void {
   const socket = ctx.socket!;
   const held: Buffer[] = ctx.head?.length ? [Buffer.from(ctx.head)] : [];
+  let heldBytes = held.reduce((n, b) => n + b.length, 0);
   let ended = false;
   let child: ReturnType<typeof spawn> | null = null;
-  const onData = (d: Buffer) => (child ? child.stdin?.write(d) : held.push(d));
+  // Backpressure both ways: the client is paused while socat is busy, or while 1 MiB waits for the start.
+  const onData = (d: Buffer) => {
+    if (child) {
+      if (!child.stdin?.write(d)) {
+        socket.pause();
+        child.stdin?.once("drain", () => socket.resume());
+      }
+      return;
+    }
+    held.push(d);
+    heldBytes += d.length;
+    if (heldBytes > HELD_STDIN_MAX) socket.pause();
+  };
   const onEnd = () => {
     ended = true;
     child?.stdin?.end();
@@ -339,6 +370,8 @@ function pipeStdin(ctx: Ctx, engine: ContainerEngine, id: string, signal: AbortS
     child.on("error", () => {});
     child.stdin?.on("error", () => {});
     for (const d of held.splice(0)) child.stdin?.write(d);
+    heldBytes = 0;
+    socket.resume();
     if (ended) child.stdin?.end();
   };
   const running = () => {

@@ -56,8 +56,14 @@ export function execRoutes(router: Router, engine: ContainerEngine, execs: ExecM
     child.stdin?.on("error", () => {});
     if (session.config.AttachStdin && ctx.socket) {
       if (ctx.head?.length) child.stdin?.write(ctx.head);
-      ctx.socket.on("data", (d: Buffer) => child.stdin?.write(d));
-      ctx.socket.on("end", () => child.stdin?.end());
+      const socket = ctx.socket;
+      socket.on("data", (d: Buffer) => {
+        if (!child.stdin?.write(d)) {
+          socket.pause();
+          child.stdin?.once("drain", () => socket.resume());
+        }
+      });
+      socket.on("end", () => child.stdin?.end());
     } else {
       child.stdin?.end();
     }

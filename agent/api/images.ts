@@ -108,6 +108,22 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
     sendJson(ctx, 200, { Status: "Login Succeeded", IdentityToken: "" });
   });
 
+  // Dangling (untagged) images nothing uses; with dangling=false, every image no container uses.
+  router.add("POST", "/images/prune", async (ctx) => {
+    const dangling = (query.filters(ctx.url).get("dangling") ?? ["true"])[0] !== "false";
+    const report: object[] = [];
+    for (const img of images.list()) {
+      if (dangling && img.repoTags.length) continue;
+      if (engine.list().some((c) => c.imageId === img.id)) continue;
+      try {
+        for (const line of await images.remove(img.id, { force: true })) report.push("Untagged" in line ? { Untagged: line.Untagged } : line);
+      } catch {
+        // in use by a build step or gone meanwhile: left alone
+      }
+    }
+    sendJson(ctx, 200, { ImagesDeleted: report, SpaceReclaimed: 0 });
+  });
+
   router.add("POST", "/images/load", async (ctx) => {
     const quiet = query.bool(ctx.url, "quiet");
     const res = ctx.res!;

@@ -39,6 +39,14 @@ export class BuildCache {
     }
   }
 
+  /** Forgets every step (docker builder prune); the images themselves stay until removed. */
+  clear(): Promise<void> {
+    this.entries.clear();
+    const run = this.queue.then(() => writeFileAtomic(this.file, "{}", 0o600));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   store(key: string, imageId: string): Promise<void> {
     this.entries.set(key, imageId);
     while (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);

@@ -69,6 +69,8 @@ export class ContainerEngine {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelay = new Map<string, number>();
+  /** Containers being created, and the volumes they are about to use. */
+  private readonly creating = new Map<string, string[]>();
   /** remove() asked for the container's anonymous volumes to go too. */
   private readonly removeVolumes = new Map<string, boolean>();
   /** Containers whose root filesystem this agent has seen mounted (saves reading mountinfo on every start). */
@@ -250,7 +252,17 @@ export class ContainerEngine {
       if (holder) {
         throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
-      const { mounts, created: createdVolumes } = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes);
+      // Claimed before they exist, so a concurrent volume rm/prune can't take them between create and save.
+      this.creating.set(id, [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? "")].filter((n) => n && !n.startsWith("/")));
+      let prepared: Awaited<ReturnType<typeof prepareMounts>>;
+      try {
+        prepared = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes);
+      } catch (e) {
+        this.creating.delete(id);
+        throw e;
+      }
+      const { mounts, created: createdVolumes } = prepared;
+      this.creating.set(id, mounts.filter((m) => m.type === "volume").map((m) => m.source));
       const record: ContainerRecord = {
         id,
         name,
@@ -306,9 +318,11 @@ export class ContainerEngine {
       } catch (e) {
         await this.store.removeDir(id);
         for (const v of createdVolumes) await this.deps.volumes.remove(v, []).catch(() => {});
+        this.creating.delete(id);
         throw e;
       }
       this.containers.set(id, record);
+      this.creating.delete(id);
       this.emit(record, "create");
       // Mount the root filesystem now, while the client attaches and asks to
       // start (start waits for it); a failure here is retried, and reported, by start.
@@ -815,7 +829,9 @@ export class ContainerEngine {
 
   /** Containers (ids) whose mounts use the volume. */
   volumeUsers(name: string): string[] {
-    return [...this.containers.values()].filter((c) => c.mounts.some((m) => m.type === "volume" && m.source === name)).map((c) => c.id);
+    const users = [...this.containers.values()].filter((c) => c.mounts.some((m) => m.type === "volume" && m.source === name)).map((c) => c.id);
+    for (const [id, names] of this.creating) if (names.includes(name)) users.push(id);
+    return users;
   }
 
   /** Running containers sharing a user-defined network with this one (their /etc/hosts name it). */

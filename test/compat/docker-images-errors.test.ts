@@ -158,3 +158,18 @@ describe("bad requests", () => {
     await docker("rm", id);
   });
 });
+
+describe("prune", () => {
+  it("container, image and builder prune remove what nothing uses", async () => {
+    await docker("run", "--name", "finished", env.image, "true");
+    await docker("run", "-d", "--name", "still-up", env.image, "sleep", "30");
+    const pruned = await docker("container", "prune", "-f");
+    expect(pruned.code).toBe(0);
+    expect((await docker("ps", "-a", "--format", "{{.Names}}")).stdout.trim()).toBe("still-up");
+    // In use by still-up: kept even by prune -a.
+    expect((await docker("image", "prune", "-a", "-f")).code).toBe(0);
+    expect((await docker("images", "-q")).stdout.trim()).not.toBe("");
+    await docker("rm", "-f", "still-up");
+    expect((await docker("builder", "prune", "-f")).code).toBe(0);
+  });
+});

@@ -21,21 +21,45 @@ export function attachmentsFor(request: CreateRequest, networks: NetworkManager)
 }
 
 /** -p and -P: the bindings to publish ("80/tcp" keys; -P adds every exposed port on a random host port). */
+/** "8000" → [8000]; "8000-8002" → [8000, 8001, 8002]. */
+function portRange(text: string, what: string): number[] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+  if (!m) throw new EngineError("INVALID", `invalid ${what}: "${text}"`);
+  const from = Number(m[1]);
+  const to = m[2] ? Number(m[2]) : from;
+  if (from < 1 || to > 65535 || to < from) throw new EngineError("INVALID", `invalid ${what}: "${text}"`);
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
 export function portBindingsOf(record: ContainerRecord): PortBinding[] {
   const out: PortBinding[] = [];
   const seen = new Set<string>();
   for (const [key, list] of Object.entries(record.host.PortBindings ?? {})) {
-    const [port, proto = "tcp"] = key.split("/");
+    const [port = "", proto = "tcp"] = key.split("/");
+    const ctrPorts = portRange(port, "container port");
     for (const b of list ?? []) {
-      out.push({ hostIp: b.HostIp ?? "", hostPort: b.HostPort ?? "", containerPort: Number(port), proto: proto === "udp" ? "udp" : "tcp" });
+      const hostText = b.HostPort ?? "";
+      // -p 8000-8002:80-82 pairs them up; -p 80-82 (no host ports) picks a free one for each.
+      const hostPorts = hostText ? portRange(hostText, "host port") : ctrPorts.map(() => 0);
+      if (hostPorts.length !== ctrPorts.length && !(hostPorts.length > 1 && ctrPorts.length === 1)) {
+        throw new EngineError("INVALID", `invalid port range: host ports ${hostText} and container ports ${port} differ in length`);
+      }
+      if (ctrPorts.length === 1 && hostPorts.length > 1) {
+        // -p 8000-8010:80: Docker takes the first free host port of the range.
+        out.push({ hostIp: b.HostIp ?? "", hostPort: hostText, containerPort: ctrPorts[0]!, proto: proto === "udp" ? "udp" : "tcp" });
+      } else {
+        ctrPorts.forEach((c, i) => out.push({ hostIp: b.HostIp ?? "", hostPort: hostPorts[i] ? String(hostPorts[i]) : "", containerPort: c, proto: proto === "udp" ? "udp" : "tcp" }));
+      }
     }
-    seen.add(`${port}/${proto}`);
+    for (const c of ctrPorts) seen.add(`${c}/${proto}`);
   }
   if (record.host.PublishAllPorts) {
     for (const key of Object.keys(record.config.ExposedPorts ?? {})) {
-      const [port, proto = "tcp"] = key.split("/");
-      if (seen.has(`${port}/${proto}`)) continue;
-      out.push({ hostIp: "", hostPort: "", containerPort: Number(port), proto: proto === "udp" ? "udp" : "tcp" });
+      const [port = "", proto = "tcp"] = key.split("/");
+      for (const c of portRange(port, "exposed port")) {
+        if (seen.has(`${c}/${proto}`)) continue;
+        out.push({ hostIp: "", hostPort: "", containerPort: c, proto: proto === "udp" ? "udp" : "tcp" });
+      }
     }
   }
   return out;

@@ -229,18 +229,23 @@ export class NetworkManager {
 
   private async resolvePortsLocked(containerId: string, bindings: PortBinding[]): Promise<PortBinding[]> {
     const resolved: PortBinding[] = [];
-    for (const b of bindings) {
+    for (const given of bindings) {
+      let b = given;
       if (b.hostIp && !net.isIPv4(b.hostIp)) throw new NetworkError("INVALID", `invalid host address for a published port: "${b.hostIp}" (IPv4 addresses only)`);
-      if (/-/.test(b.hostPort)) throw new NetworkError("INVALID", `port ranges are not supported yet: host port "${b.hostPort}"`);
-      if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw new NetworkError("INVALID", `invalid container port for publishing: ${b.containerPort} (port ranges are not supported yet)`);
+      if (!Number.isInteger(b.containerPort) || b.containerPort < 1 || b.containerPort > 65535) throw new NetworkError("INVALID", `invalid container port for publishing: ${b.containerPort}`);
+      const hostIp = b.hostIp || "0.0.0.0";
+      const range = /^(\d+)-(\d+)$/.exec(b.hostPort);
+      if (range) {
+        // A host range for one container port: the first free one.
+        let picked = 0;
+        for (let p = Number(range[1]); p <= Number(range[2]) && !picked; p++) if (!this.portTaken(containerId, p, b.proto, hostIp) && (await canBind(hostIp, p, b.proto))) picked = p;
+        if (!picked) throw new NetworkError("CONFLICT", `Bind for ${hostIp}:${b.hostPort} failed: every port in the range is already allocated`);
+        b = { ...b, hostPort: String(picked) };
+      }
       let port = Number(b.hostPort || 0);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new NetworkError("INVALID", `invalid host port: "${b.hostPort}"`);
-      const hostIp = b.hostIp || "0.0.0.0";
       if (port === 0) port = await freePort(hostIp, b.proto);
-      const others = [...Object.entries(this.state.ports), ...[...this.pending.entries()]];
-      const taken = others.some(
-        ([id, rules]) => id !== containerId && rules.some((r) => r.hostPort === port && r.proto === b.proto && (r.hostIp === "" || hostIp === "0.0.0.0" || r.hostIp === hostIp)),
-      );
+      const taken = this.portTaken(containerId, port, b.proto, hostIp);
       const twice = resolved.some((r) => Number(r.hostPort) === port && r.proto === b.proto);
       if (taken || twice || !(await canBind(hostIp, port, b.proto))) {
         throw new NetworkError("CONFLICT", `Bind for ${hostIp}:${port} failed: port is already allocated`);
@@ -249,6 +254,11 @@ export class NetworkManager {
     }
     if (resolved.length) this.pending.set(containerId, resolved.map((p) => ({ hostIp: p.hostIp, hostPort: Number(p.hostPort), proto: p.proto, containerIp: "", containerPort: p.containerPort })));
     return resolved;
+  }
+
+  private portTaken(containerId: string, port: number, proto: string, hostIp: string): boolean {
+    const others = [...Object.entries(this.state.ports), ...this.pending.entries()];
+    return others.some(([id, rules]) => id !== containerId && rules.some((r) => r.hostPort === port && r.proto === proto && (r.hostIp === "" || hostIp === "0.0.0.0" || r.hostIp === hostIp)));
   }
 
   /**

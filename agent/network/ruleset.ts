@@ -49,7 +49,8 @@ export function buildRuleset(table: string, networks: RulesetNetwork[], ports: P
   // route_localnet (needed to DNAT loopback clients) would otherwise let a container reach the host's
   // 127.0.0.1-only services by sending to 127.x through its bridge (CVE-2020-8558): only DNAT'd traffic passes.
   lines.push("  chain input {", "    type filter hook input priority filter; policy accept;");
-  for (const n of networks) lines.push(`    iifname ${quote(n.bridge)} ip daddr 127.0.0.0/8 ct status != dnat drop`);
+  // A bitmask test: the replies to a DNAT'd loopback client carry dnat among other status bits.
+  for (const n of networks) lines.push(`    iifname ${quote(n.bridge)} ip daddr 127.0.0.0/8 ct status & dnat != dnat drop`);
   lines.push("  }");
 
   // Isolation: no forwarding between two of our bridges; internal networks don't leave their bridge.

@@ -88,6 +88,18 @@ describe("published ports", () => {
     expect(nftTable()).not.toContain(`dport ${hostPort} `);
   });
 
+  it("port ranges: pairs of host and container ports, and -P for every exposed port", async () => {
+    const r = await docker("run", "-d", "--name", "ranged", "-p", "127.0.0.1:18100-18101:7000-7001", "--expose", "7100-7101", "-P", env.image, "sleep", "30");
+    expect(r.code).toBe(0);
+    const port = (await docker("port", "ranged")).stdout;
+    expect(port).toContain("7000/tcp -> 127.0.0.1:18100");
+    expect(port).toContain("7001/tcp -> 127.0.0.1:18101");
+    expect(port).toMatch(/7100\/tcp -> 0\.0\.0\.0:\d+/);
+    expect(port).toMatch(/7101\/tcp -> 0\.0\.0\.0:\d+/);
+    expect(nftTable()).toMatch(/ip daddr 127\.0\.0\.1 tcp dport 18101 dnat to [\d.]+:7001/);
+    await docker("rm", "-f", "ranged");
+  });
+
   it("a port that is taken fails the start clearly and leaves nothing behind", async () => {
     const rulesBefore = nftTable();
     const r = await docker("run", "-d", "--name", "clash", "-p", "127.0.0.1:18080:80", env.image, "sleep", "30");

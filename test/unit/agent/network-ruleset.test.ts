@@ -83,13 +83,13 @@ describe("buildRuleset", () => {
 
   it("has no isolation drops for a single non-internal network (only the loopback guard)", () => {
     const drops = linesOf(buildRuleset("t", [lan], [])).filter((l) => l.endsWith("drop"));
-    expect(drops).toEqual(['iifname "berth0" ip daddr 127.0.0.0/8 ct status != dnat drop']);
+    expect(drops).toEqual(['iifname "berth0" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop']);
   });
 
   it("keeps containers off the host's 127.0.0.1-only services (route_localnet guard), per bridge", () => {
     const lines = linesOf(buildRuleset("t", [lan, secret], []));
-    expect(lines).toContain('iifname "berth0" ip daddr 127.0.0.0/8 ct status != dnat drop');
-    expect(lines).toContain('iifname "br-secret" ip daddr 127.0.0.0/8 ct status != dnat drop');
+    expect(lines).toContain('iifname "berth0" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop');
+    expect(lines).toContain('iifname "br-secret" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop');
   });
 
   it("isolates internal networks in both directions and gives them no outbound NAT", () => {

@@ -117,6 +117,8 @@ export class ExecManager {
     s.running = true;
     let stderrTail = "";
     child.stderr?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d.toString("utf8")).slice(-2000)));
+    // With a TTY, runc's own complaints arrive on the terminal (stdout): the exit status is read from there too.
+    if (tty) child.stdout?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d.toString("utf8")).slice(-2000)));
     const done = new Promise<number>((resolve) => {
       child.on("error", () => resolve(126));
       child.on("close", (code) => {

@@ -150,7 +150,21 @@ describe("docker CLI against the agent", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(r.stdout).toContain("interactive");
+    // The terminal's size reaches the container's pty, for exec and for run -it.
+    const sized = await env.agent.dockerTty("stty rows 30 cols 100; docker exec -it shell busybox stty size", { timeoutMs: 30_000 });
+    expect(sized.stdout).toContain("30 100");
+    const runSized = await env.agent.dockerTty(`stty rows 33 cols 101; docker run --rm -it ${env.image} busybox stty size`, { timeoutMs: 30_000 });
+    expect(runSized.stdout).toContain("33 101");
+    const missing = await env.agent.dockerTty("docker exec -it shell no-such-command", { timeoutMs: 30_000 });
+    expect(missing.code).toBe(127);
     expect((await docker("rm", "-f", "shell")).code).toBe(0);
+  });
+
+  it("docker attach follows a running container's output and exits with its code", async () => {
+    await docker("run", "-d", "--name", "ticker", env.image, "sh", "-c", "sleep 0.5; for i in 1 2 3; do echo tick$i; sleep 0.2; done; exit 4");
+    const attached = await env.agent.docker(["attach", "--no-stdin", "ticker"], { timeoutMs: 30_000 });
+    expect(attached).toMatchObject({ code: 4, stdout: "tick1\ntick2\ntick3\n" });
+    expect((await docker("rm", "ticker")).code).toBe(0);
   });
 });
 

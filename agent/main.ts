@@ -106,15 +106,8 @@ async function serve(o: ServeOptions) {
   const { root, socket } = o;
   await mkdir(root, { recursive: true, mode: 0o700 });
   lockRoot(root);
-  const agent = await createAgent({
-    root,
-    execRoot: o.execRoot,
-    cgroupParent: o.cgroupParent,
-    registry: { insecureRegistries: o.insecureRegistries, credentials: credentialsForRequest },
-    bridge: o.bridge,
-    bridgeSubnet: o.bridgeSubnet,
-    networkPool: o.networkPool,
-  });
+  const { socket: _socket, insecureRegistries, ...engine } = o;
+  const agent = await createAgent({ ...engine, registry: { insecureRegistries, credentials: credentialsForRequest } });
   await listenUnix(agent.server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
   // A bug in one request must not take the agent (and every client) down: log it and go on.
@@ -168,18 +161,20 @@ async function main(argv: string[]) {
     return;
   }
   const root = path.resolve(values.root);
+  // Where the engine keeps its state and how it networks: the same for serve, build and teardown.
+  const agentOptions = {
+    root,
+    execRoot: path.resolve(values["exec-root"]),
+    cgroupParent: values["cgroup-parent"],
+    bridge: values.bridge,
+    bridgeSubnet: values["bridge-subnet"],
+    networkPool: values["network-pool"],
+  };
   if (command === "build") {
     // A local directory as the context; needs the engine, so no `serve` may hold this root.
     if (!args[0]) fail(`"build" needs a context directory\n\n${USAGE}`, 2);
     lockRoot(root);
-    const agent = await createAgent({
-      root,
-      execRoot: path.resolve(values["exec-root"]),
-      cgroupParent: values["cgroup-parent"],
-      bridge: values.bridge,
-      bridgeSubnet: values["bridge-subnet"],
-      networkPool: values["network-pool"],
-    });
+    const agent = await createAgent(agentOptions);
     const tmpDir = path.join(root, "tmp");
     const context = await extractContext(directoryToTar(path.resolve(args[0]), { overlay: false }), tmpDir);
     const buildArgs: Record<string, string> = {};
@@ -188,6 +183,7 @@ async function main(argv: string[]) {
       if (i < 1) fail(`--build-arg needs NAME=VALUE, got "${a}"`, 2);
       buildArgs[a.slice(0, i)] = a.slice(i + 1);
     }
+    let code = 0;
     try {
       const image = await buildImage(
         { engine: agent.engine, images: agent.images, cache: agent.buildCache, tmpDir },
@@ -198,27 +194,19 @@ async function main(argv: string[]) {
         await agent.images.tag(image.id, t);
         process.stdout.write(`Successfully tagged ${familiarName(parseReference(t))}\n`);
       }
-      agent.engine.close();
-      process.exit(0);
     } catch (e) {
       process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
-      agent.engine.close();
-      process.exit(e instanceof BuildError && e.exitCode ? e.exitCode : 1);
+      code = e instanceof BuildError && e.exitCode ? e.exitCode : 1;
     } finally {
+      agent.engine.close();
       await context.dispose();
     }
+    process.exit(code);
   }
   if (command === "teardown") {
     // Stopping the agent for good: every container goes (volumes and images stay), then our bridges and nftables table.
     lockRoot(root);
-    const agent = await createAgent({
-      root,
-      execRoot: path.resolve(values["exec-root"]),
-      cgroupParent: values["cgroup-parent"],
-      bridge: values.bridge,
-      bridgeSubnet: values["bridge-subnet"],
-      networkPool: values["network-pool"],
-    });
+    const agent = await createAgent(agentOptions);
     for (const c of agent.engine.list()) {
       await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`));
     }
@@ -227,18 +215,7 @@ async function main(argv: string[]) {
     process.stdout.write("berth-agent: containers removed, networking torn down\n");
     process.exit(0);
   }
-  if (command === "serve") {
-    return serve({
-      root,
-      socket: path.resolve(values.socket),
-      execRoot: path.resolve(values["exec-root"]),
-      cgroupParent: values["cgroup-parent"],
-      insecureRegistries: values["insecure-registry"],
-      bridge: values.bridge,
-      bridgeSubnet: values["bridge-subnet"],
-      networkPool: values["network-pool"],
-    });
-  }
+  if (command === "serve") return serve({ ...agentOptions, socket: path.resolve(values.socket), insecureRegistries: values["insecure-registry"] });
 
   let credentials: RegistryCredentials | undefined;
   if (values.username) {

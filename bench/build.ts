@@ -2,34 +2,17 @@
 // command, COPY a 10 MB file), cold (--no-cache) and cached, through the stock docker CLI
 // (DOCKER_BUILDKIT=0) against our agent vs `podman build` of the same context, in the same run.
 // Targets: cold ≤ 1×, cached ≤ 0.5× podman's time.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { startDockerAgent, type DockerAgent } from "../test/fixtures/docker-agent";
 import { startRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { buildToolsImage } from "../test/fixtures/test-images";
+import { median, podmanPeer, sh, timed } from "./support";
 
 const RUNS = Number(process.env.BENCH_BUILD_RUNS ?? 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: env ?? process.env, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    ),
-  );
-}
-
-async function timed(task: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await task();
-  return performance.now() - start;
-}
 
 export interface BuildBench {
   runs: number;
@@ -43,12 +26,7 @@ export async function benchBuild(): Promise<BuildBench> {
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-build-"));
   const registry = await startRegistry({ auth: "none" });
   let agent: DockerAgent | null = null;
-  const podmanRoot = path.join(work, "podman");
-  const podmanConf = path.join(work, "containers.conf");
-  writeFileSync(podmanConf, `[engine]\nruntime = "runc"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n`);
-  const podmanEnv = { ...process.env, CONTAINERS_CONF: podmanConf, BUILDAH_LAYERS: "true" };
-  const podmanArgs = ["--root", path.join(podmanRoot, "root"), "--runroot", path.join(podmanRoot, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
-  const havePodman = existsSync("/usr/bin/podman");
+  const { available: havePodman, args: podmanArgs, env: podmanEnv } = podmanPeer(work, { BUILDAH_LAYERS: "true" });
   try {
     const built = await buildToolsImage(path.join(work, "tools"));
     const image = `${registry.host}/bench/tools:latest`;

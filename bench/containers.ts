@@ -6,10 +6,8 @@
 //     Targets: ≤ 2× the floor, ≥ 3× faster than podman.
 //  2. GET /containers/json with 200 running containers. Target: < 20 ms.
 //  3. Memory per idle container, conmon + the container's process (RSS), vs podman's.
-import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,71 +15,10 @@ import { startDockerAgent, type DockerAgent } from "../test/fixtures/docker-agen
 import { startRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { buildToolsImage } from "../test/fixtures/test-images";
+import { api, apiRun, median, podmanPeer, sh, timeChild } from "./support";
 
 const RUNS = Number(process.env.BENCH_RUN_RUNS ?? 20);
 const PS_CONTAINERS = Number(process.env.BENCH_PS_CONTAINERS ?? 200);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: env ?? process.env, maxBuffer: 16 << 20, timeout: 300_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    ),
-  );
-}
-
-function api(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      { socketPath: socket, method, path: urlPath, headers: data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {} },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8").on("data", (c: string) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
-
-/** What `docker run --rm IMG echo hi` sends, without the CLI process: create, attach (hijacked), wait, start. */
-async function apiRun(socket: string, image: string): Promise<string> {
-  const created = await api(socket, "POST", "/v1.43/containers/create", { Image: image, Cmd: ["echo", "hi"], AttachStdout: true, AttachStderr: true, HostConfig: { AutoRemove: true } });
-  if (created.status !== 201) throw new Error(`create: ${created.body}`);
-  const id = (JSON.parse(created.body) as { Id: string }).Id;
-  const output = new Promise<string>((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method: "POST", path: `/v1.43/containers/${id}/attach?stream=1&stdout=1&stderr=1`, headers: { Connection: "Upgrade", Upgrade: "tcp" } });
-    req.on("upgrade", (_res, sock) => {
-      const chunks: Buffer[] = [];
-      sock.on("data", (c: Buffer) => chunks.push(c));
-      sock.on("end", () => resolve(Buffer.concat(chunks).subarray(8).toString()));
-      attached();
-    });
-    req.on("error", reject);
-    req.end();
-    let attached!: () => void;
-    void new Promise<void>((r) => (attached = r)).then(async () => {
-      const waited = api(socket, "POST", `/v1.43/containers/${id}/wait?condition=removed`);
-      const started = await api(socket, "POST", `/v1.43/containers/${id}/start`);
-      if (started.status !== 204) reject(new Error(`start: ${started.body}`));
-      await waited;
-    });
-  });
-  return output;
-}
-
-function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.stdout.resume();
-    child.on("close", (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err}`))));
-  });
-}
 
 function pssKiB(pid: number): number {
   const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
@@ -111,12 +48,7 @@ export async function benchContainers(): Promise<ContainerBench> {
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-ctr-"));
   const registry = await startRegistry({ auth: "none" });
   let agent: DockerAgent | null = null;
-  const podmanRoot = path.join(work, "podman");
-  const podmanConf = path.join(work, "containers.conf");
-  writeFileSync(podmanConf, `[engine]\nruntime = "runc"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n`);
-  const podmanEnv = { ...process.env, CONTAINERS_CONF: podmanConf };
-  const podmanArgs = ["--root", path.join(podmanRoot, "root"), "--runroot", path.join(podmanRoot, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
-  const havePodman = existsSync("/usr/bin/podman");
+  const { available: havePodman, args: podmanArgs, env: podmanEnv } = podmanPeer(work);
   try {
     const built = await buildToolsImage(path.join(work, "tools"));
     const image = `${registry.host}/bench/tools:latest`;
@@ -150,7 +82,8 @@ export async function benchContainers(): Promise<ContainerBench> {
     const podmanTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const start = performance.now();
-      const out = await apiRun(agent.socket, image);
+      // --network none, as podman is run: the bridge is measured in the network bench.
+      const out = await apiRun(agent.socket, { Image: image, Cmd: ["echo", "hi"], HostConfig: { AutoRemove: true, NetworkMode: "none" } });
       apiTimes.push(performance.now() - start);
       if (out !== "hi\n") throw new Error(`api run printed ${JSON.stringify(out)}`);
       writeFloorSpec(i);
@@ -223,7 +156,7 @@ export async function benchContainers(): Promise<ContainerBench> {
       await sh("podman", [...podmanArgs, "system", "reset", "-f"], podmanEnv).catch(() => "");
     }
     await registry.stop();
-    await sh("sh", ["-c", `umount -R ${podmanRoot}/root/overlay 2>/dev/null; for d in /sys/fs/cgroup/*/berth-bench-floor; do rmdir $d/* $d 2>/dev/null; done; true`]).catch(() => "");
+    await sh("sh", ["-c", `umount -R ${path.join(work, "podman")}/root/overlay 2>/dev/null; for d in /sys/fs/cgroup/*/berth-bench-floor; do rmdir $d/* $d 2>/dev/null; done; true`]).catch(() => "");
     await rm(work, { recursive: true, force: true }).catch(() => {});
   }
 }

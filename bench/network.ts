@@ -3,10 +3,7 @@
 //     bridge (one podman container kept running so its bridge stays up). Target: ≥ 2× faster.
 //  2. Throughput through a published port: wrk against busybox httpd via 127.0.0.1:<published port>
 //     vs the same server on its container address. Target: ≥ 90% of direct.
-import { execFile, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -14,62 +11,11 @@ import { startDockerAgent, type DockerAgent } from "../test/fixtures/docker-agen
 import { startRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { buildToolsImage } from "../test/fixtures/test-images";
+import { api, apiRun, median, podmanPeer, sh, timeChild } from "./support";
 
 const RUNS = Number(process.env.BENCH_RUN_RUNS ?? 20);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 3);
 const WRK_ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: env ?? process.env, maxBuffer: 16 << 20, timeout: 300_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
-    ),
-  );
-}
-
-function api(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath: socket, method, path: urlPath, headers: data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {} }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on("error", reject);
-    req.end(data);
-  });
-}
-
-/** docker run --rm's requests: create, attach (hijacked), wait, start; resolves with the output. */
-async function apiRun(socket: string, body: object): Promise<string> {
-  const created = await api(socket, "POST", "/v1.43/containers/create", { AttachStdout: true, AttachStderr: true, ...body });
-  if (created.status !== 201) throw new Error(`create: ${created.body}`);
-  const id = (JSON.parse(created.body) as { Id: string }).Id;
-  return new Promise<string>((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method: "POST", path: `/v1.43/containers/${id}/attach?stream=1&stdout=1&stderr=1`, headers: { Connection: "Upgrade", Upgrade: "tcp" } });
-    req.on("upgrade", (_res, sock) => {
-      const chunks: Buffer[] = [];
-      sock.on("data", (c: Buffer) => chunks.push(c));
-      sock.on("end", () => resolve(Buffer.concat(chunks).subarray(8).toString()));
-      void api(socket, "POST", `/v1.43/containers/${id}/wait?condition=removed`);
-      void api(socket, "POST", `/v1.43/containers/${id}/start`).then((r) => r.status === 204 || reject(new Error(`start: ${r.body}`)));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.stdout.resume();
-    child.on("close", (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${cmd} exited ${code}: ${err}`))));
-  });
-}
 
 async function wrk(url: string): Promise<number> {
   const out = await sh("wrk", ["-t", "1", "-c", "4", "-d", `${WRK_SECONDS}s`, url]);
@@ -94,12 +40,7 @@ export async function benchNetwork(): Promise<NetworkBench> {
   const work = await mkdtemp(path.join(os.tmpdir(), "berth-bench-net-"));
   const registry = await startRegistry({ auth: "none" });
   let agent: DockerAgent | null = null;
-  const podmanRoot = path.join(work, "podman");
-  const podmanConf = path.join(work, "containers.conf");
-  writeFileSync(podmanConf, `[engine]\nruntime = "runc"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n`);
-  const podmanEnv = { ...process.env, CONTAINERS_CONF: podmanConf };
-  const podmanArgs = ["--root", path.join(podmanRoot, "root"), "--runroot", path.join(podmanRoot, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
-  const havePodman = existsSync("/usr/bin/podman");
+  const { available: havePodman, args: podmanArgs, env: podmanEnv } = podmanPeer(work);
   let twReuse = "";
   try {
     const built = await buildToolsImage(path.join(work, "tools"));

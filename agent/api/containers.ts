@@ -212,10 +212,8 @@ export function containerRoutes(
   });
 
   router.add("POST", "/containers/{id}/attach", async (ctx) => {
+    // Attaching to a created or stopped container is allowed: docker run attaches before it starts.
     const c = engine.get(ctx.params[0]!);
-    if (c.state.status === "exited" && !c.host.AutoRemove && c.state.finishedAt !== "0001-01-01T00:00:00Z" && false) {
-      throw new ApiError(409, "You cannot attach to a stopped container, start it first");
-    }
     const wantStdout = query.bool(ctx.url, "stdout");
     const wantStderr = query.bool(ctx.url, "stderr");
     const wantStdin = query.bool(ctx.url, "stdin") && c.config.OpenStdin;

@@ -125,17 +125,15 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
   });
 
   router.add("POST", "/images/load", async (ctx) => {
-    const quiet = query.bool(ctx.url, "quiet");
     const res = ctx.res!;
     try {
-      const lines: string[] = [];
-      const result = await images.load(ctx.req, (line) => lines.push(line));
+      // Docker's lines for each loaded image (the same with or without quiet).
+      const result = await images.load(ctx.req);
       res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
       const loaded = result.images.flatMap((img) =>
         img.tags.length ? img.tags.map((t) => `Loaded image: ${familiarName(parseReference(t))}`) : [`Loaded image ID: ${img.id}`],
       );
-      for (const line of quiet ? loaded : loaded) res.write(JSON.stringify({ stream: `${line}\n` }) + "\r\n");
-      void lines;
+      for (const line of loaded) res.write(JSON.stringify({ stream: `${line}\n` }) + "\r\n");
       for (const img of result.images) events.emit("image", "load", img.id, {});
       res.end();
     } catch (e) {

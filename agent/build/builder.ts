@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, chown, cp, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, utimes } from "node:fs/promises";
+import { chmod, chown, cp, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, utimes } from "node:fs/promises";
 import { resolveInRoot } from "../snapshots/secure-path";
 import path from "node:path";
 import type { ContainerEngine } from "../engine/engine";
@@ -177,14 +177,18 @@ function cacheKey(parent: ImageRecord | null, text: string, extra = ""): string 
   return createHash("sha256").update(`${parent?.id ?? "scratch"}\n${text}\n${extra}`).digest("hex");
 }
 
+/** The image a step made before, unless --no-cache; says "Using cache" when there is one. */
+function cachedStep(deps: BuildDeps, key: string, noCache: boolean, say?: (t: string) => void): ImageRecord | null {
+  const cached = noCache ? null : deps.cache.lookup(key, deps.images);
+  if (cached) say?.(" ---> Using cache\n");
+  return cached;
+}
+
 /** A step that changes only the config: a new image with the same layers (cached like any step). */
 async function configOnly(deps: BuildDeps, state: StageState, createdBy: string, noCache: boolean, say?: (t: string) => void): Promise<ImageRecord> {
   const key = cacheKey(state.image, createdBy, JSON.stringify(state.config.config ?? {}));
-  const cached = noCache ? null : deps.cache.lookup(key, deps.images);
-  if (cached) {
-    say?.(" ---> Using cache\n");
-    return cached;
-  }
+  const cached = cachedStep(deps, key, noCache, say);
+  if (cached) return cached;
   const image = await deps.images.createImage({ parent: state.image, config: state.config, layer: null, history: { created_by: `/bin/sh -c #(nop) ${createdBy}` } });
   await deps.cache.store(key, image.id);
   return image;
@@ -340,9 +344,8 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
   const argEnv = [...state.args].filter(([k]) => !(k in envOf(state.config))).map(([k, v]) => `${k}=${v}`);
   for (const k of state.args.keys()) used.add(k);
   const key = cacheKey(state.image, `RUN ${JSON.stringify(cmd)}`, `${argEnv.join("\n")}\n${JSON.stringify(rc)}`);
-  const cached = opts.noCache ? null : deps.cache.lookup(key, deps.images);
+  const cached = cachedStep(deps, key, opts.noCache, say);
   if (cached) {
-    say(" ---> Using cache\n");
     state.image = cached;
     say(` ---> ${shortId(cached.id)}\n`);
     return;
@@ -497,9 +500,8 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
     // For --from, the source image's id stands in for where its files live.
     const contentKey = await hashSources(resolved, labels.map((l) => `${ins.flags.from ?? ""}:${l}`));
     const key = cacheKey(state.image, `${ins.keyword} ${JSON.stringify(ins.flags)} ${JSON.stringify(args)}`, contentKey);
-    const cached = opts.noCache ? null : deps.cache.lookup(key, deps.images);
+    const cached = cachedStep(deps, key, opts.noCache, say);
     if (cached) {
-      say(" ---> Using cache\n");
       state.image = cached;
       say(` ---> ${shortId(cached.id)}\n`);
       return;
@@ -578,7 +580,7 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
 }
 
 async function looksLikeTar(file: string): Promise<boolean> {
-  const handle = await import("node:fs/promises").then((fs) => fs.open(file, "r"));
+  const handle = await open(file, "r");
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await handle.read(buf, 0, 512, 0);

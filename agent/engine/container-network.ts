@@ -65,6 +65,14 @@ export function portBindingsOf(record: ContainerRecord): PortBinding[] {
   return out;
 }
 
+/** --add-host name:ip entries, as /etc/hosts peers. */
+export function extraHostsOf(record: ContainerRecord): { ip: string; names: string[] }[] {
+  return record.host.ExtraHosts.map((h) => {
+    const i = h.indexOf(":");
+    return { ip: h.slice(i + 1), names: [h.slice(0, i)] };
+  });
+}
+
 /** /etc/hosts: the usual lines, the container's own address and name, then its peers and links. */
 export function hostsFile(own: { hostname: string; ip: string | null }, peers: { ip: string; names: string[] }[]): string {
   const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"];

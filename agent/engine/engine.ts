@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, watch, type FSWatcher } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ImageService } from "../images/image-service";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
@@ -24,7 +24,7 @@ import { directoryToTar } from "../build/layer-tar";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { ociMounts, prepareMounts } from "./container-mounts";
-import { attachmentsFor, hostsFile, portBindingsOf } from "./container-network";
+import { attachmentsFor, extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
 
 // The container engine. It owns every container's state; the runtime
 // adapters (runc, conmon) are stateless. Each operation: lock → reconcile
@@ -721,8 +721,9 @@ export class ContainerEngine {
       const pid = await this.createWithConmon(record);
       if (record.networks.length) {
         await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
+        // Without a network the hosts file written at create is already right.
+        await this.refreshHosts(record);
       }
-      await this.refreshHosts(record);
       await this.deps.runc.start(id);
       record.state = {
         ...record.state,
@@ -869,6 +870,7 @@ export class ContainerEngine {
       const ip = other ? this.deps.network.endpointsOf(other.id)[0]?.ip : undefined;
       if (other && ip) peers.push({ ip, names: [alias ?? other.name, other.name, other.id.slice(0, 12)] });
     }
+    peers.push(...extraHostsOf(record));
     await writeFile(this.paths(record.id).hosts, hostsFile({ hostname: record.config.Hostname, ip: eps[0]?.ip ?? null }, peers));
     if (cascade) for (const peer of this.networkPeers(record.id)) await this.refreshHosts(peer, false).catch(() => {});
   }
@@ -939,16 +941,9 @@ export class ContainerEngine {
 
   private async writeEtcFiles(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
-    const hostname = record.config.Hostname;
-    await writeFile(p.hostname, `${hostname}\n`);
-    const extra = record.host.ExtraHosts.map((h) => {
-      const i = h.indexOf(":");
-      return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
-    });
-    await writeFile(
-      p.hosts,
-      ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", ...extra, `127.0.1.1\t${hostname}`, ""].join("\n"),
-    );
+    await writeFile(p.hostname, `${record.config.Hostname}\n`);
+    // Until the container starts and has an address (refreshHosts then rewrites it).
+    await writeFile(p.hosts, hostsFile({ hostname: record.config.Hostname, ip: null }, extraHostsOf(record)));
     if (record.host.Dns.length || record.host.DnsSearch.length || record.host.DnsOptions.length) {
       const lines = [...record.host.Dns.map((d) => `nameserver ${d}`)];
       if (record.host.DnsSearch.length) lines.push(`search ${record.host.DnsSearch.join(" ")}`);
@@ -960,7 +955,6 @@ export class ContainerEngine {
       const kept = host.split("\n").filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
       await writeFile(p.resolvConf, kept.join("\n"));
     }
-    void copyFile;
   }
 
   private specInput(

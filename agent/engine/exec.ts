@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { buildExecProcess, specToJson } from "../runtime/spec";
 import type { Runc } from "../runtime/runc";
@@ -156,7 +156,6 @@ export class ExecManager {
 }
 
 async function childPid(pid: number): Promise<number> {
-  const { readFile } = await import("node:fs/promises");
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
   return Number(text.trim().split(/\s+/)[0] ?? 0) || 0;
 }

@@ -1,20 +1,19 @@
-import { constants } from "node:os";
+import { CreateRequestError, parseSignal } from "./create-request";
 import { EngineError } from "./errors";
 
-/** "SIGTERM", "TERM", "15" → 15. Unknown names are a clear 400. */
+/**
+ * "SIGTERM", "TERM", "15", "RTMIN+1" → a signal number (1–64). The names are
+ * create-request's parseSignal (moby's table); unknown ones are a clear 400.
+ */
 export function signalNumber(signal: string | number): number {
-  if (typeof signal === "number") {
-    if (!Number.isInteger(signal) || signal < 1 || signal > 64) throw new EngineError("INVALID", `invalid signal: ${signal}`);
-    return signal;
+  const text = String(signal).trim();
+  let n: number;
+  try {
+    n = parseSignal(text);
+  } catch (e) {
+    if (e instanceof CreateRequestError) throw new EngineError("INVALID", `invalid signal: ${signal}`);
+    throw e;
   }
-  const s = signal.trim().toUpperCase();
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n < 1 || n > 64) throw new EngineError("INVALID", `invalid signal: ${signal}`);
-    return n;
-  }
-  const name = (s.startsWith("SIG") ? s : `SIG${s}`) as keyof typeof constants.signals;
-  const n = constants.signals[name];
-  if (n === undefined) throw new EngineError("INVALID", `invalid signal: ${signal}`);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new EngineError("INVALID", `invalid signal: ${signal}`);
   return n;
 }

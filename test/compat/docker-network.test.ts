@@ -171,8 +171,12 @@ describe("networks", () => {
     await docker("run", "-d", "--name", "db", env.image, ...HTTPD("db page"));
     const linked = await eventually(() => docker("run", "--rm", "--link", "db:database", env.image, ...GET("database")), (r) => r.stdout === "db page\n", 30);
     expect(linked.stdout).toBe("db page\n");
-    const none = await docker("run", "--rm", "--network", "none", env.image, "sh", "-c", "ls /sys/class/net");
-    expect(none.stdout.trim().split(/\s+/)).toEqual(["lo"]);
+    // --add-host entries survive the start (the hosts file is rewritten with the container's address then).
+    const added = await docker("run", "--rm", "--add-host", "db.example:10.1.2.3", "--link", "db:database", env.image, "cat", "/etc/hosts");
+    expect(added.stdout).toMatch(/^10\.1\.2\.3\tdb\.example$/m);
+    expect(added.stdout).toMatch(/\tdatabase db /);
+    const none = await docker("run", "--rm", "--network", "none", "--add-host", "db.example:10.1.2.3", env.image, "sh", "-c", "ls /sys/class/net; grep db.example /etc/hosts");
+    expect(none.stdout.trim().split(/\s+/)).toEqual(["lo", "10.1.2.3", "db.example"]);
     const host = await docker("run", "--rm", "--network", "host", env.image, "ls", "/sys/class/net");
     expect(host.stdout).toContain(env.agent.bridge);
     await docker("rm", "-f", "db");

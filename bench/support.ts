@@ -1,0 +1,86 @@
+// What the benchmarks share: running a command, timing it, talking to the agent's API the way
+// `docker run` does, and a podman peer configured the way the issues ask (runtime runc,
+// nofile/nproc 1024) in its own storage.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { env: env ?? process.env, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+export async function timed(task: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await task();
+  return performance.now() - start;
+}
+
+/** A command's wall time; rejects if it exits non-zero. */
+export function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.resume();
+    child.on("close", (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err}`))));
+  });
+}
+
+export function api(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ socketPath: socket, method, path: urlPath, headers: data ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } : {} }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/** What `docker run --rm` sends, without the CLI process: create, attach (hijacked), wait, start. Resolves with the output. */
+export async function apiRun(socket: string, body: object): Promise<string> {
+  const created = await api(socket, "POST", "/v1.43/containers/create", { AttachStdout: true, AttachStderr: true, ...body });
+  if (created.status !== 201) throw new Error(`create: ${created.body}`);
+  const id = (JSON.parse(created.body) as { Id: string }).Id;
+  return new Promise<string>((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: "POST", path: `/v1.43/containers/${id}/attach?stream=1&stdout=1&stderr=1`, headers: { Connection: "Upgrade", Upgrade: "tcp" } });
+    req.on("upgrade", (_res, sock) => {
+      const chunks: Buffer[] = [];
+      sock.on("data", (c: Buffer) => chunks.push(c));
+      sock.on("end", () => resolve(Buffer.concat(chunks).subarray(8).toString()));
+      void api(socket, "POST", `/v1.43/containers/${id}/wait?condition=removed`);
+      void api(socket, "POST", `/v1.43/containers/${id}/start`).then((r) => r.status === 204 || reject(new Error(`start: ${r.body}`)));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+export interface PodmanPeer {
+  available: boolean;
+  /** Global flags: its own storage under the bench's work dir, cgroupfs, no events. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export function podmanPeer(work: string, extraEnv: Record<string, string> = {}): PodmanPeer {
+  const root = path.join(work, "podman");
+  const conf = path.join(work, "containers.conf");
+  writeFileSync(conf, `[engine]\nruntime = "runc"\n[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n`);
+  return {
+    available: existsSync("/usr/bin/podman"),
+    args: ["--root", path.join(root, "root"), "--runroot", path.join(root, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"],
+    env: { ...process.env, CONTAINERS_CONF: conf, ...extraEnv },
+  };
+}

@@ -4,6 +4,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ImageError } from "./images/errors";
@@ -43,6 +44,7 @@ Commands:
   teardown [--root DIR] [--exec-root DIR] [--bridge NAME]
                                           remove every container, the bridges and the nftables table
                                           (volumes and images stay); run with the agent stopped
+  dial-stdio [--socket PATH]              relay stdin/stdout to the agent's socket (for SSH exec channels)
   version                                 print version information
 
 Common options:
@@ -123,6 +125,28 @@ async function serve(o: ServeOptions) {
   process.on("SIGINT", stop);
 }
 
+/**
+ * The gateway's fallback transport when an SSH server forbids stream-local
+ * forwarding: bytes on stdin go to the agent's socket and its replies to
+ * stdout, until either side closes.
+ */
+function dialStdio(socketPath: string): Promise<void> {
+  return new Promise((resolve) => {
+    const conn = net.createConnection(socketPath);
+    conn.once("error", (e) => fail(`cannot reach the agent at ${socketPath}: ${e.message}`));
+    conn.once("connect", () => {
+      process.stdin.pipe(conn);
+      conn.pipe(process.stdout);
+    });
+    // stdin closing means the gateway hung up: let the agent finish its reply, then stop.
+    process.stdin.once("end", () => conn.end());
+    conn.once("close", () => {
+      resolve();
+      process.exit(0);
+    });
+  });
+}
+
 async function main(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -160,6 +184,7 @@ async function main(argv: string[]) {
     process.stdout.write(values.json ? JSON.stringify({ Version: AGENT_VERSION, ApiVersion: API_VERSION }) + "\n" : `berth-agent ${AGENT_VERSION} (Docker API ${API_VERSION})\n`);
     return;
   }
+  if (command === "dial-stdio") return dialStdio(path.resolve(values.socket));
   const root = path.resolve(values.root);
   // Where the engine keeps its state and how it networks: the same for serve, build and teardown.
   const agentOptions = {

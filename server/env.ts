@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { decodeSecretKey } from "./secrets/cipher";
 
 // Every setting Berth reads from the environment, validated once. A bad value
 // fails start-up with the variable's name.
@@ -25,6 +26,13 @@ const envSchema = z
       z.string().min(12, "must be at least 12 characters").optional(),
     ),
     AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+    // 32 bytes for AES-256-GCM, as 64 hex characters or base64 (e.g. `openssl rand -hex 32`).
+    BERTH_SECRET_KEY: optionalString.pipe(
+      z
+        .string()
+        .refine((v) => decodeSecretKey(v) !== null, "must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+        .optional(),
+    ),
     BERTH_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
     BERTH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     BERTH_TRUST_PROXY: z

@@ -8,6 +8,9 @@ export type AppErrorCode =
   | "CONFLICT"
   | "TOO_MANY_REQUESTS"
   | "PAYLOAD_TOO_LARGE"
+  | "PRECONDITION_FAILED"
+  | "UNAVAILABLE"
+  | "TIMEOUT"
   | "INTERNAL";
 
 export class AppError extends Error {

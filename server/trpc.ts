@@ -8,6 +8,9 @@ import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/acce
 import type { Permission } from "./auth/permissions";
 import type { Db } from "./db";
 import { AppError, type AppErrorCode } from "./errors";
+import { fleetToAppError } from "./fleet/app-errors";
+import { isFleetError } from "./fleet/errors";
+import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:
 // public → protected → permission("x") → hostScoped("x").
@@ -23,6 +26,8 @@ export interface Context {
   db: Db;
   viewer: Viewer | null;
   meta: RequestMeta;
+  /** The fleet of hosts and the secret box, started on first use. */
+  fleet: () => Promise<FleetServices>;
 }
 
 const APP_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -33,6 +38,9 @@ const APP_TO_TRPC: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   CONFLICT: "CONFLICT",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  TIMEOUT: "TIMEOUT",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };
 
@@ -86,12 +94,16 @@ const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
   return result;
 });
 
-// AppErrors from services become tRPC errors here, and only here.
+// AppErrors from services (and FleetErrors from hosts) become tRPC errors here, and only here.
 const mapAppErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
+  if (!result.ok) {
     const cause = result.error.cause;
-    throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
+    if (cause instanceof AppError) throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
+    if (isFleetError(cause)) {
+      const app = fleetToAppError(cause);
+      throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause });
+    }
   }
   return result;
 });

@@ -1,6 +1,7 @@
 import "server-only";
 import { createRouter } from "../trpc";
 import { auditRouter } from "./audit";
+import { containersRouter } from "./containers";
 import { hostsRouter } from "./hosts";
 import { meRouter } from "./me";
 import { rolesRouter } from "./roles";
@@ -11,6 +12,7 @@ export const appRouter = createRouter({
   users: usersRouter,
   roles: rolesRouter,
   hosts: hostsRouter,
+  containers: containersRouter,
   audit: auditRouter,
 });
 

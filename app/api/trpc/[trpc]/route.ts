@@ -4,6 +4,7 @@ import { getViewer } from "@/server/auth/viewer";
 import { db } from "@/server/db";
 import { env } from "@/server/env";
 import { isAppError } from "@/server/errors";
+import { getFleet } from "@/server/fleet/instance";
 import { limitedRequest } from "@/server/http/limited-request";
 import { appRouter } from "@/server/routers/_app";
 
@@ -25,7 +26,7 @@ async function handler(req: Request) {
     endpoint: "/api/trpc",
     req: request,
     router: appRouter,
-    createContext: async () => ({ db: db(), viewer: await getViewer(), meta: requestMetaFrom(request.headers) }),
+    createContext: async () => ({ db: db(), viewer: await getViewer(), meta: requestMetaFrom(request.headers), fleet: getFleet }),
   });
 }
 

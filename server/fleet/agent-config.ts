@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { shellQuote } from "./ssh/exec";
+
+// Where the agent lives on a host and how it is started. The defaults suit a
+// dedicated host; several agents on one machine (the test fleet) each get
+// their own directories, socket, bridge and subnets.
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, . _ - and /")
+  .refine((p) => !p.split("/").includes(".."), "must not contain ..");
+const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 172.29.0.0/16");
+
+export const agentConfigSchema = z.object({
+  installDir: absolutePath.default("/usr/local/lib/berth"),
+  root: absolutePath.default("/var/lib/berth"),
+  socket: absolutePath.default("/run/berth/agent.sock"),
+  execRoot: absolutePath.optional(),
+  cgroupParent: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/).optional(),
+  bridgeSubnet: cidr.optional(),
+  networkPool: cidr.optional(),
+  insecureRegistries: z
+    .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port"))
+    .max(20)
+    .default([]),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export function agentConfigOf(stored: unknown): AgentConfig {
+  return agentConfigSchema.parse(stored ?? {});
+}
+
+export const AGENT_FILE = "berth-agent.mjs";
+
+export function agentPath(c: AgentConfig): string {
+  return `${c.installDir}/${AGENT_FILE}`;
+}
+
+/** The engine's state flags, shared by serve and teardown. */
+function stateArgs(c: AgentConfig): string[] {
+  const args = ["--root", c.root];
+  if (c.execRoot) args.push("--exec-root", c.execRoot);
+  if (c.cgroupParent) args.push("--cgroup-parent", c.cgroupParent);
+  if (c.bridge) args.push("--bridge", c.bridge);
+  if (c.bridgeSubnet) args.push("--bridge-subnet", c.bridgeSubnet);
+  if (c.networkPool) args.push("--network-pool", c.networkPool);
+  return args;
+}
+
+export function serveArgs(c: AgentConfig): string[] {
+  return ["serve", ...stateArgs(c), "--socket", c.socket, ...c.insecureRegistries.flatMap((r) => ["--insecure-registry", r])];
+}
+
+export function teardownArgs(c: AgentConfig): string[] {
+  return ["teardown", ...stateArgs(c)];
+}
+
+export function commandLine(words: string[]): string {
+  return words.map(shellQuote).join(" ");
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from "node:events";
+import { writeAudit } from "../audit/write";
+import { SYSTEM_ACTOR } from "../audit/types";
+import type { Db } from "../db";
+import type { SecretBox } from "../secrets/cipher";
+import { AgentClient } from "./agent/client";
+import type { ContainerSummary } from "./agent/types";
+import { agentConfigOf } from "./agent-config";
+import { openCredential } from "./credentials";
+import { FleetError } from "./errors";
+import { DEFAULT_TIMING, HostConnection, type ConnectionTarget, type ConnectionTiming, type LinkState, type StateChange } from "./host-connection";
+import { gatherFacts } from "./install/installer";
+import { LocalAgent } from "./local-agent";
+
+// The gateway's view of its fleet: one HostConnection per host, the last known
+// state of each (kept current from the agent's /events stream), and change
+// notifications for the console's live subscriptions.
+
+export interface HostSnapshot {
+  hostId: string;
+  state: LinkState | "pending";
+  message: string | null;
+  /** Whether the agent answered the last time we asked. */
+  agent: "ok" | "missing" | "unknown";
+  agentVersion: string | null;
+  /** The last list we got; kept (and marked stale) while the host is unreachable. */
+  containers: ContainerSummary[] | null;
+  containersAt: Date | null;
+  stale: boolean;
+}
+
+export interface FleetOptions {
+  db: Db;
+  box: SecretBox;
+  /** The agent bundle to install, and to run for "this machine". */
+  bundle: string;
+  timing?: Partial<ConnectionTiming>;
+  log?: (line: string) => void;
+}
+
+type HostRow = Awaited<ReturnType<Db["host"]["findMany"]>>[number];
+
+const EVENT_RETRY_MS = 2_000;
+const REFRESH_DEBOUNCE_MS = 150;
+
+export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
+  private readonly connections = new Map<string, HostConnection>();
+  private readonly snapshots = new Map<string, HostSnapshot>();
+  private readonly watchers = new Map<string, AbortController>();
+  private readonly localAgents = new Map<string, LocalAgent>();
+  private readonly clients = new Map<string, AgentClient>();
+  private readonly timing: ConnectionTiming;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: FleetOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.timing = { ...DEFAULT_TIMING, ...o.timing };
+    this.log = o.log ?? (() => {});
+  }
+
+  get bundle(): string {
+    return this.o.bundle;
+  }
+
+  async start(): Promise<void> {
+    const hosts = await this.o.db.host.findMany();
+    await Promise.all(hosts.map((h) => this.attach(h)));
+  }
+
+  /** Re-reads a host's record and replaces its connection (after add, re-pin, credential change or removal). */
+  async sync(hostId: string): Promise<void> {
+    await this.detach(hostId);
+    const host = await this.o.db.host.findUnique({ where: { id: hostId } });
+    if (host) await this.attach(host);
+  }
+
+  connection(hostId: string): HostConnection {
+    const c = this.connections.get(hostId);
+    if (!c) throw new FleetError("UNREACHABLE", "The host is not connected yet: confirm its host key first.");
+    return c;
+  }
+
+  /**
+   * The host's agent client. It outlives reconnects and re-pins: each call
+   * goes through whichever connection is current.
+   */
+  client(hostId: string): AgentClient {
+    let client = this.clients.get(hostId);
+    if (!client) {
+      client = new AgentClient(() => this.connection(hostId).openAgentStream(), this.connections.get(hostId)?.target.name ?? hostId);
+      this.clients.set(hostId, client);
+    }
+    return client;
+  }
+
+  localAgent(hostId: string): LocalAgent | undefined {
+    return this.localAgents.get(hostId);
+  }
+
+  snapshot(hostId: string): HostSnapshot {
+    return (
+      this.snapshots.get(hostId) ?? {
+        hostId,
+        state: "pending",
+        message: null,
+        agent: "unknown",
+        agentVersion: null,
+        containers: null,
+        containersAt: null,
+        stale: true,
+      }
+    );
+  }
+
+  private update(hostId: string, patch: Partial<HostSnapshot>): void {
+    const next = { ...this.snapshot(hostId), ...patch };
+    next.stale = next.state !== "connected" || next.agent !== "ok";
+    this.snapshots.set(hostId, next);
+    this.emit("change", next);
+  }
+
+  private target(host: HostRow): ConnectionTarget | null {
+    const agent = agentConfigOf(host.agentConfig);
+    if (host.transport === "local") return { hostId: host.id, name: host.name, agent };
+    if (!host.hostKeyFingerprint || !host.credential) return null;
+    return {
+      hostId: host.id,
+      name: host.name,
+      agent,
+      ssh: {
+        address: host.address,
+        port: host.port,
+        username: host.username,
+        auth: openCredential(this.o.box, host.credential),
+        pinned: host.hostKeyFingerprint,
+      },
+    };
+  }
+
+  private async attach(host: HostRow): Promise<void> {
+    const target = this.target(host);
+    if (!target) return;
+    if (host.transport === "local") {
+      const local = new LocalAgent(this.o.bundle, target.agent, (l) => this.log(`[${host.name}] ${l}`));
+      this.localAgents.set(host.id, local);
+      await local.start();
+    }
+    const connection = new HostConnection(target, this.timing);
+    this.connections.set(host.id, connection);
+    connection.on("state", (change) => void this.onState(host.id, connection, change));
+    this.update(host.id, { state: "connecting", message: null });
+    connection.start();
+  }
+
+  private async detach(hostId: string): Promise<void> {
+    this.watchers.get(hostId)?.abort();
+    this.watchers.delete(hostId);
+    this.connections.get(hostId)?.stop();
+    this.connections.delete(hostId);
+    await this.localAgents.get(hostId)?.stop();
+    this.localAgents.delete(hostId);
+  }
+
+  private async onState(hostId: string, connection: HostConnection, change: StateChange): Promise<void> {
+    if (change.state === "stopped") return;
+    this.update(hostId, { state: change.state, message: change.message });
+    await this.persist(hostId, change);
+    if (change.state === "connected") {
+      this.watchers.get(hostId)?.abort();
+      const controller = new AbortController();
+      this.watchers.set(hostId, controller);
+      void this.watch(hostId, connection, controller.signal);
+    } else {
+      this.watchers.get(hostId)?.abort();
+      this.watchers.delete(hostId);
+    }
+  }
+
+  private async persist(hostId: string, change: StateChange): Promise<void> {
+    const db = this.o.db;
+    const status = change.state === "connecting" || change.state === "stopped" ? "pending" : change.state;
+    try {
+      const before = await db.host.findUnique({ where: { id: hostId }, select: { status: true, presentedFingerprint: true, hostKeyFingerprint: true } });
+      if (!before) return;
+      await db.host.update({
+        where: { id: hostId },
+        data: {
+          status,
+          statusMessage: change.message,
+          ...(change.state === "connected" ? { lastSeenAt: new Date() } : {}),
+          ...(change.presentedFingerprint ? { presentedFingerprint: change.presentedFingerprint } : {}),
+        },
+      });
+      const alreadyKnown = before.status === "hostKeyChanged" && before.presentedFingerprint === change.presentedFingerprint;
+      if (change.state === "hostKeyChanged" && !alreadyKnown) {
+        await writeAudit(db, {
+          actor: SYSTEM_ACTOR,
+          action: "hosts.host_key_changed",
+          outcome: "denied",
+          target: { type: "host", id: hostId },
+          hostId,
+          params: { pinned: before.hostKeyFingerprint, presented: change.presentedFingerprint ?? null },
+          errorMessage: change.message,
+        });
+      }
+    } catch (e) {
+      this.log(`could not record ${hostId}'s state: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Facts once per connection, then the container list, kept current from /events until the link drops. */
+  private async watch(hostId: string, connection: HostConnection, signal: AbortSignal): Promise<void> {
+    const host = await this.o.db.host.findUnique({ where: { id: hostId }, select: { agentConfig: true } });
+    if (!host || signal.aborted) return;
+    try {
+      const facts = await gatherFacts(connection.requireLink(), agentConfigOf(host.agentConfig));
+      await this.o.db.host.update({ where: { id: hostId }, data: { facts, lastSeenAt: new Date() } });
+    } catch (e) {
+      this.log(`facts for ${hostId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let pending: NodeJS.Timeout | null = null;
+    const refreshSoon = () => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        void this.refresh(hostId, connection, signal);
+      }, REFRESH_DEBOUNCE_MS);
+    };
+    while (!signal.aborted && connection.state === "connected") {
+      try {
+        const version = await connection.client.version({ signal, timeoutMs: 5_000 });
+        if (this.snapshot(hostId).agentVersion !== version.Version) {
+          await this.o.db.host.update({ where: { id: hostId }, data: { agentVersion: version.Version } }).catch(() => undefined);
+        }
+        this.update(hostId, { agent: "ok", agentVersion: version.Version });
+        await this.refresh(hostId, connection, signal);
+        for await (const event of connection.client.events({ signal, timeoutMs: 5_000 })) {
+          if (event.Type === "container") refreshSoon();
+        }
+      } catch (e) {
+        if (signal.aborted) break;
+        const message = e instanceof Error ? e.message : String(e);
+        if (connection.state === "connected") this.update(hostId, { agent: "missing", message });
+      }
+      await new Promise((r) => setTimeout(r, EVENT_RETRY_MS));
+    }
+    if (pending) clearTimeout(pending);
+  }
+
+  private async refresh(hostId: string, connection: HostConnection, signal: AbortSignal): Promise<void> {
+    try {
+      const containers = await connection.client.containers({ all: true, signal, timeoutMs: 10_000 });
+      this.update(hostId, { containers, containersAt: new Date(), agent: "ok" });
+    } catch {
+      // The event loop notices a dead agent; a failed refresh keeps the last list.
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.connections.keys()].map((id) => this.detach(id)));
+  }
+}

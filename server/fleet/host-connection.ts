@@ -1,0 +1,181 @@
+import { EventEmitter } from "node:events";
+import { AgentClient } from "./agent/client";
+import { agentPath, commandLine, type AgentConfig } from "./agent-config";
+import { backoffDelay } from "./backoff";
+import { FleetError, isFleetError } from "./errors";
+import { LocalLink, SshLink, type HostLink } from "./link";
+import { connectSsh } from "./ssh/connect";
+import type { SshTarget } from "./ssh/target";
+
+// One live connection per host. It connects, keeps the link alive with SSH
+// keepalives, and reconnects with exponential backoff and jitter when the link
+// drops. Callers never wait for a reconnect: when the host is down they get
+// an UNREACHABLE error at once and show the last known state.
+
+export type LinkState = "connecting" | "connected" | "unreachable" | "hostKeyChanged" | "authFailed" | "stopped";
+
+export interface ConnectionTiming {
+  connectTimeoutMs: number;
+  keepaliveMs: number;
+  keepaliveCountMax: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_TIMING: ConnectionTiming = {
+  connectTimeoutMs: 10_000,
+  keepaliveMs: 3_000,
+  keepaliveCountMax: 2,
+  backoffBaseMs: 500,
+  backoffMaxMs: 15_000,
+};
+
+export interface ConnectionTarget {
+  hostId: string;
+  name: string;
+  agent: AgentConfig;
+  /** Absent for "this machine". */
+  ssh?: SshTarget & { pinned: string };
+}
+
+export interface StateChange {
+  state: LinkState;
+  message: string | null;
+  presentedFingerprint?: string;
+}
+
+export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
+  state: LinkState = "connecting";
+  message: string | null = null;
+  private link: HostLink | null = null;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  readonly client: AgentClient;
+
+  constructor(
+    readonly target: ConnectionTarget,
+    private readonly timing: ConnectionTiming = DEFAULT_TIMING,
+  ) {
+    super();
+    this.client = new AgentClient(() => this.openAgentStream(), target.name);
+  }
+
+  /** A byte stream to the agent's socket over the live link. */
+  openAgentStream() {
+    const agent = this.target.agent;
+    return this.requireLink().openAgentStream(agent.socket, commandLine(["node", agentPath(agent), "dial-stdio", "--socket", agent.socket]));
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Waits (bounded) while the first connection attempt is still in flight; right after adding a host, say. */
+  async settled(timeoutMs = this.timing.connectTimeoutMs + 1_000): Promise<void> {
+    if (this.state !== "connecting") return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.once("state", done);
+    });
+  }
+
+  /** The link when connected; otherwise an immediate UNREACHABLE (no waiting). */
+  requireLink(): HostLink {
+    if (this.link && this.state === "connected") return this.link;
+    throw new FleetError(this.state === "hostKeyChanged" ? "HOST_KEY_CHANGED" : "UNREACHABLE", `${this.target.name} is ${describe(this.state)}${this.message ? `: ${this.message}` : ""}.`);
+  }
+
+  private setState(change: StateChange): void {
+    const same = change.state === this.state && change.message === this.message;
+    this.state = change.state;
+    this.message = change.message;
+    if (!same) this.emit("state", change);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    if (!this.target.ssh) {
+      this.link = new LocalLink();
+      this.setState({ state: "connected", message: null });
+      return;
+    }
+    try {
+      const session = await connectSsh(this.target.ssh, {
+        pinned: this.target.ssh.pinned,
+        timeoutMs: this.timing.connectTimeoutMs,
+        keepaliveMs: this.timing.keepaliveMs,
+        keepaliveCountMax: this.timing.keepaliveCountMax,
+      });
+      if (this.stopped) return void session.client.end();
+      const link = new SshLink(session.client, this.target.ssh.username);
+      session.client.on("error", () => {});
+      session.client.once("close", () => this.lost(link));
+      this.link = link;
+      this.attempt = 0;
+      this.setState({ state: "connected", message: null });
+    } catch (e) {
+      const err = isFleetError(e) ? e : new FleetError("UNREACHABLE", e instanceof Error ? e.message : String(e));
+      if (err.code === "HOST_KEY_CHANGED") {
+        // No retries: only a re-pin (which replaces this connection) can fix it.
+        this.setState({ state: "hostKeyChanged", message: err.message, presentedFingerprint: err.details.presentedFingerprint });
+        return;
+      }
+      if (err.code === "AUTH_REFUSED" || err.code === "BAD_CREDENTIAL") {
+        this.setState({ state: "authFailed", message: err.message });
+        return;
+      }
+      this.setState({ state: "unreachable", message: err.message });
+      this.schedule();
+    }
+  }
+
+  private lost(link: HostLink): void {
+    if (this.link !== link) return;
+    this.link = null;
+    if (this.stopped) return;
+    this.setState({ state: "unreachable", message: "the SSH connection dropped (no keepalive answer)" });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    const delay = backoffDelay(this.attempt++, this.timing.backoffBaseMs, this.timing.backoffMaxMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.connect();
+    }, delay);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const link = this.link;
+    this.link = null;
+    link?.close();
+    this.setState({ state: "stopped", message: null });
+    this.removeAllListeners();
+  }
+}
+
+export function describe(state: LinkState): string {
+  switch (state) {
+    case "connected":
+      return "connected";
+    case "connecting":
+      return "connecting";
+    case "unreachable":
+      return "unreachable";
+    case "hostKeyChanged":
+      return "refused: its host key changed";
+    case "authFailed":
+      return "refusing our credentials";
+    case "stopped":
+      return "disconnected";
+  }
+}

@@ -1,0 +1,211 @@
+import type { Db } from "../../db";
+import { AppError } from "../../errors";
+import type { HostCoverage } from "../../auth/access";
+import { agentConfigOf, agentConfigSchema, type AgentConfig } from "../../fleet/agent-config";
+import { sealCredential } from "../../fleet/credentials";
+import { FleetError, isFleetError } from "../../fleet/errors";
+import type { FleetServices } from "../../fleet/instance";
+import { checkHost, installAgent, uninstallAgent, upgradeAgent, type InstallStep } from "../../fleet/install/installer";
+import { SshLink } from "../../fleet/link";
+import { connectSsh } from "../../fleet/ssh/connect";
+import { FINGERPRINT_PATTERN } from "../../fleet/ssh/fingerprint";
+import { sshAuthSchema, sshEndpointSchema, type SshTarget } from "../../fleet/ssh/target";
+import { Prisma } from "../../generated/prisma/client";
+import { z } from "zod";
+import { HOST_VIEW_SELECT, hostView, type HostView } from "./host-view";
+
+// Adding hosts (probe → confirm the key → add), re-pinning, and the agent's
+// install, upgrade and removal. The fleet holds the live connections.
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+export const probeInputSchema = sshEndpointSchema.extend({ auth: sshAuthSchema });
+export type ProbeInput = z.infer<typeof probeInputSchema>;
+
+export const addHostInputSchema = probeInputSchema.extend({
+  name: z
+    .string()
+    .trim()
+    .min(1, "name the host")
+    .max(63)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, dot, dash and underscore"),
+  fingerprint: z.string().regex(FINGERPRINT_PATTERN, "confirm the host key fingerprint (SHA256:…) first"),
+  hostGroupId: z.string().min(1).max(64).nullish(),
+  labels: z.array(z.string().trim().min(1).max(60)).max(20).default([]),
+  agent: agentConfigSchema.partial().optional(),
+});
+export type AddHostInput = z.infer<typeof addHostInputSchema>;
+
+function targetOf(input: ProbeInput): SshTarget {
+  return { address: input.address, port: input.port, username: input.username, auth: input.auth };
+}
+
+/** Connects once, trusting whatever key the host presents, so the user can check the fingerprint. */
+export async function probeHost(input: ProbeInput): Promise<{ fingerprint: string; os: string; kernel: string }> {
+  const session = await connectSsh(targetOf(input), { pinned: null, timeoutMs: PROBE_TIMEOUT_MS });
+  try {
+    const link = new SshLink(session.client, input.username);
+    const uname = await link.runAsUser("uname -s; uname -r", { timeoutMs: PROBE_TIMEOUT_MS });
+    const [os = "unknown", kernel = ""] = uname.stdout.trim().split("\n");
+    return { fingerprint: session.fingerprint, os: os.trim(), kernel: kernel.trim() };
+  } finally {
+    session.client.end();
+  }
+}
+
+async function uniqueName<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {
+      throw new AppError("CONFLICT", `A host named "${name}" already exists.`);
+    }
+    throw e;
+  }
+}
+
+/** Adds a host whose key the user confirmed. The key is checked again here: it must still be the one confirmed. */
+export async function addHost(db: Db, services: FleetServices, input: AddHostInput): Promise<HostView> {
+  let probed;
+  try {
+    const session = await connectSsh(targetOf(input), { pinned: input.fingerprint, timeoutMs: PROBE_TIMEOUT_MS });
+    try {
+      const uname = await new SshLink(session.client, input.username).runAsUser("uname -s", { timeoutMs: PROBE_TIMEOUT_MS });
+      probed = uname.stdout.trim();
+    } finally {
+      session.client.end();
+    }
+  } catch (e) {
+    if (isFleetError(e) && e.code === "HOST_KEY_CHANGED") {
+      throw new AppError(
+        "CONFLICT",
+        `The host now presents ${e.details.presentedFingerprint}, not the ${input.fingerprint} you confirmed. Check the host before adding it.`,
+      );
+    }
+    throw e;
+  }
+  if (probed !== "Linux") throw new FleetError("NOT_LINUX", `The host runs ${probed || "an unknown system"}; Berth hosts must run Linux.`);
+  if (input.hostGroupId && !(await db.hostGroup.findUnique({ where: { id: input.hostGroupId } }))) {
+    throw new AppError("BAD_REQUEST", "That host group does not exist.");
+  }
+  const agent = agentConfigSchema.parse(input.agent ?? {});
+  const row = await uniqueName(input.name, () =>
+    db.host.create({
+      data: {
+        name: input.name,
+        address: input.address,
+        port: input.port,
+        username: input.username,
+        authMethod: input.auth.method,
+        credential: sealCredential(services.box, input.auth),
+        hostKeyFingerprint: input.fingerprint,
+        hostGroupId: input.hostGroupId ?? null,
+        labels: input.labels,
+        agentConfig: agent,
+        status: "pending",
+      },
+      select: HOST_VIEW_SELECT,
+    }),
+  );
+  await services.fleet.sync(row.id);
+  return hostView(row, services.fleet.snapshot(row.id));
+}
+
+/** "This machine": the gateway runs the agent itself, no SSH. */
+export async function addLocalHost(db: Db, services: FleetServices, input: { name: string; agent?: Partial<AgentConfig> }): Promise<HostView> {
+  if (await db.host.findFirst({ where: { transport: "local" } })) {
+    throw new AppError("CONFLICT", "This machine is already a host.");
+  }
+  const row = await uniqueName(input.name, () =>
+    db.host.create({
+      data: { name: input.name, address: "local", port: 0, transport: "local", authMethod: "none", agentConfig: agentConfigSchema.parse(input.agent ?? {}), status: "pending" },
+      select: HOST_VIEW_SELECT,
+    }),
+  );
+  await services.fleet.sync(row.id);
+  return hostView(row, services.fleet.snapshot(row.id));
+}
+
+export async function listHostViews(db: Db, services: FleetServices, coverage: HostCoverage): Promise<HostView[]> {
+  const rows = await db.host.findMany({
+    where: coverage.all ? {} : { OR: [{ id: { in: coverage.hostIds } }, { hostGroupId: { in: coverage.hostGroupIds } }] },
+    orderBy: { name: "asc" },
+    select: HOST_VIEW_SELECT,
+  });
+  return rows.map((r) => hostView(r, services.fleet.snapshot(r.id)));
+}
+
+export async function getHostView(db: Db, services: FleetServices, hostId: string): Promise<HostView> {
+  const row = await db.host.findUnique({ where: { id: hostId }, select: HOST_VIEW_SELECT });
+  if (!row) throw new AppError("NOT_FOUND", "No such host.");
+  return hostView(row, services.fleet.snapshot(hostId));
+}
+
+/** Accepts the key a host now presents. The caller must name it, so nobody re-pins a key they haven't seen. */
+export async function repinHost(db: Db, services: FleetServices, hostId: string, fingerprint: string): Promise<{ previous: string | null; pinned: string }> {
+  const host = await db.host.findUnique({ where: { id: hostId } });
+  if (!host) throw new AppError("NOT_FOUND", "No such host.");
+  if (host.status !== "hostKeyChanged" || !host.presentedFingerprint) {
+    throw new AppError("PRECONDITION_FAILED", "The host's key has not changed: there is nothing to re-pin.");
+  }
+  if (host.presentedFingerprint !== fingerprint) {
+    throw new AppError("CONFLICT", `The host presented ${host.presentedFingerprint}, not ${fingerprint}.`);
+  }
+  await db.host.update({
+    where: { id: hostId },
+    data: { hostKeyFingerprint: fingerprint, presentedFingerprint: null, status: "pending", statusMessage: null },
+  });
+  await services.fleet.sync(hostId);
+  return { previous: host.hostKeyFingerprint, pinned: fingerprint };
+}
+
+export async function removeHost(db: Db, services: FleetServices, hostId: string): Promise<void> {
+  await db.host.delete({ where: { id: hostId } }).catch(() => {
+    throw new AppError("NOT_FOUND", "No such host.");
+  });
+  await services.fleet.sync(hostId);
+}
+
+async function installDeps(db: Db, services: FleetServices, hostId: string, onStep?: (s: InstallStep, d: string) => void) {
+  const host = await db.host.findUnique({ where: { id: hostId }, select: { agentConfig: true } });
+  if (!host) throw new AppError("NOT_FOUND", "No such host.");
+  const connection = services.fleet.connection(hostId);
+  await connection.settled();
+  return { link: connection.requireLink(), config: agentConfigOf(host.agentConfig), bundle: services.fleet.bundle, client: connection.client, onStep };
+}
+
+export async function checkPrereqs(db: Db, services: FleetServices, hostId: string) {
+  return checkHost(await installDeps(db, services, hostId));
+}
+
+async function recordInstall(db: Db, services: FleetServices, hostId: string, result: { facts: object; version: string }) {
+  await db.host.update({ where: { id: hostId }, data: { facts: result.facts, agentVersion: result.version, lastSeenAt: new Date() } });
+  // The live watcher picks the agent up again.
+  await services.fleet.sync(hostId);
+}
+
+export async function installHostAgent(db: Db, services: FleetServices, hostId: string, o: { installPackages: boolean }) {
+  const local = services.fleet.localAgent(hostId);
+  if (local) throw new AppError("PRECONDITION_FAILED", "This machine's agent is run by the gateway itself; there is nothing to install.");
+  const result = await installAgent(await installDeps(db, services, hostId), o);
+  await recordInstall(db, services, hostId, result);
+  return { version: result.version, sha256: result.sha256 };
+}
+
+export async function upgradeHostAgent(db: Db, services: FleetServices, hostId: string) {
+  const local = services.fleet.localAgent(hostId);
+  if (local) {
+    await local.restart();
+    return { version: null, sha256: null };
+  }
+  const result = await upgradeAgent(await installDeps(db, services, hostId));
+  await recordInstall(db, services, hostId, result);
+  return { version: result.version, sha256: result.sha256 };
+}
+
+export async function uninstallHostAgent(db: Db, services: FleetServices, hostId: string, o: { removeData: boolean }) {
+  if (services.fleet.localAgent(hostId)) throw new AppError("PRECONDITION_FAILED", "Remove this machine as a host instead; the gateway stops its agent.");
+  await uninstallAgent(await installDeps(db, services, hostId), o);
+  await db.host.update({ where: { id: hostId }, data: { agentVersion: null } });
+  await services.fleet.sync(hostId);
+}

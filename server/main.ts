@@ -8,6 +8,7 @@ import next from "next";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./auth/request-meta";
 import { bootDatabase, ensureFirstOwner } from "./bootstrap";
 import { dataDir, env as loadEnv, EnvError } from "./env";
+import { stopFleet } from "./fleet/instance";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
 
@@ -87,6 +88,8 @@ async function main() {
     log(`${signal}: shutting down`);
     server.closeIdleConnections();
     await new Promise((r) => server.close(r));
+    // Closes SSH connections and stops this machine's agent (its containers keep running).
+    await stopFleet().catch(() => {});
     await booted.db.$disconnect().catch(() => {});
     await booted.embedded?.stop();
     process.exit(0);

@@ -82,9 +82,11 @@ export class SshLink implements HostLink {
         );
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        // "administratively prohibited" means the server forbids it; anything else (no socket yet) is the agent's problem.
-        if (!/prohibited|not permitted|disabled|unknown channel type/i.test(message)) {
-          throw new FleetError("AGENT_UNREACHABLE", `The agent's socket ${socketPath} did not accept a connection: ${message}`);
+        // OpenSSH answers "open failed" both when it forbids forwarding and when nothing listens on
+        // the socket. If the socket is there, forwarding is what failed: use dial-stdio from now on.
+        const probe = await this.run(`test -S ${shellQuote(socketPath)}`, { timeoutMs: 10_000 });
+        if (probe.code !== 0) {
+          throw new FleetError("AGENT_UNREACHABLE", `The agent is not running: its socket ${socketPath} does not exist (${message}).`);
         }
         this.forwardingRefused = true;
       }

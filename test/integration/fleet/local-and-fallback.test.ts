@@ -1,0 +1,99 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SshLink } from "../../../server/fleet/link";
+import { agentSettingsFor, startFleetEnv, waitFor, type Caller, type FleetEnv } from "../../fixtures/fleet-env";
+import { AGENT_BUNDLE } from "../../fixtures/docker-agent";
+import { startSshHosts, type SshHostFleet } from "../../fixtures/ssh-hosts";
+
+const run = promisify(execFile);
+
+describe("when the SSH server forbids stream-local forwarding", () => {
+  let hosts: SshHostFleet;
+  let env: FleetEnv;
+  let owner: Caller;
+
+  beforeAll(async () => {
+    hosts = await startSshHosts(1, { allowStreamLocalForwarding: false });
+    env = await startFleetEnv();
+    owner = (await env.callerFor("Owner")).caller;
+  });
+
+  afterAll(async () => {
+    await env?.close();
+    await hosts?.cleanup();
+  });
+
+  it("the gateway falls back to an exec channel running berth-agent dial-stdio, and everything works through it", async () => {
+    const h = hosts.hosts[0]!;
+    const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
+    const added = await owner.hosts.add({ name: "no-forwarding", address: h.address, port: 22, username: "root", auth, fingerprint: await h.fingerprint(), agent: agentSettingsFor(h) });
+    const installed = await owner.hosts.installAgent({ hostId: added.id });
+    expect(installed.version).toMatch(/\d+\.\d+/);
+    const host = await waitFor(() => owner.hosts.get({ hostId: added.id }), (v) => v.status === "connected" && v.agent === "ok");
+    expect(host).toMatchObject({ status: "connected", agent: "ok", agentVersion: installed.version });
+    const link = env.fleet.connection(added.id).requireLink();
+    expect(link).toBeInstanceOf(SshLink);
+    expect((link as SshLink).usesDialStdio).toBe(true);
+    expect(await env.fleet.client(added.id).ping()).toBe("OK");
+    const listed = await owner.containers.list({ hostId: added.id });
+    expect(listed).toMatchObject({ stale: false, containers: [] });
+  });
+});
+
+describe("this machine, without SSH", () => {
+  let env: FleetEnv;
+  let owner: Caller;
+  let dir: string;
+  const tag = randomBytes(3).toString("hex");
+  let settings: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp("/run/bt-");
+    const octet = 200 + (parseInt(tag, 16) % 8);
+    const third = parseInt(tag.slice(2), 16) % 128;
+    settings = {
+      root: `${dir}/root`,
+      socket: `${dir}/agent.sock`,
+      execRoot: `${dir}/exec`,
+      cgroupParent: `berth-test-${tag}`,
+      bridge: `bt${tag}`,
+      bridgeSubnet: `10.${octet}.${third * 2}.0/24`,
+      networkPool: `10.${octet}.${third * 2 + 1}.0/24`,
+    };
+    env = await startFleetEnv();
+    owner = (await env.callerFor("Owner")).caller;
+  });
+
+  afterAll(async () => {
+    await env?.close();
+    const s = settings;
+    await run(process.execPath, [AGENT_BUNDLE, "teardown", "--root", s.root!, "--exec-root", s.execRoot!, "--bridge", s.bridge!, "--cgroup-parent", s.cgroupParent!]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("is added without credentials; the gateway runs its agent and restarts it if it dies", async () => {
+    const added = await owner.hosts.addLocal({ name: "this-machine", agent: settings });
+    expect(added).toMatchObject({ transport: "local", name: "this-machine" });
+    const host = await waitFor(() => owner.hosts.get({ hostId: added.id }), (v) => v.status === "connected" && v.agent === "ok" && v.facts !== null);
+    expect(host).toMatchObject({ status: "connected", agent: "ok" });
+    expect(host.facts).toMatchObject({ os: "Linux", root: true });
+    expect((await env.fleet.client(added.id).version()).Version).toBe(host.agentVersion);
+
+    // A second "this machine" is refused.
+    await expect(owner.hosts.addLocal({ name: "again" })).rejects.toThrow(/already a host/);
+
+    // The agent dies: the gateway starts it again and the same client keeps working.
+    const pid = env.fleet.localAgent(added.id)!.pid!;
+    process.kill(pid, "SIGKILL");
+    const back = await waitFor(
+      () => env.fleet.client(added.id).ping().catch(() => "down"),
+      (v) => v === "OK",
+      20_000,
+    );
+    expect(back).toBe("OK");
+    expect(env.fleet.localAgent(added.id)!.pid).not.toBe(pid);
+  });
+});

@@ -27,4 +27,12 @@ export const containersRouter = createRouter({
       for await (const frame of fleet.client(ctx.host.id).logs(input.containerId, { tail: input.tail, timeoutMs: 10_000 })) lines.push(frame);
       return lines;
     }),
+
+  /** Follows a container's log over SSE. When the browser goes away the signal aborts and the agent's stream is closed. */
+  follow: hostScopedProcedure("containers.logs")
+    .input(z.object({ containerId: z.string().min(1).max(128), tail: z.number().int().min(0).max(10_000).default(200) }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const { fleet } = await ctx.fleet();
+      yield* fleet.client(ctx.host.id).logs(input.containerId, { follow: true, tail: input.tail, signal, timeoutMs: 10_000 });
+    }),
 });

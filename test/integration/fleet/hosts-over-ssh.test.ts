@@ -170,6 +170,27 @@ describe("hosts over SSH", () => {
     const lines = await owner.containers.logs({ hostId: ids[0]!, containerId: created.Id, tail: 10 });
     expect(lines.map((l) => l.text.trim())).toEqual(expect.arrayContaining(["line-1", "line-2", "line-3", "to-stderr"]));
 
+    // Following over the console's subscription; when the browser goes away (abort), the agent's stream closes.
+    const agentConnections = async () => {
+      const r = await h.run(`ss -xH state connected src ${h.agent.socket} | wc -l`);
+      return Number(r.stdout.trim());
+    };
+    const baseline = await agentConnections();
+    const browser = new AbortController();
+    const { caller: viewer } = await env.callerFor("Viewer", undefined, browser.signal);
+    const followed: string[] = [];
+    const subscription = await viewer.containers.follow({ hostId: ids[0]!, containerId: created.Id, tail: 0 });
+    const reading = (async () => {
+      for await (const frame of subscription) followed.push(frame.text);
+    })();
+    expect(await waitFor(agentConnections, (n) => n > baseline)).toBeGreaterThan(baseline);
+    await client.exec(created.Id, ["sh", "-c", "echo late-line > /proc/1/fd/1"]);
+    await waitFor(async () => followed.join(""), (t) => t.includes("late-line"));
+    expect(followed.join("")).toContain("late-line");
+    browser.abort();
+    await reading.catch(() => undefined);
+    expect(await waitFor(agentConnections, (n) => n <= baseline)).toBeLessThanOrEqual(baseline);
+
     // Live state: the fleet learnt of the new container from the agent's event stream.
     const snapshot = await waitFor(async () => env.fleet.snapshot(ids[0]!), (s) => Boolean(s.containers?.some((c) => c.Id === created.Id && c.State === "running")));
     expect(snapshot.containers!.find((c) => c.Id === created.Id)?.State).toBe("running");

@@ -11,6 +11,7 @@ import { readOrCreateKeyFile } from "./key-file";
 const VERSION = "v1";
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 /** A 32-byte key from 64 hex characters or base64(url); null if it is neither. */
 export function decodeSecretKey(text: string): Buffer | null {
@@ -44,10 +45,11 @@ export class SecretBox {
     const parts = sealed.split(".");
     if (parts.length !== 4 || parts[0] !== VERSION) throw new Error("not a sealed secret");
     const [iv, tag, body] = parts.slice(1).map((p) => Buffer.from(p, "base64url"));
-    const decipher = createDecipheriv("aes-256-gcm", this.#key, iv!);
-    decipher.setAAD(Buffer.from(purpose));
-    decipher.setAuthTag(tag!);
     try {
+      // A pinned tag length: GCM would otherwise accept a truncated (down to 4-byte) tag.
+      const decipher = createDecipheriv("aes-256-gcm", this.#key, iv!, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(purpose));
+      decipher.setAuthTag(tag!);
       return Buffer.concat([decipher.update(body!), decipher.final()]).toString("utf8");
     } catch {
       throw new Error("sealed secret does not open with this key (was BERTH_SECRET_KEY changed?)");

@@ -1,10 +1,13 @@
 import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 
 /** Splits a byte stream into JSON values, one per line (Docker's progress and event streams). */
 export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
   let buffered = "";
+  // A decoder, not chunk.toString(): a chunk may end inside a multi-byte character.
+  const decoder = new StringDecoder("utf8");
   for await (const chunk of body) {
-    buffered += (chunk as Buffer).toString("utf8");
+    buffered += decoder.write(chunk as Buffer);
     let nl: number;
     while ((nl = buffered.indexOf("\n")) >= 0) {
       const line = buffered.slice(0, nl).trim();
@@ -12,6 +15,7 @@ export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
       if (line) yield JSON.parse(line) as T;
     }
   }
+  buffered += decoder.end();
   if (buffered.trim()) yield JSON.parse(buffered) as T;
 }
 
@@ -27,7 +31,13 @@ export interface LogFrame {
  */
 export async function* demux(body: Readable, tty: boolean): AsyncGenerator<LogFrame> {
   if (tty) {
-    for await (const chunk of body) yield { stream: "stdout", text: (chunk as Buffer).toString("utf8") };
+    const decoder = new StringDecoder("utf8");
+    for await (const chunk of body) {
+      const text = decoder.write(chunk as Buffer);
+      if (text) yield { stream: "stdout", text };
+    }
+    const rest = decoder.end();
+    if (rest) yield { stream: "stdout", text: rest };
     return;
   }
   let pending: Buffer = Buffer.alloc(0);

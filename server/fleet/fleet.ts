@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { stat } from "node:fs/promises";
 import { writeAudit } from "../audit/write";
 import { SYSTEM_ACTOR } from "../audit/types";
 import type { Db } from "../db";
@@ -9,7 +10,7 @@ import { agentConfigOf } from "./agent-config";
 import { openCredential } from "./credentials";
 import { FleetError } from "./errors";
 import { DEFAULT_TIMING, HostConnection, type ConnectionTarget, type ConnectionTiming, type LinkState, type StateChange } from "./host-connection";
-import { gatherFacts } from "./install/installer";
+import { gatherFacts, sha256File } from "./install/installer";
 import { LocalAgent } from "./local-agent";
 
 // The gateway's view of its fleet: one HostConnection per host, the last known
@@ -61,6 +62,19 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
 
   get bundle(): string {
     return this.o.bundle;
+  }
+
+  private bundleHash: { mtimeMs: number; sha256: string } | null = null;
+
+  /** SHA-256 of the bundle hosts should run (recomputed when the file changes). */
+  async bundleSha256(): Promise<string | null> {
+    try {
+      const { mtimeMs } = await stat(this.o.bundle);
+      if (this.bundleHash?.mtimeMs !== mtimeMs) this.bundleHash = { mtimeMs, sha256: await sha256File(this.o.bundle) };
+      return this.bundleHash.sha256;
+    } catch {
+      return null;
+    }
   }
 
   async start(): Promise<void> {

@@ -33,6 +33,7 @@ if [ "$(id -u)" != 0 ] && have sudo && sudo -n true >/dev/null 2>&1; then echo "
 [ -d /run/systemd/system ] && echo "systemd=1"
 if have apt-get; then echo "pkg=apt"; elif have dnf; then echo "pkg=dnf"; fi
 if [ -f ${commandLine([agentPath(c)])} ] && have node; then echo "agent=$(${agent} 2>/dev/null)"; fi
+[ -r ${commandLine([agentPath(c)])} ] && echo "agentSha256=$(sha256sum ${commandLine([agentPath(c)])} 2>/dev/null | cut -c1-64)"
 exit 0
 `;
 }
@@ -60,6 +61,8 @@ export const hostFactsSchema = z.object({
   systemd: z.boolean(),
   packageManager: z.enum(["apt", "dnf"]).optional(),
   agentVersion: z.string().optional(),
+  /** SHA-256 of the installed agent file: differs from the gateway's bundle when an upgrade is available. */
+  agentSha256: z.string().optional(),
   gatheredAt: z.string(),
 });
 export type HostFacts = z.infer<typeof hostFactsSchema>;
@@ -111,6 +114,7 @@ export function parseFacts(text: string, now = new Date()): HostFacts {
     systemd: kv.get("systemd") === "1",
     packageManager: pkg === "apt" || pkg === "dnf" ? pkg : undefined,
     agentVersion,
+    agentSha256: /^[0-9a-f]{64}$/.test(kv.get("agentSha256") ?? "") ? kv.get("agentSha256") : undefined,
     gatheredAt: now.toISOString(),
   };
 }

@@ -146,7 +146,7 @@ export async function upgradeAgent(d: InstallDeps, known?: HostFacts): Promise<I
   await must(d.link, startCommand(d.config, facts.systemd), "Starting the agent");
   d.onStep?.("confirm", "GET /version through the tunnel");
   const version = await confirm(d.client, previous, () => agentPid(d, facts.systemd));
-  return { facts: { ...facts, agentVersion: version }, version, sha256 };
+  return { facts: { ...facts, agentVersion: version, agentSha256: sha256 }, version, sha256 };
 }
 
 /** Stops the agent and removes it. Containers and data stay unless removeData is set. */

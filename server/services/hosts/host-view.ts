@@ -39,6 +39,8 @@ export interface HostView {
   /** Only while the host key changed: the key the host now presents. */
   presentedFingerprint: string | null;
   agentVersion: string | null;
+  /** The installed agent differs from the gateway's bundle. */
+  upgradeAvailable: boolean;
   facts: HostFacts | null;
   status: string;
   statusMessage: string | null;
@@ -70,7 +72,7 @@ export const HOST_VIEW_SELECT = {
   lastSeenAt: true,
 } as const;
 
-export function hostView(row: HostRowForView, live: HostSnapshot | null): HostView {
+export function hostView(row: HostRowForView, live: HostSnapshot | null, bundleSha256: string | null = null): HostView {
   const facts = hostFactsSchema.safeParse(row.facts);
   const state = live && live.state !== "pending" ? live.state : row.status;
   const containers = live?.containers ?? null;
@@ -88,6 +90,9 @@ export function hostView(row: HostRowForView, live: HostSnapshot | null): HostVi
     hostKeyFingerprint: row.hostKeyFingerprint,
     presentedFingerprint: state === "hostKeyChanged" ? row.presentedFingerprint : null,
     agentVersion: live?.agentVersion ?? row.agentVersion,
+    upgradeAvailable: Boolean(
+      row.transport === "ssh" && bundleSha256 && facts.success && facts.data.agentSha256 && facts.data.agentSha256 !== bundleSha256,
+    ),
     facts: facts.success ? facts.data : null,
     status: state === "connecting" ? "pending" : state,
     statusMessage: live?.message ?? row.statusMessage,

@@ -132,13 +132,14 @@ export async function listHostViews(db: Db, services: FleetServices, coverage: H
     orderBy: { name: "asc" },
     select: HOST_VIEW_SELECT,
   });
-  return rows.map((r) => hostView(r, services.fleet.snapshot(r.id)));
+  const bundle = await services.fleet.bundleSha256();
+  return rows.map((r) => hostView(r, services.fleet.snapshot(r.id), bundle));
 }
 
 export async function getHostView(db: Db, services: FleetServices, hostId: string): Promise<HostView> {
   const row = await db.host.findUnique({ where: { id: hostId }, select: HOST_VIEW_SELECT });
   if (!row) throw new AppError("NOT_FOUND", "No such host.");
-  return hostView(row, services.fleet.snapshot(hostId));
+  return hostView(row, services.fleet.snapshot(hostId), await services.fleet.bundleSha256());
 }
 
 /** Accepts the key a host now presents. The caller must name it, so nobody re-pins a key they haven't seen. */

@@ -203,8 +203,10 @@ describe("hosts over SSH", () => {
     expect(before.State.Running).toBe(true);
     const oldAgentPid = (await readFile(path.join(h.agent.installDir, "agent.pid"), "utf8")).trim();
 
+    expect((await get(ids[0]!)).upgradeAvailable).toBe(false);
     // A different build of the agent: same code, different bytes.
     await appendFile(env.bundle, `\n// upgrade ${Date.now()}\n`);
+    expect((await get(ids[0]!)).upgradeAvailable).toBe(true);
     const upgraded = await owner.hosts.upgradeAgent({ hostId: ids[0]! });
     expect(upgraded.sha256).toBe(await sha256File(env.bundle));
     expect(await readFile(path.join(h.agent.installDir, "berth-agent.mjs"))).toEqual(await readFile(env.bundle));
@@ -215,6 +217,7 @@ describe("hosts over SSH", () => {
     expect(after.State.Running).toBe(true);
     expect(after.State.Pid).toBe(before.State.Pid);
     expect(after.Id).toBe(before.Id);
+    expect((await waitFor(() => get(ids[0]!), (v) => !v.upgradeAvailable)).upgradeAvailable).toBe(false);
   });
 
   it("three hosts at once: the overview answers while one is down, which shows unreachable; it comes back by itself", async () => {

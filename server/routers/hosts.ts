@@ -19,6 +19,8 @@ import {
   removeHost,
   repinHost,
   uninstallHostAgent,
+  updateHost,
+  updateHostInputSchema,
   upgradeHostAgent,
 } from "../services/hosts/manage-hosts";
 import { agentConfigSchema } from "../fleet/agent-config";
@@ -125,6 +127,15 @@ export const hostsRouter = createRouter({
       const result = await repinHost(ctx.db, await ctx.fleet(), ctx.host.id, input.fingerprint);
       ctx.audit.params = { previous: result.previous, pinned: result.pinned };
       return result;
+    }),
+
+  update: hostScopedProcedure("hosts.manage")
+    .input(updateHostInputSchema)
+    .mutation(async ({ ctx, input }) => {
+      ctx.audit.target = { type: "host", id: ctx.host.id };
+      // Moving a host into another group takes hosts.manage everywhere: a group-scoped admin can't give hosts away.
+      if (input.hostGroupId !== undefined && input.hostGroupId !== ctx.host.hostGroupId) requireGlobalManage(ctx.viewer, "Moving a host between groups");
+      return updateHost(ctx.db, await ctx.fleet(), ctx.host.id, input);
     }),
 
   remove: hostScopedProcedure("hosts.manage").mutation(async ({ ctx }) => {

@@ -210,3 +210,34 @@ export async function uninstallHostAgent(db: Db, services: FleetServices, hostId
   await db.host.update({ where: { id: hostId }, data: { agentVersion: null } });
   await services.fleet.sync(hostId);
 }
+
+export const updateHostInputSchema = z.object({
+  name: addHostInputSchema.shape.name.optional(),
+  hostGroupId: z.string().min(1).max(64).nullish(),
+  labels: z.array(z.string().trim().min(1).max(60)).max(20).optional(),
+  /** New credentials (the old ones are never shown, only replaced). */
+  auth: sshAuthSchema.optional(),
+});
+
+/** Renames, regroups, relabels, or replaces the credentials of a host; the connection restarts with them. */
+export async function updateHost(db: Db, services: FleetServices, hostId: string, input: z.infer<typeof updateHostInputSchema>): Promise<HostView> {
+  const host = await db.host.findUnique({ where: { id: hostId } });
+  if (!host) throw new AppError("NOT_FOUND", "No such host.");
+  if (input.auth && host.transport === "local") throw new AppError("BAD_REQUEST", "This machine has no SSH credentials.");
+  if (input.hostGroupId && !(await db.hostGroup.findUnique({ where: { id: input.hostGroupId } }))) {
+    throw new AppError("BAD_REQUEST", "That host group does not exist.");
+  }
+  await uniqueName(input.name ?? host.name, () =>
+    db.host.update({
+      where: { id: hostId },
+      data: {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.hostGroupId !== undefined ? { hostGroupId: input.hostGroupId } : {}),
+        ...(input.labels !== undefined ? { labels: input.labels } : {}),
+        ...(input.auth ? { authMethod: input.auth.method, credential: sealCredential(services.box, input.auth), status: "pending" as const, statusMessage: null } : {}),
+      },
+    }),
+  );
+  if (input.auth) await services.fleet.sync(hostId);
+  return getHostView(db, services, hostId);
+}

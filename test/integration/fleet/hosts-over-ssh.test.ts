@@ -114,6 +114,38 @@ describe("hosts over SSH", () => {
     await expect(owner.hosts.installAgent({ hostId: added.id })).rejects.toThrow(/not root and has no passwordless sudo/);
   });
 
+  it("replaced credentials take effect at once: a wrong password shows auth failed, the right one reconnects", async () => {
+    const h = hosts.hosts[1]!;
+    const hostId = ids[1]!;
+    await owner.hosts.update({ hostId, auth: { method: "password", password: "not-the-password" } });
+    const failed = await waitFor(() => get(hostId), (v) => v.status === "authFailed");
+    expect(failed).toMatchObject({ status: "authFailed", stale: true });
+    expect(failed.statusMessage).toMatch(/refused the password/);
+    await owner.hosts.update({ hostId, auth: { method: "password", password: h.password.password }, labels: ["edge", "eu"] });
+    const back = await waitFor(() => get(hostId), (v) => v.status === "connected");
+    expect(back).toMatchObject({ status: "connected", labels: ["edge", "eu"] });
+    const audit = await env.database.db.auditEvent.findMany({ where: { action: "hosts.update", hostId } });
+    expect(audit).toHaveLength(2);
+    expect(JSON.stringify(audit.map((a) => a.params))).not.toContain(h.password.password);
+  });
+
+  it("a user scoped to one host group sees and touches only that group's hosts", async () => {
+    const group = await owner.hosts.createGroup({ name: "group-a" });
+    await owner.hosts.update({ hostId: ids[0]!, hostGroupId: group.id });
+    const { caller: scoped, userId } = await env.callerFor("Admin", { hostGroupId: group.id });
+    expect((await scoped.hosts.list()).map((x) => x.id)).toEqual([ids[0]]);
+    expect((await scoped.hosts.overview()).totals.hosts).toBe(1);
+    await expect(scoped.hosts.get({ hostId: ids[1]! })).rejects.toThrow(/FORBIDDEN|permission/);
+    await expect(scoped.containers.list({ hostId: ids[1]! })).rejects.toThrow(/permission/);
+    await expect(scoped.hosts.remove({ hostId: ids[1]! })).rejects.toThrow(/permission/);
+    // Not even a group admin may move its host into another group, or add hosts.
+    await expect(scoped.hosts.update({ hostId: ids[0]!, hostGroupId: null })).rejects.toThrow(/everywhere/);
+    await expect(scoped.hosts.probe({ address: "10.0.0.1", port: 22, username: "root", auth: { method: "password", password: "x" } })).rejects.toThrow(/everywhere/);
+    const denials = await env.database.db.auditEvent.count({ where: { actorId: userId, outcome: "denied" } });
+    expect(denials).toBe(5);
+    expect((await scoped.containers.list({ hostId: ids[0]! })).stale).toBe(false);
+  });
+
   it("bad addresses, refused credentials and an unconfirmed key each get a clear message", async () => {
     const h = hosts.hosts[1]!;
     await expect(owner.hosts.probe({ address: h.address, port: 2222, username: "root", auth: { method: "password", password: "x" } })).rejects.toThrow(

@@ -1,10 +1,11 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|audit runs one of them.
+// BENCH_ONLY=pull|containers|network|build|audit|tunnel runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchContainers } from "./containers";
 import { benchNetwork } from "./network";
 import { benchPull } from "./pull";
+import { benchTunnel, type PathPair } from "./tunnel";
 
 const only = process.env.BENCH_ONLY;
 
@@ -61,5 +62,24 @@ if (!only || only === "audit") {
   console.log(`\naudit search over ${process.env.BENCH_AUDIT_EVENTS ?? "1000000"} events (30 runs each; target p95 < 100 ms)`);
   console.log("query".padEnd(24), "p50 ms".padStart(8), "p95 ms".padStart(8));
   for (const r of audit) console.log(r.name.padEnd(24), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8));
+}
+
+if (!only || only === "tunnel") {
+  const t = await benchTunnel();
+  const cols = (xs: (string | number)[]) => xs.map((x) => (typeof x === "number" ? x.toFixed(2) : x).padStart(9)).join("");
+  const header = () => console.log(`  ${"".padEnd(24)}${cols(["tunnel", "", "direct", "", "overhead", "", "ratio"])}\n  ${"".padEnd(24)}${cols(["p50", "p95", "p50", "p95", "p50", "p95", "p50"])}`);
+  const row = (label: string, p: PathPair) =>
+    console.log(`  ${label.padEnd(24)}${cols([p.tunnel.p50, p.tunnel.p95, p.direct.p50, p.direct.p95, p.tunnel.p50 - p.direct.p50, p.tunnel.p95 - p.direct.p95, p.tunnel.p50 / p.direct.p50])}`);
+  console.log(`\nagent calls over the SSH tunnel (direct-streamlocal, one channel per call) vs its unix socket (one connection per call); load ${t.load.average.toFixed(1)} on ${t.load.cpus} CPUs`);
+  console.log(`${t.samples} samples each after ${t.warmup} warm-up calls, paths alternated, ${t.containers} containers per agent; ms (overhead = tunnel − direct; ratio tunnel/direct)`);
+  header();
+  row("GET /_ping", t.ping);
+  row("GET /containers/json", t.ps);
+  row(`fleet refresh, ${t.hosts} hosts`, t.fleet);
+  console.log(`  target: overhead < 2 ms per call once connected   (SSH connect + auth: ${t.connectMs.toFixed(0)} ms, median of ${t.hosts} hosts)`);
+  console.log(`dial-stdio fallback (sshd forbids stream-local forwarding; node starts on the host per call), 1 host, ${t.dialStdio.samples} samples each`);
+  header();
+  row("GET /_ping", t.dialStdio.ping);
+  row("GET /containers/json", t.dialStdio.ps);
 }
 process.exit(0);

@@ -71,7 +71,11 @@ export function connectSsh(target: SshTarget, options: SshConnectOptions): Promi
         ? { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase || undefined }
         : { password: target.auth.password, tryKeyboard: false }),
     };
-    client.once("ready", () => finish(null));
+    client.once("ready", () => {
+      // Agent calls are small request/response exchanges: without this, Nagle + delayed ACK stall some by ~40 ms.
+      client.setNoDelay(true);
+      finish(null);
+    });
     client.on("error", (err: Error & { level?: string; code?: string }) => {
       if (presented && options.pinned !== null && presented !== options.pinned) {
         finish(

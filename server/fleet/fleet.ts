@@ -27,6 +27,8 @@ export interface HostSnapshot {
   /** The last list we got; kept (and marked stale) while the host is unreachable. */
   containers: ContainerSummary[] | null;
   containersAt: Date | null;
+  /** When the facts in the database were last refreshed. */
+  factsAt: Date | null;
   stale: boolean;
 }
 
@@ -122,6 +124,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
         agentVersion: null,
         containers: null,
         containersAt: null,
+        factsAt: null,
         stale: true,
       }
     );
@@ -178,8 +181,9 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
 
   private async onState(hostId: string, connection: HostConnection, change: StateChange): Promise<void> {
     if (change.state === "stopped") return;
-    this.update(hostId, { state: change.state, message: change.message });
+    // Saved before it is announced: a console re-reading the host on this event sees the new key and times.
     await this.persist(hostId, change);
+    this.update(hostId, { state: change.state, message: change.message });
     if (change.state === "connected") {
       this.watchers.get(hostId)?.abort();
       const controller = new AbortController();
@@ -230,6 +234,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
     try {
       const facts = await gatherFacts(connection.requireLink(), agentConfigOf(host.agentConfig));
       await this.o.db.host.update({ where: { id: hostId }, data: { facts, lastSeenAt: new Date() } });
+      this.update(hostId, { factsAt: new Date() });
     } catch (e) {
       this.log(`facts for ${hostId}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -53,6 +53,7 @@ async function* liveChanges(ctx: Context & { viewer: Viewer }, signal: AbortSign
       agentVersion: snapshot.agentVersion,
       containerCount: snapshot.containers?.length ?? null,
       runningCount: snapshot.containers?.filter((c) => c.State === "running").length ?? null,
+      factsAt: snapshot.factsAt,
     };
   }
 }

@@ -1,0 +1,131 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useId, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { errorMessage, useTRPC } from "@/components/trpc/client";
+
+/**
+ * Checks what the agent needs on a host and installs it: the prerequisites
+ * first, then (with the user's consent for packages) the agent itself.
+ */
+export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstalled?: (result: { version: string; sha256: string }) => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const consentId = useId();
+  const [installPackages, setInstallPackages] = useState(false);
+  const prereqs = useQuery({ ...trpc.hosts.prereqs.queryOptions({ hostId }), retry: false, staleTime: 0 });
+  const install = useMutation(
+    trpc.hosts.installAgent.mutationOptions({
+      onSuccess: async (result) => {
+        await Promise.all([
+          qc.invalidateQueries(trpc.hosts.list.pathFilter()),
+          qc.invalidateQueries(trpc.hosts.get.queryFilter({ hostId })),
+          qc.invalidateQueries(trpc.hosts.prereqs.queryFilter({ hostId })),
+        ]);
+        onInstalled?.(result);
+      },
+    }),
+  );
+  const missing = prereqs.data?.missing ?? [];
+  const installable = missing.filter((m) => m.package);
+  const blocking = missing.filter((m) => !m.package);
+
+  return (
+    <div className="space-y-4" data-testid="install-agent">
+      <section aria-labelledby={`${consentId}-prereqs`} className="space-y-2">
+        <h3 id={`${consentId}-prereqs`} className="text-sm font-semibold">
+          Prerequisites
+        </h3>
+        {prereqs.isFetching && !prereqs.data ? (
+          <p role="status" className="text-sm text-slate-500">
+            Checking the host (kernel features, cgroups, runc, conmon, Node.js, root)…
+          </p>
+        ) : prereqs.error ? (
+          <div className="space-y-2">
+            <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
+              Could not check the host: {errorMessage(prereqs.error)}
+            </p>
+            <Button variant="secondary" onClick={() => void prereqs.refetch()}>
+              Check again
+            </Button>
+          </div>
+        ) : missing.length === 0 ? (
+          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="prereqs-ok">
+            Nothing is missing: the host has everything the agent needs.
+          </p>
+        ) : (
+          <ul className="space-y-1 text-sm" data-testid="prereqs-missing" aria-label="Missing prerequisites">
+            {missing.map((m) => (
+              <li key={m.name} className="flex flex-wrap items-baseline gap-2">
+                <span className="text-rose-700 dark:text-rose-400">✗</span>
+                <span>{m.message}</span>
+                {m.package ? <span className="font-mono text-xs text-slate-500">package: {m.package}</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+        {prereqs.data && missing.length > 0 ? (
+          <Button variant="ghost" className="disabled:opacity-50" onClick={() => void prereqs.refetch()} disabled={prereqs.isFetching}>
+            {prereqs.isFetching ? "Checking…" : "Check again"}
+          </Button>
+        ) : null}
+      </section>
+
+      {installable.length > 0 ? (
+        <div className="flex items-start gap-2 text-sm">
+          <input
+            id={consentId}
+            type="checkbox"
+            className="mt-1"
+            checked={installPackages}
+            onChange={(e) => setInstallPackages(e.target.checked)}
+          />
+          <label htmlFor={consentId}>
+            Install missing packages with the host&apos;s package manager
+            <span className="block text-xs text-slate-500">
+              Runs {prereqs.data?.facts.packageManager ?? "the package manager"} as root to install{" "}
+              {installable.map((m) => m.package).join(", ")}.
+            </span>
+          </label>
+        </div>
+      ) : null}
+      {blocking.length > 0 ? (
+        <p className="text-xs text-amber-700 dark:text-amber-400">
+          Some of what is missing cannot be installed for you; fix it on the host, then check again.
+        </p>
+      ) : null}
+
+      <div className="flex flex-wrap items-center gap-3">
+        <Button
+          disabled={install.isPending || !prereqs.data || blocking.length > 0 || (installable.length > 0 && !installPackages)}
+          onClick={() => install.mutate({ hostId, installPackages })}
+        >
+          {install.isPending ? "Installing…" : install.isSuccess ? "Install again" : "Install agent"}
+        </Button>
+        {installable.length > 0 && !installPackages && blocking.length === 0 ? (
+          <span className="text-xs text-slate-500">Allow the package install above, or install the packages yourself and check again.</span>
+        ) : null}
+      </div>
+      {install.isPending ? (
+        <div role="status" className="space-y-1 text-sm text-slate-600 dark:text-slate-400">
+          <progress className="w-full" aria-label="Installing the agent" />
+          <p>
+            Checking prerequisites{installPackages ? ", installing packages" : ""}, uploading the agent, verifying its SHA-256 and starting it. This can take a
+            minute{installPackages ? " or more while packages install" : ""}.
+          </p>
+        </div>
+      ) : null}
+      {install.error ? (
+        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+          Installing failed: {errorMessage(install.error)}
+        </p>
+      ) : null}
+      {install.data ? (
+        <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="install-result">
+          Agent {install.data.version} installed and running.{" "}
+          <span className="break-all font-mono text-xs text-slate-500">sha256:{install.data.sha256}</span>
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,8 +1,18 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+
+const STEP_ORDER = ["check", "packages", "upload", "start", "confirm"];
+const STEP_LABEL: Record<string, string> = {
+  check: "Checking prerequisites",
+  packages: "Installing packages",
+  upload: "Uploading and verifying",
+  start: "Starting",
+  confirm: "Confirming",
+};
 
 /**
  * Checks what the agent needs on a host and installs it: the prerequisites
@@ -25,6 +35,11 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
         onInstalled?.(result);
       },
     }),
+  );
+  // Real steps as the server reports them; subscribed before the install starts so none is missed.
+  const [steps, setSteps] = useState<{ step: string; detail: string }[]>([]);
+  useSubscription(
+    trpc.hosts.installProgress.subscriptionOptions({ hostId }, { onData: (e) => setSteps((s) => [...s, { step: e.step, detail: e.detail }]) }),
   );
   const missing = prereqs.data?.missing ?? [];
   const installable = missing.filter((m) => m.package);
@@ -98,7 +113,10 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
       <div className="flex flex-wrap items-center gap-3">
         <Button
           disabled={install.isPending || !prereqs.data || blocking.length > 0 || (installable.length > 0 && !installPackages)}
-          onClick={() => install.mutate({ hostId, installPackages })}
+          onClick={() => {
+            setSteps([]);
+            install.mutate({ hostId, installPackages });
+          }}
         >
           {install.isPending ? "Installing…" : install.isSuccess ? "Install again" : "Install agent"}
         </Button>
@@ -108,12 +126,22 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
       </div>
       {install.isPending ? (
         <div role="status" className="space-y-1 text-sm text-slate-600 dark:text-slate-400">
-          <progress className="w-full" aria-label="Installing the agent" />
+          <progress className="w-full" aria-label="Installing the agent" max={STEP_ORDER.length} value={Math.max(0, ...steps.map((s) => STEP_ORDER.indexOf(s.step) + 1))} />
+
           <p>
             Checking prerequisites{installPackages ? ", installing packages" : ""}, uploading the agent, verifying its SHA-256 and starting it. This can take a
             minute{installPackages ? " or more while packages install" : ""}.
           </p>
         </div>
+      ) : null}
+      {steps.length ? (
+        <ol className="space-y-0.5 text-xs" aria-label="Install steps" data-testid="install-steps">
+          {steps.map((s, i) => (
+            <li key={i}>
+              <span className="font-medium">{STEP_LABEL[s.step] ?? s.step}</span> <span className="break-all font-mono text-slate-500">{s.detail}</span>
+            </li>
+          ))}
+        </ol>
       ) : null}
       {install.error ? (
         <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">

@@ -46,7 +46,15 @@ type HostRow = Awaited<ReturnType<Db["host"]["findMany"]>>[number];
 const EVENT_RETRY_MS = 2_000;
 const REFRESH_DEBOUNCE_MS = 150;
 
-export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
+/** A step of an agent install or upgrade in progress, for the console's progress display. */
+export interface InstallProgress {
+  hostId: string;
+  step: "check" | "packages" | "upload" | "start" | "confirm";
+  detail: string;
+  at: Date;
+}
+
+export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [InstallProgress] }> {
   private readonly connections = new Map<string, HostConnection>();
   private readonly snapshots = new Map<string, HostSnapshot>();
   private readonly watchers = new Map<string, AbortController>();
@@ -108,6 +116,10 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot] }> {
       this.clients.set(hostId, client);
     }
     return client;
+  }
+
+  reportInstall(hostId: string, step: InstallProgress["step"], detail: string): void {
+    this.emit("install", { hostId, step, detail, at: new Date() });
   }
 
   localAgent(hostId: string): LocalAgent | undefined {

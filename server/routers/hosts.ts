@@ -3,7 +3,7 @@ import { on } from "node:events";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { canOnHost, hasGlobal } from "../auth/access";
-import type { HostSnapshot } from "../fleet/fleet";
+import type { HostSnapshot, InstallProgress } from "../fleet/fleet";
 import { FINGERPRINT_PATTERN } from "../fleet/ssh/fingerprint";
 import { createHostGroup, listHostGroups } from "../services/hosts/list-hosts";
 import {
@@ -146,6 +146,14 @@ export const hostsRouter = createRouter({
   }),
 
   prereqs: hostScopedProcedure("hosts.manage").query(async ({ ctx }) => checkPrereqs(ctx.db, await ctx.fleet(), ctx.host.id)),
+
+  /** Steps of an install or upgrade running on this host; the console subscribes before it starts one. */
+  installProgress: hostScopedProcedure("hosts.manage").subscription(async function* ({ ctx, signal }) {
+    const { fleet } = await ctx.fleet();
+    for await (const [event] of on(fleet, "install", { signal }) as AsyncIterable<[InstallProgress]>) {
+      if (event.hostId === ctx.host.id) yield { step: event.step, detail: event.detail, at: event.at };
+    }
+  }),
 
   installAgent: hostScopedProcedure("hosts.manage")
     .input(z.object({ installPackages: z.boolean().default(false) }))

@@ -121,6 +121,10 @@ describe("hosts in a real browser", () => {
     const version = stored.agentVersion!;
     expect(version).toBeTruthy();
     expect(await result.textContent()).toContain(`Agent ${version} installed`);
+    // The steps as the server reported them while it worked.
+    const steps = await page.getByTestId("install-steps").innerText();
+    for (const label of ["Checking prerequisites", "Uploading and verifying", "Starting", "Confirming"]) expect(steps).toContain(label);
+    expect(steps).toContain(`${agent.installDir}/berth-agent.mjs`);
 
     // 3. The list shows it connected, with its kernel and agent version, as they arrive.
     await page.getByRole("link", { name: "Go to the host list" }).click();

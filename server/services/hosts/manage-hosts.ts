@@ -167,7 +167,8 @@ export async function removeHost(db: Db, services: FleetServices, hostId: string
   await services.fleet.sync(hostId);
 }
 
-async function installDeps(db: Db, services: FleetServices, hostId: string, onStep?: (s: InstallStep, d: string) => void) {
+async function installDeps(db: Db, services: FleetServices, hostId: string) {
+  const onStep = (step: InstallStep, detail: string) => services.fleet.reportInstall(hostId, step, detail);
   const host = await db.host.findUnique({ where: { id: hostId }, select: { agentConfig: true } });
   if (!host) throw new AppError("NOT_FOUND", "No such host.");
   const connection = services.fleet.connection(hostId);

@@ -97,3 +97,44 @@ describe("this machine, without SSH", () => {
     expect(env.fleet.localAgent(added.id)!.pid).not.toBe(pid);
   });
 });
+
+describe("hosts that can't be added", () => {
+  let hosts: SshHostFleet;
+  let env: FleetEnv;
+  let owner: Caller;
+
+  beforeAll(async () => {
+    hosts = await startSshHosts(1, { fakeOs: "FreeBSD" });
+    env = await startFleetEnv();
+    owner = (await env.callerFor("Owner")).caller;
+  });
+
+  afterAll(async () => {
+    await env?.close();
+    await hosts?.cleanup();
+  });
+
+  it("a host that is not Linux is shown as such and refused", async () => {
+    const h = hosts.hosts[0]!;
+    const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
+    const probe = await owner.hosts.probe({ address: h.address, port: 22, username: "root", auth });
+    expect(probe.os).toBe("FreeBSD");
+    await expect(owner.hosts.add({ name: "bsd", address: h.address, port: 22, username: "root", auth, fingerprint: probe.fingerprint })).rejects.toThrow(
+      /runs FreeBSD; Berth hosts must run Linux/,
+    );
+    expect(await env.database.db.host.count()).toBe(0);
+  });
+
+  it("a host that drops SSH packets times out with a clear message", async () => {
+    const h = hosts.hosts[0]!;
+    const drop = await h.run("nft add table inet blackhole && nft add chain inet blackhole in '{ type filter hook input priority 0; }' && nft add rule inet blackhole in tcp dport 22 drop");
+    expect(drop.code).toBe(0);
+    try {
+      await expect(
+        owner.hosts.probe({ address: h.address, port: 22, username: "root", auth: { method: "key", privateKey: hosts.clientKey.privateKey } }),
+      ).rejects.toThrow(new RegExp(`${h.address.replace(/\./g, "\\.")}:22 did not answer within 10 s`));
+    } finally {
+      await h.run("nft delete table inet blackhole");
+    }
+  });
+});

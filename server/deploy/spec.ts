@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { parseReference } from "../../agent/images/reference";
+
+/** Docker's own reference rules (the agent's parser): null when fine, else why not. */
+export function imageReferenceProblem(value: string): string | null {
+  try {
+    parseReference(value);
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : "not a valid image reference";
+  }
+}
+
+// A deployment spec: what the deploy form, a pasted `docker run` and the API
+// all produce, what the deploy policy judges, and what is saved for redeploy.
+// Validated at every boundary with this one schema.
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, "must be an absolute path").max(4096);
+const name = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "use letters, digits, _ . - (starting with a letter or digit)")
+  .max(128);
+
+export const envVarSchema = z.object({
+  name: z
+    .string()
+    .min(1, "enter a name")
+    .max(256)
+    .regex(/^[^=\0]+$/, "a name can't contain = "),
+  value: z.string().max(32 * 1024),
+  /** Stored sealed and shown masked. */
+  secret: z.boolean().default(false),
+});
+
+export const portSchema = z.object({
+  hostIp: z.string().max(45).optional(),
+  /** Absent: the agent picks a free port. */
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  containerPort: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+});
+
+export const mountSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("volume"), source: name.optional(), target: absolutePath, readOnly: z.boolean().default(false) }),
+  z.object({ type: z.literal("bind"), source: absolutePath, target: absolutePath, readOnly: z.boolean().default(false) }),
+  z.object({ type: z.literal("tmpfs"), target: absolutePath, sizeBytes: z.number().int().positive().optional() }),
+]);
+
+export const deviceSchema = z.object({
+  hostPath: absolutePath,
+  containerPath: absolutePath.optional(),
+  permissions: z.string().regex(/^[rwm]{1,3}$/).default("rwm"),
+});
+
+export const healthcheckSchema = z.object({
+  /** As Docker: ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]. */
+  test: z.array(z.string().max(4096)).min(1).max(64),
+  intervalSeconds: z.number().positive().max(86_400).optional(),
+  timeoutSeconds: z.number().positive().max(86_400).optional(),
+  startPeriodSeconds: z.number().min(0).max(86_400).optional(),
+  retries: z.number().int().min(0).max(100).optional(),
+});
+
+export const restartPolicySchema = z.object({
+  name: z.enum(["no", "always", "unless-stopped", "on-failure"]).default("no"),
+  maximumRetryCount: z.number().int().min(0).max(1000).optional(),
+});
+
+export const PULL_POLICIES = ["always", "missing", "never"] as const;
+
+export const deploySpecSchema = z.object({
+  image: z
+    .string()
+    .trim()
+    .min(1, "enter an image, e.g. nginx:1.27 or registry.example.com/team/app@sha256:…")
+    .max(512)
+    .superRefine((value, ctx) => {
+      const problem = imageReferenceProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  pullPolicy: z.enum(PULL_POLICIES).default("missing"),
+  /** A saved registry's credentials for the pull. */
+  registryId: z.string().min(1).max(64).optional(),
+  name: name.optional(),
+  command: z.array(z.string().max(32 * 1024)).max(256).optional(),
+  entrypoint: z.array(z.string().max(32 * 1024)).max(256).optional(),
+  workingDir: absolutePath.optional(),
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, "user, uid, user:group or uid:gid")
+    .max(128)
+    .optional(),
+  hostname: z
+    .string()
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/, "not a valid hostname")
+    .optional(),
+  env: z.array(envVarSchema).max(500).default([]),
+  ports: z.array(portSchema).max(200).default([]),
+  mounts: z.array(mountSchema).max(100).default([]),
+  /** "bridge" (default), "host", "none" or a network's name. */
+  network: z.string().min(1).max(128).optional(),
+  aliases: z.array(name).max(20).default([]),
+  restartPolicy: restartPolicySchema.default({ name: "no" }),
+  memoryBytes: z.number().int().min(6 * 1024 * 1024, "at least 6 MiB").optional(),
+  /** CPUs as a decimal (0.5 = half a CPU). */
+  cpus: z.number().positive().max(1024).optional(),
+  pidsLimit: z.number().int().min(1).max(4_194_304).optional(),
+  labels: z.record(z.string().min(1).max(256), z.string().max(4096)).default({}),
+  privileged: z.boolean().default(false),
+  capAdd: z.array(z.string().regex(/^(CAP_)?[A-Z_]+$|^ALL$/i, "a capability such as NET_ADMIN")).max(64).default([]),
+  capDrop: z.array(z.string().regex(/^(CAP_)?[A-Z_]+$|^ALL$/i, "a capability such as NET_RAW")).max(64).default([]),
+  pidMode: z.enum(["host"]).optional(),
+  ipcMode: z.enum(["host"]).optional(),
+  devices: z.array(deviceSchema).max(64).default([]),
+  readOnlyRootfs: z.boolean().default(false),
+  healthcheck: healthcheckSchema.optional(),
+});
+
+export type DeploySpec = z.infer<typeof deploySpecSchema>;
+export type DeploySpecInput = z.input<typeof deploySpecSchema>;
+export type PortSpec = z.infer<typeof portSchema>;
+export type MountSpec = z.infer<typeof mountSchema>;

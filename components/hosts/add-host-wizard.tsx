@@ -268,8 +268,8 @@ export function AddHostWizard() {
           <form onSubmit={confirm} aria-label="Confirm the host key" className="space-y-4" noValidate>
             <div className="space-y-2">
               <p className="text-sm">
-                {form.username.trim()}@{form.address.trim()}:{form.port} answered ({probe.data.os}
-                {probe.data.kernel ? `, kernel ${probe.data.kernel}` : ""}) with this host key:
+                {form.address.trim()}:{form.port} answered with this host key. Nothing has been sent to it yet: your{" "}
+                {form.method === "key" ? "key" : "password"} is used only after you confirm the key.
               </p>
               <p
                 className="break-all rounded-md border border-slate-200 bg-slate-50 px-3 py-2 font-mono text-sm dark:border-slate-700 dark:bg-slate-950"

@@ -9,11 +9,18 @@ const absolutePath = z
   .string()
   .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of letters, digits, . _ - and /")
   .refine((p) => !p.split("/").includes(".."), "must not contain ..");
+
+// Uninstall may remove the install dir and the state root: never a system directory.
+const SYSTEM_DIRS = new Set(["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/lib", "/usr/local", "/usr/local/lib", "/var", "/var/lib", "/var/run"]);
+const ownDirectory = absolutePath.refine((p) => {
+  const clean = "/" + p.split("/").filter((s) => s && s !== ".").join("/");
+  return !SYSTEM_DIRS.has(clean) && clean.split("/").length >= 3;
+}, "must be a directory of its own (at least two levels deep, not a system directory): uninstall can remove it");
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 172.29.0.0/16");
 
 export const agentConfigSchema = z.object({
-  installDir: absolutePath.default("/usr/local/lib/berth"),
-  root: absolutePath.default("/var/lib/berth"),
+  installDir: ownDirectory.default("/usr/local/lib/berth"),
+  root: ownDirectory.default("/var/lib/berth"),
   socket: absolutePath.default("/run/berth/agent.sock"),
   execRoot: absolutePath.optional(),
   cgroupParent: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),

@@ -54,7 +54,16 @@ export interface InstallProgress {
   at: Date;
 }
 
-export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [InstallProgress] }> {
+/** Progress of a long operation (deploy, pull, push) a user started, keyed by user and a token the console chose. */
+export interface OperationProgress {
+  key: string;
+  phase: "pull" | "create" | "start" | "verify" | "rollback" | "push" | "done" | "error";
+  message: string;
+  /** Pull/push progress of one layer, as the agent reports it. */
+  layer?: { id: string; status: string; current?: number; total?: number };
+}
+
+export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [InstallProgress]; progress: [OperationProgress] }> {
   private readonly connections = new Map<string, HostConnection>();
   private readonly snapshots = new Map<string, HostSnapshot>();
   private readonly watchers = new Map<string, AbortController>();
@@ -89,14 +98,26 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
 
   async start(): Promise<void> {
     const hosts = await this.o.db.host.findMany();
-    await Promise.all(hosts.map((h) => this.attach(h)));
+    await Promise.all(hosts.map((h) => this.sync(h.id).catch((e: unknown) => this.log(`${h.name}: ${e instanceof Error ? e.message : String(e)}`))));
   }
 
+  /** Per host, one sync at a time: two racing syncs must not leave an orphaned connection behind. */
+  private readonly syncing = new Map<string, Promise<void>>();
+
   /** Re-reads a host's record and replaces its connection (after add, re-pin, credential change or removal). */
-  async sync(hostId: string): Promise<void> {
-    await this.detach(hostId);
-    const host = await this.o.db.host.findUnique({ where: { id: hostId } });
-    if (host) await this.attach(host);
+  sync(hostId: string): Promise<void> {
+    const previous = this.syncing.get(hostId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      await this.detach(hostId);
+      const host = await this.o.db.host.findUnique({ where: { id: hostId } });
+      if (host) await this.attach(host);
+    });
+    const settled = next.catch(() => undefined);
+    this.syncing.set(hostId, settled);
+    void settled.then(() => {
+      if (this.syncing.get(hostId) === settled) this.syncing.delete(hostId);
+    });
+    return next;
   }
 
   connection(hostId: string): HostConnection {
@@ -116,6 +137,10 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
       this.clients.set(hostId, client);
     }
     return client;
+  }
+
+  reportProgress(p: OperationProgress): void {
+    this.emit("progress", p);
   }
 
   reportInstall(hostId: string, step: InstallProgress["step"], detail: string): void {
@@ -168,7 +193,17 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
   }
 
   private async attach(host: HostRow): Promise<void> {
-    const target = this.target(host);
+    await this.detach(host.id);
+    let target: ConnectionTarget | null;
+    try {
+      target = this.target(host);
+    } catch (e) {
+      // One unreadable credential must not take the fleet down: that host shows why, the rest connect.
+      const message = `The stored credential can't be opened (was BERTH_SECRET_KEY changed?): ${e instanceof Error ? e.message : String(e)}`;
+      this.update(host.id, { state: "authFailed", message });
+      await this.o.db.host.update({ where: { id: host.id }, data: { status: "authFailed", statusMessage: message } }).catch(() => undefined);
+      return;
+    }
     if (!target) return;
     if (host.transport === "local") {
       const local = new LocalAgent(this.o.bundle, target.agent, (l) => this.log(`[${host.name}] ${l}`));
@@ -192,9 +227,11 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
   }
 
   private async onState(hostId: string, connection: HostConnection, change: StateChange): Promise<void> {
-    if (change.state === "stopped") return;
+    if (change.state === "stopped" || this.connections.get(hostId) !== connection) return;
     // Saved before it is announced: a console re-reading the host on this event sees the new key and times.
     await this.persist(hostId, change);
+    // A connection replaced (or a newer state) while saving must not overwrite what is current.
+    if (this.connections.get(hostId) !== connection || connection.state !== change.state) return;
     this.update(hostId, { state: change.state, message: change.message });
     if (change.state === "connected") {
       this.watchers.get(hostId)?.abort();

@@ -75,11 +75,12 @@ export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
   async settled(timeoutMs = this.timing.connectTimeoutMs + 1_000): Promise<void> {
     if (this.state !== "connecting") return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.off("state", done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
       this.once("state", done);
     });
   }

@@ -26,6 +26,10 @@ export function getFleet(): Promise<FleetServices> {
     await fleet.start();
     return { fleet, box };
   })();
+  // A failed start (the database briefly down, say) is retried on the next call, not remembered.
+  holder.berthFleet.catch(() => {
+    holder.berthFleet = undefined;
+  });
   return holder.berthFleet;
 }
 

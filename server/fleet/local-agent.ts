@@ -11,6 +11,7 @@ export class LocalAgent {
   private stopping = false;
   private restarts = 0;
   private output = "";
+  private respawn: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly bundle: string,
@@ -38,9 +39,11 @@ export class LocalAgent {
       this.log(`local agent exited (${signal ?? code}); restarting: ${this.output.trim().split("\n").slice(-3).join(" | ")}`);
       // Back off up to 30 s if it keeps failing.
       const delay = Math.min(30_000, 1000 * 2 ** Math.min(this.restarts++, 5));
-      setTimeout(() => {
+      this.respawn = setTimeout(() => {
+        this.respawn = null;
         if (!this.stopping) this.spawn();
-      }, delay).unref();
+      }, delay);
+      this.respawn.unref();
     });
   }
 
@@ -57,6 +60,9 @@ export class LocalAgent {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // A respawn pending from a crash would otherwise start a second, untracked agent after a restart.
+    if (this.respawn) clearTimeout(this.respawn);
+    this.respawn = null;
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

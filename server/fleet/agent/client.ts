@@ -45,9 +45,20 @@ function pathWith(path: string, query?: RequestOptions["query"]): string {
   return `${API}${path}${q ? `?${q}` : ""}`;
 }
 
+/** A whole answer, capped: a misbehaving host must not exhaust the gateway's memory. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of body) {
+    size += (c as Buffer).length;
+    if (size > MAX_ANSWER_BYTES) {
+      body.destroy();
+      throw new FleetError("AGENT_ERROR", `The agent's answer is larger than ${MAX_ANSWER_BYTES} bytes.`);
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -91,6 +102,7 @@ export class AgentClient {
         },
       });
       const timer = setTimeout(() => {
+        o.signal?.removeEventListener("abort", abort);
         req.destroy();
         reject(new FleetError("TIMEOUT", `The agent on ${this.label} did not answer ${method} ${path} within ${timeoutMs / 1000} s.`));
       }, timeoutMs);
@@ -109,6 +121,7 @@ export class AgentClient {
       });
       req.once("error", (e) => {
         clearTimeout(timer);
+        o.signal?.removeEventListener("abort", abort);
         reject(new FleetError("AGENT_UNREACHABLE", `The agent on ${this.label} failed: ${e.message}`));
       });
       req.end(payload);
@@ -181,11 +194,14 @@ export class AgentClient {
   }
 
   /** Log lines; with follow, until the container stops or the signal aborts. */
-  async *logs(id: string, o: RequestOptions & { follow?: boolean; tail?: number | "all"; timestamps?: boolean; tty?: boolean } = {}): AsyncGenerator<LogFrame> {
+  async *logs(
+    id: string,
+    o: RequestOptions & { follow?: boolean; tail?: number | "all"; timestamps?: boolean; tty?: boolean; since?: number; until?: number } = {},
+  ): AsyncGenerator<LogFrame> {
     const tty = o.tty ?? (await this.inspectContainer(id, o)).Config.Tty;
     const body = await this.stream("GET", `/containers/${encodeURIComponent(id)}/logs`, {
       ...o,
-      query: { stdout: 1, stderr: 1, follow: o.follow ? 1 : 0, tail: o.tail ?? "all", timestamps: o.timestamps ? 1 : 0 },
+      query: { stdout: 1, stderr: 1, follow: o.follow ? 1 : 0, tail: o.tail ?? "all", timestamps: o.timestamps ? 1 : 0, since: o.since, until: o.until },
     });
     try {
       yield* demux(body, tty);
@@ -231,6 +247,68 @@ export class AgentClient {
       if (p.error) throw new FleetError("AGENT_ERROR", p.errorDetail?.message ?? p.error);
       o.onProgress?.(p);
     }
+  }
+
+  async renameContainer(id: string, name: string, o?: RequestOptions): Promise<void> {
+    await this.call("POST", `/containers/${encodeURIComponent(id)}/rename`, { ...o, query: { name } });
+  }
+
+  async pauseContainer(id: string, o?: RequestOptions): Promise<void> {
+    await this.call("POST", `/containers/${encodeURIComponent(id)}/pause`, o);
+  }
+
+  async unpauseContainer(id: string, o?: RequestOptions): Promise<void> {
+    await this.call("POST", `/containers/${encodeURIComponent(id)}/unpause`, o);
+  }
+
+  /** The image's record, or null if the host doesn't have it. */
+  async inspectImage(reference: string, o?: RequestOptions): Promise<{ Id: string; RepoTags: string[] | null; Size: number; Config?: Record<string, unknown> } | null> {
+    try {
+      return await this.json("GET", `/images/${encodeURIComponent(reference)}/json`, o);
+    } catch (e) {
+      if (e instanceof FleetError && e.details.status === 404) return null;
+      throw e;
+    }
+  }
+
+  async removeImage(reference: string, o: RequestOptions & { force?: boolean } = {}): Promise<void> {
+    await this.call("DELETE", `/images/${encodeURIComponent(reference)}`, { timeoutMs: 60_000, ...o, query: { force: o.force ?? false } });
+  }
+
+  async tagImage(source: string, target: string, o?: RequestOptions): Promise<void> {
+    const at = target.lastIndexOf(":");
+    const slash = target.lastIndexOf("/");
+    const [repo, tag] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, "latest"];
+    await this.call("POST", `/images/${encodeURIComponent(source)}/tag`, { ...o, query: { repo, tag } });
+  }
+
+  /** Pushes a tagged image, reporting progress; throws on the stream's error message. */
+  async push(reference: string, o: RequestOptions & { onProgress?: (p: PullProgress) => void; registryAuth?: string } = {}): Promise<void> {
+    const body = await this.stream("POST", `/images/${encodeURIComponent(reference)}/push`, {
+      ...o,
+      timeoutMs: o.timeoutMs ?? 30_000,
+      headers: { "x-registry-auth": o.registryAuth ?? Buffer.from("{}").toString("base64") },
+    });
+    for await (const p of jsonLines<PullProgress>(body)) {
+      if (p.error) throw new FleetError("AGENT_ERROR", p.errorDetail?.message ?? p.error);
+      o.onProgress?.(p);
+    }
+  }
+
+  createNetwork(body: { Name: string; Driver?: string; Internal?: boolean; Labels?: Record<string, string>; IPAM?: unknown }, o?: RequestOptions): Promise<{ Id: string }> {
+    return this.json("POST", "/networks/create", { ...o, body });
+  }
+
+  async removeNetwork(id: string, o?: RequestOptions): Promise<void> {
+    await this.call("DELETE", `/networks/${encodeURIComponent(id)}`, o);
+  }
+
+  createVolume(body: { Name?: string; Labels?: Record<string, string> }, o?: RequestOptions): Promise<VolumeSummary> {
+    return this.json("POST", "/volumes/create", { ...o, body });
+  }
+
+  async removeVolume(name: string, o: RequestOptions & { force?: boolean } = {}): Promise<void> {
+    await this.call("DELETE", `/volumes/${encodeURIComponent(name)}`, { ...o, query: { force: o.force ?? false } });
   }
 
   images(o?: RequestOptions): Promise<ImageSummary[]> {

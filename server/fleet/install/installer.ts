@@ -6,7 +6,7 @@ import { FleetError } from "../errors";
 import type { HostLink } from "../link";
 import { factsScript, parseFacts, type HostFacts } from "./facts";
 import { installCommand, missingPrereqs, type MissingPrereq } from "./prereqs";
-import { startCommand, stopCommand, supervisorScript, systemdUnit, teardownCommand, UNIT_NAME } from "./scripts";
+import { startCommand, stopCommand, supervisorScript, systemdUnit, teardownCommand, unitName } from "./scripts";
 
 // Installing, upgrading and removing the agent over a HostLink:
 // check → (packages, with consent) → upload + verify SHA-256 → start → confirm /version.
@@ -81,7 +81,7 @@ rm -f ${tmp}; echo ok`,
 async function writeStartFiles(d: InstallDeps, systemd: boolean): Promise<void> {
   const dir = d.config.installDir;
   if (systemd) {
-    const r = await d.link.run(`cat > /etc/systemd/system/${UNIT_NAME}`, { stdin: systemdUnit(d.config) });
+    const r = await d.link.run(`cat > /etc/systemd/system/${unitName(d.config)}`, { stdin: systemdUnit(d.config) });
     if (r.code !== 0) throw new FleetError("INSTALL_FAILED", `Writing the systemd unit failed: ${r.stderr.trim()}`);
     return;
   }
@@ -109,7 +109,7 @@ async function confirm(client: AgentClient, previousPid?: string, pidOf?: () => 
 
 async function agentPid(d: InstallDeps, systemd: boolean): Promise<string | undefined> {
   const command = systemd
-    ? `systemctl show -p MainPID --value ${UNIT_NAME}`
+    ? `systemctl show -p MainPID --value ${unitName(d.config)}`
     : `cat ${commandLine([d.config.installDir + "/agent.pid"])} 2>/dev/null`;
   const r = await d.link.run(command, { timeoutMs: 10_000 });
   return r.stdout.trim() || undefined;
@@ -140,7 +140,7 @@ export async function upgradeAgent(d: InstallDeps, known?: HostFacts): Promise<I
   const facts = known ?? (await gatherFacts(d.link, d.config));
   d.onStep?.("upload", agentPath(d.config));
   const sha256 = await uploadBundle(d);
-  d.onStep?.("start", facts.systemd ? UNIT_NAME : "supervised start");
+  d.onStep?.("start", facts.systemd ? unitName(d.config) : "supervised start");
   await writeStartFiles(d, facts.systemd);
   const previous = await agentPid(d, facts.systemd);
   await must(d.link, startCommand(d.config, facts.systemd), "Starting the agent");

@@ -4,7 +4,13 @@ import { agentPath, commandLine, serveArgs, teardownArgs, type AgentConfig } fro
 // runs, a unit with KillMode=process (restarting the agent must not take the
 // containers' conmon processes with it); elsewhere a small supervisor loop.
 
-export const UNIT_NAME = "berth-agent.service";
+const DEFAULT_INSTALL_DIR = "/usr/local/lib/berth";
+
+/** berth-agent.service, or a name of its own for an agent installed elsewhere (two agents on one machine). */
+export function unitName(c: AgentConfig): string {
+  if (c.installDir === DEFAULT_INSTALL_DIR) return "berth-agent.service";
+  return `berth-agent-${c.installDir.replace(/^\/+/, "").replace(/[^A-Za-z0-9]+/g, "-")}.service`;
+}
 
 function serveCommand(c: AgentConfig): string {
   return commandLine(["node", agentPath(c), ...serveArgs(c)]);
@@ -42,7 +48,7 @@ done
 }
 
 export function startCommand(c: AgentConfig, systemd: boolean): string {
-  if (systemd) return `systemctl daemon-reload && systemctl enable --now ${UNIT_NAME} && systemctl restart ${UNIT_NAME}`;
+  if (systemd) return `systemctl daemon-reload && systemctl enable --now ${unitName(c)} && systemctl restart ${unitName(c)}`;
   const dir = commandLine([c.installDir]);
   // Already supervised: restarting the agent process is enough (the loop starts the new file).
   return `rm -f ${dir}/stopped
@@ -56,7 +62,7 @@ exit 0`;
 }
 
 export function stopCommand(c: AgentConfig, systemd: boolean): string {
-  if (systemd) return `systemctl disable --now ${UNIT_NAME} 2>/dev/null; rm -f /etc/systemd/system/${UNIT_NAME}; systemctl daemon-reload; exit 0`;
+  if (systemd) return `systemctl disable --now ${unitName(c)} 2>/dev/null; rm -f /etc/systemd/system/${unitName(c)}; systemctl daemon-reload; exit 0`;
   const dir = commandLine([c.installDir]);
   return `touch ${dir}/stopped
 [ -f ${dir}/supervisor.pid ] && kill "$(cat ${dir}/supervisor.pid)" 2>/dev/null

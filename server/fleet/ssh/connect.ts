@@ -4,8 +4,8 @@ import { fingerprintOf } from "./fingerprint";
 import type { SshTarget } from "./target";
 
 export interface SshConnectOptions {
-  /** The pinned fingerprint; null accepts any key (first contact, before the user confirms it). */
-  pinned: string | null;
+  /** The pinned fingerprint. */
+  pinned: string;
   timeoutMs: number;
   keepaliveMs?: number;
   keepaliveCountMax?: number;
@@ -37,9 +37,47 @@ function explain(t: SshTarget, err: Error & { level?: string; code?: string }, t
 }
 
 /**
- * Connects and authenticates. The host key is checked before any credential
- * is sent: a key other than the pinned one ends the handshake with
- * HOST_KEY_CHANGED, carrying the fingerprint the host presented.
+ * First contact: the host's key fingerprint, for the user to confirm, and
+ * nothing else. The handshake is ended at the key, before authentication, so
+ * no credential ever goes to a host whose key nobody has checked.
+ */
+export function fetchHostKey(endpoint: Pick<SshTarget, "address" | "port">, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let presented: string | null = null;
+    let settled = false;
+    const target: SshTarget = { ...endpoint, username: "berth-probe", auth: { method: "password", password: "-" } };
+    const finish = (result: string | FleetError) => {
+      if (settled) return;
+      settled = true;
+      client.removeAllListeners("ready");
+      client.on("error", () => {});
+      client.end();
+      if (typeof result === "string") resolve(result);
+      else reject(result);
+    };
+    client.on("error", (err: Error & { level?: string; code?: string }) => finish(presented ?? explain(target, err, timeoutMs)));
+    client.once("close", () => finish(presented ?? new FleetError("UNREACHABLE", `${where(target)} closed the connection during the handshake.`)));
+    // Never reached: the verifier below refuses every key. Belt and braces.
+    client.once("ready", () => finish(new FleetError("UNREACHABLE", "unexpected login during a key probe")));
+    client.connect({
+      host: endpoint.address,
+      port: endpoint.port,
+      username: target.username,
+      readyTimeout: timeoutMs,
+      hostVerifier: (key: Buffer) => {
+        presented = fingerprintOf(key);
+        return false;
+      },
+      authHandler: () => false,
+    });
+  });
+}
+
+/**
+ * Connects and authenticates against a pinned key. ssh2 checks the host key
+ * before any credential is sent: a key other than the pinned one ends the
+ * handshake with HOST_KEY_CHANGED, carrying the fingerprint the host presented.
  */
 export function connectSsh(target: SshTarget, options: SshConnectOptions): Promise<SshSession> {
   return new Promise((resolve, reject) => {
@@ -65,7 +103,7 @@ export function connectSsh(target: SshTarget, options: SshConnectOptions): Promi
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       hostVerifier: (key: Buffer) => {
         presented = fingerprintOf(key);
-        return options.pinned === null || presented === options.pinned;
+        return presented === options.pinned;
       },
       ...(target.auth.method === "key"
         ? { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase || undefined }
@@ -77,7 +115,7 @@ export function connectSsh(target: SshTarget, options: SshConnectOptions): Promi
       finish(null);
     });
     client.on("error", (err: Error & { level?: string; code?: string }) => {
-      if (presented && options.pinned !== null && presented !== options.pinned) {
+      if (presented && presented !== options.pinned) {
         finish(
           new FleetError(
             "HOST_KEY_CHANGED",

@@ -7,7 +7,7 @@ import { FleetError, isFleetError } from "../../fleet/errors";
 import type { FleetServices } from "../../fleet/instance";
 import { checkHost, installAgent, uninstallAgent, upgradeAgent, type InstallStep } from "../../fleet/install/installer";
 import { SshLink } from "../../fleet/link";
-import { connectSsh } from "../../fleet/ssh/connect";
+import { connectSsh, fetchHostKey } from "../../fleet/ssh/connect";
 import { FINGERPRINT_PATTERN } from "../../fleet/ssh/fingerprint";
 import { sshAuthSchema, sshEndpointSchema, type SshTarget } from "../../fleet/ssh/target";
 import { Prisma } from "../../generated/prisma/client";
@@ -40,17 +40,9 @@ function targetOf(input: ProbeInput): SshTarget {
   return { address: input.address, port: input.port, username: input.username, auth: input.auth };
 }
 
-/** Connects once, trusting whatever key the host presents, so the user can check the fingerprint. */
-export async function probeHost(input: ProbeInput): Promise<{ fingerprint: string; os: string; kernel: string }> {
-  const session = await connectSsh(targetOf(input), { pinned: null, timeoutMs: PROBE_TIMEOUT_MS });
-  try {
-    const link = new SshLink(session.client, input.username);
-    const uname = await link.runAsUser("uname -s; uname -r", { timeoutMs: PROBE_TIMEOUT_MS });
-    const [os = "unknown", kernel = ""] = uname.stdout.trim().split("\n");
-    return { fingerprint: session.fingerprint, os: os.trim(), kernel: kernel.trim() };
-  } finally {
-    session.client.end();
-  }
+/** Step 1: the host's key fingerprint for the user to confirm. No credential is sent (the handshake stops at the key). */
+export async function probeHost(input: ProbeInput): Promise<{ fingerprint: string }> {
+  return { fingerprint: await fetchHostKey(input, PROBE_TIMEOUT_MS) };
 }
 
 async function uniqueName<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -167,6 +159,19 @@ export async function removeHost(db: Db, services: FleetServices, hostId: string
   await services.fleet.sync(hostId);
 }
 
+// One install, upgrade or uninstall per host at a time (they rewrite the same files).
+const busy = new Set<string>();
+
+async function exclusively<T>(hostId: string, work: () => Promise<T>): Promise<T> {
+  if (busy.has(hostId)) throw new AppError("CONFLICT", "An agent install, upgrade or removal is already running on this host.");
+  busy.add(hostId);
+  try {
+    return await work();
+  } finally {
+    busy.delete(hostId);
+  }
+}
+
 async function installDeps(db: Db, services: FleetServices, hostId: string) {
   const onStep = (step: InstallStep, detail: string) => services.fleet.reportInstall(hostId, step, detail);
   const host = await db.host.findUnique({ where: { id: hostId }, select: { agentConfig: true } });
@@ -189,9 +194,11 @@ async function recordInstall(db: Db, services: FleetServices, hostId: string, re
 export async function installHostAgent(db: Db, services: FleetServices, hostId: string, o: { installPackages: boolean }) {
   const local = services.fleet.localAgent(hostId);
   if (local) throw new AppError("PRECONDITION_FAILED", "This machine's agent is run by the gateway itself; there is nothing to install.");
-  const result = await installAgent(await installDeps(db, services, hostId), o);
-  await recordInstall(db, services, hostId, result);
-  return { version: result.version, sha256: result.sha256 };
+  return exclusively(hostId, async () => {
+    const result = await installAgent(await installDeps(db, services, hostId), o);
+    await recordInstall(db, services, hostId, result);
+    return { version: result.version, sha256: result.sha256 };
+  });
 }
 
 export async function upgradeHostAgent(db: Db, services: FleetServices, hostId: string) {
@@ -200,16 +207,20 @@ export async function upgradeHostAgent(db: Db, services: FleetServices, hostId: 
     await local.restart();
     return { version: null, sha256: null };
   }
-  const result = await upgradeAgent(await installDeps(db, services, hostId));
-  await recordInstall(db, services, hostId, result);
-  return { version: result.version, sha256: result.sha256 };
+  return exclusively(hostId, async () => {
+    const result = await upgradeAgent(await installDeps(db, services, hostId));
+    await recordInstall(db, services, hostId, result);
+    return { version: result.version, sha256: result.sha256 };
+  });
 }
 
 export async function uninstallHostAgent(db: Db, services: FleetServices, hostId: string, o: { removeData: boolean }) {
   if (services.fleet.localAgent(hostId)) throw new AppError("PRECONDITION_FAILED", "Remove this machine as a host instead; the gateway stops its agent.");
-  await uninstallAgent(await installDeps(db, services, hostId), o);
-  await db.host.update({ where: { id: hostId }, data: { agentVersion: null } });
-  await services.fleet.sync(hostId);
+  await exclusively(hostId, async () => {
+    await uninstallAgent(await installDeps(db, services, hostId), o);
+    await db.host.update({ where: { id: hostId }, data: { agentVersion: null } });
+    await services.fleet.sync(hostId);
+  });
 }
 
 export const updateHostInputSchema = z.object({

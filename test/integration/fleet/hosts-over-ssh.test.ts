@@ -59,7 +59,9 @@ describe("hosts over SSH", () => {
     const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
     const probe = await owner.hosts.probe({ address: h.address, port: 22, username: "root", auth });
     expect(probe.fingerprint).toBe(await h.fingerprint());
-    expect(probe.os).toBe("Linux");
+    // The probe stops at the host key: no login was attempted with the credential.
+    const sshdLog = await readFile(path.join(path.dirname(h.agent.socket), "sshd", "sshd.log"), "utf8");
+    expect(sshdLog).not.toMatch(/Accepted publickey|Failed publickey|Failed password/);
 
     const added = await owner.hosts.add({
       name: "alpha",
@@ -151,12 +153,12 @@ describe("hosts over SSH", () => {
     await expect(owner.hosts.probe({ address: h.address, port: 2222, username: "root", auth: { method: "password", password: "x" } })).rejects.toThrow(
       /Connection refused by .*:2222/,
     );
-    await expect(
-      owner.hosts.probe({ address: h.address, port: 22, username: h.password.user, auth: { method: "password", password: "wrong-password" } }),
-    ).rejects.toThrow(/refused the password for user/);
-    await expect(
-      owner.hosts.probe({ address: h.address, port: 22, username: "root", auth: { method: "key", privateKey: hosts.passphraseKey.privateKey } }),
-    ).rejects.toThrow(/private key can't be used/);
+    // Credentials are first used when adding (after the key is confirmed); refused ones are named there.
+    const fingerprint = await h.fingerprint();
+    const addWith = (name: string, username: string, auth: { method: "password"; password: string } | { method: "key"; privateKey: string }) =>
+      owner.hosts.add({ name, address: h.address, port: 22, username, auth, fingerprint });
+    await expect(addWith("bad-password", h.password.user, { method: "password", password: "wrong-password" })).rejects.toThrow(/refused the password for user/);
+    await expect(addWith("bad-key", "root", { method: "key", privateKey: hosts.passphraseKey.privateKey })).rejects.toThrow(/private key can't be used/);
     await expect(owner.hosts.probe({ address: "not a host!", port: 22, username: "root", auth: { method: "password", password: "x" } })).rejects.toThrow(
       /not a hostname or IP address/,
     );

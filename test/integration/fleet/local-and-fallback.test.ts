@@ -118,7 +118,6 @@ describe("hosts that can't be added", () => {
     const h = hosts.hosts[0]!;
     const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
     const probe = await owner.hosts.probe({ address: h.address, port: 22, username: "root", auth });
-    expect(probe.os).toBe("FreeBSD");
     await expect(owner.hosts.add({ name: "bsd", address: h.address, port: 22, username: "root", auth, fingerprint: probe.fingerprint })).rejects.toThrow(
       /runs FreeBSD; Berth hosts must run Linux/,
     );

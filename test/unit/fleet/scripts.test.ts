@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentConfigSchema } from "../../../server/fleet/agent-config";
-import { startCommand, stopCommand, supervisorScript, systemdUnit, teardownCommand, UNIT_NAME } from "../../../server/fleet/install/scripts";
+import { startCommand, stopCommand, supervisorScript, systemdUnit, teardownCommand, unitName } from "../../../server/fleet/install/scripts";
 
 const defaults = agentConfigSchema.parse({});
 const custom = agentConfigSchema.parse({
@@ -72,8 +72,10 @@ describe("fleet/install/scripts", () => {
   });
 
   it("start and stop use systemd or the supervisor", () => {
-    expect(startCommand(defaults, true)).toContain(`systemctl enable --now ${UNIT_NAME}`);
-    expect(stopCommand(defaults, true)).toContain(`systemctl disable --now ${UNIT_NAME}`);
+    expect(startCommand(defaults, true)).toContain(`systemctl enable --now ${unitName(defaults)}`);
+    expect(stopCommand(defaults, true)).toContain(`systemctl disable --now ${unitName(defaults)}`);
+    expect(unitName(defaults)).toBe("berth-agent.service");
+    expect(unitName({ ...defaults, installDir: "/opt/berth/second" })).toBe("berth-agent-opt-berth-second.service");
     expect(startCommand(custom, false)).toContain("setsid sh /opt/berth-1/berth-agentd");
     expect(startCommand(custom, false)).toContain("rm -f /opt/berth-1/stopped");
     expect(stopCommand(custom, false)).toContain("touch /opt/berth-1/stopped");

@@ -10,6 +10,7 @@ import type { Db } from "./db";
 import { AppError, type AppErrorCode } from "./errors";
 import { fleetToAppError } from "./fleet/app-errors";
 import { isFleetError } from "./fleet/errors";
+import { isPolicyDeniedError } from "./policy/check";
 import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:
@@ -54,6 +55,10 @@ const t = initTRPC.context<Context>().create({
         message: z.prettifyError(error.cause),
         data: { ...shape.data, stack: undefined, requestId, issues: error.cause.issues },
       };
+    }
+    if (isPolicyDeniedError(error.cause)) {
+      // The form shows each broken rule next to its field.
+      return { ...shape, data: { ...shape.data, stack: undefined, requestId, policyViolations: error.cause.violations } };
     }
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
@@ -100,6 +105,7 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AppError) throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
+    if (isPolicyDeniedError(cause)) throw new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });
     if (isFleetError(cause)) {
       const app = fleetToAppError(cause);
       throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause });

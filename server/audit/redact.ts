@@ -21,9 +21,11 @@ export function redactParams(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactParams(v, depth + 1));
   if (typeof value === "object") {
     const out: Record<string, unknown> = {};
+    // An entry marked secret (a deploy spec's secret environment variable) keeps its name, never its value.
+    const markedSecret = (value as { secret?: unknown }).secret === true;
     for (const [k, v] of Object.entries(value).slice(0, MAX_KEYS)) {
       if (v === undefined) continue;
-      out[k] = SECRET_KEY.test(k) ? REDACTED : redactParams(v, depth + 1);
+      out[k] = SECRET_KEY.test(k) || (markedSecret && k === "value") ? REDACTED : redactParams(v, depth + 1);
     }
     return out;
   }

@@ -2,6 +2,11 @@ import "server-only";
 import { createRouter } from "../trpc";
 import { auditRouter } from "./audit";
 import { containersRouter } from "./containers";
+import { imagesRouter } from "./images";
+import { networksRouter, volumesRouter } from "./networks";
+import { operationsRouter } from "./operations";
+import { policyRouter } from "./policy";
+import { registriesRouter } from "./registries";
 import { hostsRouter } from "./hosts";
 import { meRouter } from "./me";
 import { rolesRouter } from "./roles";
@@ -13,6 +18,12 @@ export const appRouter = createRouter({
   roles: rolesRouter,
   hosts: hostsRouter,
   containers: containersRouter,
+  images: imagesRouter,
+  networks: networksRouter,
+  volumes: volumesRouter,
+  registries: registriesRouter,
+  policy: policyRouter,
+  operations: operationsRouter,
   audit: auditRouter,
 });
 

@@ -18,6 +18,11 @@ describe("audit parameter redaction", () => {
     });
   });
 
+  it("keeps the name of an entry marked secret but never its value", () => {
+    const spec = { env: [{ name: "API_KEY", value: "s3cr3t", secret: true }, { name: "MODE", value: "demo", secret: false }] };
+    expect(redactParams(spec)).toEqual({ env: [{ name: "API_KEY", value: REDACTED, secret: REDACTED }, { name: "MODE", value: "demo", secret: REDACTED }] });
+  });
+
   it("caps long strings, deep nesting and wide objects, and drops NUL bytes", () => {
     expect((redactParams("x".repeat(5000)) as string).length).toBe(1001);
     expect(redactParams("a\u0000b")).toBe("ab");

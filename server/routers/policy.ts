@@ -1,0 +1,44 @@
+import "server-only";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { canOnHost, hasGlobal, hasPermission } from "../auth/access";
+import { deploySpecSchema } from "../deploy/spec";
+import { evaluatePolicy } from "../policy/evaluate";
+import { deployPolicySchema, RULES } from "../policy/rules";
+import { getPolicy, setPolicy } from "../services/policy/policies";
+import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
+
+// Deploy policies per host group (null: hosts in no group), set by hosts.manage.
+const groupId = z.string().min(1).max(64).nullable();
+
+export const policyRouter = createRouter({
+  rules: permissionProcedure("hosts.read").query(() => RULES),
+
+  get: permissionProcedure("hosts.read")
+    .input(z.object({ hostGroupId: groupId }))
+    .query(({ ctx, input }) => getPolicy(ctx.db, input.hostGroupId)),
+
+  set: permissionProcedure("hosts.manage")
+    .input(z.object({ hostGroupId: groupId, rules: deployPolicySchema }))
+    .mutation(async ({ ctx, input }) => {
+      // The default policy (hosts in no group) takes hosts.manage everywhere; a group's, hosts.manage on that group.
+      const allowed = input.hostGroupId
+        ? hasGlobal(ctx.viewer, "hosts.manage") || ctx.viewer.grants.some((g) => g.permissions.has("hosts.manage") && g.scope.type === "hostGroup" && g.scope.id === input.hostGroupId)
+        : hasGlobal(ctx.viewer, "hosts.manage");
+      if (!allowed) throw new TRPCError({ code: "FORBIDDEN", message: "You need the hosts.manage permission on this host group." });
+      if (input.hostGroupId && !(await ctx.db.hostGroup.findUnique({ where: { id: input.hostGroupId } }))) {
+        throw new TRPCError({ code: "NOT_FOUND", message: "No such host group." });
+      }
+      ctx.audit.target = { type: "deployPolicy", id: input.hostGroupId ?? "default" };
+      return setPolicy(ctx.db, input.hostGroupId, input.rules, ctx.viewer.user.id);
+    }),
+
+  /** What the policy says about a spec on a host, for the form to show as you type. */
+  check: hostScopedProcedure("containers.read")
+    .input(z.object({ spec: deploySpecSchema }))
+    .query(async ({ ctx, input }) => {
+      if (!hasPermission(ctx.viewer, "containers.deploy")) throw new TRPCError({ code: "FORBIDDEN", message: "You need the containers.deploy permission." });
+      const policy = await getPolicy(ctx.db, ctx.host.hostGroupId);
+      return { violations: evaluatePolicy(input.spec, policy), mayOverride: canOnHost(ctx.viewer, "hosts.manage", ctx.host) };
+    }),
+});

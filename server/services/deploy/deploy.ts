@@ -1,0 +1,196 @@
+import { randomBytes } from "node:crypto";
+import type { Db } from "../../db";
+import { AppError } from "../../errors";
+import { toCreateBody } from "../../deploy/create-body";
+import type { DeploySpec } from "../../deploy/spec";
+import type { AgentClient } from "../../fleet/agent/client";
+import type { PullProgress } from "../../fleet/agent/types";
+import type { FleetServices } from "../../fleet/instance";
+import { isFleetError } from "../../fleet/errors";
+import type { OperationProgress } from "../../fleet/fleet";
+import { checkDeploy, PolicyDeniedError, type PolicyViolation } from "../../policy/check";
+import { getPolicy } from "../policy/policies";
+import { registryAuthHeader } from "../registries/registries";
+import { keepMaskedSecrets, maskSpecSecrets, openSpecSecrets, sealSpecSecrets } from "./secrets";
+
+// Deploying: policy → pull (per the pull policy, with live progress) → create →
+// start → save the Deployment. Updating: pull the newest image, replace the
+// container with one made from the same spec, and roll back if it won't run.
+
+export interface DeployContext {
+  db: Db;
+  services: FleetServices;
+  hostId: string;
+  hostGroupId: string | null;
+  userId: string;
+  /** Ticked "override policy", and allowed to (an admin). */
+  override: boolean;
+  mayOverride: boolean;
+  /** Where progress goes (the console subscribes to it). */
+  progressKey?: string;
+}
+
+export interface DeployResult {
+  deploymentId: string;
+  containerId: string;
+  name: string;
+  overridden: PolicyViolation[];
+}
+
+/** How long a new container must stay up to count as started (for update's rollback). */
+const SETTLE_MS = 1_500;
+
+function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
+  if (c.progressKey) c.services.fleet.reportProgress({ key: c.progressKey, ...p });
+}
+
+/** The one policy gate: every path that creates or changes a container comes through here. */
+export async function enforcePolicy(c: Pick<DeployContext, "db" | "hostGroupId" | "override" | "mayOverride">, spec: DeploySpec): Promise<PolicyViolation[]> {
+  const policy = await getPolicy(c.db, c.hostGroupId);
+  const verdict = checkDeploy(spec, policy, { override: c.override, mayOverride: c.mayOverride });
+  if (!verdict.allowed) throw new PolicyDeniedError(verdict.violations);
+  return verdict.overridden;
+}
+
+async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean): Promise<void> {
+  const present = await client.inspectImage(spec.image);
+  if (spec.pullPolicy === "never" || (!force && spec.pullPolicy === "missing" && present)) {
+    if (!present) throw new AppError("PRECONDITION_FAILED", `The host has no image ${spec.image} and the pull policy is "never".`);
+    report(c, { phase: "pull", message: `Using ${spec.image} already on the host` });
+    return;
+  }
+  const auth = spec.registryId ? await registryAuthHeader(c.db, c.services.box, spec.registryId) : null;
+  report(c, { phase: "pull", message: `Pulling ${spec.image}` });
+  await client.pull(spec.image, {
+    registryAuth: auth?.header,
+    timeoutMs: 60_000,
+    onProgress: (p: PullProgress) => {
+      if (p.id) report(c, { phase: "pull", message: p.status ?? "", layer: { id: p.id, status: p.status ?? "", current: p.progressDetail?.current, total: p.progressDetail?.total } });
+      else if (p.status) report(c, { phase: "pull", message: p.status });
+    },
+  });
+}
+
+function containerName(spec: DeploySpec): string {
+  if (spec.name) return spec.name;
+  const base = spec.image.split("@")[0]!.split("/").pop()!.split(":")[0]!.replace(/[^a-zA-Z0-9_.-]/g, "-");
+  return `${base}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Creates and starts a container; on a failed start the half-made container is removed. */
+async function createAndStart(c: DeployContext, client: AgentClient, spec: DeploySpec, name: string): Promise<string> {
+  report(c, { phase: "create", message: `Creating ${name}` });
+  const created = await client.createContainer(toCreateBody(spec), name, { timeoutMs: 60_000 });
+  report(c, { phase: "start", message: `Starting ${name}` });
+  try {
+    await client.startContainer(created.Id, { timeoutMs: 60_000 });
+  } catch (e) {
+    await client.removeContainer(created.Id, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  return created.Id;
+}
+
+export async function deploy(c: DeployContext, spec: DeploySpec): Promise<DeployResult> {
+  const overridden = await enforcePolicy(c, spec);
+  const client = c.services.fleet.client(c.hostId);
+  const name = containerName(spec);
+  if (await c.db.deployment.findUnique({ where: { hostId_name: { hostId: c.hostId, name } } })) {
+    throw new AppError("CONFLICT", `A deployment named "${name}" already exists on this host: update it instead.`);
+  }
+  try {
+    await pull(c, client, spec, spec.pullPolicy === "always");
+    const containerId = await createAndStart(c, client, spec, name);
+    const saved = await c.db.deployment.create({
+      data: { hostId: c.hostId, name, spec: sealSpecSecrets(c.services.box, { ...spec, name }), containerId, status: "running", createdById: c.userId },
+    });
+    report(c, { phase: "done", message: `${name} is running` });
+    return { deploymentId: saved.id, containerId, name, overridden };
+  } catch (e) {
+    report(c, { phase: "error", message: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+}
+
+async function runningAfterSettle(client: AgentClient, id: string): Promise<{ ok: boolean; why: string }> {
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const state = (await client.inspectContainer(id)).State;
+  if (state.Running && !state.Paused) return { ok: true, why: "" };
+  return { ok: false, why: `the new container ${state.Status} with exit code ${state.ExitCode}` };
+}
+
+/**
+ * Update: pull the newest image for the saved spec (or an edited one), then
+ * swap containers. The old one is renamed aside and stopped; if the new one
+ * fails to start or stops within a moment, it is removed and the old one
+ * comes back under its name.
+ */
+export async function updateDeployment(c: DeployContext, deploymentId: string, edited?: DeploySpec): Promise<DeployResult & { rolledBack: boolean; message: string | null }> {
+  const saved = await c.db.deployment.findUnique({ where: { id: deploymentId } });
+  if (!saved || saved.hostId !== c.hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
+  const previous = openSpecSecrets(c.services.box, saved.spec as DeploySpec);
+  const spec: DeploySpec = { ...(edited ? keepMaskedSecrets(edited, previous) : previous), name: saved.name };
+  const overridden = await enforcePolicy(c, spec);
+  const client = c.services.fleet.client(c.hostId);
+  // A pull that fails (a tag that doesn't exist) leaves the running container untouched.
+  try {
+    await pull(c, client, spec, true);
+  } catch (e) {
+    report(c, { phase: "error", message: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+  const oldId = saved.containerId;
+  const aside = `${saved.name}-previous-${randomBytes(2).toString("hex")}`;
+  const old = oldId ? await client.inspectContainer(oldId).catch(() => null) : null;
+  const wasRunning = Boolean(old?.State.Running);
+  if (old) {
+    await client.renameContainer(old.Id, aside);
+    if (wasRunning) await client.stopContainer(old.Id, { timeoutSeconds: 10 });
+  }
+  const rollBack = async (why: string, newId: string | null) => {
+    report(c, { phase: "rollback", message: `Rolling back: ${why}` });
+    if (newId) await client.removeContainer(newId, { force: true }).catch(() => undefined);
+    if (old) {
+      await client.renameContainer(old.Id, saved.name);
+      if (wasRunning) await client.startContainer(old.Id);
+    }
+    await c.db.deployment.update({ where: { id: saved.id }, data: { status: "rolledBack", message: why } });
+  };
+  let newId: string | null = null;
+  try {
+    newId = await createAndStart(c, client, spec, saved.name);
+    report(c, { phase: "verify", message: "Checking the new container stays up" });
+    const settled = await runningAfterSettle(client, newId);
+    if (!settled.ok) {
+      await rollBack(settled.why, newId);
+      report(c, { phase: "done", message: `Rolled back: ${settled.why}` });
+      return { deploymentId: saved.id, containerId: old?.Id ?? "", name: saved.name, overridden, rolledBack: true, message: settled.why };
+    }
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    await rollBack(why, newId);
+    if (isFleetError(e) || e instanceof AppError) {
+      report(c, { phase: "done", message: `Rolled back: ${why}` });
+      return { deploymentId: saved.id, containerId: old?.Id ?? "", name: saved.name, overridden, rolledBack: true, message: why };
+    }
+    throw e;
+  }
+  if (old) await client.removeContainer(old.Id, { force: true }).catch(() => undefined);
+  await c.db.deployment.update({
+    where: { id: saved.id },
+    data: { spec: sealSpecSecrets(c.services.box, spec), containerId: newId, status: "running", message: null },
+  });
+  report(c, { phase: "done", message: `${saved.name} updated` });
+  return { deploymentId: saved.id, containerId: newId, name: saved.name, overridden, rolledBack: false, message: null };
+}
+
+export async function getDeployment(db: Db, hostId: string, deploymentId: string) {
+  const row = await db.deployment.findUnique({ where: { id: deploymentId } });
+  if (!row || row.hostId !== hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
+  return { ...row, spec: maskSpecSecrets(row.spec as DeploySpec) };
+}
+
+export async function listDeployments(db: Db, hostIds: string[] | "all") {
+  const rows = await db.deployment.findMany({ where: hostIds === "all" ? {} : { hostId: { in: hostIds } }, orderBy: { updatedAt: "desc" }, take: 500 });
+  return rows.map((r) => ({ ...r, spec: maskSpecSecrets(r.spec as DeploySpec) }));
+}

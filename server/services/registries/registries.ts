@@ -1,0 +1,78 @@
+import { z } from "zod";
+import type { Db } from "../../db";
+import { AppError } from "../../errors";
+import { Prisma } from "../../generated/prisma/client";
+import type { SecretBox } from "../../secrets/cipher";
+
+// Saved registry credentials: usable for pull and push, never shown again.
+
+const PURPOSE = "registry-password";
+
+export const registryInputSchema = z.object({
+  name: z.string().trim().min(1, "name it").max(60),
+  address: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "a registry host such as registry.example.com or 10.0.0.5:5000 (docker.io for Docker Hub)"),
+  username: z.string().min(1, "enter the user name").max(255),
+  password: z.string().min(1, "enter the password or token").max(4096),
+});
+
+export interface RegistryView {
+  id: string;
+  name: string;
+  address: string;
+  username: string;
+  createdAt: Date;
+}
+
+const VIEW = { id: true, name: true, address: true, username: true, createdAt: true } as const;
+
+function conflict(name: string) {
+  return (e: unknown) => {
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw new AppError("CONFLICT", `A registry named "${name}" already exists.`);
+    throw e;
+  };
+}
+
+export function listRegistries(db: Db): Promise<RegistryView[]> {
+  return db.registry.findMany({ orderBy: { name: "asc" }, select: VIEW });
+}
+
+export function createRegistry(db: Db, box: SecretBox, input: z.infer<typeof registryInputSchema>): Promise<RegistryView> {
+  return db.registry
+    .create({ data: { name: input.name, address: input.address.toLowerCase(), username: input.username, credential: box.seal(input.password, PURPOSE) }, select: VIEW })
+    .catch(conflict(input.name));
+}
+
+export async function updateRegistry(db: Db, box: SecretBox, id: string, input: Partial<z.infer<typeof registryInputSchema>>): Promise<RegistryView> {
+  if (!(await db.registry.findUnique({ where: { id } }))) throw new AppError("NOT_FOUND", "No such registry.");
+  return db.registry
+    .update({
+      where: { id },
+      data: {
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.address ? { address: input.address.toLowerCase() } : {}),
+        ...(input.username ? { username: input.username } : {}),
+        ...(input.password ? { credential: box.seal(input.password, PURPOSE) } : {}),
+      },
+      select: VIEW,
+    })
+    .catch(conflict(input.name ?? ""));
+}
+
+export async function removeRegistry(db: Db, id: string): Promise<void> {
+  await db.registry.delete({ where: { id } }).catch(() => {
+    throw new AppError("NOT_FOUND", "No such registry.");
+  });
+}
+
+/** The X-Registry-Auth header value for a saved registry (base64 JSON, as the docker CLI sends it). */
+export async function registryAuthHeader(db: Db, box: SecretBox, id: string): Promise<{ header: string; address: string }> {
+  const row = await db.registry.findUnique({ where: { id } });
+  if (!row) throw new AppError("BAD_REQUEST", "That saved registry does not exist.");
+  const auth = { username: row.username, password: box.open(row.credential, PURPOSE), serveraddress: row.address };
+  return { header: Buffer.from(JSON.stringify(auth)).toString("base64url"), address: row.address };
+}

@@ -29,8 +29,20 @@ export interface HostSnapshot {
   containersAt: Date | null;
   /** When the facts in the database were last refreshed. */
   factsAt: Date | null;
+  /** Recent load and memory samples (oldest first), for the hosts list's sparklines. */
+  samples: HostSample[];
   stale: boolean;
 }
+
+export interface HostSample {
+  at: Date;
+  load: number;
+  /** Used memory as a fraction of the total (0–1). */
+  memory: number;
+}
+
+const SAMPLE_SCRIPT = `cut -d' ' -f1 /proc/loadavg; awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t, a}' /proc/meminfo`;
+const MAX_SAMPLES = 60;
 
 export interface FleetOptions {
   db: Db;
@@ -38,6 +50,8 @@ export interface FleetOptions {
   /** The agent bundle to install, and to run for "this machine". */
   bundle: string;
   timing?: Partial<ConnectionTiming>;
+  /** How often to sample each host's load and memory (default 30 s). */
+  sampleMs?: number;
   log?: (line: string) => void;
 }
 
@@ -162,6 +176,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
         containers: null,
         containersAt: null,
         factsAt: null,
+        samples: [],
         stale: true,
       }
     );
@@ -287,6 +302,22 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
     } catch (e) {
       this.log(`facts for ${hostId}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    const sample = async () => {
+      try {
+        const r = await connection.requireLink().runAsUser(SAMPLE_SCRIPT, { timeoutMs: 10_000 });
+        const [loadLine = "", memLine = ""] = r.stdout.trim().split("\n");
+        const [total, available] = memLine.trim().split(/\s+/).map(Number);
+        const load = Number(loadLine);
+        if (!Number.isFinite(load) || !total || available === undefined || !Number.isFinite(available)) return;
+        const samples = [...this.snapshot(hostId).samples, { at: new Date(), load, memory: Math.max(0, Math.min(1, 1 - available / total)) }].slice(-MAX_SAMPLES);
+        this.update(hostId, { samples });
+      } catch {
+        // A missed sample is a gap in the sparkline, nothing more.
+      }
+    };
+    void sample();
+    const sampler = setInterval(() => void sample(), this.o.sampleMs ?? 30_000);
+    signal.addEventListener("abort", () => clearInterval(sampler), { once: true });
     let pending: NodeJS.Timeout | null = null;
     const refreshSoon = () => {
       if (pending) return;
@@ -314,6 +345,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
       await new Promise((r) => setTimeout(r, EVENT_RETRY_MS));
     }
     if (pending) clearTimeout(pending);
+    clearInterval(sampler);
   }
 
   private async refresh(hostId: string, connection: HostConnection, signal: AbortSignal): Promise<void> {

@@ -54,6 +54,7 @@ async function* liveChanges(ctx: Context & { viewer: Viewer }, signal: AbortSign
       containerCount: snapshot.containers?.length ?? null,
       runningCount: snapshot.containers?.filter((c) => c.State === "running").length ?? null,
       factsAt: snapshot.factsAt,
+      samples: snapshot.samples,
     };
   }
 }

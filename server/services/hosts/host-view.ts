@@ -50,6 +50,8 @@ export interface HostView {
   agent: HostSnapshot["agent"];
   containerCount: number | null;
   runningCount: number | null;
+  /** Recent load and memory samples while connected (for sparklines). */
+  samples: { at: Date; load: number; memory: number }[];
 }
 
 export const HOST_VIEW_SELECT = {
@@ -101,5 +103,6 @@ export function hostView(row: HostRowForView, live: HostSnapshot | null, bundleS
     agent: live?.agent ?? "unknown",
     containerCount: containers ? containers.length : null,
     runningCount: containers ? containers.filter((c) => c.State === "running").length : null,
+    samples: live?.samples ?? [],
   };
 }

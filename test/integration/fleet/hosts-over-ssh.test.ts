@@ -95,6 +95,11 @@ describe("hosts over SSH", () => {
     expect(host.facts!.memoryBytes).toBeGreaterThan(0);
     expect(host.facts!.runc).toMatch(/\d/);
     expect(host.facts!.cgroup).toMatch(/^v[12]$/);
+    // Load and memory are sampled while connected, for the hosts list's sparklines.
+    const sampled = await waitFor(() => get(added.id), (v) => v.samples.length > 0);
+    expect(sampled.samples[0]!.load).toBeGreaterThanOrEqual(0);
+    expect(sampled.samples[0]!.memory).toBeGreaterThan(0);
+    expect(sampled.samples[0]!.memory).toBeLessThan(1);
     const audit = await env.database.db.auditEvent.findMany({ where: { action: { in: ["hosts.add", "hosts.installAgent"] }, outcome: "success" } });
     expect(audit.map((a) => a.action).sort()).toEqual(["hosts.add", "hosts.installAgent"]);
     expect(JSON.stringify(audit.map((a) => a.params))).not.toContain("PRIVATE KEY");

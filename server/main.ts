@@ -8,6 +8,7 @@ import next from "next";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./auth/request-meta";
 import { bootDatabase, ensureFirstOwner } from "./bootstrap";
 import { dataDir, env as loadEnv, EnvError } from "./env";
+import { createExecTerminalHandler } from "./exec/terminal-server";
 import { stopFleet } from "./fleet/instance";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
@@ -39,6 +40,10 @@ async function main() {
   const handle = app.getRequestHandler();
   await app.prepare();
   const nextUpgrade = app.getUpgradeHandler();
+
+  const trustProxy = env.BERTH_TRUST_PROXY;
+  const execTerminals = createExecTerminalHandler({ clientIp: (req) => clientIp(req, trustProxy), publicUrl: env.BERTH_PUBLIC_URL });
+  upgradeHandlers.push(execTerminals);
 
   const server = http.createServer((req, res) => {
     // Identity headers are ours to set; a client's copies are dropped.
@@ -87,9 +92,14 @@ async function main() {
     stopping = true;
     log(`${signal}: shutting down`);
     server.closeIdleConnections();
-    await new Promise((r) => server.close(r));
-    // Closes SSH connections and stops this machine's agent (its containers keep running).
+    // Upgraded sockets would hold server.close() open: open terminals end first (and are audited).
+    await execTerminals.closeAll();
+    // Closes SSH connections (ending live subscriptions' agent streams) and stops this machine's agent
+    // (its containers keep running); then open SSE responses are cut after a short grace.
     await stopFleet().catch(() => {});
+    const grace = setTimeout(() => server.closeAllConnections(), 2_000);
+    await new Promise((r) => server.close(r));
+    clearTimeout(grace);
     await booted.db.$disconnect().catch(() => {});
     await booted.embedded?.stop();
     process.exit(0);

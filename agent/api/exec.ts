@@ -64,6 +64,8 @@ export function execRoutes(router: Router, engine: ContainerEngine, execs: ExecM
         }
       });
       socket.on("end", () => child.stdin?.end());
+      // Reading a body that came after the headers left the socket paused: stdin would be dead.
+      socket.resume();
     } else {
       child.stdin?.end();
     }

@@ -1,8 +1,9 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|audit|tunnel runs one of them.
+// BENCH_ONLY=pull|containers|network|build|audit|tunnel|deploy runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchContainers } from "./containers";
+import { benchDeploy, DEPLOY_TARGET_MS, LIST_TARGET_MS } from "./deploy";
 import { benchNetwork } from "./network";
 import { benchPull } from "./pull";
 import { benchTunnel, type PathPair } from "./tunnel";
@@ -81,5 +82,22 @@ if (!only || only === "tunnel") {
   header();
   row("GET /_ping", t.dialStdio.ping);
   row("GET /containers/json", t.dialStdio.ps);
+}
+
+if (!only || only === "deploy") {
+  const d = await benchDeploy();
+  const ms = (x: number) => x.toFixed(1).padStart(9);
+  const met = (ok: boolean) => (ok ? "met" : "NOT met");
+  console.log(`\ndeploy by form: containers.deploy as an Owner (in-process tRPC caller, Fleet over ssh2 to a real agent); load ${d.load.average.toFixed(1)} on ${d.load.cpus} CPUs`);
+  console.log(`image present (pullPolicy missing), sleep 600, new name each time; ${d.deploy.runs} runs after ${d.deploy.warmup} warm-ups, round-robin over ${d.hosts} hosts; ms`);
+  console.log(`  ${"".padEnd(40)}${"p50".padStart(9)}${"p95".padStart(9)}`);
+  console.log(`  ${"submit → returned (started, saved)".padEnd(40)}${ms(d.deploy.returned.p50)}${ms(d.deploy.returned.p95)}   target: median < ${DEPLOY_TARGET_MS} ms   ${met(d.deploy.returned.p50 < DEPLOY_TARGET_MS)}`);
+  console.log(`  ${"submit → listed running (live state)".padEnd(40)}${ms(d.deploy.listed.p50)}${ms(d.deploy.listed.p95)}`);
+  console.log(`container list, containers.all over ${d.hosts} hosts × ${d.list.perHost} running containers (created in ${(d.list.createMs / 1000).toFixed(1)} s; live state complete ${(d.list.liveStateMs / 1000).toFixed(1)} s later); load ${d.list.load.toFixed(1)}`);
+  console.log(`${d.list.runs} calls each, alternated; server time in ms`);
+  console.log(`  ${"".padEnd(40)}${"p50".padStart(9)}${"p95".padStart(9)}${"matched".padStart(9)}${"rows".padStart(6)}`);
+  for (const c of d.list.cases) {
+    console.log(`  ${c.label.padEnd(40)}${ms(c.stats.p50)}${ms(c.stats.p95)}${String(c.total).padStart(9)}${String(c.returned).padStart(6)}   target: < ${LIST_TARGET_MS} ms   ${met(c.stats.p95 < LIST_TARGET_MS)}`);
+  }
 }
 process.exit(0);

@@ -200,3 +200,28 @@ describe("observing containers", () => {
     await docker("rm", "spinner");
   });
 });
+
+describe("raw API clients", () => {
+  it("exec start whose JSON body arrives after the headers still gets stdin", async () => {
+    const run = await docker("run", "-d", "--name", "stdin-late", env.image, "sleep", "600");
+    expect(run.code).toBe(0);
+    const created = await env.agent.request("POST", "/v1.43/containers/stdin-late/exec", JSON.stringify({ Cmd: ["sh"], AttachStdin: true, AttachStdout: true, Tty: false }), { "content-type": "application/json" });
+    const execId = (JSON.parse(created.body) as { Id: string }).Id;
+    const { createConnection } = await import("node:net");
+    const socket = createConnection(env.agent.socket);
+    let output = "";
+    socket.on("data", (d: Buffer) => (output += d.toString("latin1")));
+    await new Promise((r) => socket.once("connect", r));
+    const body = JSON.stringify({ Detach: false, Tty: false });
+    // Headers first; the body and then stdin in later writes, as some clients send them.
+    socket.write(`POST /v1.43/exec/${execId}/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write(body);
+    await eventually(async () => output, (o) => o.includes("101 UPGRADED"));
+    socket.write("echo late-$((40+2))\nexit\n");
+    const seen = await eventually(async () => output, (o) => o.includes("late-42"));
+    socket.destroy();
+    expect(seen).toContain("late-42");
+    await docker("rm", "-f", "stdin-late");
+  });
+});

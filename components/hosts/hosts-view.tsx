@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { Sparkline } from "@/components/dashboard/sparkline";
 import { useRouter } from "next/navigation";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState } from "@/components/ui/card";
@@ -114,7 +115,15 @@ function HostRow({ host: h }: { host: HostItem }) {
         {h.status !== "connected" && h.statusMessage ? <div className="mt-1 max-w-xs text-xs text-slate-500">{h.statusMessage}</div> : null}
       </td>
       <td className="px-2 py-2 text-xs" data-testid="host-system">{systemLine(h.facts)}</td>
-      <td className="px-2 py-2 text-xs">{resourcesLine(h.facts)}</td>
+      <td className="px-2 py-2 text-xs">
+        {resourcesLine(h.facts)}
+        {h.samples.length ? (
+          <div className="mt-1 flex items-center gap-2" data-testid="host-sparklines">
+            <Sparkline values={h.samples.map((x) => x.load)} label="Load" minCeiling={1} />
+            <Sparkline values={h.samples.map((x) => x.memory)} label="Memory used" min={0} max={1} tone="violet" format={(v) => `${Math.round(v * 100)}%`} />
+          </div>
+        ) : null}
+      </td>
       <td className="px-2 py-2 text-xs">{runtimeLine(h.facts)}</td>
       <td className="px-2 py-2" data-testid="host-agent">
         <AgentBadge host={h} />

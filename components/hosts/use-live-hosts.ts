@@ -23,6 +23,7 @@ function applyChange(h: HostItem, c: LiveChange): HostItem {
     containerCount: c.containerCount,
     runningCount: c.runningCount,
     presentedFingerprint: c.status === "hostKeyChanged" ? h.presentedFingerprint : null,
+    samples: c.samples ?? h.samples,
   };
 }
 

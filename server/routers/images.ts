@@ -91,11 +91,23 @@ export const imagesRouter = createRouter({
       ctx.audit.target = { type: "image", id: input.reference };
       const auth = await registryAuthHeader(ctx.db, services.box, input.registryId);
       const key = input.progressToken ? `${ctx.viewer.user.id}:${input.progressToken}` : null;
-      await services.fleet.client(ctx.host.id).push(input.reference, {
-        registryAuth: auth.header,
-        timeoutMs: 60_000,
-        onProgress: (p) => key && services.fleet.reportProgress({ key, phase: "push", message: p.status ?? "", layer: p.id ? { id: p.id, status: p.status ?? "" } : undefined }),
-      });
+      try {
+        await services.fleet.client(ctx.host.id).push(input.reference, {
+          registryAuth: auth.header,
+          timeoutMs: 60_000,
+          onProgress: (p) =>
+            key &&
+            services.fleet.reportProgress({
+              key,
+              phase: "push",
+              message: p.status ?? "",
+              layer: p.id ? { id: p.id, status: p.status ?? "", current: p.progressDetail?.current, total: p.progressDetail?.total } : undefined,
+            }),
+        });
+      } catch (e) {
+        if (key) services.fleet.reportProgress({ key, phase: "error", message: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
       if (key) services.fleet.reportProgress({ key, phase: "done", message: `Pushed ${input.reference}` });
       return { pushed: input.reference };
     }),

@@ -12,9 +12,9 @@ import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc"
 const groupId = z.string().min(1).max(64).nullable();
 
 export const policyRouter = createRouter({
-  rules: permissionProcedure("hosts.read").query(() => RULES),
+  rules: permissionProcedure(["hosts.read", "hosts.manage"]).query(() => RULES),
 
-  get: permissionProcedure("hosts.read")
+  get: permissionProcedure(["hosts.read", "hosts.manage"])
     .input(z.object({ hostGroupId: groupId }))
     .query(({ ctx, input }) => getPolicy(ctx.db, input.hostGroupId)),
 

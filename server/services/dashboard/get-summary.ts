@@ -1,13 +1,27 @@
 import type { Db } from "../../db";
-import { hasPermission, hostCoverage, type Viewer } from "../../auth/access";
+import { hasGlobal, hasPermission, hostCoverage, type Viewer } from "../../auth/access";
 import { listHosts } from "../hosts/list-hosts";
 
-/** Counts for the dashboard tiles; each only if the viewer may see it. */
+/**
+ * What the dashboard may show this viewer, and the counts that come from the
+ * database alone. Live fleet state (connected, containers, samples) comes to
+ * the page through hosts.overview and hosts.live, which check again.
+ */
 export async function getDashboardSummary(db: Db, viewer: Viewer) {
+  const can = {
+    readHosts: hasPermission(viewer, "hosts.read"),
+    // Adding a host can't be scoped to a host that doesn't exist yet.
+    addHosts: hasGlobal(viewer, "hosts.manage"),
+    readContainers: hasPermission(viewer, "containers.read"),
+    readAudit: hasPermission(viewer, "audit.read"),
+    manageUsers: hasPermission(viewer, "users.manage"),
+  };
   const [hosts, users, events] = await Promise.all([
-    hasPermission(viewer, "hosts.read") ? listHosts(db, hostCoverage(viewer, "hosts.read")).then((h) => h.length) : null,
-    hasPermission(viewer, "users.manage") ? db.user.count() : null,
-    hasPermission(viewer, "audit.read") ? db.auditEvent.count() : null,
+    can.readHosts ? listHosts(db, hostCoverage(viewer, "hosts.read")).then((h) => h.length) : null,
+    can.manageUsers ? db.user.count() : null,
+    can.readAudit ? db.auditEvent.count() : null,
   ]);
-  return { hosts, users, events };
+  return { can, hosts, users, events };
 }
+
+export type DashboardSummary = Awaited<ReturnType<typeof getDashboardSummary>>;

@@ -73,6 +73,9 @@ export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 function actorOf(viewer: Viewer | null): Actor {
+  // A viewer built from an API token carries the token as its actor.
+  const carried = (viewer as { actor?: Actor } | null)?.actor;
+  if (carried) return carried;
   return viewer ? { type: "user", id: viewer.user.id, label: viewer.user.email } : { type: "anonymous" };
 }
 

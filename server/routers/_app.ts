@@ -10,6 +10,7 @@ import { registriesRouter } from "./registries";
 import { hostsRouter } from "./hosts";
 import { meRouter } from "./me";
 import { rolesRouter } from "./roles";
+import { tokensRouter } from "./tokens";
 import { usersRouter } from "./users";
 
 export const appRouter = createRouter({
@@ -25,6 +26,7 @@ export const appRouter = createRouter({
   policy: policyRouter,
   operations: operationsRouter,
   audit: auditRouter,
+  tokens: tokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

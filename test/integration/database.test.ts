@@ -194,6 +194,32 @@ describe("migrations", () => {
         expect((await db.setupToken.findUniqueOrThrow({ where: { id: t.id } })).usedAt?.getTime()).toBe(stamp);
         await db.setupToken.delete({ where: { id: t.id } });
       },
+      DeployPolicy: async () => {
+        const p = await db.deployPolicy.create({ data: { scopeKey: `hostGroup:${group.id}`, hostGroupId: group.id, rules: { allowPrivileged: false } } });
+        await db.deployPolicy.update({ where: { id: p.id }, data: { rules: { allowPrivileged: true }, updatedById: user.id } });
+        expect((await db.deployPolicy.findUniqueOrThrow({ where: { scopeKey: `hostGroup:${group.id}` } })).rules).toEqual({ allowPrivileged: true });
+        await db.deployPolicy.delete({ where: { id: p.id } });
+      },
+      Deployment: async () => {
+        const own = await db.host.create({ data: { name: `rt-deploy-host-${stamp}`, address: "192.0.2.2" } });
+        const d = await db.deployment.create({ data: { hostId: own.id, name: "web", spec: { image: "busybox" } } });
+        await db.deployment.update({ where: { id: d.id }, data: { status: "running", containerId: "c".repeat(64) } });
+        expect(await db.deployment.findUniqueOrThrow({ where: { hostId_name: { hostId: own.id, name: "web" } } })).toMatchObject({ status: "running", spec: { image: "busybox" } });
+        await db.deployment.delete({ where: { id: d.id } });
+        await db.host.delete({ where: { id: own.id } });
+      },
+      Registry: async () => {
+        const r = await db.registry.create({ data: { name: `rt-reg-${stamp}`, address: "registry.example.test", username: "u", credential: "v1.sealed" } });
+        await db.registry.update({ where: { id: r.id }, data: { username: "v" } });
+        expect((await db.registry.findUniqueOrThrow({ where: { id: r.id } })).username).toBe("v");
+        await db.registry.delete({ where: { id: r.id } });
+      },
+      ApiToken: async () => {
+        const t = await db.apiToken.create({ data: { userId: user.id, name: "rt", prefix: "berth_rtrtrt", hash: `rt-${stamp}`, hostIds: ["some-host"] } });
+        await db.apiToken.update({ where: { id: t.id }, data: { revokedAt: new Date(stamp) } });
+        expect((await db.apiToken.findUniqueOrThrow({ where: { id: t.id } })).revokedAt?.getTime()).toBe(stamp);
+        await db.apiToken.delete({ where: { id: t.id } });
+      },
       AuditEvent: async () => {
         // Append-only: create and read work; update and delete are refused by the trigger.
         const e = await db.auditEvent.create({

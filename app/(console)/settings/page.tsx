@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { RegistriesSection } from "@/components/settings/registries-section";
+import { TokensPanel } from "@/components/tokens/tokens-panel";
 import { Card, PageHeader } from "@/components/ui/card";
 import { hasPermission, heldPermissions } from "@/server/auth/access";
 import { getViewer } from "@/server/auth/viewer";
@@ -11,7 +12,7 @@ export default async function SettingsPage() {
   const canManageRegistries = hasPermission(viewer, "registries.manage");
   return (
     <>
-      <PageHeader title="Settings" description="Your account and the registries Berth pulls from and pushes to. API tokens arrive in a later release." />
+      <PageHeader title="Settings" description="Your account, your API tokens, and the registries Berth pulls from and pushes to." />
       <div className="space-y-6">
         <Card title="Your account">
           <dl className="grid gap-2 text-sm sm:grid-cols-[12rem_1fr]">
@@ -37,6 +38,7 @@ export default async function SettingsPage() {
             </p>
           </Card>
         )}
+        {hasPermission(viewer, "tokens.manage") ? <TokensPanel /> : null}
       </div>
     </>
   );

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { ALL_PERMISSIONS } from "../auth/permissions";
+
+const id = z.string().min(1).max(64);
+const ids = z
+  .array(id)
+  .max(100)
+  .default([])
+  .transform((list) => [...new Set(list)]);
+
+export const createTokenSchema = z.object({
+  name: z.string().trim().min(1, "Give the token a name").max(60),
+  /** Null or absent: never expires. */
+  expiresAt: z.date().nullable().default(null),
+  /** Empty: everything the owner may do, now and later. */
+  permissions: z
+    .array(z.enum(ALL_PERMISSIONS as [string, ...string[]]))
+    .max(ALL_PERMISSIONS.length)
+    .default([])
+    .transform((list) => [...new Set(list)].sort()),
+  hostIds: ids,
+  hostGroupIds: ids,
+});
+
+export type CreateTokenInput = z.output<typeof createTokenSchema>;
+
+export const tokenIdSchema = z.object({ id });

@@ -5,7 +5,7 @@ import { canOnHost, hostCoverage } from "../auth/access";
 import type { Permission } from "../auth/permissions";
 import { deploySpecSchema } from "../deploy/spec";
 import { isFleetError } from "../fleet/errors";
-import { deploy, updateDeployment } from "../services/deploy/deploy";
+import { deploy, getDeployment, updateDeployment } from "../services/deploy/deploy";
 import { maskSpecSecrets } from "../services/deploy/secrets";
 import { containerQuerySchema, listFleetContainers, summariseStats } from "../services/containers/fleet-containers";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
@@ -213,6 +213,11 @@ export const containersRouter = createRouter({
       ctx.audit.params = { deploymentId: input.deploymentId, rolledBack: result.rolledBack, message: result.message, overridden: result.overridden.map((v) => v.rule) };
       return result;
     }),
+
+  /** A saved deployment with its spec (secret values masked), to prefill the form for an edited update. */
+  deployment: hostScopedProcedure("containers.read")
+    .input(z.object({ deploymentId: z.string().min(1).max(64) }))
+    .query(({ ctx, input }) => getDeployment(ctx.db, ctx.host.id, input.deploymentId)),
 
   deployments: permissionProcedure("containers.read").query(async ({ ctx }) => {
     const c = hostCoverage(ctx.viewer, "containers.read");

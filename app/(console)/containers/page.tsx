@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { EmptyState, Forbidden, PageHeader } from "@/components/ui/card";
-import { hasPermission } from "@/server/auth/access";
+import { ContainersView } from "@/components/containers/containers-view";
+import { linkButton } from "@/components/containers/shared";
+import { Forbidden, PageHeader } from "@/components/ui/card";
+import { hasPermission, hostCoverage } from "@/server/auth/access";
 import { getViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Containers" };
@@ -9,19 +11,31 @@ export const metadata: Metadata = { title: "Containers" };
 export default async function ContainersPage() {
   const viewer = (await getViewer())!;
   if (!hasPermission(viewer, "containers.read")) return <Forbidden what="Containers need the containers.read permission." />;
+  const canDeploy = hasPermission(viewer, "containers.deploy");
   return (
     <>
-      <PageHeader title="Containers" description="Everything running on your hosts." />
-      <EmptyState
-        title="No containers yet"
-        action={
-          <Link href="/hosts" className="text-sm font-medium text-sky-700 underline dark:text-sky-400">
-            Go to Hosts
-          </Link>
+      <PageHeader
+        title="Containers"
+        description="Everything on your hosts, kept current from each agent's events."
+        actions={
+          canDeploy ? (
+            <Link href="/deploy" className={linkButton}>
+              Deploy
+            </Link>
+          ) : (
+            <span className="text-xs text-slate-500">Deploying needs the containers.deploy permission.</span>
+          )
         }
-      >
-        Containers appear here once a host is connected. Add a host first, then deploy an image to it with the deploy form.
-      </EmptyState>
+      />
+      {/* What the controls may act on; the server checks every call again. */}
+      <ContainersView
+        permissions={{
+          control: hostCoverage(viewer, "containers.control"),
+          remove: hostCoverage(viewer, "containers.delete"),
+          canDeploy,
+          canReadHosts: hasPermission(viewer, "hosts.read"),
+        }}
+      />
     </>
   );
 }

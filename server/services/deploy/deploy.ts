@@ -95,8 +95,13 @@ export async function deploy(c: DeployContext, spec: DeploySpec): Promise<Deploy
   const overridden = await enforcePolicy(c, spec);
   const client = c.services.fleet.client(c.hostId);
   const name = containerName(spec);
-  if (await c.db.deployment.findUnique({ where: { hostId_name: { hostId: c.hostId, name } } })) {
-    throw new AppError("CONFLICT", `A deployment named "${name}" already exists on this host: update it instead.`);
+  const existing = await c.db.deployment.findUnique({ where: { hostId_name: { hostId: c.hostId, name } } });
+  if (existing) {
+    // A deployment whose container was removed is history: deploying the name again replaces it.
+    const alive = existing.containerId ? await client.inspectContainer(existing.containerId).catch((e: unknown) => (isFleetError(e) && e.details.status === 404 ? null : e)) : null;
+    if (alive instanceof Error) throw alive;
+    if (alive) throw new AppError("CONFLICT", `A deployment named "${name}" already exists on this host: update it instead.`);
+    await c.db.deployment.delete({ where: { id: existing.id } });
   }
   try {
     await pull(c, client, spec, spec.pullPolicy === "always");

@@ -217,5 +217,10 @@ describe("deploy by spec", () => {
     expect(left.total).toBe(0);
     expect((await audit({ action: "containers.action", outcome: "success" })).length).toBeGreaterThanOrEqual(1);
     expect((await audit({ action: "containers.bulk", outcome: "success" })).length).toBe(1);
+    // The name of a deployment whose container is gone can be deployed again.
+    const h = hosts.hosts[0]!;
+    const again = await owner.containers.deploy({ hostId: ids[0]!, spec: { image: image(h), name: "web", command: ["sleep", "600"] } });
+    const saved = await owner.containers.deployment({ hostId: ids[0]!, deploymentId: again.deploymentId });
+    expect(saved).toMatchObject({ name: "web", containerId: again.containerId, spec: { command: ["sleep", "600"] } });
   });
 });

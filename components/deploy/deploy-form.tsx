@@ -114,7 +114,9 @@ export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: 
     e.preventDefault();
     setSubmitted(true);
     setServerError(null);
-    if (!spec || blockedByPolicy || busy) return;
+    // A spec the policy forbids still goes to the server: it refuses it (and audits the denial), and
+    // its answer names each broken rule next to its field.
+    if (!spec || busy) return;
     const hostId = form.hostId;
     setStatus("deploying");
     try {

@@ -130,7 +130,8 @@ describe("deploy console in a real browser", () => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), "berth-e2e-deploy-"));
     database = await createTestDatabase("e2e_deploy");
-    fleet = await startSshHosts(1);
+    // Two real hosts: the deploy goes to the one picked in the form.
+    fleet = await startSshHosts(2);
     host = fleet.hosts[0]!;
     registry = await startRegistry({ auth: "none", listenHost: "0.0.0.0" });
     const built = await buildToolsImage(path.join(work, "tools"));
@@ -169,6 +170,19 @@ describe("deploy console in a real browser", () => {
       INSTALL_MS,
     );
     expect(ready.data).toMatchObject({ status: "connected", agent: "ok" });
+    const other = fleet.hosts[1]!;
+    const otherProbe = await ownerApi.trpc<{ fingerprint: string }>("hosts.probe", { address: other.address, port: 22, username: "root", auth });
+    const otherAdded = await ownerApi.trpc<{ id: string }>("hosts.add", {
+      name: "edge-2",
+      address: other.address,
+      port: 22,
+      username: "root",
+      auth,
+      fingerprint: otherProbe.data!.fingerprint,
+      agent: agentSettingsFor(other, [registry.hostFor(other.gatewayAddress)]),
+    });
+    expect(otherAdded.error).toBeUndefined();
+    expect((await ownerApi.trpc("hosts.installAgent", { hostId: otherAdded.data!.id })).error).toBeUndefined();
 
     // A Viewer, to see what the console withholds.
     const roles = await ownerApi.trpc<{ roles: { id: string; name: string }[] }>("roles.list", undefined, "query");
@@ -208,7 +222,8 @@ describe("deploy console in a real browser", () => {
     await page.waitForURL(`${url}/deploy`);
     const form = page.getByRole("form", { name: "Deploy a container" });
     await form.getByLabel("Image", { exact: true }).waitFor();
-    // The only host is chosen already.
+    // Two hosts: deploy to edge-1.
+    await page.getByTestId("deploy-host").selectOption(hostId);
     expect(await page.getByTestId("deploy-host").inputValue()).toBe(hostId);
 
     // 2. A pasted docker run fills the form; what it can't express is named.
@@ -245,6 +260,7 @@ describe("deploy console in a real browser", () => {
 
     // 3. A fresh form, filled by hand; validated as it is typed.
     await page.goto(`${url}/deploy`);
+    await page.getByTestId("deploy-host").selectOption(hostId);
     await form.getByLabel("Image", { exact: true }).fill("Not An Image!");
     await form.getByRole("alert").filter({ hasText: "invalid reference" }).waitFor();
     await page.getByTestId("docker-run-preview-empty").waitFor();

@@ -16,7 +16,19 @@ export const linkButton =
   "inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium transition-colors bg-sky-600 text-white hover:bg-sky-700";
 
 /** The hosts list, kept live; with the ways to add a host for those who may. */
-export function HostsView({ canAddHosts }: { canAddHosts: boolean }) {
+/** Where the viewer holds hosts.manage (decided on the server page). */
+export interface ManageCoverage {
+  all: boolean;
+  hostIds: string[];
+  hostGroupIds: string[];
+}
+
+function mayManage(c: ManageCoverage | undefined, h: HostItem): boolean {
+  if (!c) return false;
+  return c.all || c.hostIds.includes(h.id) || (h.hostGroupId !== null && c.hostGroupIds.includes(h.hostGroupId));
+}
+
+export function HostsView({ canAddHosts, manage }: { canAddHosts: boolean; manage?: ManageCoverage }) {
   const trpc = useTRPC();
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   const { live } = useLiveHosts();
@@ -89,7 +101,7 @@ export function HostsView({ canAddHosts }: { canAddHosts: boolean }) {
           </thead>
           <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
             {hosts.data.map((h) => (
-              <HostRow key={h.id} host={h} />
+              <HostRow key={h.id} host={h} canManage={mayManage(manage, h)} />
             ))}
           </tbody>
         </table>
@@ -98,7 +110,26 @@ export function HostsView({ canAddHosts }: { canAddHosts: boolean }) {
   );
 }
 
-function HostRow({ host: h }: { host: HostItem }) {
+function UpgradeButton({ host: h, canManage }: { host: HostItem; canManage: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const upgrade = useMutation(
+    trpc.hosts.upgradeAgent.mutationOptions({
+      onSettled: () => qc.invalidateQueries(trpc.hosts.list.pathFilter()),
+    }),
+  );
+  const reason = !canManage ? "Needs the hosts.manage permission on this host." : h.status !== "connected" ? "Needs a working connection to the host." : null;
+  return (
+    <div className="mt-1 space-y-1">
+      <Button variant="secondary" className="px-2 py-0.5 text-xs" disabled={Boolean(reason) || upgrade.isPending} title={reason ?? "Install the gateway's agent build; containers keep running"} onClick={() => upgrade.mutate({ hostId: h.id })}>
+        {upgrade.isPending ? "Upgrading…" : "Upgrade agent"}
+      </Button>
+      {upgrade.error ? <p role="alert" className="max-w-xs text-xs text-rose-700 dark:text-rose-400">{errorMessage(upgrade.error)}</p> : null}
+    </div>
+  );
+}
+
+function HostRow({ host: h, canManage }: { host: HostItem; canManage: boolean }) {
   return (
     <tr data-testid={`host-${h.name}`} className="align-top">
       <td className="px-2 py-2">
@@ -127,6 +158,7 @@ function HostRow({ host: h }: { host: HostItem }) {
       <td className="px-2 py-2 text-xs">{runtimeLine(h.facts)}</td>
       <td className="px-2 py-2" data-testid="host-agent">
         <AgentBadge host={h} />
+        {h.upgradeAvailable ? <UpgradeButton host={h} canManage={canManage} /> : null}
       </td>
       <td className="px-2 py-2 text-xs">{h.containerCount === null ? "—" : `${h.runningCount ?? 0} running / ${h.containerCount}`}</td>
       <td className="whitespace-nowrap px-2 py-2 text-xs">

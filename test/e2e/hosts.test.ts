@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import os from "node:os";
+import { appendFile, copyFile, mkdtemp, readFile } from "node:fs/promises";
+import os, { tmpdir } from "node:os";
+import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, signInThroughForm } from "../fixtures/browser";
@@ -25,10 +27,16 @@ describe("hosts in a real browser", () => {
   let gateway: Gateway;
   let browser: Browser;
 
+  // The agent build this gateway installs: a copy, so the test can make a "new build" for the upgrade button.
+  let bundle: string;
+
   beforeAll(async () => {
     database = await createTestDatabase("e2e_hosts");
     fleet = await startSshHosts(1);
+    bundle = path.join(await mkdtemp(path.join(tmpdir(), "berth-e2e-bundle-")), "berth-agent.mjs");
+    await copyFile(path.resolve("dist/berth-agent.mjs"), bundle);
     gateway = await startGateway({
+      BERTH_AGENT_BUNDLE: bundle,
       DATABASE_URL: database.url,
       BERTH_ADMIN_EMAIL: OWNER.email,
       BERTH_ADMIN_PASSWORD: OWNER.password,
@@ -135,6 +143,17 @@ describe("hosts in a real browser", () => {
     expect(await row.getByTestId("agent-version").textContent()).toBe(version);
     await page.getByTestId("live-indicator").filter({ hasText: "live" }).waitFor();
     await screenshot(page, "hosts-list");
+
+    // A new agent build on the gateway: the list offers the upgrade, which installs it in place.
+    expect(await row.getByRole("button", { name: "Upgrade agent" }).count()).toBe(0);
+    await appendFile(bundle, `\n// a newer build ${Date.now()}\n`);
+    await page.reload();
+    // From here on, again, nothing may reload the page (the rest must arrive live).
+    await page.evaluate(() => ((window as unknown as { berthNoReload?: boolean }).berthNoReload = true));
+    await row.getByRole("button", { name: "Upgrade agent" }).click();
+    await row.getByRole("button", { name: /Upgrade agent|Upgrading/ }).waitFor({ state: "detached", timeout: RECONNECT_MS });
+    expect(await readFile(path.join(agent.installDir, "berth-agent.mjs"), "utf8")).toBe(await readFile(bundle, "utf8"));
+    await statusIs(row, "connected", RECONNECT_MS);
 
     // 4. The host's key changes (as after a reinstall): the list turns without a reload.
     const pinned = await host.fingerprint();

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { HostsView } from "@/components/hosts/hosts-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
-import { hasGlobal, hasPermission } from "@/server/auth/access";
+import { hasGlobal, hostCoverage, hasPermission } from "@/server/auth/access";
 import { getViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Hosts" };
@@ -13,7 +13,7 @@ export default async function HostsPage() {
     <>
       <PageHeader title="Hosts" description="Linux machines that run the Berth agent. Their state updates live." />
       {/* Adding a host can't be scoped to a host that doesn't exist yet: it takes hosts.manage everywhere. */}
-      <HostsView canAddHosts={hasGlobal(viewer, "hosts.manage")} />
+      <HostsView canAddHosts={hasGlobal(viewer, "hosts.manage")} manage={hostCoverage(viewer, "hosts.manage")} />
     </>
   );
 }

@@ -9,13 +9,10 @@ import { queryAuditPage, type AuditPageInput } from "../server/audit/query";
 import { startEmbeddedPostgres } from "../server/database/embedded";
 import { migrate } from "../server/database/migrate";
 import { createDb } from "../server/db";
+import { percentile } from "./support";
 
 const N = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const RUNS = 30;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 export async function benchAuditSearch(): Promise<{ name: string; p50: number; p95: number }[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "berth-bench-audit-"));

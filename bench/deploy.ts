@@ -15,7 +15,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { register } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,6 +25,7 @@ import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
+import { openUnixSocket, sleep, stats, type Stats } from "./support";
 
 const HOSTS = 3;
 const DEPLOY_RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 20);
@@ -47,10 +47,7 @@ const POLL_MS = 200;
 export const DEPLOY_TARGET_MS = 500;
 export const LIST_TARGET_MS = 300;
 
-export interface Stats {
-  p50: number;
-  p95: number;
-}
+export type { Stats };
 
 export interface ListCase {
   label: string;
@@ -83,29 +80,6 @@ export interface DeployBench {
     load: number;
     cases: ListCase[];
   };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function stats(xs: number[]): Stats {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
-}
-
-/** A connected unix socket for AgentClient (as in tunnel.ts). */
-function openUnixSocket(socketPath: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection(socketPath);
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
 }
 
 /** Runs `task` over `items`, at most `limit` at a time; rejects on the first failure. */

@@ -4,6 +4,7 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 
@@ -83,4 +84,33 @@ export function podmanPeer(work: string, extraEnv: Record<string, string> = {}):
     args: ["--root", path.join(root, "root"), "--runroot", path.join(root, "run"), "--cgroup-manager", "cgroupfs", "--events-backend", "none"],
     env: { ...process.env, CONTAINERS_CONF: conf, ...extraEnv },
   };
+}
+
+export interface Stats {
+  p50: number;
+  p95: number;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function stats(xs: number[]): Stats {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+/** A connected unix socket, as an AgentClient opener hands it over (a new one per request). */
+export function openUnixSocket(socketPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
 }

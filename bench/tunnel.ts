@@ -11,7 +11,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -20,6 +19,7 @@ import { AgentClient } from "../server/fleet/agent/client";
 import { HostConnection } from "../server/fleet/host-connection";
 import { SshLink } from "../server/fleet/link";
 import { agentFlags, startSshHosts, type SshHostFleet, type SshHostsOptions, type SshTestHost } from "../test/fixtures/ssh-hosts";
+import { openUnixSocket, sleep, stats, type Stats } from "./support";
 
 const SAMPLES = Number(process.env.BENCH_TUNNEL_SAMPLES ?? 200);
 const WARMUP = Number(process.env.BENCH_TUNNEL_WARMUP ?? 20);
@@ -34,10 +34,7 @@ const AGENT_STOP_MS = 10_000;
 const CONNECT_MS = 15_000;
 const POLL_MS = 100;
 
-export interface Stats {
-  p50: number;
-  p95: number;
-}
+export type { Stats };
 
 export interface PathPair {
   tunnel: Stats;
@@ -59,29 +56,6 @@ export interface TunnelBench {
   dialStdio: { samples: number; ping: PathPair; ps: PathPair };
   /** The machine's 1-minute load average when the bench started, and its CPUs: the figures are latencies, so load shows in them. */
   load: { average: number; cpus: number };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function stats(xs: number[]): Stats {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
-}
-
-/** A connected unix socket: what the direct path hands AgentClient (a new one per request, as the tunnel opens a channel per request). */
-function openUnixSocket(socketPath: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection(socketPath);
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
 }
 
 /**

@@ -8,6 +8,7 @@ import { isFleetError } from "../fleet/errors";
 import { deploy, getDeployment, updateDeployment } from "../services/deploy/deploy";
 import { maskSpecSecrets } from "../services/deploy/secrets";
 import { containerQuerySchema, listFleetContainers, summariseStats } from "../services/containers/fleet-containers";
+import { coveredHosts } from "../services/hosts/list-hosts";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
 
 // Containers: one list across hosts, a container's details, logs and stats,
@@ -37,7 +38,7 @@ export const containersRouter = createRouter({
       const { fleet } = await ctx.fleet();
       const c = ctx.coverage;
       const hosts = await ctx.db.host.findMany({
-        where: c.all ? {} : { OR: [{ id: { in: c.hostIds } }, { hostGroupId: { in: c.hostGroupIds } }] },
+        where: coveredHosts(c),
         select: { id: true, name: true },
       });
       return listFleetContainers(fleet, hosts, input);
@@ -222,7 +223,7 @@ export const containersRouter = createRouter({
   deployments: permissionProcedure("containers.read").query(async ({ ctx }) => {
     const c = hostCoverage(ctx.viewer, "containers.read");
     const rows = await ctx.db.deployment.findMany({
-      where: c.all ? {} : { host: { OR: [{ id: { in: c.hostIds } }, { hostGroupId: { in: c.hostGroupIds } }] } },
+      where: { host: coveredHosts(c) },
       orderBy: { updatedAt: "desc" },
       take: 500,
       select: { id: true, hostId: true, name: true, containerId: true, status: true, message: true, updatedAt: true, host: { select: { name: true } } },

@@ -4,7 +4,7 @@ import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
 
 /** Only what the coverage reaches: never a lookup by id alone. */
-function coveredHosts(c: HostCoverage): Prisma.HostWhereInput {
+export function coveredHosts(c: HostCoverage): Prisma.HostWhereInput {
   if (c.all) return {};
   return { OR: [{ id: { in: c.hostIds } }, { hostGroupId: { in: c.hostGroupIds } }] };
 }

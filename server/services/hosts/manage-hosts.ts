@@ -13,6 +13,7 @@ import { sshAuthSchema, sshEndpointSchema, type SshTarget } from "../../fleet/ss
 import { Prisma } from "../../generated/prisma/client";
 import { z } from "zod";
 import { HOST_VIEW_SELECT, hostView, type HostView } from "./host-view";
+import { coveredHosts } from "./list-hosts";
 
 // Adding hosts (probe → confirm the key → add), re-pinning, and the agent's
 // install, upgrade and removal. The fleet holds the live connections.
@@ -120,7 +121,7 @@ export async function addLocalHost(db: Db, services: FleetServices, input: { nam
 
 export async function listHostViews(db: Db, services: FleetServices, coverage: HostCoverage): Promise<HostView[]> {
   const rows = await db.host.findMany({
-    where: coverage.all ? {} : { OR: [{ id: { in: coverage.hostIds } }, { hostGroupId: { in: coverage.hostGroupIds } }] },
+    where: coveredHosts(coverage),
     orderBy: { name: "asc" },
     select: HOST_VIEW_SELECT,
   });

@@ -10,6 +10,7 @@ import { bootDatabase, ensureFirstOwner } from "./bootstrap";
 import { dataDir, env as loadEnv, EnvError } from "./env";
 import { createExecTerminalHandler } from "./exec/terminal-server";
 import { stopFleet } from "./fleet/instance";
+import { refuseOversized } from "./http/refuse-oversized";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
 
@@ -53,13 +54,7 @@ async function main() {
     res.setHeader("x-request-id", requestId);
     const length = Number(req.headers["content-length"] ?? "0");
     if (length > env.BERTH_MAX_BODY_BYTES) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(
-        JSON.stringify({
-          error: { code: "PAYLOAD_TOO_LARGE", message: `Request body is larger than ${env.BERTH_MAX_BODY_BYTES} bytes.`, requestId },
-        }),
-      );
-      req.resume();
+      refuseOversized(req, res, env.BERTH_MAX_BODY_BYTES, requestId);
       return;
     }
     handle(req, res).catch((err: unknown) => {

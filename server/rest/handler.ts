@@ -153,8 +153,7 @@ export function restRoute<P extends object = Record<string, never>>(
         const error = toRestError(e);
         if (error.internal) console.error(`[berth] api ${spec.action} (request ${requestId}) failed:`, error.internal);
         await finish(isDenial(error.code) ? "denied" : "error", error);
-        const headers: Record<string, string> = error.code === "PAYLOAD_TOO_LARGE" ? { connection: "close" } : {};
-        return errorResponse(error, requestId, headers);
+        return errorResponse(error, requestId);
       }
     } catch (e) {
       console.error(`[berth] api ${spec.action} (request ${requestId}) failed:`, e);

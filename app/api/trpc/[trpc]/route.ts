@@ -14,11 +14,8 @@ async function handler(req: Request) {
     request = await limitedRequest(req, env().BERTH_MAX_BODY_BYTES);
   } catch (e) {
     if (isAppError(e) && e.code === "PAYLOAD_TOO_LARGE") {
-      return Response.json({ error: { message: e.message, code: "PAYLOAD_TOO_LARGE" } }, {
-        status: 413,
-        // The rest of the body is never read: don't reuse this connection.
-        headers: { connection: "close" },
-      });
+      // limitedRequest read (and dropped) the rest of the body, so the client gets this answer.
+      return Response.json({ error: { message: e.message, code: "PAYLOAD_TOO_LARGE" } }, { status: 413 });
     }
     throw e;
   }

@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import next from "next";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./auth/request-meta";
 import { bootDatabase, ensureFirstOwner } from "./bootstrap";
+import { createDockerProxy } from "./docker-proxy/proxy";
 import { dataDir, env as loadEnv, EnvError } from "./env";
 import { createExecTerminalHandler } from "./exec/terminal-server";
 import { stopFleet } from "./fleet/instance";
@@ -45,6 +46,9 @@ async function main() {
   const trustProxy = env.BERTH_TRUST_PROXY;
   const execTerminals = createExecTerminalHandler({ clientIp: (req) => clientIp(req, trustProxy), publicUrl: env.BERTH_PUBLIC_URL });
   upgradeHandlers.push(execTerminals);
+  // /api/docker/<host>/…: the Docker-API proxy, served here rather than by Next (hijacked streams, raw bodies).
+  const dockerProxy = createDockerProxy({ clientIp: (req) => clientIp(req, trustProxy), maxBodyBytes: env.BERTH_MAX_BODY_BYTES });
+  upgradeHandlers.push((req, socket, head) => dockerProxy.handleUpgrade(req, socket, head));
 
   const server = http.createServer((req, res) => {
     // Identity headers are ours to set; a client's copies are dropped.
@@ -52,6 +56,8 @@ async function main() {
     req.headers[REQUEST_ID_HEADER] = requestId;
     req.headers[CLIENT_IP_HEADER] = clientIp(req, env.BERTH_TRUST_PROXY);
     res.setHeader("x-request-id", requestId);
+    // The proxy answers oversized bodies itself, Docker-style, after checking the token.
+    if (dockerProxy.handleRequest(req, res, requestId)) return;
     const length = Number(req.headers["content-length"] ?? "0");
     if (length > env.BERTH_MAX_BODY_BYTES) {
       refuseOversized(req, res, env.BERTH_MAX_BODY_BYTES, requestId);
@@ -89,6 +95,7 @@ async function main() {
     server.closeIdleConnections();
     // Upgraded sockets would hold server.close() open: open terminals end first (and are audited).
     await execTerminals.closeAll();
+    await dockerProxy.closeAll();
     // Closes SSH connections (ending live subscriptions' agent streams) and stops this machine's agent
     // (its containers keep running); then open SSE responses are cut after a short grace.
     await stopFleet().catch(() => {});

@@ -1,0 +1,338 @@
+import { CreateRequestError, parseCreateRequest, type CreateRequest, type HostConfig } from "../../agent/engine/create-request";
+import { parseApiMount, parseBind } from "../../agent/volumes/mounts";
+import { deploySpecSchema, type DeploySpec, type DeploySpecInput } from "../deploy/spec";
+import { RULES, type RuleId } from "../policy/rules";
+import type { PolicyViolation } from "../policy/check";
+
+// The inverse of server/deploy/create-body.ts: a Docker `POST /containers/create`
+// body (as the docker CLI sends it) → our DeploySpec, so the proxy judges it
+// with the same checkDeploy as the console and the API.
+//
+// The body is read with the agent's own parser (agent/engine/create-request.ts)
+// and its Binds/Mounts with the agent's own mount parsers, so the policy sees
+// exactly what the agent will do. Host settings a DeploySpec can't carry but
+// that give a container power over the host (seccomp/AppArmor unconfined, host
+// UTS/user/cgroup namespaces, device cgroup rules, …) become violations of the
+// matching rule; settings whose effect on the host can't be judged here
+// (a cgroup parent, another runtime, volumes from another container, …) are
+// refused outright. The body forwarded to the agent is the one judged.
+
+export class CreateBodyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CreateBodyError";
+  }
+}
+
+export interface TranslatedCreate {
+  spec: DeploySpec;
+  /** Violations for settings outside DeploySpec, judged here against the same rules. */
+  extraViolations(policy: { allowPrivileged?: boolean; allowHostNamespaces?: boolean; allowDevices?: boolean }): PolicyViolation[];
+  /** What the audit record shows: the settings that matter. */
+  summary: Record<string, unknown>;
+}
+
+const CONFIG_KEYS = [
+  "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce",
+  "Env", "Cmd", "Healthcheck", "ArgsEscaped", "Image", "Volumes", "WorkingDir", "Entrypoint", "NetworkDisabled", "MacAddress",
+  "OnBuild", "Labels", "StopSignal", "StopTimeout", "Shell", "HostConfig", "NetworkingConfig",
+];
+
+/**
+ * dockerd decodes JSON keys case-insensitively ("privileged" sets Privileged);
+ * our agent does not. A key that differs from a known one only by case is
+ * refused, so no reader of this body can see a setting the policy did not.
+ */
+function refuseCaseVariants(object: unknown, known: readonly string[], where: string): void {
+  if (!object || typeof object !== "object" || Array.isArray(object)) return;
+  const byLower = new Map(known.map((k) => [k.toLowerCase(), k]));
+  for (const key of Object.keys(object)) {
+    const canonical = byLower.get(key.toLowerCase());
+    if (canonical !== undefined && canonical !== key) {
+      throw new CreateBodyError(`invalid ${where}${key}: field names are case-sensitive here; use ${canonical}`);
+    }
+  }
+}
+
+const HOST_CONFIG_KEYS = [
+  "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "AutoRemove", "VolumeDriver", "VolumesFrom",
+  "ConsoleSize", "Annotations", "CapAdd", "CapDrop", "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch", "ExtraHosts", "GroupAdd",
+  "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged", "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt",
+  "StorageOpt", "Tmpfs", "UTSMode", "UsernsMode", "ShmSize", "Sysctls", "Runtime", "Isolation", "CpuShares", "Memory", "NanoCpus",
+  "CgroupParent", "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+  "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices",
+  "DeviceCgroupRules", "DeviceRequests", "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap", "MemorySwappiness",
+  "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "Mounts", "MaskedPaths",
+  "ReadonlyPaths", "Init",
+];
+
+const nonEmpty = (v: unknown) =>
+  v !== undefined && v !== null && v !== "" && v !== false && v !== 0 && !(Array.isArray(v) && v.length === 0) && !(typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/** Settings refused through the proxy: their effect on the host can't be judged by the deploy policy. */
+function refuseUnjudgeable(hc: HostConfig): void {
+  const refused: string[] = [];
+  if (nonEmpty(hc.CgroupParent)) refused.push("CgroupParent (--cgroup-parent)");
+  if (nonEmpty(hc.Runtime) && hc.Runtime !== "runc") refused.push("Runtime (--runtime)");
+  if (nonEmpty(hc.VolumesFrom)) refused.push("VolumesFrom (--volumes-from: another container's mounts can't be checked against the bind-mount allowlist)");
+  if (nonEmpty(hc.VolumeDriver) && hc.VolumeDriver !== "local") refused.push("VolumeDriver (--volume-driver)");
+  if (hc.MaskedPaths !== undefined) refused.push("MaskedPaths");
+  if (hc.ReadonlyPaths !== undefined) refused.push("ReadonlyPaths");
+  if (nonEmpty(hc.Sysctls)) refused.push("Sysctls (--sysctl)");
+  if (nonEmpty(hc.OomKillDisable)) refused.push("OomKillDisable (--oom-kill-disable)");
+  if ((hc.OomScoreAdj ?? 0) < 0) refused.push("a negative OomScoreAdj (--oom-score-adj)");
+  if (nonEmpty(hc.CpuRealtimeRuntime) || nonEmpty(hc.CpuRealtimePeriod)) refused.push("CpuRealtimeRuntime/CpuRealtimePeriod");
+  if (nonEmpty(hc.StorageOpt)) refused.push("StorageOpt (--storage-opt)");
+  for (const [field, mode] of [["PidMode", hc.PidMode], ["IpcMode", hc.IpcMode]] as const) {
+    if (mode && mode.startsWith("container:")) refused.push(`${field} "${mode}" (sharing another container's namespace)`);
+  }
+  if (refused.length) throw new CreateBodyError(`not allowed through the Berth Docker-API proxy: ${refused.join("; ")}`);
+}
+
+function violation(rule: RuleId, field: string, what: string): PolicyViolation {
+  const label = RULES[rule];
+  return { rule, label, field, message: `${what} — rule "${label}"` };
+}
+
+/** "size=64m,mode=1777" → 67108864; undefined when there is no size (tmpfs sizes don't concern the policy). */
+function tmpfsSize(options: string): number | undefined {
+  const m = /(?:^|,)size=(\d+)([kmg]?)(?:,|$)/i.exec(options);
+  if (!m) return undefined;
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  const n = Number(m[1]) * unit;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+function mountsOf(hc: HostConfig): DeploySpecInput["mounts"] {
+  const out: NonNullable<DeploySpecInput["mounts"]> = [];
+  const fail = (e: unknown): never => {
+    throw new CreateBodyError(e instanceof Error ? e.message : String(e));
+  };
+  for (const bind of hc.Binds ?? []) {
+    let m;
+    try {
+      m = parseBind(bind);
+    } catch (e) {
+      fail(e);
+    }
+    if (m!.type === "bind") out.push({ type: "bind", source: m!.source, target: m!.destination, readOnly: m!.readOnly });
+    else out.push({ type: "volume", ...(m!.source ? { source: m!.source } : {}), target: m!.destination, readOnly: m!.readOnly });
+  }
+  for (const api of hc.Mounts ?? []) {
+    let m;
+    try {
+      m = parseApiMount(api);
+    } catch (e) {
+      fail(e);
+    }
+    if (m!.type === "bind") out.push({ type: "bind", source: m!.source, target: m!.destination, readOnly: m!.readOnly });
+    else if (m!.type === "volume") out.push({ type: "volume", ...(m!.source ? { source: m!.source } : {}), target: m!.destination, readOnly: m!.readOnly });
+    else out.push({ type: "tmpfs", target: m!.destination, ...(api.TmpfsOptions?.SizeBytes ? { sizeBytes: api.TmpfsOptions.SizeBytes } : {}) });
+  }
+  for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
+    const size = tmpfsSize(options);
+    out.push({ type: "tmpfs", target, ...(size ? { sizeBytes: size } : {}) });
+  }
+  return out;
+}
+
+function portsOf(hc: HostConfig): NonNullable<DeploySpecInput["ports"]> {
+  const out: NonNullable<DeploySpecInput["ports"]> = [];
+  for (const [key, bindings] of Object.entries(hc.PortBindings ?? {})) {
+    const [port = "", proto = "tcp"] = key.split("/");
+    const containerPort = Number(port);
+    for (const b of bindings) {
+      const hostPort = b.HostPort ? Number(b.HostPort.split("-")[0]) : undefined;
+      out.push({
+        containerPort,
+        protocol: proto === "udp" ? "udp" : "tcp",
+        ...(b.HostIp ? { hostIp: b.HostIp } : {}),
+        ...(hostPort ? { hostPort } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** CPUs from NanoCpus, or from a CFS quota over its period (default 100 ms), as moby maps --cpus. */
+export function cpusOf(hc: Pick<HostConfig, "NanoCpus" | "CpuQuota" | "CpuPeriod">): number | undefined {
+  if ((hc.NanoCpus ?? 0) > 0) return hc.NanoCpus! / 1e9;
+  if ((hc.CpuQuota ?? 0) > 0) return hc.CpuQuota! / ((hc.CpuPeriod ?? 0) > 0 ? hc.CpuPeriod! : 100_000);
+  return undefined;
+}
+
+const namespaceMode = (mode: string | undefined): "host" | undefined => (mode === "host" ? "host" : undefined);
+
+function specInputOf(req: CreateRequest, name: string | null): DeploySpecInput {
+  const hc: HostConfig = req.HostConfig ?? {};
+  const network = hc.NetworkMode && hc.NetworkMode !== "default" ? hc.NetworkMode : undefined;
+  const endpoint = network ? req.NetworkingConfig?.EndpointsConfig?.[network] : undefined;
+  const restart = hc.RestartPolicy?.Name && hc.RestartPolicy.Name !== "no" ? hc.RestartPolicy : undefined;
+  return {
+    image: req.Image ?? "",
+    pullPolicy: "never",
+    ...(name ? { name: name.replace(/^\//, "") } : {}),
+    ...(req.Cmd ? { command: req.Cmd } : {}),
+    ...(req.Entrypoint ? { entrypoint: req.Entrypoint.length === 1 && req.Entrypoint[0] === "" ? [] : req.Entrypoint } : {}),
+    ...(req.WorkingDir ? { workingDir: req.WorkingDir } : {}),
+    ...(req.User ? { user: req.User } : {}),
+    ...(req.Hostname ? { hostname: req.Hostname } : {}),
+    env: (req.Env ?? []).map((e) => {
+      const eq = e.indexOf("=");
+      return eq === -1 ? { name: e, value: "" } : { name: e.slice(0, eq), value: e.slice(eq + 1) };
+    }),
+    ports: portsOf(hc),
+    mounts: mountsOf(hc),
+    ...(network ? { network } : {}),
+    aliases: endpoint?.Aliases ?? [],
+    ...(restart ? { restartPolicy: { name: restart.Name as "always", ...(restart.MaximumRetryCount ? { maximumRetryCount: restart.MaximumRetryCount } : {}) } } : {}),
+    ...((hc.Memory ?? 0) > 0 ? { memoryBytes: hc.Memory } : {}),
+    ...(cpusOf(hc) !== undefined ? { cpus: cpusOf(hc) } : {}),
+    ...((hc.PidsLimit ?? 0) > 0 ? { pidsLimit: hc.PidsLimit } : {}),
+    labels: req.Labels ?? {},
+    privileged: hc.Privileged === true,
+    capAdd: hc.CapAdd ?? [],
+    capDrop: hc.CapDrop ?? [],
+    ...(namespaceMode(hc.PidMode) ? { pidMode: "host" as const } : {}),
+    ...(namespaceMode(hc.IpcMode) ? { ipcMode: "host" as const } : {}),
+    devices: (hc.Devices ?? []).map((d) => ({
+      hostPath: d.PathOnHost ?? "",
+      ...(d.PathInContainer ? { containerPath: d.PathInContainer } : {}),
+      ...(d.CgroupPermissions ? { permissions: d.CgroupPermissions } : {}),
+    })),
+    readOnlyRootfs: hc.ReadonlyRootfs === true,
+  };
+}
+
+/** Security options that take protection away: as much as privileged mode. */
+const WEAKENING_SECURITY_OPT = /^(seccomp|apparmor|systempaths)[=:]unconfined$|^label[=:]disable$/i;
+
+function extraViolationsOf(hc: HostConfig) {
+  return (policy: { allowPrivileged?: boolean; allowHostNamespaces?: boolean; allowDevices?: boolean }): PolicyViolation[] => {
+    const out: PolicyViolation[] = [];
+    if (!policy.allowPrivileged) {
+      (hc.SecurityOpt ?? []).forEach((opt, i) => {
+        if (WEAKENING_SECURITY_OPT.test(opt.trim())) out.push(violation("allowPrivileged", `securityOpt.${i}`, `Security option "${opt}" is not allowed`));
+      });
+    }
+    if (!policy.allowHostNamespaces) {
+      for (const [field, mode, what] of [
+        ["utsMode", hc.UTSMode, "UTS"],
+        ["usernsMode", hc.UsernsMode, "user"],
+        ["cgroupnsMode", hc.CgroupnsMode, "cgroup"],
+      ] as const) {
+        if (mode === "host") out.push(violation("allowHostNamespaces", field, `The host ${what} namespace is not allowed`));
+      }
+    }
+    if (!policy.allowDevices) {
+      (hc.DeviceCgroupRules ?? []).forEach((rule, i) => out.push(violation("allowDevices", `deviceCgroupRules.${i}`, `Device cgroup rule "${rule}" is not allowed`)));
+      (hc.DeviceRequests ?? []).forEach((_, i) => out.push(violation("allowDevices", `deviceRequests.${i}`, "Device requests (--gpus) are not allowed")));
+    }
+    return out;
+  };
+}
+
+function summaryOf(spec: DeploySpec, hc: HostConfig, req: CreateRequest): Record<string, unknown> {
+  return {
+    image: spec.image,
+    name: spec.name ?? null,
+    command: spec.command ?? null,
+    ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
+    privileged: spec.privileged,
+    ...(spec.capAdd.length ? { capAdd: spec.capAdd } : {}),
+    ...(spec.capDrop.length ? { capDrop: spec.capDrop } : {}),
+    networkMode: hc.NetworkMode || "default",
+    ...(spec.pidMode ? { pidMode: spec.pidMode } : {}),
+    ...(spec.ipcMode ? { ipcMode: spec.ipcMode } : {}),
+    ...(hc.UTSMode ? { utsMode: hc.UTSMode } : {}),
+    ...(hc.SecurityOpt?.length ? { securityOpt: hc.SecurityOpt } : {}),
+    ...(spec.mounts.length ? { mounts: spec.mounts.map((m) => (m.type === "tmpfs" ? `tmpfs:${m.target}` : `${m.type}:${m.source ?? ""}:${m.target}${m.readOnly ? ":ro" : ""}`)) } : {}),
+    ...(spec.ports.length ? { ports: spec.ports.map((p) => `${p.hostIp ? `${p.hostIp}:` : ""}${p.hostPort ?? ""}:${p.containerPort}/${p.protocol}`) } : {}),
+    ...(spec.devices.length ? { devices: spec.devices.map((d) => d.hostPath) } : {}),
+    ...(spec.memoryBytes !== undefined ? { memoryBytes: spec.memoryBytes } : {}),
+    ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
+    ...(spec.env.length ? { env: spec.env.map((e) => e.name) } : {}),
+    ...(hc.AutoRemove ? { autoRemove: true } : {}),
+    ...(req.Tty ? { tty: true } : {}),
+    ...(req.OpenStdin ? { openStdin: true } : {}),
+  };
+}
+
+/**
+ * A create body (already JSON-parsed) and the `name` query parameter → the
+ * spec the policy judges. Throws CreateBodyError with a message for the
+ * client when the body is malformed or asks for something refused outright.
+ */
+export function createBodyToSpec(body: unknown, name: string | null, options: { numCpus?: number } = {}): TranslatedCreate {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new CreateBodyError("invalid body: expected a JSON object");
+  refuseCaseVariants(body, CONFIG_KEYS, "");
+  refuseCaseVariants((body as { HostConfig?: unknown }).HostConfig, HOST_CONFIG_KEYS, "HostConfig.");
+  let req: CreateRequest;
+  try {
+    req = parseCreateRequest(body, options);
+  } catch (e) {
+    if (e instanceof CreateRequestError || (e instanceof Error && e.name === "CreateRequestError")) throw new CreateBodyError(e.message);
+    throw e;
+  }
+  if (!req.Image) throw new CreateBodyError("invalid body: Image is required");
+  const hc: HostConfig = req.HostConfig ?? {};
+  refuseUnjudgeable(hc);
+  const parsed = deploySpecSchema.safeParse(specInputOf(req, name));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CreateBodyError(`invalid ${issue.path.join(".") || "body"}: ${issue.message}`);
+  }
+  const spec = parsed.data;
+  return { spec, extraViolations: extraViolationsOf(hc), summary: summaryOf(spec, hc, req) };
+}
+
+const UPDATE_KEYS = [
+  "Memory", "MemorySwap", "MemoryReservation", "KernelMemory", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems",
+  "BlkioWeight", "PidsLimit", "RestartPolicy", "CpuRealtimePeriod", "CpuRealtimeRuntime", "Devices", "DeviceCgroupRules", "DeviceRequests",
+  "Ulimits", "OomKillDisable", "MemorySwappiness",
+];
+
+/**
+ * What an update asks for, as a spec the policy can judge: the container's
+ * image and its resulting memory and CPU limits (the only create-time settings
+ * an update can change that the policy has rules for), with devices in the
+ * update judged as in a create. `current` is the container's HostConfig from
+ * inspect; the rest of its config was judged when it was created.
+ */
+export function updatedSpec(image: string, current: Record<string, unknown>, update: unknown): TranslatedCreate {
+  if (update === null || typeof update !== "object" || Array.isArray(update)) throw new CreateBodyError("invalid body: expected a JSON object");
+  refuseCaseVariants(update, UPDATE_KEYS, "");
+  const u = update as Record<string, unknown>;
+  for (const k of ["Memory", "NanoCpus", "CpuQuota", "CpuPeriod", "PidsLimit"]) {
+    const v = u[k];
+    if (v !== undefined && v !== null && !Number.isInteger(v)) throw new CreateBodyError(`invalid ${k}: expected an integer`);
+  }
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  // Memory 0 in an update means "unchanged" to dockerd; a new CPU limit replaces the old one, whichever way either was given.
+  const memory = num(u.Memory) > 0 ? num(u.Memory) : num(current.Memory);
+  const cpuChanged = [u.NanoCpus, u.CpuQuota, u.CpuPeriod].some((v) => v !== undefined && v !== null);
+  const cpus = cpuChanged
+    ? cpusOf({ NanoCpus: num(u.NanoCpus), CpuQuota: num(u.CpuQuota), CpuPeriod: num(u.CpuPeriod) })
+    : cpusOf({ NanoCpus: num(current.NanoCpus), CpuQuota: num(current.CpuQuota), CpuPeriod: num(current.CpuPeriod) });
+  const devices = Array.isArray(u.Devices) ? (u.Devices as { PathOnHost?: string }[]) : [];
+  const parsed = deploySpecSchema.safeParse({
+    image,
+    ...(memory > 0 ? { memoryBytes: memory } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
+    devices: devices.map((d) => ({ hostPath: typeof d?.PathOnHost === "string" ? d.PathOnHost : "" })),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CreateBodyError(`invalid ${issue.path.join(".") || "body"}: ${issue.message}`);
+  }
+  const spec = parsed.data;
+  const hc: HostConfig = {
+    DeviceCgroupRules: Array.isArray(u.DeviceCgroupRules) ? (u.DeviceCgroupRules as string[]) : undefined,
+    DeviceRequests: Array.isArray(u.DeviceRequests) ? (u.DeviceRequests as []) : undefined,
+  };
+  return {
+    spec,
+    extraViolations: extraViolationsOf(hc),
+    summary: { image, ...(memory > 0 ? { memoryBytes: memory } : {}), ...(cpus !== undefined ? { cpus } : {}), ...(devices.length ? { devices: spec.devices.map((d) => d.hostPath) } : {}) },
+  };
+}

@@ -1,0 +1,759 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { Duplex } from "node:stream";
+import { writeAudit } from "../audit/write";
+import { ANONYMOUS_ACTOR, type Actor, type AuditOutcome, type RequestMeta } from "../audit/types";
+import { canOnHost, type HostRef } from "../auth/access";
+import { PERMISSIONS, type Permission } from "../auth/permissions";
+import { db as defaultDb, type Db } from "../db";
+import { isFleetError } from "../fleet/errors";
+import { getFleet } from "../fleet/instance";
+import { drainCap } from "../http/limited-request";
+import { checkDeploy, PolicyDeniedError } from "../policy/check";
+import { RateLimiter } from "../rest/rate-limit";
+import { getPolicy } from "../services/policy/policies";
+import { bearerToken, displayPrefix } from "../tokens/format";
+import { authenticateToken, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
+import { createBodyToSpec, updatedSpec, type TranslatedCreate } from "./create-spec";
+import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
+import { agentPathOf, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
+import {
+  forwardedRequestHeaders,
+  forwardedResponseHeaders,
+  readBodyFromSocket,
+  readResponseHead,
+  sendError,
+  sendRawError,
+  upgradeRequestHead,
+} from "./wire";
+
+// The Docker-API proxy: `/api/docker/<host>/…` on the gateway's own HTTP
+// server (hooked in server/main.ts before Next), so the stock docker CLI works
+// against the gateway with an API token:
+//
+//   token → rate limit → strict path → endpoint table (allowlist) → host and
+//   permission → deploy policy for create/update → one agent stream over SSH
+//
+// Everything refused is refused before the agent is contacted, answered as
+// Docker answers errors ({"message"}), and audited with the token as the actor;
+// every mutation is audited with its outcome. Hijacked calls (attach, exec
+// start with `Upgrade: tcp`) arrive as Node 'upgrade' events and are spliced
+// byte for byte; the rest goes through Node's HTTP client over the stream.
+//
+// This module runs in server/main.ts's module graph, not Next's bundle: errors
+// from shared modules are compared by name, never with instanceof.
+
+/** What the proxy needs of the fleet: a byte stream to a host's agent. */
+export interface ProxyFleet {
+  connection(hostId: string): { openAgentStream(): Promise<Duplex> };
+}
+
+export interface DockerProxyOptions {
+  /** The client's address as the gateway trusts it. */
+  clientIp: (req: http.IncomingMessage) => string;
+  maxBodyBytes: number;
+  db?: () => Db;
+  fleet?: () => Promise<{ fleet: ProxyFleet }>;
+  log?: (line: string) => void;
+}
+
+export interface DockerProxy {
+  /** Handles a request under /api/docker/; false for any other path. */
+  handleRequest(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): boolean;
+  /** Handles a hijack (`Connection: Upgrade, Upgrade: tcp`) under /api/docker/; false for any other path. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** For shutdown: ends hijacked sessions (their exec ends are audited), bounded. */
+  closeAll(timeoutMs?: number): Promise<void>;
+}
+
+/** Per token: 20 requests a second, bursts of 40 (the REST API's rate, counted separately). */
+export const PROXY_TOKEN_RATE = { perSecond: 20, burst: 40 } as const;
+const AUTH_FAILURE_AUDIT = { perSecond: 2, burst: 20 } as const;
+/** Opening a stream to the agent: a host that is down fails at once (the fleet doesn't wait); this bounds a stuck channel. */
+const OPEN_TIMEOUT_MS = 10_000;
+/** The first answer to a hijack (101) comes at once; attach/exec output follows without a deadline. */
+const HIJACK_HEAD_TIMEOUT_MS = 30_000;
+const BODY_TIMEOUT_MS = 30_000;
+/** Kept of an error answer or of a progress stream's tail, for the audit record's message. */
+const ERROR_SNIPPET_BYTES = 4096;
+
+const REFUSALS: Record<TokenRefusal, string> = {
+  unknown: "invalid API token",
+  expired: "this API token has expired",
+  revoked: "this API token has been revoked",
+  ownerDisabled: "the owner of this API token is disabled",
+};
+
+const HOST_PERMISSIONS = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => PERMISSIONS[p].scope === "host");
+
+interface HostRow extends HostRef {
+  name: string;
+}
+
+/** A request that passed authentication, the path, the endpoint table and the permission check. */
+interface Approved {
+  meta: RequestMeta;
+  viewer: TokenViewer;
+  host: HostRow;
+  path: ProxyPath;
+  query: URLSearchParams;
+  match: EndpointMatch;
+  /** Audit params: method, endpoint, and what the call asks for. */
+  params: Record<string, unknown>;
+  target: { type: string; id: string | null } | null;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly outcome: AuditOutcome = "denied",
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "Refusal";
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    work.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** The message of a Docker error body, or the text. */
+function dockerMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON
+  }
+  return text.trim().slice(0, 500);
+}
+
+/** The last error in a JSON progress stream (pull, push, build), if any. */
+function progressError(tail: string): string | null {
+  const lines = tail.split(/\r?\n/).filter((l) => l.includes('"error'));
+  for (const line of lines.reverse()) {
+    try {
+      const parsed = JSON.parse(line) as { error?: unknown; errorDetail?: { message?: unknown } };
+      const message = parsed.errorDetail?.message ?? parsed.error;
+      if (typeof message === "string") return message;
+    } catch {
+      // a partial line at the start of the tail
+    }
+  }
+  return null;
+}
+
+export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
+  const getDb = options.db ?? defaultDb;
+  const fleetOf = options.fleet ?? (getFleet as () => Promise<{ fleet: ProxyFleet }>);
+  const log = options.log ?? ((line: string) => console.error(`[berth] docker proxy: ${line}`));
+  const tokens = new RateLimiter(PROXY_TOKEN_RATE);
+  const authFailures = new RateLimiter(AUTH_FAILURE_AUDIT);
+  const hijacked = new Set<{ close(): void; done: Promise<void> }>();
+  /** The request headers of an upgraded socket, for forwarding (set in handleUpgrade). */
+  const requestHeadersOf = new WeakMap<Duplex, http.IncomingHttpHeaders>();
+  let closing = false;
+
+  async function audit(meta: RequestMeta, record: { actor: Actor; action: string; outcome: AuditOutcome; params: Record<string, unknown>; errorMessage?: string | null; hostId?: string | null; target?: { type: string; id?: string | null } | null }) {
+    try {
+      await writeAudit(getDb(), { ...record, request: meta });
+    } catch (e) {
+      log(`audit write failed for ${record.action} (request ${meta.requestId}): ${messageOf(e)}`);
+    }
+  }
+
+  async function findHost(ref: string): Promise<HostRow | null> {
+    const rows = await getDb().host.findMany({ where: { OR: [{ id: ref }, { name: ref }] }, select: { id: true, name: true, hostGroupId: true }, take: 2 });
+    return rows.find((h) => h.id === ref) ?? rows[0] ?? null;
+  }
+
+  /**
+   * Steps 1–5: who, how often, which path, which endpoint, which host and
+   * whether the token may. Throws Refusal (already audited) when not.
+   */
+  async function approve(req: http.IncomingMessage, meta: RequestMeta, upgrade: boolean): Promise<Approved> {
+    const method = req.method ?? "GET";
+    const rawUrl = req.url ?? "/";
+    const parsedPath = parseProxyPath(rawUrl);
+    // The host lookup runs alongside authentication; nothing about it is answered before the token is checked.
+    const hostLookup = parsedPath.ok ? findHost(parsedPath.value.hostRef) : Promise.resolve(null);
+    hostLookup.catch(() => {});
+
+    // 1. The bearer token.
+    const header = req.headers.authorization;
+    const secret = bearerToken(header);
+    const auth = secret ? await authenticateToken(getDb(), secret, meta) : null;
+    const base = { method, path: rawUrl.split("?")[0]!.slice(0, 300) };
+    if (!auth?.ok) {
+      const reason = !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`;
+      const decision = authFailures.take(`ip:${meta.ip ?? "unknown"}`);
+      if (decision.ok || decision.report) {
+        await audit(meta, {
+          actor: auth?.actor ?? ANONYMOUS_ACTOR,
+          action: "docker.auth",
+          outcome: "denied",
+          params: { ...base, ...(secret ? { prefix: displayPrefix(secret) } : {}), ...(decision.ok ? {} : { refused: decision.report!.refused }) },
+          errorMessage: decision.ok ? reason : `${reason} (${decision.report!.refused} failed attempts from this address summarised)`,
+        });
+      }
+      const message = !header
+        ? 'authentication required: send a Berth API token (in ~/.docker/config.json: "HttpHeaders": {"Authorization": "Bearer berth_…"})'
+        : auth
+          ? REFUSALS[auth.reason]
+          : "malformed Authorization header: expected Bearer berth_…";
+      throw new Refusal(401, message, "denied", { "www-authenticate": 'Bearer realm="berth"' });
+    }
+    const viewer = auth.viewer;
+    const deny = async (status: number, message: string, extra: { hostId?: string | null; params?: Record<string, unknown>; action?: string; headers?: Record<string, string> } = {}): Promise<never> => {
+      await audit(meta, {
+        actor: viewer.actor,
+        action: extra.action ?? "docker.request",
+        outcome: "denied",
+        params: { ...base, ...extra.params },
+        errorMessage: message,
+        hostId: extra.hostId ?? null,
+      });
+      throw new Refusal(status, message, "denied", extra.headers);
+    };
+
+    // 2. How often.
+    const rate = tokens.take(`token:${viewer.token.id}`);
+    if (!rate.ok) {
+      const message = `too many requests for this API token: ${PROXY_TOKEN_RATE.perSecond} a second, bursts of ${PROXY_TOKEN_RATE.burst}; retry in ${rate.retryAfterSeconds} s`;
+      if (rate.report) await deny(429, message, { params: { refused: rate.report.refused }, headers: { "retry-after": String(rate.retryAfterSeconds) } });
+      throw new Refusal(429, message, "denied", { "retry-after": String(rate.retryAfterSeconds) });
+    }
+
+    // 3. The path, strictly.
+    if (!parsedPath.ok) return deny(400, `invalid request path: ${parsedPath.message}`);
+    const path = parsedPath.value;
+    const query = new URLSearchParams(path.search);
+
+    // 4. The endpoint table: what isn't there never reaches the agent.
+    const match = matchEndpoint(method, path.path, query);
+    if (!match) return deny(403, `endpoint not available through the Berth Docker-API proxy: ${method} ${path.path}`);
+    const { endpoint } = match;
+    if (upgrade && endpoint.kind !== "attach" && endpoint.kind !== "execStart") {
+      return deny(400, `${endpoint.route} can't be upgraded to a raw stream`, { action: endpoint.action });
+    }
+
+    // 5. The host, and the token's permissions on it.
+    const host = await hostLookup;
+    const mayUseHost = host !== null && HOST_PERMISSIONS.some((p) => canOnHost(viewer, p, host));
+    if (!host || !mayUseHost) return deny(403, `permission denied: no host "${path.hostRef}" that this token may use`, { action: endpoint.action });
+    const missing = match.permissions.filter((p) => !canOnHost(viewer, p, host));
+    const id = match.params[0] ?? null;
+    const target = endpoint.target ? { type: endpoint.target, id: id ? id.slice(0, 256) : null } : null;
+    const params: Record<string, unknown> = { method, endpoint: endpoint.route, ...(path.apiVersion ? { apiVersion: path.apiVersion } : {}), ...(id ? { [endpoint.target ?? "id"]: id.slice(0, 256) } : {}) };
+    if (endpoint.action === "docker.images.pull") {
+      params.image = [query.get("fromImage"), query.get("tag")].filter(Boolean).join(":") || query.get("fromSrc") || null;
+    }
+    if (endpoint.kind === "attach") params.stdin = queryFlag(query, "stdin");
+    if (missing.length) {
+      return deny(403, `permission denied: ${missing.join(", ")} on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
+    }
+    return { meta, viewer, host, path, query, match, params, target };
+  }
+
+  /** Reads a whole request body under the cap (the declared length was checked already). */
+  function readBody(req: http.IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let over = false;
+      req.on("data", (c: Buffer) => {
+        total += c.length;
+        if (over) {
+          if (total > drainCap(options.maxBodyBytes)) req.destroy();
+          return;
+        }
+        if (total > options.maxBodyBytes) {
+          over = true;
+          return;
+        }
+        chunks.push(c);
+      });
+      req.once("end", () => (over ? reject(new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`)) : resolve(Buffer.concat(chunks))));
+      req.once("error", reject);
+    });
+  }
+
+  /** Policy for create and update: the spec the body asks for, judged as every other path judges it. */
+  async function judge(a: Approved, translated: TranslatedCreate): Promise<void> {
+    Object.assign(a.params, translated.summary);
+    const policy = await getPolicy(getDb(), a.host.hostGroupId);
+    const result = checkDeploy(translated.spec, policy, { override: false, mayOverride: false });
+    const violations = [...result.violations, ...translated.extraViolations(policy)];
+    if (violations.length) {
+      a.params.violations = violations.map((v) => ({ rule: v.rule, message: v.message }));
+      const message = new PolicyDeniedError(violations).message;
+      await audit(a.meta, { actor: a.viewer.actor, action: a.match.endpoint.action, outcome: "denied", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
+      throw new Refusal(403, `${message} (Berth's deploy policy for host ${a.host.name}; an override is not available through the Docker-API proxy)`, "denied");
+    }
+  }
+
+  async function openStream(a: Approved): Promise<Duplex> {
+    try {
+      const { fleet } = await fleetOf();
+      const stream = await withTimeout(fleet.connection(a.host.id).openAgentStream(), OPEN_TIMEOUT_MS, `no channel to the agent within ${OPEN_TIMEOUT_MS / 1000} s`);
+      stream.on("error", () => {});
+      return stream;
+    } catch (e) {
+      const why = messageOf(e);
+      const status = isFleetError(e) && e.code === "AGENT_UNREACHABLE" ? 502 : 503;
+      const message = `host ${a.host.name} can't be reached through Berth: ${why}`;
+      if (a.match.endpoint.mutation) {
+        await audit(a.meta, { actor: a.viewer.actor, action: a.match.endpoint.action, outcome: "error", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
+      }
+      throw new Refusal(status, message, "error");
+    }
+  }
+
+  /** One whole JSON answer from the agent (used to look at a container before an update, and at an exec after it). */
+  async function agentJson(a: Approved, path: string): Promise<{ status: number; body: unknown }> {
+    const stream = await openStream(a);
+    return new Promise((resolve, reject) => {
+      const r = http.request({ method: "GET", path: `/v1.43${path}`, createConnection: () => stream as never, headers: { host: "api.moby.localhost" } });
+      const timer = setTimeout(() => r.destroy(new Error("the agent did not answer in time")), 10_000);
+      r.once("response", (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size <= 4 * 1024 * 1024) chunks.push(c);
+        });
+        res.once("end", () => {
+          clearTimeout(timer);
+          stream.destroy();
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // left as text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      });
+      r.once("error", (e) => {
+        clearTimeout(timer);
+        stream.destroy();
+        reject(e);
+      });
+      r.end();
+    });
+  }
+
+  async function auditExecEnd(a: Approved, execId: string, started: number, closedBy: string): Promise<void> {
+    let exitCode: number | null = null;
+    let containerId: string | null = null;
+    try {
+      const inspect = await agentJson(a, `/exec/${encodeURIComponent(execId)}/json`);
+      const body = inspect.body as { ExitCode?: unknown; ContainerID?: unknown };
+      if (inspect.status === 200 && typeof body.ExitCode === "number") exitCode = body.ExitCode;
+      if (inspect.status === 200 && typeof body.ContainerID === "string") containerId = body.ContainerID;
+    } catch {
+      // The end is recorded without an exit code.
+    }
+    await audit(a.meta, {
+      actor: a.viewer.actor,
+      action: "containers.exec.end",
+      outcome: "success",
+      params: { ...a.params, execId, ...(containerId ? { containerId } : {}), exitCode, durationMs: Date.now() - started, closedBy, via: "docker-proxy" },
+      hostId: a.host.id,
+      target: containerId ? { type: "container", id: containerId } : a.target,
+    });
+  }
+
+  /** What a request's body says that the audit should show (exec's command, a start's detach), and the body to forward. */
+  async function prepareBody(a: Approved, body: Buffer | null): Promise<Buffer | null> {
+    const kind = a.match.endpoint.kind;
+    if (kind !== "create" && kind !== "update" && kind !== "execCreate" && kind !== "execStart") return body;
+    let parsed: unknown = {};
+    if (body && body.length) {
+      try {
+        parsed = JSON.parse(body.toString("utf8"));
+      } catch (e) {
+        throw new Refusal(400, `invalid JSON in the request body: ${messageOf(e)}`, "error");
+      }
+    } else if (kind === "create" || kind === "update" || kind === "execCreate") {
+      throw new Refusal(400, "invalid body: expected a JSON object", "error");
+    }
+    const fail = (e: unknown): never => {
+      if (e instanceof Error && e.name === "CreateBodyError") throw new Refusal(400, e.message, "error");
+      throw e;
+    };
+    if (kind === "create") {
+      let translated: TranslatedCreate;
+      try {
+        translated = createBodyToSpec(parsed, a.query.get("name"));
+      } catch (e) {
+        return fail(e);
+      }
+      await judge(a, translated);
+      // The body judged is the body sent: re-encoded, so duplicate keys or odd encodings can't differ between readers.
+      return Buffer.from(JSON.stringify(parsed));
+    }
+    if (kind === "update") {
+      const id = a.match.params[0]!;
+      const inspect = await agentJson(a, `/containers/${encodeURIComponent(id)}/json`);
+      if (inspect.status !== 200) throw new Refusal(inspect.status >= 400 ? inspect.status : 502, dockerMessage(typeof inspect.body === "string" ? inspect.body : JSON.stringify(inspect.body)), "error");
+      const current = inspect.body as { Config?: { Image?: string }; HostConfig?: Record<string, unknown> };
+      let translated: TranslatedCreate;
+      try {
+        translated = updatedSpec(current.Config?.Image ?? "", current.HostConfig ?? {}, parsed);
+      } catch (e) {
+        return fail(e);
+      }
+      await judge(a, translated);
+      return Buffer.from(JSON.stringify(parsed));
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Refusal(400, "invalid body: expected a JSON object", "error");
+    const o = parsed as Record<string, unknown>;
+    if (kind === "execCreate") {
+      a.params.cmd = Array.isArray(o.Cmd) ? o.Cmd.slice(0, 64) : o.Cmd ?? null;
+      if (o.Privileged === true) a.params.privileged = true;
+      if (typeof o.User === "string" && o.User) a.params.user = o.User;
+      if (o.Tty === true) a.params.tty = true;
+      // An exec inherits the container's privileges; asking for more is `--privileged`, judged as at create.
+      if (o.Privileged === true) {
+        const policy = await getPolicy(getDb(), a.host.hostGroupId);
+        if (!policy.allowPrivileged) {
+          const message = 'Denied by the deploy policy: Allow privileged containers (a privileged exec) — rule "Allow privileged containers".';
+          await audit(a.meta, { actor: a.viewer.actor, action: a.match.endpoint.action, outcome: "denied", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
+          throw new Refusal(403, message, "denied");
+        }
+      }
+    } else {
+      if (o.Detach === true) a.params.detach = true;
+      if (o.Tty === true) a.params.tty = true;
+    }
+    return body;
+  }
+
+  function auditOutcome(status: number): AuditOutcome {
+    return status < 400 ? "success" : status === 401 || status === 403 ? "denied" : "error";
+  }
+
+  // -------------------------------------------------------------------------
+  // Plain requests: Node's HTTP client over the agent stream.
+
+  async function serveRequest(req: http.IncomingMessage, res: http.ServerResponse, meta: RequestMeta): Promise<void> {
+    let approved: Approved | null = null;
+    try {
+      approved = await approve(req, meta, false);
+      const a = approved;
+      const declared = Number(req.headers["content-length"] ?? "0");
+      const chunked = /chunked/i.test(String(req.headers["transfer-encoding"] ?? ""));
+      if (declared > options.maxBodyBytes) {
+        // Read and drop what the client is sending (bounded) so it reads the answer.
+        if (declared <= drainCap(options.maxBodyBytes)) req.resume();
+        else res.setHeader("connection", "close");
+        throw new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`);
+      }
+      const kind = a.match.endpoint.kind;
+      const buffered = kind === "create" || kind === "update" || kind === "execCreate" || kind === "execStart";
+      let body: Buffer | null = null;
+      if (buffered) body = await prepareBody(a, await readBody(req));
+      const stream = await openStream(a);
+      if (closing) {
+        stream.destroy();
+        throw new Refusal(503, "the gateway is shutting down", "error");
+      }
+      forward(req, res, a, stream, body, buffered ? false : declared > 0 || chunked);
+    } catch (e) {
+      if (e instanceof Refusal) {
+        if (e.status === 413 && approved) {
+          await audit(meta, { actor: approved.viewer.actor, action: approved.match.endpoint.action, outcome: "denied", params: approved.params, errorMessage: e.message, hostId: approved.host.id, target: approved.target });
+        } else if (e.outcome === "error" && approved?.match.endpoint.mutation && e.status < 500) {
+          await audit(meta, { actor: approved.viewer.actor, action: approved.match.endpoint.action, outcome: "error", params: approved.params, errorMessage: e.message, hostId: approved.host.id, target: approved.target });
+        }
+        if (!req.complete && e.status !== 413) req.resume();
+        return sendError(res, e.status, e.message, e.headers);
+      }
+      log(`request ${meta.requestId} failed: ${messageOf(e)}`);
+      if (approved?.match.endpoint.mutation) {
+        await audit(meta, { actor: approved.viewer.actor, action: approved.match.endpoint.action, outcome: "error", params: approved.params, errorMessage: "internal error", hostId: approved.host.id, target: approved.target });
+      }
+      sendError(res, 500, `internal error in the Berth gateway (request id ${meta.requestId})`);
+    }
+  }
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, a: Approved, stream: Duplex, body: Buffer | null, streamBody: boolean): void {
+    const endpoint = a.match.endpoint;
+    const headers: Record<string, string | string[] | number> = { ...forwardedRequestHeaders(req.headers), host: "api.moby.localhost" };
+    if (body) headers["content-length"] = body.length;
+    else if (streamBody && req.headers["content-length"]) headers["content-length"] = req.headers["content-length"];
+    const agentReq = http.request({ method: req.method, path: agentPathOf(a.path), headers, createConnection: () => stream as never });
+    const started = Date.now();
+    let done = false;
+    let status = 0;
+    let snippet = "";
+    const keepSnippet = endpoint.mutation || endpoint.kind === "execStart";
+    const finish = (outcome: AuditOutcome | null, errorMessage: string | null, closedBy: string) => {
+      if (done) return;
+      done = true;
+      stream.destroy();
+      if (!endpoint.mutation || outcome === null) return;
+      const isExecStart = endpoint.kind === "execStart";
+      void audit(a.meta, {
+        actor: a.viewer.actor,
+        action: endpoint.action,
+        outcome,
+        params: { ...a.params, status, ...(isExecStart ? { via: "docker-proxy" } : {}) },
+        errorMessage,
+        hostId: a.host.id,
+        target: a.target,
+      }).then(() => {
+        if (isExecStart && outcome === "success" && !a.params.detach) return auditExecEnd(a, a.match.params[0]!, started, closedBy);
+      });
+    };
+    agentReq.once("response", (ares) => {
+      status = ares.statusCode ?? 502;
+      const out = forwardedResponseHeaders(ares.headers);
+      res.writeHead(status, out);
+      if (ares.headers["content-length"] === undefined) res.flushHeaders();
+      ares.on("data", (c: Buffer) => {
+        if (keepSnippet) snippet = (snippet + c.toString("utf8")).slice(-ERROR_SNIPPET_BYTES);
+        if (!res.write(c)) {
+          ares.pause();
+          res.once("drain", () => ares.resume());
+        }
+      });
+      ares.once("end", () => {
+        res.end();
+        const progress = status < 400 && /json/.test(String(ares.headers["content-type"] ?? "")) ? progressError(snippet) : null;
+        finish(status >= 400 ? auditOutcome(status) : progress ? "error" : "success", status >= 400 ? dockerMessage(snippet) : progress, "process");
+      });
+      ares.once("error", () => {
+        res.destroy();
+        finish("error", "the agent's answer broke off", "agent");
+      });
+    });
+    agentReq.once("error", (e) => {
+      if (!res.headersSent) sendError(res, 502, `host ${a.host.name}: the agent connection failed: ${e.message}`);
+      else res.destroy();
+      finish("error", `agent connection failed: ${e.message}`, "agent");
+    });
+    // The client went away (logs -f, events, a pull interrupted): the agent stream goes too.
+    res.once("close", () => {
+      if (!res.writableFinished) {
+        agentReq.destroy();
+        finish(status ? (status >= 400 ? auditOutcome(status) : "success") : "error", status ? null : "the client disconnected", "client");
+      }
+    });
+
+    if (body) return void agentReq.end(body);
+    if (!streamBody) return void agentReq.end();
+    // A streamed body (build context, image load/import): capped as it goes.
+    let total = 0;
+    req.on("data", (c: Buffer) => {
+      total += c.length;
+      if (total > options.maxBodyBytes) {
+        req.unpipe();
+        agentReq.destroy();
+        if (!res.headersSent) sendError(res, 413, `request body is larger than ${options.maxBodyBytes} bytes`, { connection: "close" });
+        else res.destroy();
+        finish("denied", `request body is larger than ${options.maxBodyBytes} bytes`, "client");
+        req.destroy();
+        return;
+      }
+      if (!agentReq.write(c)) {
+        req.pause();
+        agentReq.once("drain", () => req.resume());
+      }
+    });
+    req.once("end", () => agentReq.end());
+  }
+
+  // -------------------------------------------------------------------------
+  // Hijacked requests (attach, exec start): raw bytes both ways.
+
+  async function serveUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, meta: RequestMeta): Promise<void> {
+    let approved: Approved | null = null;
+    try {
+      approved = await approve(req, meta, true);
+      const a = approved;
+      if (closing) throw new Refusal(503, "the gateway is shutting down", "error");
+      const declared = Number(req.headers["content-length"] ?? "0");
+      if (!Number.isSafeInteger(declared) || declared < 0) throw new Refusal(400, "invalid Content-Length", "error");
+      if (declared > options.maxBodyBytes) throw new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`);
+      const { body, extra } = await readBodyFromSocket(socket, head, declared, BODY_TIMEOUT_MS).catch((e: unknown) => {
+        throw new Refusal(400, messageOf(e), "error");
+      });
+      const forwardedBody = (await prepareBody(a, body)) ?? Buffer.alloc(0);
+      const stream = await openStream(a);
+      await splice(socket, stream, a, forwardedBody, extra);
+    } catch (e) {
+      if (e instanceof Refusal) {
+        if (approved && (e.status === 413 || (e.outcome === "error" && approved.match.endpoint.mutation && e.status < 500))) {
+          await audit(meta, { actor: approved.viewer.actor, action: approved.match.endpoint.action, outcome: e.status === 413 ? "denied" : "error", params: approved.params, errorMessage: e.message, hostId: approved.host.id, target: approved.target });
+        }
+        return sendRawError(socket, e.status, e.message, e.headers);
+      }
+      log(`upgrade ${meta.requestId} failed: ${messageOf(e)}`);
+      sendRawError(socket, 500, `internal error in the Berth gateway (request id ${meta.requestId})`);
+    }
+  }
+
+  async function splice(socket: Duplex, stream: Duplex, a: Approved, body: Buffer, extra: Buffer): Promise<void> {
+    const endpoint = a.match.endpoint;
+    const forwardHeaders = forwardedRequestHeaders(requestHeadersOf.get(socket) ?? {});
+    stream.write(Buffer.concat([upgradeRequestHead("POST", agentPathOf(a.path), forwardHeaders, body.length), body]));
+    let answer;
+    try {
+      answer = await readResponseHead(stream, HIJACK_HEAD_TIMEOUT_MS);
+    } catch (e) {
+      stream.destroy();
+      const message = `host ${a.host.name}: the agent did not answer: ${messageOf(e)}`;
+      if (endpoint.mutation) await audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: "error", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
+      return sendRawError(socket, 502, message);
+    }
+    const upgraded = answer.status === 101 || answer.status === 200;
+    const started = Date.now();
+    // The agent's answer goes to the client as it came, then the raw stream both ways.
+    socket.write(Buffer.concat([answer.raw, answer.rest]));
+    if (extra.length) stream.write(extra);
+    let closedBy = "process";
+    let finished = false;
+    let markDone = () => {};
+    const entry = {
+      close: () => {
+        closedBy = "shutdown";
+        stream.destroy();
+        socket.destroy();
+      },
+      done: new Promise<void>((resolve) => (markDone = resolve)),
+    };
+    hijacked.add(entry);
+
+    if (!upgraded) {
+      // An error answer (no such container, not running…): pass it on and close.
+      let text = answer.rest.toString("utf8");
+      stream.on("data", (c: Buffer) => {
+        text = (text + c.toString("utf8")).slice(0, ERROR_SNIPPET_BYTES);
+        socket.write(c);
+      });
+      const end = () => {
+        if (finished) return;
+        finished = true;
+        socket.end();
+        stream.destroy();
+        hijacked.delete(entry);
+        const body = text.slice(text.indexOf("{"));
+        void (endpoint.mutation
+          ? audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: auditOutcome(answer.status), params: { ...a.params, status: answer.status }, errorMessage: dockerMessage(body), hostId: a.host.id, target: a.target })
+          : Promise.resolve()
+        ).finally(markDone);
+      };
+      stream.once("end", end);
+      stream.once("close", end);
+      stream.resume();
+      return;
+    }
+
+    if (endpoint.kind === "execStart") {
+      void audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: "success", params: { ...a.params, execId: a.match.params[0], via: "docker-proxy" }, hostId: a.host.id, target: a.target });
+    }
+    // Half-closes travel: the CLI closes its write side when stdin ends, and output keeps coming.
+    socket.on("data", (c: Buffer) => {
+      if (!stream.write(c)) {
+        socket.pause();
+        stream.once("drain", () => socket.resume());
+      }
+    });
+    socket.once("end", () => {
+      if (closedBy === "process") closedBy = "client";
+      stream.end();
+    });
+    stream.on("data", (c: Buffer) => {
+      if (!socket.write(c)) {
+        stream.pause();
+        socket.once("drain", () => stream.resume());
+      }
+    });
+    const end = () => {
+      if (finished) return;
+      finished = true;
+      socket.end();
+      // A client that doesn't close its side after ours is dropped shortly after.
+      setTimeout(() => socket.destroy(), 5_000).unref();
+      stream.destroy();
+      hijacked.delete(entry);
+      const after = endpoint.kind === "execStart" ? auditExecEnd(a, a.match.params[0]!, started, closedBy) : Promise.resolve();
+      void after.finally(markDone);
+    };
+    stream.once("end", end);
+    stream.once("close", end);
+    socket.once("close", () => {
+      if (!finished) {
+        closedBy = closedBy === "shutdown" ? closedBy : "client";
+        stream.destroy();
+      }
+    });
+    socket.on("error", () => {});
+    stream.resume();
+    socket.resume();
+  }
+
+  function metaOf(req: http.IncomingMessage, requestId: string): RequestMeta {
+    return {
+      requestId,
+      ip: options.clientIp(req),
+      userAgent: typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"].slice(0, 512) : null,
+    };
+  }
+
+  return {
+    handleRequest(req, res, requestId) {
+      if (!isDockerProxyUrl(req.url)) return false;
+      res.setHeader("x-request-id", requestId);
+      serveRequest(req, res, metaOf(req, requestId)).catch((e: unknown) => {
+        log(`request ${requestId} failed: ${messageOf(e)}`);
+        sendError(res, 500, `internal error in the Berth gateway (request id ${requestId})`);
+      });
+      return true;
+    },
+    handleUpgrade(req, socket, head) {
+      if (!isDockerProxyUrl(req.url)) return false;
+      socket.on("error", () => {});
+      const requestId = randomUUID();
+      requestHeadersOf.set(socket, req.headers);
+      serveUpgrade(req, socket, head, metaOf(req, requestId)).catch((e: unknown) => {
+        log(`upgrade ${requestId} failed: ${messageOf(e)}`);
+        socket.destroy();
+      });
+      return true;
+    },
+    async closeAll(timeoutMs = 5_000) {
+      closing = true;
+      const open = [...hijacked];
+      for (const h of open) h.close();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        void Promise.allSettled(open.map((h) => h.done)).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

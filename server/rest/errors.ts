@@ -3,6 +3,8 @@ import { z, ZodError } from "zod";
 import { AppError, type AppErrorCode } from "../errors";
 import { fleetToAppError } from "../fleet/app-errors";
 import { isFleetError } from "../fleet/errors";
+import { isPolicyDeniedError } from "../policy/check";
+import type { PolicyViolation } from "../policy/evaluate";
 
 // The REST API's one mapping from errors to HTTP. Every error body is
 // { error: { code, message, requestId } }; unexpected errors never show their message.
@@ -47,6 +49,8 @@ export interface RestError {
   message: string;
   /** The original error, for the server log when it was unexpected. */
   internal?: unknown;
+  /** A deploy policy denial: each broken rule, with the spec field it concerns. */
+  violations?: PolicyViolation[];
 }
 
 export function statusOf(code: RestErrorCode): number {
@@ -59,7 +63,9 @@ export function isDenial(code: RestErrorCode): boolean {
 
 /** Any thrown value → a code and a message fit for an API client. */
 export function toRestError(e: unknown): RestError {
+  if (isPolicyDeniedError(e)) return { code: "FORBIDDEN", message: e.message, violations: e.violations.map(({ rule, label, field, message }) => ({ rule, label, field, message })) };
   if (e instanceof TRPCError) {
+    if (isPolicyDeniedError(e.cause)) return toRestError(e.cause);
     if (e.cause instanceof ZodError) return { code: "BAD_REQUEST", message: z.prettifyError(e.cause) };
     const code = FROM_TRPC[e.code];
     if (code && code !== "INTERNAL") return { code, message: e.message };
@@ -78,7 +84,7 @@ function internalError(e: unknown): RestError {
 export function errorResponse(error: RestError, requestId: string | null, headers: Record<string, string> = {}): Response {
   const message = error.code === "INTERNAL" ? `${error.message} (request id ${requestId ?? "unknown"})` : error.message;
   return Response.json(
-    { error: { code: error.code, message, requestId } },
+    { error: { code: error.code, message, requestId, ...(error.violations ? { violations: error.violations } : {}) } },
     { status: STATUS[error.code], headers: { "cache-control": "no-store", ...headers } },
   );
 }

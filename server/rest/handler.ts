@@ -10,6 +10,7 @@ import { displayPrefix, bearerToken } from "../tokens/format";
 import { authenticateToken, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
 import { callerFor, type ApiCaller } from "./caller";
 import { errorResponse, isDenial, toRestError, type RestError } from "./errors";
+import { TOKEN_RATE } from "./limits";
 import { RateLimiter } from "./rate-limit";
 
 // Every /api/v1 route goes through restRoute: bearer token → viewer, rate
@@ -17,8 +18,7 @@ import { RateLimiter } from "./rate-limit";
 // through `caller`). Denials and mutations are audited here with the token as
 // the actor; the procedures called add their own records as in the console.
 
-/** Per token: 20 requests a second, bursts of 40. */
-export const TOKEN_RATE = { perSecond: 20, burst: 40 } as const;
+export { TOKEN_RATE };
 /** Per client address: failed authentications audited one by one up to a burst, then summarised once a second. */
 const AUTH_FAILURE_AUDIT = { perSecond: 2, burst: 20 } as const;
 
@@ -34,6 +34,11 @@ export interface RestAudit {
   target?: { type: string; id?: string | null } | null;
   /** Added to the record's params (method and path are always there). Keys with "token" or "secret" in them are masked. */
   params?: Record<string, unknown>;
+  /**
+   * For answers streamed after the handler returns (a pull's progress): the
+   * record is written when this settles, with its outcome (null: success).
+   */
+  settled?: Promise<RestError | null>;
 }
 
 export interface RestRequest<P> {
@@ -146,7 +151,13 @@ export function restRoute<P extends object = Record<string, never>>(
         const request = await limitedRequest(req, env().BERTH_MAX_BODY_BYTES);
         const params = (await context.params) ?? ({} as P);
         const result = await run({ viewer, caller: callerFor(viewer, meta), meta, request, params, audit: note });
-        await finish("success", null);
+        if (note.settled) {
+          const settled = note.settled;
+          void settled.then(
+            (error) => finish(error ? (isDenial(error.code) ? "denied" : "error") : "success", error),
+            (e: unknown) => finish("error", toRestError(e)),
+          );
+        } else await finish("success", null);
         if (result instanceof Response) return result;
         return Response.json(result, { headers: { "cache-control": "no-store" } });
       } catch (e) {

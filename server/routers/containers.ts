@@ -22,9 +22,10 @@ const ACTION_PERMISSION: Record<string, Permission> = {
   restart: "containers.control",
   pause: "containers.control",
   unpause: "containers.control",
+  kill: "containers.control",
   remove: "containers.delete",
 };
-const actionSchema = z.enum(["start", "stop", "restart", "pause", "unpause", "remove"]);
+const actionSchema = z.enum(["start", "stop", "restart", "pause", "unpause", "kill", "remove"]);
 
 /** Follows per user: a viewer must not use up a host's SSH sessions. */
 const followers = new Map<string, number>();
@@ -244,6 +245,8 @@ async function runAction(client: import("../fleet/agent/client").AgentClient, id
       return client.pauseContainer(id);
     case "unpause":
       return client.unpauseContainer(id);
+    case "kill":
+      return client.killContainer(id);
     case "remove":
       return client.removeContainer(id, { force: true });
   }

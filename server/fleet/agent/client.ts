@@ -261,6 +261,10 @@ export class AgentClient {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/unpause`, o);
   }
 
+  async killContainer(id: string, o: RequestOptions & { killSignal?: string } = {}): Promise<void> {
+    await this.call("POST", `/containers/${encodeURIComponent(id)}/kill`, { ...o, query: { signal: o.killSignal ?? "SIGKILL" } });
+  }
+
   /** The image's record, or null if the host doesn't have it. */
   async inspectImage(reference: string, o?: RequestOptions): Promise<{ Id: string; RepoTags: string[] | null; Size: number; Config?: Record<string, unknown> } | null> {
     try {

@@ -1,11 +1,9 @@
-import { methodNotAllowed, restRoute } from "@/server/rest/handler";
+import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
+import { ENDPOINTS } from "@/server/rest/endpoints";
 
 export const dynamic = "force-dynamic";
 
 /** GET /api/v1/hosts: the hosts this token may read, as the console's hosts.list returns them. */
-export const GET = restRoute({ action: "api.v1.hosts.list" }, ({ caller }) => caller.hosts.list());
+export const GET = endpointRoute(ENDPOINTS.listHosts, ({ caller }) => caller.hosts.list());
 
-export const POST = methodNotAllowed(["GET"]);
-export const PUT = POST;
-export const PATCH = POST;
-export const DELETE = POST;
+export const { POST, PUT, PATCH, DELETE } = otherMethods(ENDPOINTS.listHosts.path);

@@ -1,18 +1,22 @@
-import { methodNotAllowed, restRoute } from "@/server/rest/handler";
+import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
+import { ENDPOINTS } from "@/server/rest/endpoints";
 
 export const dynamic = "force-dynamic";
 
 /**
- * GET /api/v1/hosts/{hostId}/containers: the host's containers, live. When the
- * host can't be reached the answer is the last known list with `stale: true`.
- * Needs containers.read on that host.
+ * GET: the host's containers, live; when the host can't be reached, the last
+ * known list with `stale: true`. POST: deploy a spec (containers.deploy),
+ * through the deploy policy exactly as the console's form.
  */
-export const GET = restRoute<{ hostId: string }>({ action: "api.v1.hosts.containers.list" }, ({ caller, params, audit }) => {
-  audit.hostId = params.hostId.slice(0, 64);
-  return caller.containers.list({ hostId: params.hostId });
+export const GET = endpointRoute(ENDPOINTS.listContainers, ({ caller, path }) => caller.containers.list({ hostId: path.hostId }));
+
+export const POST = endpointRoute(ENDPOINTS.deployContainer, async ({ caller, path, query, body, audit }) => {
+  audit.target = { type: "container", id: body.name ?? body.image };
+  audit.params = { image: body.image, name: body.name ?? null, overridePolicy: query.overridePolicy };
+  const result = await caller.containers.deploy({ hostId: path.hostId, spec: body, overridePolicy: query.overridePolicy });
+  audit.target = { type: "container", id: result.containerId };
+  audit.params = { image: body.image, name: result.name, overridden: result.overridden.map((v) => v.rule) };
+  return Response.json(result, { status: 201, headers: { "cache-control": "no-store" } });
 });
 
-export const POST = methodNotAllowed(["GET"]);
-export const PUT = POST;
-export const PATCH = POST;
-export const DELETE = POST;
+export const { PUT, PATCH, DELETE } = otherMethods(ENDPOINTS.listContainers.path);

@@ -1,0 +1,107 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { csvHeader, formatRow } from "../audit/export";
+import { iterateAudit, type AuditFilter } from "../audit/query";
+import { getFleet } from "../fleet/instance";
+import type { OperationProgress } from "../fleet/fleet";
+import type { ApiCaller } from "./caller";
+import { toRestError, type RestError } from "./errors";
+import type { RestAudit } from "./handler";
+import type { Db } from "../db";
+
+// The REST answers that stream: image pull progress and the audit export.
+
+const NDJSON = "application/x-ndjson; charset=utf-8";
+
+type PullOutcome = { ok: true; pulled: string } | { ok: false; error: RestError; thrown: unknown };
+
+/**
+ * Pulls through images.pull (permission, audit and all) and streams its
+ * progress as NDJSON. The status is decided by the first thing that happens:
+ * a refusal before any progress (permission, host down, unknown image) is
+ * thrown, so it becomes a plain JSON error with its own status.
+ */
+export async function streamPull(o: {
+  caller: ApiCaller;
+  userId: string;
+  hostId: string;
+  reference: string;
+  registryId?: string;
+  audit: RestAudit;
+}): Promise<Response> {
+  const { fleet } = await getFleet();
+  const progressToken = randomUUID();
+  const key = `${o.userId}:${progressToken}`;
+  const encoder = new TextEncoder();
+  const pending: string[] = [];
+  let sink: ((line: string) => void) | null = null;
+  let firstProgress: () => void = () => {};
+  const started = new Promise<void>((resolve) => (firstProgress = resolve));
+
+  const listener = (p: OperationProgress) => {
+    // "done" and "error" are summed up by the result line.
+    if (p.key !== key || p.phase === "done" || p.phase === "error") return;
+    const line = JSON.stringify({ type: "progress", phase: p.phase, message: p.message, ...(p.layer ? { layer: p.layer } : {}) }) + "\n";
+    if (sink) sink(line);
+    else pending.push(line);
+    firstProgress();
+  };
+  fleet.on("progress", listener);
+
+  const pulling: Promise<PullOutcome> = o.caller.images
+    .pull({ hostId: o.hostId, reference: o.reference, registryId: o.registryId, progressToken })
+    .then(
+      (r) => ({ ok: true as const, pulled: r.pulled }),
+      (e: unknown) => ({ ok: false as const, error: toRestError(e), thrown: e }),
+    )
+    .finally(() => fleet.off("progress", listener));
+  o.audit.target = { type: "image", id: o.reference };
+  o.audit.params = { reference: o.reference, registryId: o.registryId ?? null };
+
+  const first = await Promise.race([pulling, started.then(() => null)]);
+  if (first && !first.ok && pending.length === 0) throw first.thrown;
+  o.audit.settled = pulling.then((r) => (r.ok ? null : r.error));
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const line of pending.splice(0)) controller.enqueue(encoder.encode(line));
+      sink = (line) => controller.enqueue(encoder.encode(line));
+      void pulling.then((r) => {
+        sink = null;
+        const result = r.ok
+          ? { type: "result", ok: true, pulled: r.pulled }
+          : { type: "result", ok: false, error: { code: r.error.code, message: r.error.code === "INTERNAL" ? "Something went wrong on the server." : r.error.message } };
+        controller.enqueue(encoder.encode(JSON.stringify(result) + "\n"));
+        controller.close();
+      });
+    },
+  });
+  return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
+}
+
+/** The matching audit events, oldest first, as an attachment. */
+export function auditExportResponse(db: Db, filter: AuditFilter, format: "csv" | "ndjson"): Response {
+  const rows = iterateAudit(db, filter);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (format === "csv") controller.enqueue(encoder.encode(csvHeader()));
+    },
+    async pull(controller) {
+      const next = await rows.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(formatRow(next.value, format)));
+    },
+    async cancel() {
+      await rows.return(undefined);
+    },
+  });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return new Response(body, {
+    headers: {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : NDJSON,
+      "content-disposition": `attachment; filename="berth-audit-${stamp}.${format}"`,
+      "cache-control": "no-store",
+    },
+  });
+}

@@ -197,7 +197,7 @@ function specInputOf(req: CreateRequest, name: string | null): DeploySpecInput {
     ...(namespaceMode(hc.IpcMode) ? { ipcMode: "host" as const } : {}),
     devices: (hc.Devices ?? []).map((d) => ({
       hostPath: d.PathOnHost ?? "",
-      ...(d.PathInContainer ? { containerPath: d.PathInContainer } : {}),
+      ...(d.PathInContainer && d.PathInContainer !== d.PathOnHost ? { containerPath: d.PathInContainer } : {}),
       ...(d.CgroupPermissions ? { permissions: d.CgroupPermissions } : {}),
     })),
     readOnlyRootfs: hc.ReadonlyRootfs === true,

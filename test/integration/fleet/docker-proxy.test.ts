@@ -1,0 +1,365 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateTokenSecret, hashTokenSecret, displayPrefix } from "../../../server/tokens/format";
+import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
+import { agentSettingsFor, waitFor } from "../../fixtures/fleet-env";
+import { startGateway, type Gateway } from "../../fixtures/gateway";
+import { HttpClient } from "../../fixtures/http-client";
+import { startRegistry, type TestRegistry } from "../../fixtures/registry";
+import { skopeoCopy } from "../../fixtures/skopeo";
+import { startSshHosts, type SshHostFleet, type SshTestHost } from "../../fixtures/ssh-hosts";
+import { buildToolsImage } from "../../fixtures/test-images";
+
+// The stock docker CLI pointed at the gateway's Docker-API proxy
+// (DOCKER_HOST=tcp://…/api/docker/<host>, the token from config.json's
+// HttpHeaders), through a real gateway, over SSH, to a real agent on a test
+// host. Refusals are checked by what the CLI prints, by what the audit log
+// stores, and by the agent's own container list staying as it was.
+
+const OWNER = { email: "owner@example.test", password: "owner-password-123" };
+const DEPLOYER = { email: "deployer@example.test", password: "deployer-password-123" };
+const VIEWER = { email: "viewer@example.test", password: "viewer-password-123" };
+const DOCKER = "/usr/local/bin/docker";
+const HOST_NAME = "proxy-host";
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One call to the agent's API on its unix socket, bypassing the gateway (the test shares the host's mount namespace). */
+function agentCall(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socket, method, path: `/v1.43${urlPath}`, headers: payload ? { "content-type": "application/json", "content-length": payload.length } : {}, timeout: 60_000 },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+    req.end(payload);
+  });
+}
+
+/** A raw request to the gateway (paths sent exactly as written: Node's client doesn't normalise them). */
+function gatewayCall(base: string, method: string, rawPath: string, o: { token?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const url = new URL(base);
+  const payload = o.body === undefined ? undefined : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: rawPath,
+        headers: {
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}),
+          ...o.headers,
+        },
+        timeout: 60_000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`${method} ${rawPath} timed out`)));
+    req.end(payload);
+  });
+}
+
+describe("the Docker-API proxy with the stock docker CLI", () => {
+  let database: TestDatabase;
+  let gateway: Gateway;
+  let hosts: SshHostFleet;
+  let registry: TestRegistry;
+  let work: string;
+  let owner: HttpClient;
+  let host: SshTestHost;
+  let hostId: string;
+  let otherHostId: string;
+  let image: string;
+  let ownerToken: string;
+  let deployerToken: string;
+  let viewerToken: string;
+
+  const lastEvent = (where: Record<string, unknown>) => database.db.auditEvent.findFirst({ where, orderBy: { id: "desc" } });
+
+  /** The docker CLI with DOCKER_HOST at the proxy and the token in a fresh config dir's HttpHeaders. */
+  async function docker(token: string | null, args: string[], o: { input?: string; hostRef?: string; timeoutMs?: number } = {}): Promise<Result> {
+    const config = await mkdtemp(path.join(work, "docker-config-"));
+    if (token) await writeFile(path.join(config, "config.json"), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${token}` } }));
+    const port = new URL(gateway.url).port;
+    return new Promise((resolve) => {
+      const child = execFile(
+        DOCKER,
+        args,
+        {
+          timeout: o.timeoutMs ?? 90_000,
+          killSignal: "SIGKILL",
+          maxBuffer: 16 << 20,
+          env: { PATH: process.env.PATH ?? "", HOME: work, DOCKER_CONFIG: config, DOCKER_HOST: `tcp://127.0.0.1:${port}/api/docker/${o.hostRef ?? hostId}` } as unknown as NodeJS.ProcessEnv,
+        },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+          resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        },
+      );
+      if (o.input !== undefined) child.stdin?.end(o.input);
+      else child.stdin?.end();
+    });
+  }
+
+  async function agentContainers(): Promise<string[]> {
+    const r = await agentCall(host.agent.socket, "GET", "/containers/json?all=1");
+    expect(r.status, r.text).toBe(200);
+    return (JSON.parse(r.text) as { Id: string }[]).map((c) => c.Id).sort();
+  }
+
+  async function createToken(client: HttpClient, input: Record<string, unknown>): Promise<{ secret: string; id: string }> {
+    const res = await client.trpc<{ secret: string; token: { id: string } }>("tokens.create", input);
+    expect(res.error, JSON.stringify(res.error)).toBeUndefined();
+    return { secret: res.data!.secret, id: res.data!.token.id };
+  }
+
+  async function userWithRole(email: string, password: string, roleName: string): Promise<string> {
+    const roleId = (await database.db.role.findUniqueOrThrow({ where: { name: roleName } })).id;
+    const user = await owner.trpc<{ id: string }>("users.create", { email, password, roleId });
+    expect(user.error).toBeUndefined();
+    return user.data!.id;
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), "berth-docker-proxy-"));
+    await mkdir(work, { recursive: true });
+    database = await createTestDatabase("dproxy");
+    hosts = await startSshHosts(1);
+    host = hosts.hosts[0]!;
+    registry = await startRegistry({ auth: "none", listenHost: "0.0.0.0" });
+    const built = await buildToolsImage(path.join(work, "tools"));
+    await skopeoCopy(`oci:${built.layoutDir}:${built.tag}`, `docker://${registry.host}/test/tools:latest`);
+    image = `${registry.hostFor(host.gatewayAddress)}/test/tools:latest`;
+
+    gateway = await startGateway({ DATABASE_URL: database.url, BERTH_ADMIN_EMAIL: OWNER.email, BERTH_ADMIN_PASSWORD: OWNER.password });
+    owner = new HttpClient(gateway.url);
+    expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
+
+    const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
+    const probe = await owner.trpc<{ fingerprint: string }>("hosts.probe", { address: host.address, port: host.port, username: "root", auth });
+    expect(probe.error).toBeUndefined();
+    const added = await owner.trpc<{ id: string }>("hosts.add", {
+      name: HOST_NAME,
+      address: host.address,
+      port: host.port,
+      username: "root",
+      auth,
+      fingerprint: probe.data!.fingerprint,
+      agent: agentSettingsFor(host, [registry.hostFor(host.gatewayAddress)]),
+    });
+    expect(added.error).toBeUndefined();
+    hostId = added.data!.id;
+    const installed = await owner.trpc("hosts.installAgent", { hostId, installPackages: false });
+    expect(installed.error).toBeUndefined();
+    const ready = await waitFor(
+      async () => (await owner.trpc<{ status: string; agent: string }>("hosts.get", { hostId }, "query")).data,
+      (h) => h?.status === "connected" && h.agent === "ok",
+      60_000,
+    );
+    expect(ready, gateway.logs()).toMatchObject({ status: "connected", agent: "ok" });
+    // A second host that only exists in the database (never connected): for scope checks.
+    otherHostId = (await database.db.host.create({ data: { name: "elsewhere", address: "192.0.2.20" } })).id;
+
+    ownerToken = (await createToken(owner, { name: "owner cli" })).secret;
+    await userWithRole(DEPLOYER.email, DEPLOYER.password, "Deployer");
+    const deployer = new HttpClient(gateway.url);
+    expect((await deployer.signIn(DEPLOYER.email, DEPLOYER.password)).ok).toBe(true);
+    deployerToken = (await createToken(deployer, { name: "deployer cli" })).secret;
+    // Viewers can't make tokens (no tokens.manage): theirs is stored as tokens.create stores one.
+    const viewerId = await userWithRole(VIEWER.email, VIEWER.password, "Viewer");
+    viewerToken = generateTokenSecret();
+    await database.db.apiToken.create({ data: { userId: viewerId, name: "viewer cli", prefix: displayPrefix(viewerToken), hash: hashTokenSecret(viewerToken) } });
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await hosts?.cleanup();
+    await registry?.stop();
+    await database?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("pull, images, run, ps, logs (and logs -f), exec, stop and rm work through the proxy, and are audited as the token", async () => {
+    const version = await docker(ownerToken, ["version", "--format", "{{.Server.APIVersion}}"]);
+    expect(version, gateway.logs()).toMatchObject({ code: 0, stdout: "1.43\n" });
+
+    const pulled = await docker(ownerToken, ["pull", image]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stdout).toMatch(/Downloaded newer image|Image is up to date/);
+    const images = await docker(ownerToken, ["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    expect(images.stdout.split("\n")).toContain(image);
+
+    const hi = await docker(ownerToken, ["run", "--rm", image, "echo", "hi"]);
+    expect(hi).toMatchObject({ code: 0, stdout: "hi\n" });
+
+    const started = await docker(ownerToken, ["run", "-d", "--name", "web", image, "sh", "-c", "echo started; i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[a-f0-9]{64}$/);
+    const ps = await docker(ownerToken, ["ps", "--format", "{{.Names}} {{.Image}}"]);
+    expect(ps.stdout).toContain(`web ${image}`);
+    const logs = await waitFor(() => docker(ownerToken, ["logs", "web"]), (r) => r.stdout.includes("started"), 15_000);
+    expect(logs.stdout).toBe("started\n");
+
+    const exec = await docker(ownerToken, ["exec", "web", "echo", "ok"]);
+    expect(exec).toMatchObject({ code: 0, stdout: "ok\n" });
+    const exitCode = await docker(ownerToken, ["exec", "web", "sh", "-c", "exit 5"]);
+    expect(exitCode.code).toBe(5);
+    const interactive = await docker(ownerToken, ["exec", "-i", "web", "sh"], { input: "echo from-stdin-$((6*7))\nexit 3\n" });
+    expect(interactive).toMatchObject({ code: 3, stdout: "from-stdin-42\n" });
+
+    // logs -f follows until the container exits, then the CLI returns.
+    const short = await docker(ownerToken, ["run", "-d", "--name", "short", image, "sh", "-c", "echo one; sleep 1; echo two"]);
+    expect(short.code, short.stderr).toBe(0);
+    const followed = await docker(ownerToken, ["logs", "-f", "short"]);
+    expect(followed).toMatchObject({ code: 0, stdout: "one\ntwo\n" });
+
+    const stopped = await docker(ownerToken, ["stop", "-t", "1", "web"]);
+    expect(stopped).toMatchObject({ code: 0, stdout: "web\n" });
+    const removed = await docker(ownerToken, ["rm", "web", "short"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const all = await docker(ownerToken, ["ps", "-a", "--format", "{{.Names}}"]);
+    expect(all.stdout).not.toMatch(/web|short/);
+    expect(await agentContainers()).not.toContain(id);
+
+    // Audited with the token as the actor: the create with its image and name, the exec sessions with their exit codes.
+    const create = await lastEvent({ action: "docker.containers.create", outcome: "success", params: { path: ["name"], equals: "web" } });
+    expect(create).toMatchObject({ actorType: "token", hostId });
+    expect(create!.params).toMatchObject({ method: "POST", endpoint: "POST /containers/create", image, privileged: false, networkMode: "default" });
+    const execEnd = await lastEvent({ action: "containers.exec.end", params: { path: ["exitCode"], equals: 3 } });
+    expect(execEnd).toMatchObject({ actorType: "token", hostId, outcome: "success" });
+    expect(await lastEvent({ action: "containers.exec.start", outcome: "success", actorType: "token" })).not.toBeNull();
+    expect(await lastEvent({ action: "docker.exec.create", outcome: "success", params: { path: ["cmd"], equals: ["sh"] } })).not.toBeNull();
+    expect(await lastEvent({ action: "docker.containers.stop", outcome: "success", targetId: "web" })).not.toBeNull();
+    expect(await lastEvent({ action: "docker.images.pull", outcome: "success" })).not.toBeNull();
+    // Reads are not audited when allowed.
+    expect(await lastEvent({ action: "docker.containers.list" })).toBeNull();
+  });
+
+  it("a Viewer's token reads but gets a clear 403 on docker run; a Deployer's privileged run is refused by the policy; both audited", async () => {
+    const before = await agentContainers();
+    const viewerPs = await docker(viewerToken, ["ps"]);
+    expect(viewerPs.code, viewerPs.stderr).toBe(0);
+
+    const viewerRun = await docker(viewerToken, ["run", "-d", "--name", "nope", image, "true"]);
+    expect(viewerRun.code).not.toBe(0);
+    expect(viewerRun.stderr).toContain(`Error response from daemon: permission denied: containers.deploy on host ${HOST_NAME}`);
+    const viewerAudit = await lastEvent({ action: "docker.containers.create", outcome: "denied", actorType: "token" });
+    expect(viewerAudit).toMatchObject({ hostId, errorMessage: `permission denied: containers.deploy on host ${HOST_NAME}` });
+
+    const privileged = await docker(deployerToken, ["run", "--rm", "--privileged", image, "true"]);
+    expect(privileged.code).not.toBe(0);
+    expect(privileged.stderr).toContain("Error response from daemon: Denied by the deploy policy: Allow privileged containers");
+    const policyAudit = await lastEvent({ action: "docker.containers.create", outcome: "denied", params: { path: ["privileged"], equals: true } });
+    expect(policyAudit).toMatchObject({ actorType: "token", hostId });
+    expect(policyAudit!.errorMessage).toContain("Allow privileged containers");
+    expect(policyAudit!.params).toMatchObject({ violations: [{ rule: "allowPrivileged" }] });
+
+    // A bind mount of / is refused by name too; without it the Deployer's run works.
+    const bind = await docker(deployerToken, ["run", "--rm", "-v", "/:/host", image, "true"]);
+    expect(bind.stderr).toContain("Bind-mount path allowlist");
+    const fine = await docker(deployerToken, ["run", "--rm", image, "echo", "deployed"]);
+    expect(fine).toMatchObject({ code: 0, stdout: "deployed\n" });
+
+    expect(await agentContainers()).toEqual(before);
+  });
+
+  it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
+    const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
+    expect((await docker(scoped.secret, ["ps"])).code).toBe(0);
+    // By name works as well as by id.
+    expect((await docker(scoped.secret, ["ps"], { hostRef: HOST_NAME })).code).toBe(0);
+    const elsewhere = await docker(scoped.secret, ["ps"], { hostRef: otherHostId });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`permission denied: no host "${otherHostId}" that this token may use`);
+    expect(await lastEvent({ actorId: scoped.id, outcome: "denied" })).not.toBeNull();
+
+    const doomed = await createToken(owner, { name: "to revoke" });
+    expect((await docker(doomed.secret, ["ps"])).code).toBe(0);
+    expect((await owner.trpc("tokens.revoke", { id: doomed.id })).error).toBeUndefined();
+    const revoked = await docker(doomed.secret, ["ps"]);
+    expect(revoked.code).not.toBe(0);
+    expect(revoked.stderr).toContain("this API token has been revoked");
+    expect(await lastEvent({ actorId: doomed.id, outcome: "denied" })).toMatchObject({ actorType: "token", errorMessage: "token revoked" });
+
+    const expiring = await createToken(owner, { name: "expiring", expiresAt: new Date(Date.now() + 3_600_000) });
+    await database.db.apiToken.update({ where: { id: expiring.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const expired = await docker(expiring.secret, ["ps"]);
+    expect(expired.code).not.toBe(0);
+    expect(expired.stderr).toContain("this API token has expired");
+
+    const none = await docker(null, ["ps"]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain("authentication required");
+  });
+
+  it("malformed bodies, paths outside the table (.. and %2e%2e tricks) and oversized bodies are refused before the agent", async () => {
+    const before = await agentContainers();
+    const base = `/api/docker/${hostId}/v1.43`;
+
+    const malformed = await gatewayCall(gateway.url, "POST", `${base}/containers/create?name=bad`, { token: ownerToken, body: '{"Image": "x",' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(malformed.body).message).toMatch(/^invalid JSON in the request body/);
+    expect(await lastEvent({ action: "docker.containers.create", outcome: "error", errorMessage: { startsWith: "invalid JSON" } })).not.toBeNull();
+
+    const wrongType = await gatewayCall(gateway.url, "POST", `${base}/containers/create`, { token: ownerToken, body: JSON.stringify({ Image: image, HostConfig: { Privileged: "yes" } }) });
+    expect(wrongType.status).toBe(400);
+    expect(JSON.parse(wrongType.body).message).toContain("HostConfig.Privileged");
+    const caseTrick = await gatewayCall(gateway.url, "POST", `${base}/containers/create`, { token: ownerToken, body: JSON.stringify({ Image: image, HostConfig: { privileged: true } }) });
+    expect(caseTrick.status).toBe(400);
+    expect(JSON.parse(caseTrick.body).message).toContain("use Privileged");
+
+    const tricks: [string, number, RegExp][] = [
+      [`${base}/containers/x/../../images/json`, 400, /dot segments/],
+      [`${base}/containers/%2e%2e/%2e%2e/images/json`, 400, /percent-encoded/],
+      [`${base}/containers/%2E%2E%2Fjson`, 400, /percent-encoded/],
+      [`/api/docker/${hostId}//v1.43/containers/json`, 400, /empty path segments/],
+      [`${base}/containers\\..\\json`, 400, /backslashes/],
+      [`/api/docker/..%2f${hostId}/v1.43/containers/json`, 400, /percent-encoded/],
+      [`${base}/containers/x/archive?path=/etc`, 403, /endpoint not available through the Berth Docker-API proxy: GET \/containers\/x\/archive/],
+      [`${base}/plugins`, 403, /endpoint not available/],
+      [`${base}/swarm/init`, 403, /endpoint not available/],
+    ];
+    for (const [p, status, message] of tricks) {
+      const r = await gatewayCall(gateway.url, p.includes("swarm") ? "POST" : "GET", p, { token: ownerToken });
+      expect(r.status, `${p}: ${r.body}`).toBe(status);
+      expect(JSON.parse(r.body).message, p).toMatch(message);
+    }
+    expect(await lastEvent({ action: "docker.request", outcome: "denied", errorMessage: { contains: "dot segments" } })).toMatchObject({ actorType: "token" });
+
+    const huge = JSON.stringify({ Image: image, Labels: { big: "x".repeat(2 * 1024 * 1024) } });
+    const oversized = await gatewayCall(gateway.url, "POST", `${base}/containers/create?name=huge`, { token: ownerToken, body: huge });
+    expect(oversized.status).toBe(413);
+    expect(JSON.parse(oversized.body).message).toMatch(/request body is larger than 1048576 bytes/);
+    expect(await lastEvent({ action: "docker.containers.create", outcome: "denied", errorMessage: { contains: "larger than" } })).not.toBeNull();
+
+    // The CLI shows the refusal of a path outside the table as a daemon error.
+    const cp = await docker(ownerToken, ["cp", "nope:/etc/hostname", path.join(work, "x")]);
+    expect(cp.code).not.toBe(0);
+    expect(cp.stderr).toContain("endpoint not available through the Berth Docker-API proxy");
+
+    expect(await agentContainers()).toEqual(before);
+  });
+});

@@ -14,6 +14,7 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   401: { name: "Unauthorized", description: "No bearer token, or one that is unknown, expired, revoked or whose owner is disabled." },
   403: { name: "Forbidden", description: "The token (or its owner now) lacks the permission on this host, or the deploy policy refuses the spec (error.violations)." },
   404: { name: "NotFound", description: "No such resource, or a path parameter that isn't a valid id." },
+  412: { name: "PreconditionFailed", description: "The host refused the gateway's SSH credentials, or isn't a Linux host the agent can run on." },
   409: { name: "Conflict", description: "The resource's state doesn't allow it (a deployment of that name exists, an image in use…)." },
   413: { name: "PayloadTooLarge", description: "The request body is larger than the gateway accepts (BERTH_MAX_BODY_BYTES)." },
   429: { name: "TooManyRequests", description: `More than ${TOKEN_RATE_DOC}; retry after Retry-After seconds.` },
@@ -81,7 +82,9 @@ export function operationOf(ep: Endpoint, components: Record<string, JsonSchema>
   const statuses = new Set(ep.errors);
   if (ep.permission !== "public") for (const s of [401, 429, 500]) statuses.add(s);
   if (ep.body) statuses.add(413);
-  for (const s of [...statuses].sort()) responses[String(s)] = { $ref: `#/components/responses/${ERROR_RESPONSES[s]!.name}` };
+  // Anything that talks to a host can meet a host that is down, slow or refusing the gateway's credentials.
+  if (ep.path.startsWith("/hosts/{hostId}/")) for (const s of [412, 503, 504]) statuses.add(s);
+  for (const s of [...statuses].sort((a, b) => a - b)) responses[String(s)] = { $ref: `#/components/responses/${ERROR_RESPONSES[s]!.name}` };
   return {
     operationId: ep.id,
     summary: ep.summary,

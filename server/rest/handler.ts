@@ -50,6 +50,12 @@ export interface RestRequest<P> {
   request: Request;
   params: P;
   audit: RestAudit;
+  /**
+   * Writes this request's success record now rather than after the handler
+   * (nothing is written after it then): an audit export records itself before
+   * it reads, so it is part of what it covers.
+   */
+  recordSuccess: () => Promise<void>;
 }
 
 export interface RestRouteSpec {
@@ -135,8 +141,10 @@ export function restRoute<P extends object = Record<string, never>>(
 
       // 3. The resource.
       const note: RestAudit = {};
+      let recorded = false;
       const finish = async (outcome: AuditOutcome, error: RestError | null) => {
-        if (!spec.mutation && outcome !== "denied") return;
+        if (recorded || (!spec.mutation && outcome !== "denied")) return;
+        recorded = true;
         await audit(meta, {
           actor: viewer.actor,
           action: spec.action,
@@ -150,7 +158,8 @@ export function restRoute<P extends object = Record<string, never>>(
       try {
         const request = await limitedRequest(req, env().BERTH_MAX_BODY_BYTES);
         const params = (await context.params) ?? ({} as P);
-        const result = await run({ viewer, caller: callerFor(viewer, meta), meta, request, params, audit: note });
+        const recordSuccess = () => finish("success", null);
+        const result = await run({ viewer, caller: callerFor(viewer, meta), meta, request, params, audit: note, recordSuccess });
         if (note.settled) {
           const settled = note.settled;
           void settled.then(

@@ -44,7 +44,9 @@ export async function streamPull(o: {
     const line = JSON.stringify({ type: "progress", phase: p.phase, message: p.message, ...(p.layer ? { layer: p.layer } : {}) }) + "\n";
     if (sink) sink(line);
     else pending.push(line);
-    firstProgress();
+    // "Pulling from …" comes before the registry is even asked: the answer's status waits for
+    // the manifest (the next line), so an unknown image or tag is still a plain JSON error.
+    if (!p.message.startsWith("Pulling from ")) firstProgress();
   };
   fleet.on("progress", listener);
 
@@ -59,7 +61,7 @@ export async function streamPull(o: {
   o.audit.params = { reference: o.reference, registryId: o.registryId ?? null };
 
   const first = await Promise.race([pulling, started.then(() => null)]);
-  if (first && !first.ok && pending.length === 0) throw first.thrown;
+  if (first && !first.ok) throw first.thrown;
   o.audit.settled = pulling.then((r) => (r.ok ? null : r.error));
 
   const body = new ReadableStream<Uint8Array>({

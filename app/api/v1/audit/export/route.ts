@@ -11,11 +11,12 @@ export const dynamic = "force-dynamic";
  * As the console's /api/audit/export: needs audit.export; recorded (with the
  * token as actor) before it starts, so it is part of what it covers.
  */
-export const GET = endpointRoute(ENDPOINTS.exportAudit, async ({ viewer, query, audit }) => {
+export const GET = endpointRoute(ENDPOINTS.exportAudit, async ({ viewer, query, audit, recordSuccess }) => {
   const { format, ...filter } = query;
   audit.params = { format, ...filter };
   if (!hasPermission(viewer, "audit.export")) throw new AppError("FORBIDDEN", "You need the audit.export permission.");
   const parsed = { ...filter, from: filter.from ? new Date(filter.from) : undefined, to: filter.to ? new Date(filter.to) : undefined };
+  await recordSuccess();
   return auditExportResponse(db(), parsed, format);
 });
 

@@ -89,6 +89,7 @@ export async function benchRestDeploy(): Promise<RestDeployBench> {
   let hosts: SshHostFleet | null = null;
   let registry: TestRegistry | null = null;
   let gateway: Gateway | null = null;
+  let gatewayDir: string | null = null;
   let agent: AgentClient | null = null;
   let failed = false;
   try {
@@ -102,8 +103,10 @@ export async function benchRestDeploy(): Promise<RestDeployBench> {
     const image = `${reg.hostFor(host.gatewayAddress)}/test/tools:latest`;
     agent = new AgentClient(() => openUnixSocket(host.agent.socket), "direct");
 
-    // The gateway starts its own embedded Postgres in its data dir, as `npm start` does.
-    gateway = await startGateway({ BERTH_DATA_DIR: path.join(work, "gateway"), BERTH_ADMIN_EMAIL: OWNER.email, BERTH_ADMIN_PASSWORD: OWNER.password });
+    // The gateway starts its own embedded Postgres in its data dir, as `npm start` does. Its own
+    // temp dir: the embedded Postgres opens that one to the postgres user, not its parents.
+    gatewayDir = await mkdtemp(path.join(os.tmpdir(), "berth-bench-rest-gw-"));
+    gateway = await startGateway({ BERTH_DATA_DIR: gatewayDir, BERTH_ADMIN_EMAIL: OWNER.email, BERTH_ADMIN_PASSWORD: OWNER.password });
     const owner = new HttpClient(gateway.url);
     if (!(await owner.signIn(OWNER.email, OWNER.password)).ok) throw new Error("the owner could not sign in");
     const auth = { method: "key" as const, privateKey: sshHosts.clientKey.privateKey };
@@ -184,7 +187,13 @@ export async function benchRestDeploy(): Promise<RestDeployBench> {
       ],
       ["hosts", async () => (hosts as SshHostFleet | null)?.cleanup()],
       ["registry", async () => (registry as TestRegistry | null)?.stop()],
-      ["temp dir", async () => rm(work, { recursive: true, force: true })],
+      [
+        "temp dirs",
+        async () => {
+          await rm(work, { recursive: true, force: true });
+          if (gatewayDir) await rm(gatewayDir, { recursive: true, force: true });
+        },
+      ],
     ];
     for (const [what, step] of steps) {
       try {

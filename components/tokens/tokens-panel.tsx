@@ -51,7 +51,11 @@ export function TokensPanel() {
         <p className="text-sm text-slate-600 dark:text-slate-400">
           Tokens let scripts call the REST API at <span className="font-mono text-xs">/api/v1</span> with{" "}
           <span className="font-mono text-xs">Authorization: Bearer berth_…</span>. A token can do at most what you can do now: if you lose a role, your
-          tokens lose it too.
+          tokens lose it too. See the{" "}
+          <a href="/api/v1/docs" className="underline">
+            API reference
+          </a>{" "}
+          (or <a href="/api/v1/openapi.json" className="underline">openapi.json</a>).
         </p>
         {created ? <NewSecret name={created.name} secret={created.secret} onDone={() => setCreated(null)} /> : null}
         {creating ? (

@@ -158,6 +158,8 @@ export async function benchProxy(): Promise<ProxyBench> {
       fleet: async () => ({ fleet: { connection: () => conn } }),
       clientIp: (req) => req.socket.remoteAddress ?? "unknown",
       maxBodyBytes: 1024 * 1024,
+      // Back-to-back samples would hit the per-token rate limit (20/s); the limiter itself still runs per request.
+      tokenRate: { perSecond: 1e6, burst: 1e6 },
       log: () => {},
     });
     const srv = http.createServer((req, res) => {

@@ -1,3 +1,4 @@
+import { bumpAuthGeneration, changesAccess } from "../auth/generation";
 import type { Db } from "../db";
 import { GENESIS_HASH, hashEvent, type HashedFields } from "./canonical";
 import { redactParams } from "./redact";
@@ -23,6 +24,8 @@ export interface WrittenEvent {
 }
 
 export function writeAudit(db: Db, input: AuditInput): Promise<WrittenEvent> {
+  // Every change is audited, so this is where remembered authentications learn they may be stale.
+  if (changesAccess(input.action)) bumpAuthGeneration();
   const params = redactParams(input.params ?? {}) ?? {};
   return serialised(() =>
     db.$transaction(

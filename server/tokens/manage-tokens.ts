@@ -2,6 +2,7 @@ import "server-only";
 import { canOnHost, hasPermission, heldPermissions, hostCoverage, type Viewer } from "../auth/access";
 import { PERMISSIONS, type Permission } from "../auth/permissions";
 import type { Db } from "../db";
+import { bumpAuthGeneration } from "../auth/generation";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { displayPrefix, generateTokenSecret, hashTokenSecret } from "./format";
@@ -164,6 +165,8 @@ export async function revokeToken(db: Db, viewer: Viewer, input: { id: string })
   if (row.revokedAt) return { id: row.id, name: row.name, prefix: row.prefix, revokedAt: row.revokedAt };
   const revokedAt = new Date();
   await db.apiToken.updateMany({ where: { id: row.id, userId: viewer.user.id, revokedAt: null }, data: { revokedAt } });
+  // Remembered authentications (the Docker-API proxy's) are dropped before this answer goes out.
+  bumpAuthGeneration();
   return { id: row.id, name: row.name, prefix: row.prefix, revokedAt };
 }
 

@@ -13,7 +13,8 @@ export const LAST_USED_EVERY_MS = 60_000;
 
 /** A Viewer acting through an API token. `user` is the owner; `actor` is what audit records should name. */
 export interface TokenViewer extends Viewer {
-  token: { id: string; name: string };
+  /** expiresAt: when the token stops working (null: never); set by authenticateToken. */
+  token: { id: string; name: string; expiresAt?: Date | null };
   actor: Actor;
 }
 
@@ -36,14 +37,17 @@ export async function authenticateToken(db: Db, secret: string, meta: RequestMet
   if (!isTokenSecret(secret)) return { ok: false, reason: "unknown", actor: null };
   const token = await db.apiToken.findUnique({ where: { hash: hashTokenSecret(secret) } });
   if (!token) return { ok: false, reason: "unknown", actor: null };
-  const owner = await db.user.findUnique({ where: { id: token.userId }, select: { id: true, email: true, name: true, disabled: true } });
+  // The owner and their grants in one round trip (the grants are only used once every check below passed).
+  const [owner, grants] = await Promise.all([
+    db.user.findUnique({ where: { id: token.userId }, select: { id: true, email: true, name: true, disabled: true } }),
+    loadGrants(db, token.userId),
+  ]);
   if (!owner) return { ok: false, reason: "unknown", actor: null };
   const actor = tokenActor(token, owner.email);
   if (token.revokedAt) return { ok: false, reason: "revoked", actor };
   if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) return { ok: false, reason: "expired", actor };
   if (owner.disabled) return { ok: false, reason: "ownerDisabled", actor };
 
-  const grants = await loadGrants(db, owner.id);
   // Where each host the token or a grant names sits now (hosts move between groups).
   const namedHosts = isHostScoped(token)
     ? [...new Set([...token.hostIds, ...grants.flatMap((g) => (g.scope.type === "host" ? [g.scope.id] : []))])]
@@ -59,7 +63,7 @@ export async function authenticateToken(db: Db, secret: string, meta: RequestMet
       user: { id: owner.id, email: owner.email, name: owner.name },
       sessionId: null,
       grants: tokenGrants(grants, token, new Map(hosts.map((h) => [h.id, h.hostGroupId]))),
-      token: { id: token.id, name: token.name },
+      token: { id: token.id, name: token.name, expiresAt: token.expiresAt },
       actor,
     },
   };

@@ -309,6 +309,14 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(expired.code).not.toBe(0);
     expect(expired.stderr).toContain("this API token has expired");
 
+    // Disabling the owner takes effect on the next request too (the proxy's 1 s memory of a token is dropped on any access change).
+    expect((await docker(deployerToken, ["ps"])).code).toBe(0);
+    const deployerId = (await database.db.user.findUniqueOrThrow({ where: { email: DEPLOYER.email } })).id;
+    expect((await owner.trpc("users.setDisabled", { userId: deployerId, disabled: true })).error).toBeUndefined();
+    const disabled = await docker(deployerToken, ["ps"]);
+    expect(disabled.code).not.toBe(0);
+    expect(disabled.stderr).toContain("the owner of this API token is disabled");
+
     const none = await docker(null, ["ps"]);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain("authentication required");

@@ -18,7 +18,12 @@ interface Parameter {
 function typeOf(schema: Record<string, unknown>): string {
   if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).map(String).join(" | ");
   if (Array.isArray(schema.anyOf)) return (schema.anyOf as Record<string, unknown>[]).map(typeOf).join(" or ");
-  if (schema.type === "array") return `${typeOf((schema.items ?? {}) as Record<string, unknown>)}[]`;
+  if (schema.type === "array") {
+    const item = typeOf((schema.items ?? {}) as Record<string, unknown>);
+    return item.includes(" or ") || item.includes(" | ") ? `(${item})[]` : `${item}[]`;
+  }
+  if (schema.type === "object" && schema.properties) return `object {${Object.keys(schema.properties).join(", ")}}`;
+  if (Array.isArray(schema.oneOf)) return (schema.oneOf as Record<string, unknown>[]).map(typeOf).join(" or ");
   const base = typeof schema.type === "string" ? schema.type : "value";
   const bits: string[] = [];
   if (schema.default !== undefined) bits.push(`default ${JSON.stringify(schema.default)}`);
@@ -39,6 +44,17 @@ function curlOf(ep: Endpoint): string {
   return lines.join(" \\\n");
 }
 
+/** The body's top-level fields; nested shapes are in openapi.json. */
+function bodyHtml(ep: Endpoint, requestBody: { content: { "application/json": { schema: Record<string, unknown> } } }): string {
+  const schema = requestBody.content["application/json"].schema;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const fields = Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)
+    .map(([name, f]) => `<tr><td><code>${esc(name)}</code></td><td>${required.has(name) ? "required" : ""}</td><td>${esc(typeOf(f))}</td><td>${esc(typeof f.description === "string" ? f.description : "")}</td></tr>`)
+    .join("");
+  return `<p>Body: JSON${schema.additionalProperties === false ? " (unknown fields are refused)" : ""}; full schema under <code>${esc(ep.id)}</code> in <a href="/api/v1/openapi.json">openapi.json</a>.</p>
+<table><thead><tr><th>Field</th><th></th><th>Type</th><th></th></tr></thead><tbody>${fields}</tbody></table>`;
+}
+
 function endpointHtml(ep: Endpoint): string {
   const op = operationOf(ep, {});
   const params = op.parameters as Parameter[];
@@ -52,7 +68,7 @@ function endpointHtml(ep: Endpoint): string {
 <p>${esc(ep.summary)}.${ep.description ? ` ${esc(ep.description)}` : ""}</p>
 <p class="perm">${ep.permission === "public" ? "Public: no token needed." : ep.permission ? `Permission: <code>${esc(ep.permission)}</code>` : "Any valid token."}${ep.mutation ? " · Audited whatever the outcome." : ep.permission === "public" ? "" : " · Audited when denied."}</p>
 ${rows ? `<table><thead><tr><th>Parameter</th><th>In</th><th>Type</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : ""}
-${ep.body ? `<p>Body: JSON (schema <code>${esc(ep.id)}</code> request body in <a href="/api/v1/openapi.json">openapi.json</a>).</p>` : ""}
+${ep.body ? bodyHtml(ep, op.requestBody as { content: { "application/json": { schema: Record<string, unknown> } } }) : ""}
 <p>Answers: ${answers || "—"}${errors ? `<br>Errors: ${errors}` : ""}</p>
 <pre>${esc(curlOf(ep))}</pre>
 </section>`;

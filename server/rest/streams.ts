@@ -64,18 +64,31 @@ export async function streamPull(o: {
   if (first && !first.ok) throw first.thrown;
   o.audit.settled = pulling.then((r) => (r.ok ? null : r.error));
 
+  // A client that goes away stops reading; the pull itself finishes on the host (and is audited).
+  let gone = false;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const line of pending.splice(0)) controller.enqueue(encoder.encode(line));
-      sink = (line) => controller.enqueue(encoder.encode(line));
+      const send = (line: string) => {
+        if (gone) return;
+        try {
+          controller.enqueue(encoder.encode(line));
+        } catch {
+          gone = true;
+        }
+      };
+      for (const line of pending.splice(0)) send(line);
+      sink = send;
       void pulling.then((r) => {
         sink = null;
         const result = r.ok
           ? { type: "result", ok: true, pulled: r.pulled }
           : { type: "result", ok: false, error: { code: r.error.code, message: r.error.code === "INTERNAL" ? "Something went wrong on the server." : r.error.message } };
-        controller.enqueue(encoder.encode(JSON.stringify(result) + "\n"));
-        controller.close();
+        send(JSON.stringify(result) + "\n");
+        if (!gone) controller.close();
       });
+    },
+    cancel() {
+      gone = true;
     },
   });
   return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });

@@ -530,12 +530,15 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     let status = 0;
     let snippet = "";
     const keepSnippet = endpoint.mutation || endpoint.kind === "execStart";
+    const isExecStart = endpoint.kind === "execStart";
+    /** An attached exec (not detached) answered 200: its start was recorded as it began; its end is recorded below. */
+    let execRunning = false;
     const finish = (outcome: AuditOutcome | null, errorMessage: string | null, closedBy: string) => {
       if (done) return;
       done = true;
       stream.destroy();
       if (!endpoint.mutation || outcome === null) return;
-      const isExecStart = endpoint.kind === "execStart";
+      if (execRunning) return void auditExecEnd(a, a.match.params[0]!, started, closedBy);
       void audit(a.meta, {
         actor: a.viewer.actor,
         action: endpoint.action,
@@ -544,8 +547,6 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         errorMessage,
         hostId: a.host.id,
         target: a.target,
-      }).then(() => {
-        if (isExecStart && outcome === "success" && !a.params.detach) return auditExecEnd(a, a.match.params[0]!, started, closedBy);
       });
     };
     agentReq.once("response", (ares) => {
@@ -553,6 +554,10 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       const out = forwardedResponseHeaders(ares.headers);
       res.writeHead(status, out);
       if (ares.headers["content-length"] === undefined) res.flushHeaders();
+      if (isExecStart && status < 300 && !a.params.detach) {
+        execRunning = true;
+        void audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: "success", params: { ...a.params, status, execId: a.match.params[0], via: "docker-proxy" }, hostId: a.host.id, target: a.target });
+      }
       ares.on("data", (c: Buffer) => {
         if (keepSnippet) snippet = (snippet + c.toString("utf8")).slice(-ERROR_SNIPPET_BYTES);
         if (!res.write(c)) {

@@ -229,6 +229,18 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     const interactive = await docker(ownerToken, ["exec", "-i", "web", "sh"], { input: "echo from-stdin-$((6*7))\nexit 3\n" });
     expect(interactive).toMatchObject({ code: 3, stdout: "from-stdin-42\n" });
 
+    // The non-upgraded form of exec start (no `Upgrade: tcp`): the output comes as the answer's body.
+    const base = `/api/docker/${hostId}/v1.43`;
+    const execCreated = await gatewayCall(gateway.url, "POST", `${base}/containers/web/exec`, { token: ownerToken, body: JSON.stringify({ AttachStdout: true, AttachStderr: true, Cmd: ["echo", "plain-start"] }) });
+    expect(execCreated.status, execCreated.body).toBe(201);
+    const execId = (JSON.parse(execCreated.body) as { Id: string }).Id;
+    const plainStart = await gatewayCall(gateway.url, "POST", `${base}/exec/${execId}/start`, { token: ownerToken, body: JSON.stringify({ Detach: false, Tty: false }) });
+    expect(plainStart.status).toBe(200);
+    expect(plainStart.body).toContain("plain-start\n");
+    // The end is recorded once the exec's exit code has been read, just after the output ends.
+    const plainEnd = await waitFor(() => lastEvent({ action: "containers.exec.end", params: { path: ["execId"], equals: execId } }), (e) => e !== null, 10_000);
+    expect(plainEnd).toMatchObject({ actorType: "token", outcome: "success", params: { exitCode: 0 } });
+
     // logs -f follows until the container exits, then the CLI returns.
     const short = await docker(ownerToken, ["run", "-d", "--name", "short", image, "sh", "-c", "echo one; sleep 1; echo two"]);
     expect(short.code, short.stderr).toBe(0);
@@ -320,6 +332,28 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     const none = await docker(null, ["ps"]);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain("authentication required");
+  });
+
+  it("a host that is down answers at once with a clear error; it works again when the host is back", async () => {
+    await host.cutLink();
+    try {
+      const down = await waitFor(
+        async () => (await owner.trpc<{ status: string }>("hosts.get", { hostId }, "query")).data,
+        (h) => h?.status === "unreachable",
+        60_000,
+      );
+      expect(down?.status).toBe("unreachable");
+      const ps = await docker(ownerToken, ["ps"]);
+      expect(ps.code).not.toBe(0);
+      expect(ps.stderr).toContain(`Error response from daemon: host ${HOST_NAME} can't be reached through Berth`);
+      const raw = await gatewayCall(gateway.url, "GET", `/api/docker/${hostId}/v1.43/containers/json`, { token: ownerToken });
+      expect(raw.status).toBe(503);
+      expect(raw.headers["content-type"]).toBe("application/json");
+    } finally {
+      await host.restoreLink();
+    }
+    const back = await waitFor(() => docker(ownerToken, ["ps"]), (r) => r.code === 0, 60_000);
+    expect(back.code, back.stderr).toBe(0);
   });
 
   it("malformed bodies, paths outside the table (.. and %2e%2e tricks) and oversized bodies are refused before the agent", async () => {

@@ -1,11 +1,13 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|audit|tunnel|deploy runs one of them.
+// BENCH_ONLY=pull|containers|network|build|audit|tunnel|deploy|proxy|rest runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchContainers } from "./containers";
 import { benchDeploy, DEPLOY_TARGET_MS, LIST_TARGET_MS } from "./deploy";
 import { benchNetwork } from "./network";
+import { benchProxy } from "./proxy";
 import { benchPull } from "./pull";
+import { benchRestDeploy } from "./rest-deploy";
 import { benchTunnel, type PathPair } from "./tunnel";
 
 const only = process.env.BENCH_ONLY;
@@ -99,5 +101,22 @@ if (!only || only === "deploy") {
   for (const c of d.list.cases) {
     console.log(`  ${c.label.padEnd(40)}${ms(c.stats.p50)}${ms(c.stats.p95)}${String(c.total).padStart(9)}${String(c.returned).padStart(6)}   target: < ${LIST_TARGET_MS} ms   ${met(c.stats.p95 < LIST_TARGET_MS)}`);
   }
+}
+if (!only || only === "proxy") {
+  const p = await benchProxy();
+  const ms = (x: number) => x.toFixed(2).padStart(9);
+  console.log(`\nDocker-API proxy: GET /containers/json through the gateway (/api/docker/<host>, token auth, SSH channel) vs the agent's unix socket; load ${p.load.average.toFixed(1)} on ${p.load.cpus} CPUs`);
+  console.log(`${p.samples} samples each after ${p.warmup} warm-ups, alternated, ${p.containers} containers; ms`);
+  console.log(`  ${"".padEnd(28)}${"p50".padStart(9)}${"p95".padStart(9)}`);
+  console.log(`  ${"through the proxy".padEnd(28)}${ms(p.proxy.p50)}${ms(p.proxy.p95)}`);
+  console.log(`  ${"agent socket directly".padEnd(28)}${ms(p.direct.p50)}${ms(p.direct.p95)}`);
+  console.log(`  ${"added by the proxy".padEnd(28)}${ms(p.added.p50)}${ms(p.added.p95)}   target: median < 5 ms   ${p.targetMet ? "met" : "NOT met"}`);
+  console.log(`  ${"of which token auth".padEnd(28)}${ms(p.auth.p50)}${ms(p.auth.p95)}`);
+}
+
+if (!only || only === "rest") {
+  const r = await benchRestDeploy();
+  console.log(`\nREST deploy throughput: ${r.clients} concurrent clients (a token each), POST /api/v1/hosts/{id}/containers to one SSH host; load ${r.load.average.toFixed(1)} on ${r.load.cpus} CPUs`);
+  console.log(`  ${r.deploys} deploys after ${r.warmup} warm-ups in ${(r.wallMs / 1000).toFixed(1)} s: ${r.deploysPerSecond.toFixed(1)} deploys/s; latency per deploy p50 ${r.latency.p50.toFixed(0)} ms, p95 ${r.latency.p95.toFixed(0)} ms`);
 }
 process.exit(0);

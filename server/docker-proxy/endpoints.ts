@@ -16,7 +16,9 @@ export type EndpointKind =
   /** POST /exec/{id}/start: may be hijacked; audited as an exec session, start and end. */
   | "execStart"
   /** POST /containers/{id}/attach: may be hijacked. */
-  | "attach";
+  | "attach"
+  /** POST /volumes/create: driver options (which can bind host paths) are refused. */
+  | "volumeCreate";
 
 export type TargetType = "container" | "image" | "network" | "volume" | "exec";
 
@@ -136,7 +138,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
 
   // Volumes.
   { method: "GET", pattern: p("/volumes"), route: "GET /volumes", permissions: ["hosts.read"], action: "docker.volumes.list", mutation: false, kind: "plain" },
-  { method: "POST", pattern: p("/volumes/create"), route: "POST /volumes/create", permissions: ["volumes.manage"], action: "docker.volumes.create", mutation: true, kind: "plain" },
+  { method: "POST", pattern: p("/volumes/create"), route: "POST /volumes/create", permissions: ["volumes.manage"], action: "docker.volumes.create", mutation: true, kind: "volumeCreate" },
   { method: "POST", pattern: p("/volumes/prune"), route: "POST /volumes/prune", permissions: ["volumes.manage"], action: "docker.volumes.prune", mutation: true, kind: "plain" },
   { method: "GET", pattern: p(`/volumes/${ID}`), route: "GET /volumes/{name}", permissions: ["hosts.read"], action: "docker.volumes.inspect", mutation: false, kind: "plain", target: "volume" },
   { method: "DELETE", pattern: p(`/volumes/${ID}`), route: "DELETE /volumes/{name}", permissions: ["volumes.manage"], action: "docker.volumes.remove", mutation: true, kind: "plain", target: "volume" },

@@ -408,7 +408,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   /** What a request's body says that the audit should show (exec's command, a start's detach), and the body to forward. */
   async function prepareBody(a: Approved, body: Buffer | null): Promise<Buffer | null> {
     const kind = a.match.endpoint.kind;
-    if (kind !== "create" && kind !== "update" && kind !== "execCreate" && kind !== "execStart") return body;
+    if (kind !== "create" && kind !== "update" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate") return body;
     let parsed: unknown = {};
     if (body && body.length) {
       try {
@@ -450,6 +450,16 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Refusal(400, "invalid body: expected a JSON object", "error");
     const o = parsed as Record<string, unknown>;
+    if (kind === "volumeCreate") {
+      if (typeof o.Name === "string") a.params.name = o.Name.slice(0, 256);
+      // The local driver's options (type=none,o=bind,device=/etc) mount host paths the bind-mount allowlist never sees.
+      const driver = typeof o.Driver === "string" ? o.Driver : "";
+      const opts = o.DriverOpts && typeof o.DriverOpts === "object" ? Object.keys(o.DriverOpts) : [];
+      if ((driver !== "" && driver !== "local") || opts.length) {
+        throw new Refusal(400, "not allowed through the Berth Docker-API proxy: volume drivers and driver options (--driver, --opt)", "error");
+      }
+      return Buffer.from(JSON.stringify(parsed));
+    }
     if (kind === "execCreate") {
       a.params.cmd = Array.isArray(o.Cmd) ? o.Cmd.slice(0, 64) : o.Cmd ?? null;
       if (o.Privileged === true) a.params.privileged = true;
@@ -492,7 +502,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         throw new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`);
       }
       const kind = a.match.endpoint.kind;
-      const buffered = kind === "create" || kind === "update" || kind === "execCreate" || kind === "execStart";
+      const buffered = kind === "create" || kind === "update" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate";
       let body: Buffer | null = null;
       if (buffered) body = await prepareBody(a, await readBody(req));
       const stream = await openStream(a);

@@ -397,6 +397,15 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(JSON.parse(oversized.body).message).toMatch(/request body is larger than 1048576 bytes/);
     expect(await lastEvent({ action: "docker.containers.create", outcome: "denied", errorMessage: { contains: "larger than" } })).not.toBeNull();
 
+    // A local volume with driver options would bind a host path past the bind-mount allowlist.
+    const bindVolume = await docker(ownerToken, ["volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", "device=/etc", "sneaky"]);
+    expect(bindVolume.code).not.toBe(0);
+    expect(bindVolume.stderr).toContain("volume drivers and driver options");
+    const plainVolume = await docker(ownerToken, ["volume", "create", "plain-volume"]);
+    expect(plainVolume).toMatchObject({ code: 0, stdout: "plain-volume\n" });
+    expect((await docker(ownerToken, ["volume", "ls", "-q"])).stdout.split("\n")).not.toContain("sneaky");
+    expect((await docker(ownerToken, ["volume", "rm", "plain-volume"])).code).toBe(0);
+
     // The CLI shows the refusal of a path outside the table as a daemon error.
     const cp = await docker(ownerToken, ["cp", "nope:/etc/hostname", path.join(work, "x")]);
     expect(cp.code).not.toBe(0);

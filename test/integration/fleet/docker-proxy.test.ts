@@ -212,6 +212,9 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
 
     const hi = await docker(ownerToken, ["run", "--rm", image, "echo", "hi"]);
     expect(hi).toMatchObject({ code: 0, stdout: "hi\n" });
+    // Attached with stdin (the hijacked attach carries it both ways), and the exit code comes back.
+    const piped = await docker(ownerToken, ["run", "-i", "--rm", image, "sh", "-c", "read x; echo got-$x; exit 4"], { input: "abc\n" });
+    expect(piped).toMatchObject({ code: 4, stdout: "got-abc\n" });
 
     const started = await docker(ownerToken, ["run", "-d", "--name", "web", image, "sh", "-c", "echo started; i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"]);
     expect(started.code, started.stderr).toBe(0);

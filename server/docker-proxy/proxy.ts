@@ -332,12 +332,16 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
   }
 
+  async function openRaw(a: Approved): Promise<Duplex> {
+    const { fleet } = await fleetOf();
+    const stream = await withTimeout(fleet.connection(a.host.id).openAgentStream(), OPEN_TIMEOUT_MS, `no channel to the agent within ${OPEN_TIMEOUT_MS / 1000} s`);
+    stream.on("error", () => {});
+    return stream;
+  }
+
   async function openStream(a: Approved): Promise<Duplex> {
     try {
-      const { fleet } = await fleetOf();
-      const stream = await withTimeout(fleet.connection(a.host.id).openAgentStream(), OPEN_TIMEOUT_MS, `no channel to the agent within ${OPEN_TIMEOUT_MS / 1000} s`);
-      stream.on("error", () => {});
-      return stream;
+      return await openRaw(a);
     } catch (e) {
       const why = messageOf(e);
       const status = isFleetError(e) && e.code === "AGENT_UNREACHABLE" ? 502 : 503;
@@ -349,12 +353,23 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
   }
 
-  /** One whole JSON answer from the agent (used to look at a container before an update, and at an exec after it). */
-  async function agentJson(a: Approved, path: string): Promise<{ status: number; body: unknown }> {
-    const stream = await openStream(a);
+  /** One whole JSON answer from the agent (a container before an update, an exec after it), bounded in size and time. */
+  async function agentJson(a: Approved, path: string, audited = true): Promise<{ status: number; body: unknown }> {
+    const stream = audited ? await openStream(a) : await openRaw(a);
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        stream.destroy();
+        fn();
+      };
       const r = http.request({ method: "GET", path: `/v1.43${path}`, createConnection: () => stream as never, headers: { host: "api.moby.localhost" } });
-      const timer = setTimeout(() => r.destroy(new Error("the agent did not answer in time")), 10_000);
+      const timer = setTimeout(() => {
+        r.destroy();
+        settle(() => reject(new Error("the agent did not answer in time")));
+      }, 10_000);
       r.once("response", (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -362,24 +377,21 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
           size += c.length;
           if (size <= 4 * 1024 * 1024) chunks.push(c);
         });
-        res.once("end", () => {
-          clearTimeout(timer);
-          stream.destroy();
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // left as text
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
+        res.once("end", () =>
+          settle(() => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let body: unknown = text;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              // left as text
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          }),
+        );
+        res.once("close", () => settle(() => reject(new Error("the agent's answer broke off"))));
       });
-      r.once("error", (e) => {
-        clearTimeout(timer);
-        stream.destroy();
-        reject(e);
-      });
+      r.once("error", (e) => settle(() => reject(e)));
       r.end();
     });
   }
@@ -388,7 +400,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     let exitCode: number | null = null;
     let containerId: string | null = null;
     try {
-      const inspect = await agentJson(a, `/exec/${encodeURIComponent(execId)}/json`);
+      const inspect = await agentJson(a, `/exec/${encodeURIComponent(execId)}/json`, false);
       const body = inspect.body as { ExitCode?: unknown; ContainerID?: unknown };
       if (inspect.status === 200 && typeof body.ExitCode === "number") exitCode = body.ExitCode;
       if (inspect.status === 200 && typeof body.ContainerID === "string") containerId = body.ContainerID;

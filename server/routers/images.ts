@@ -42,7 +42,7 @@ export const imagesRouter = createRouter({
       const services = await ctx.fleet();
       ctx.audit.target = { type: "image", id: input.reference };
       const key = input.progressToken ? `${ctx.viewer.user.id}:${input.progressToken}` : null;
-      const auth = input.registryId ? await registryAuthHeader(ctx.db, services.box, input.registryId) : null;
+      const auth = input.registryId ? await registryAuthHeader(ctx.db, services.box, input.registryId, input.reference) : null;
       try {
         await services.fleet.client(ctx.host.id).pull(input.reference, {
           registryAuth: auth?.header,
@@ -89,7 +89,7 @@ export const imagesRouter = createRouter({
       if (!canOnHost(ctx.viewer, "images.build", ctx.host)) throw new TRPCError({ code: "FORBIDDEN", message: "Pushing needs the images.build permission on this host." });
       const services = await ctx.fleet();
       ctx.audit.target = { type: "image", id: input.reference };
-      const auth = await registryAuthHeader(ctx.db, services.box, input.registryId);
+      const auth = await registryAuthHeader(ctx.db, services.box, input.registryId, input.reference);
       const key = input.progressToken ? `${ctx.viewer.user.id}:${input.progressToken}` : null;
       try {
         await services.fleet.client(ctx.host.id).push(input.reference, {

@@ -59,7 +59,7 @@ async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec, for
     report(c, { phase: "pull", message: `Using ${spec.image} already on the host` });
     return;
   }
-  const auth = spec.registryId ? await registryAuthHeader(c.db, c.services.box, spec.registryId) : null;
+  const auth = spec.registryId ? await registryAuthHeader(c.db, c.services.box, spec.registryId, spec.image) : null;
   report(c, { phase: "pull", message: `Pulling ${spec.image}` });
   await client.pull(spec.image, {
     registryAuth: auth?.header,

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseReference } from "../../../agent/images/reference";
+import { normaliseRegistry } from "../../policy/rules";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
@@ -69,10 +71,32 @@ export async function removeRegistry(db: Db, id: string): Promise<void> {
   });
 }
 
-/** The X-Registry-Auth header value for a saved registry (base64 JSON, as the docker CLI sends it). */
-export async function registryAuthHeader(db: Db, box: SecretBox, id: string): Promise<{ header: string; address: string }> {
+/** The registry an image reference names, normalised as the policy compares them (docker.io for Docker Hub). */
+function registryOfImage(reference: string): string {
+  try {
+    return normaliseRegistry(parseReference(reference).registry);
+  } catch (e) {
+    throw new AppError("BAD_REQUEST", `Invalid image reference "${reference}": ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * The X-Registry-Auth header value for a saved registry (base64 JSON, as the
+ * docker CLI sends it), for pulling or pushing `reference`. A saved
+ * registry's credentials are only ever sent to that registry: an image from
+ * anywhere else is refused, so naming a registry id can't hand its password
+ * to a registry the caller chose.
+ */
+export async function registryAuthHeader(db: Db, box: SecretBox, id: string, reference: string): Promise<{ header: string; address: string }> {
   const row = await db.registry.findUnique({ where: { id } });
   if (!row) throw new AppError("BAD_REQUEST", "That saved registry does not exist.");
+  const imageRegistry = registryOfImage(reference);
+  if (imageRegistry !== normaliseRegistry(row.address)) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Image "${reference}" is from ${imageRegistry}, but the saved registry "${row.name}" is ${row.address}: its credentials are only sent to ${row.address}.`,
+    );
+  }
   const auth = { username: row.username, password: box.open(row.credential, PURPOSE), serveraddress: row.address };
   return { header: Buffer.from(JSON.stringify(auth)).toString("base64url"), address: row.address };
 }

@@ -292,6 +292,27 @@ describe("withRegistryAuth / credentialsForRequest", () => {
     expect(credentialsForRequest()).toBeUndefined();
   });
 
+  it("gives credentials meant for one registry (serveraddress) to that registry only", async () => {
+    const header = b64url({ username: "me", password: "pw", serveraddress: "Registry.Example.com:5000" });
+    const seen = await withRegistryAuth(header, async () => ({
+      own: credentialsForRequest("registry.example.com:5000"),
+      other: credentialsForRequest("attacker.example"),
+      otherPort: credentialsForRequest("registry.example.com:5001"),
+    }));
+    expect(seen).toEqual({ own: { username: "me", password: "pw" }, other: undefined, otherPort: undefined });
+  });
+
+  it("matches Docker Hub's spellings of its address", async () => {
+    const header = b64url({ username: "me", password: "pw", serveraddress: "https://index.docker.io/v1/" });
+    expect(await withRegistryAuth(header, async () => credentialsForRequest("docker.io"))).toEqual({ username: "me", password: "pw" });
+    expect(await withRegistryAuth(header, async () => credentialsForRequest("registry-1.docker.io"))).toEqual({ username: "me", password: "pw" });
+    expect(await withRegistryAuth(header, async () => credentialsForRequest("ghcr.io"))).toBeUndefined();
+  });
+
+  it("without serveraddress, the credentials go to the registry of the request (as before)", async () => {
+    expect(await withRegistryAuth(b64url({ username: "me", password: "pw" }), async () => credentialsForRequest("any.example"))).toEqual({ username: "me", password: "pw" });
+  });
+
   it("is anonymous inside the task without a header", async () => {
     expect(await withRegistryAuth(undefined, async () => credentialsForRequest())).toBeUndefined();
   });

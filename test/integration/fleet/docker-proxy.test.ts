@@ -216,6 +216,7 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     const piped = await docker(ownerToken, ["run", "-i", "--rm", image, "sh", "-c", "read x; echo got-$x; exit 4"], { input: "abc\n" });
     expect(piped).toMatchObject({ code: 4, stdout: "got-abc\n" });
 
+    const since = Math.floor(Date.now() / 1000) - 1;
     const started = await docker(ownerToken, ["run", "-d", "--name", "web", image, "sh", "-c", "echo started; i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"]);
     expect(started.code, started.stderr).toBe(0);
     const id = started.stdout.trim();
@@ -252,6 +253,10 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
 
     const stopped = await docker(ownerToken, ["stop", "-t", "1", "web"]);
     expect(stopped).toMatchObject({ code: 0, stdout: "web\n" });
+    // The event stream, replayed from before the run up to a second from now.
+    const events = await docker(ownerToken, ["events", "--since", String(since), "--until", String(Math.floor(Date.now() / 1000) + 1), "--filter", "container=web", "--format", "{{.Action}}"]);
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout.split("\n")).toEqual(expect.arrayContaining(["create", "start", "die"]));
     const removed = await docker(ownerToken, ["rm", "web", "short"]);
     expect(removed.code, removed.stderr).toBe(0);
     const all = await docker(ownerToken, ["ps", "-a", "--format", "{{.Names}}"]);

@@ -13,6 +13,7 @@ const createCaller = createCallerFactory(appRouter);
 
 export type ApiCaller = ReturnType<typeof createCaller>;
 
-export function callerFor(viewer: Viewer, meta: RequestMeta): ApiCaller {
-  return createCaller({ db: db(), viewer, meta, fleet: getFleet });
+/** `signal`: the client's request; when it goes away, procedures that honour it (a stats subscription) stop. */
+export function callerFor(viewer: Viewer, meta: RequestMeta, signal?: AbortSignal): ApiCaller {
+  return createCaller({ db: db(), viewer, meta, fleet: getFleet }, signal ? { signal } : undefined);
 }

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { AppError } from "../errors";
 import type { Endpoint, HttpMethod } from "./endpoints";
 import { methodsOf } from "./endpoints";
-import { methodNotAllowed, restRoute, type RestRequest } from "./handler";
+import { errorResponse } from "./errors";
+import { restRoute, type RestRequest } from "./handler";
+import { parseBodyStrictly } from "./unknown-keys";
 
 // A route handler for one endpoint of the table: restRoute (token, rate
 // limit, body cap, audit) plus the endpoint's own validation, with the very
@@ -59,8 +61,11 @@ export async function parseEndpointInput<E extends Endpoint>(ep: E, request: Req
   if (!query.success) throw new AppError("BAD_REQUEST", issuesMessage("query string", query.error));
   let body: unknown = undefined;
   if (ep.body) {
-    const parsed = ep.body.safeParse(await readJsonBody(request));
-    if (!parsed.success) throw new AppError("BAD_REQUEST", issuesMessage("request body", parsed.error));
+    const parsed = parseBodyStrictly(ep.body, await readJsonBody(request));
+    if (!parsed.success) {
+      const lines = [...parsed.unknown.map((u) => `✖ ${u}`), ...(parsed.error ? [z.prettifyError(parsed.error)] : [])];
+      throw new AppError("BAD_REQUEST", `Invalid request body:\n${lines.join("\n")}`);
+    }
     body = parsed.data;
   }
   return { path: path.data, query: query.data, body } as Pick<EndpointRequest<E>, "path" | "query" | "body">;
@@ -75,10 +80,17 @@ export function endpointRoute<E extends Endpoint>(ep: E, run: (r: EndpointReques
   });
 }
 
-/** 405 handlers for the methods a path of the table doesn't have. */
-export function otherMethods(path: string): Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", (req: Request) => Promise<Response>> {
+/**
+ * 405 handlers for the methods a path of the table doesn't have. They go
+ * through restRoute like any other request: without a valid token the answer
+ * is 401 (audited, as every failed authentication), over the rate limit 429,
+ * and only then 405 with Allow, so paths can't be probed without a token.
+ */
+export function otherMethods(path: string): Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", (req: Request, context: { params: Promise<RawParams> }) => Promise<Response>> {
   const allowed: HttpMethod[] = methodsOf(path);
   if (!allowed.length) throw new Error(`no endpoint has the path ${path}`);
-  const refuse = methodNotAllowed(allowed);
+  const refuse = restRoute<RawParams>({ action: "api.v1.methodNotAllowed" }, async ({ request, meta }) =>
+    errorResponse({ code: "METHOD_NOT_ALLOWED", message: `${request.method} is not supported here; use ${allowed.join(", ")}.` }, meta.requestId, { allow: allowed.join(", ") }),
+  );
   return { GET: refuse, POST: refuse, PUT: refuse, PATCH: refuse, DELETE: refuse };
 }

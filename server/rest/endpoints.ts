@@ -160,7 +160,8 @@ export const ENDPOINTS = {
     summary: "Deploy a container from a spec",
     description:
       "Checks the deploy policy, pulls the image (per pullPolicy), creates and starts the container and saves the deployment, exactly as the console's deploy form. " +
-      "A spec the policy forbids is refused with 403 and error.violations naming each rule. Secret environment values are sealed and never shown again.",
+      "A spec the policy forbids is refused with 403 and error.violations naming each rule. Secret environment values are sealed and never shown again. " +
+      "Unknown fields are refused at any depth (400 naming the path, e.g. env[0].Secret: unknown field), never dropped.",
     permission: "containers.deploy",
     action: "api.v1.containers.deploy",
     mutation: true,
@@ -240,6 +241,7 @@ export const ENDPOINTS = {
     params: containerParams,
     query: none,
     answers: [json(200, "The sample.", statsBody)],
+    description: "503 when the host gives no sample.",
     errors: [403, 404, 503],
   }),
 
@@ -298,6 +300,7 @@ export const ENDPOINTS = {
     path: "/deployments",
     resource: "Deployments",
     summary: "Saved deployments on the hosts this token may read, most recently changed first",
+    description: "hostId, offset and limit are applied in the database; total counts every match.",
     permission: "containers.read",
     action: "api.v1.deployments.list",
     mutation: false,

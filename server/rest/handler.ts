@@ -25,8 +25,33 @@ const AUTH_FAILURE_AUDIT = { perSecond: 2, burst: 20 } as const;
 // Shared by every route bundle Next builds (each may load its own copy of this module).
 const holder = globalThis as unknown as { berthRestLimits?: { tokens: RateLimiter; authFailures: RateLimiter } };
 function limits() {
-  holder.berthRestLimits ??= { tokens: new RateLimiter(TOKEN_RATE), authFailures: new RateLimiter(AUTH_FAILURE_AUDIT) };
+  holder.berthRestLimits ??= {
+    tokens: new RateLimiter({ ...TOKEN_RATE, onPendingReport: (_key, report, note) => auditPending(note as PendingNote, report.refused, "rate") }),
+    authFailures: new RateLimiter({ ...AUTH_FAILURE_AUDIT, onPendingReport: (_key, report, note) => auditPending(note as PendingNote, report.refused, "auth") }),
+  };
   return holder.berthRestLimits;
+}
+
+/** What a refusal that isn't audited at once is taken with, to audit the count later. */
+interface PendingNote {
+  meta: RequestMeta;
+  actor: Actor;
+  action: string;
+  params: Record<string, unknown>;
+  reason: string;
+}
+
+/**
+ * Refusals counted after the last record (the client stopped before another
+ * one was due): one record with their number, so none go unaudited.
+ */
+function auditPending(note: PendingNote | undefined, refused: number, kind: "rate" | "auth") {
+  if (!note) return;
+  const errorMessage =
+    kind === "rate"
+      ? `rate limit: ${TOKEN_RATE.perSecond} requests a second, bursts of ${TOKEN_RATE.burst} (${refused} refused since the last record)`
+      : `${note.reason} (${refused} failed attempts from this address summarised)`;
+  void audit(note.meta, { actor: note.actor, action: note.action, outcome: "denied", params: { ...note.params, refused }, errorMessage });
 }
 
 export interface RestAudit {
@@ -43,8 +68,10 @@ export interface RestAudit {
 
 export interface RestRequest<P> {
   viewer: TokenViewer;
-  /** tRPC procedures, called as this token. */
+  /** tRPC procedures, called as this token (with the client's abort signal). */
   caller: ApiCaller;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
   meta: RequestMeta;
   /** The request with its body read under the size cap. */
   request: Request;
@@ -74,7 +101,8 @@ const REFUSAL_MESSAGES: Record<TokenRefusal, string> = {
   ownerDisabled: "The owner of this API token is disabled.",
 };
 
-async function audit(meta: RequestMeta, record: { actor: Actor; action: string; outcome: AuditOutcome; params: Record<string, unknown>; errorMessage?: string | null; hostId?: string | null; target?: RestAudit["target"] }) {
+/** Writes one audit record for an API request; a failed write is logged, never thrown. */
+export async function audit(meta: RequestMeta, record: { actor: Actor; action: string; outcome: AuditOutcome; params: Record<string, unknown>; errorMessage?: string | null; hostId?: string | null; target?: RestAudit["target"] }) {
   try {
     await writeAudit(db(), { ...record, request: meta });
   } catch (e) {
@@ -105,13 +133,15 @@ export function restRoute<P extends object = Record<string, never>>(
       if (!auth?.ok) {
         const reason = !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`;
         const clientKey = `ip:${meta.ip ?? "unknown"}`;
-        const decision = limits().authFailures.take(clientKey);
+        const actor = auth?.actor ?? ANONYMOUS_ACTOR;
+        const params = { ...base, ...(secret ? { prefix: displayPrefix(secret) } : {}) };
+        const decision = limits().authFailures.take(clientKey, { meta, actor, action: spec.action, params, reason } satisfies PendingNote);
         if (decision.ok || decision.report) {
           await audit(meta, {
-            actor: auth?.actor ?? ANONYMOUS_ACTOR,
+            actor,
             action: spec.action,
             outcome: "denied",
-            params: { ...base, ...(secret ? { prefix: displayPrefix(secret) } : {}), ...(decision.ok ? {} : { refused: decision.report!.refused }) },
+            params: { ...params, ...(decision.ok ? {} : { refused: decision.report!.refused }) },
             errorMessage: decision.ok ? reason : `${reason} (${decision.report!.refused} failed attempts from this address summarised)`,
           });
         }
@@ -121,7 +151,7 @@ export function restRoute<P extends object = Record<string, never>>(
       const { viewer } = auth;
 
       // 2. How often: per token.
-      const rate = limits().tokens.take(`token:${viewer.token.id}`);
+      const rate = limits().tokens.take(`token:${viewer.token.id}`, { meta, actor: viewer.actor, action: spec.action, params: base, reason: "rate limit" } satisfies PendingNote);
       if (!rate.ok) {
         if (rate.report) {
           await audit(meta, {
@@ -159,7 +189,7 @@ export function restRoute<P extends object = Record<string, never>>(
         const request = await limitedRequest(req, env().BERTH_MAX_BODY_BYTES);
         const params = (await context.params) ?? ({} as P);
         const recordSuccess = () => finish("success", null);
-        const result = await run({ viewer, caller: callerFor(viewer, meta), meta, request, params, audit: note, recordSuccess });
+        const result = await run({ viewer, caller: callerFor(viewer, meta, req.signal), meta, request, params, audit: note, recordSuccess, signal: req.signal });
         if (note.settled) {
           const settled = note.settled;
           void settled.then(

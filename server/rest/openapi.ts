@@ -10,7 +10,7 @@ import { errorBody } from "./schemas";
 type JsonSchema = Record<string, unknown>;
 
 const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
-  400: { name: "BadRequest", description: "Malformed JSON, or input that doesn't fit the schema; the message names the field." },
+  400: { name: "BadRequest", description: "Malformed JSON, or input that doesn't fit the schema (an unknown field at any depth of a body included); the message names the field, e.g. env[0].Secret: unknown field." },
   401: { name: "Unauthorized", description: "No bearer token, or one that is unknown, expired, revoked or whose owner is disabled." },
   403: { name: "Forbidden", description: "The token (or its owner now) lacks the permission on this host, or the deploy policy refuses the spec (error.violations)." },
   404: { name: "NotFound", description: "No such resource, or a path parameter that isn't a valid id." },
@@ -23,15 +23,22 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   504: { name: "Timeout", description: "The host didn't answer in time." },
 };
 
-/** Renders a schema, moving its named sub-schemas (.meta({ id })) into components. */
-function render(schema: z.ZodType, io: "input" | "output", components: Record<string, JsonSchema>): JsonSchema {
+/**
+ * Renders a schema, moving its named sub-schemas (.meta({ id })) into components.
+ * Request bodies (strictObjects) refuse unknown keys at every depth
+ * (server/rest/unknown-keys.ts), so each of their objects without a catchall
+ * says additionalProperties: false.
+ */
+function render(schema: z.ZodType, io: "input" | "output", components: Record<string, JsonSchema>, strictObjects = false): JsonSchema {
   const json = z.toJSONSchema(schema, {
     io,
     target: "draft-2020-12",
     unrepresentable: "any",
     override: (ctx) => {
       // Dates travel as RFC 3339 strings.
-      if ((ctx.zodSchema as { _zod: { def: { type: string } } })._zod.def.type === "date") Object.assign(ctx.jsonSchema, { type: "string", format: "date-time" });
+      const def = (ctx.zodSchema as { _zod: { def: { type: string; catchall?: unknown } } })._zod.def;
+      if (def.type === "date") Object.assign(ctx.jsonSchema, { type: "string", format: "date-time" });
+      if (strictObjects && def.type === "object" && def.catchall === undefined) ctx.jsonSchema.additionalProperties = false;
     },
   }) as JsonSchema;
   const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
@@ -94,7 +101,7 @@ export function operationOf(ep: Endpoint, components: Record<string, JsonSchema>
     "x-berth-permission": ep.permission === "public" ? null : ep.permission,
     "x-berth-audit-action": ep.action,
     parameters: [...parameters(ep, "path", components), ...parameters(ep, "query", components)],
-    ...(ep.body ? { requestBody: { required: true, content: { "application/json": { schema: render(ep.body, "input", components) } } } } : {}),
+    ...(ep.body ? { requestBody: { required: true, content: { "application/json": { schema: render(ep.body, "input", components, true) } } } } : {}),
     responses,
   };
 }

@@ -12,6 +12,13 @@ export interface RateLimitOptions {
   /** Refusals of one key are reported at most this often. */
   reportEveryMs?: number;
   now?: () => number;
+  /**
+   * Refusals counted after a report and not reported by a later one (the
+   * client stopped) are handed here once reportEveryMs has passed since the
+   * last report, from an unref'd timer (at most one per key), so no denial
+   * goes unrecorded. `note` is what the last of them was taken with.
+   */
+  onPendingReport?: (key: string, report: { refused: number }, note: unknown) => void;
 }
 
 interface Bucket {
@@ -19,6 +26,9 @@ interface Bucket {
   at: number;
   refusedSinceReport: number;
   reportedAt: number;
+  /** The note of the last refusal counted since the report. */
+  note?: unknown;
+  flushTimer?: ReturnType<typeof setTimeout>;
 }
 
 export type RateDecision =
@@ -59,33 +69,80 @@ export class RateLimiter {
   private prune(now: number) {
     for (const [key, b] of this.buckets) {
       const full = b.tokens + ((now - b.at) / 1000) * this.o.perSecond >= this.o.burst;
-      if (full && b.refusedSinceReport === 0) this.buckets.delete(key);
+      if (full && b.refusedSinceReport === 0) this.drop(key, b);
     }
     // Still full of busy keys: drop the oldest (Map keeps insertion order). Their owners get a fresh burst.
-    for (const key of this.buckets.keys()) {
+    for (const [key, b] of this.buckets) {
       if (this.buckets.size < this.maxKeys) break;
-      this.buckets.delete(key);
+      this.drop(key, b);
     }
   }
 
-  /** Spends one request from the key's bucket, or refuses it. */
-  take(key: string): RateDecision {
+  /** Forgets a bucket, reporting what it still counted. */
+  private drop(key: string, b: Bucket) {
+    this.flush(key, b, this.now());
+    this.buckets.delete(key);
+  }
+
+  /** Reports the refusals counted since the last report, if any. */
+  private flush(key: string, b: Bucket, now: number) {
+    if (b.flushTimer) clearTimeout(b.flushTimer);
+    b.flushTimer = undefined;
+    if (b.refusedSinceReport === 0 || !this.o.onPendingReport) return;
+    const report = { refused: b.refusedSinceReport };
+    const note = b.note;
+    b.refusedSinceReport = 0;
+    b.reportedAt = now;
+    b.note = undefined;
+    try {
+      this.o.onPendingReport(key, report, note);
+    } catch (e) {
+      console.error("[berth] rate limit: reporting refusals failed:", e instanceof Error ? e.message : e);
+    }
+  }
+
+  /** Refusals counted but not yet reported, for every key (tests, shutdown). */
+  flushPending() {
+    const now = this.now();
+    for (const [key, b] of this.buckets) this.flush(key, b, now);
+  }
+
+  /**
+   * Spends one request from the key's bucket, or refuses it. `note` is kept
+   * with a refusal that isn't reported at once, for onPendingReport.
+   */
+  take(key: string, note?: unknown): RateDecision {
     const now = this.now();
     const b = this.bucket(key, now);
     if (b.tokens >= 1) {
       b.tokens -= 1;
+      // The client is back within the limit: what it was refused before is reported now.
+      if (b.refusedSinceReport > 0 && now - b.reportedAt >= this.reportEveryMs) this.flush(key, b, now);
       return { ok: true };
     }
-    return this.refuse(b, now);
+    return this.refuse(key, b, now, note);
   }
 
-  private refuse(b: Bucket, now: number): RateDecision & { ok: false } {
+  private refuse(key: string, b: Bucket, now: number, note: unknown): RateDecision & { ok: false } {
     b.refusedSinceReport += 1;
     let report: { refused: number } | null = null;
     if (now - b.reportedAt >= this.reportEveryMs) {
       report = { refused: b.refusedSinceReport };
       b.refusedSinceReport = 0;
       b.reportedAt = now;
+      b.note = undefined;
+      if (b.flushTimer) clearTimeout(b.flushTimer);
+      b.flushTimer = undefined;
+    } else if (this.o.onPendingReport) {
+      b.note = note;
+      if (!b.flushTimer) {
+        const timer = setTimeout(() => {
+          b.flushTimer = undefined;
+          if (this.buckets.get(key) === b) this.flush(key, b, this.now());
+        }, Math.max(0, b.reportedAt + this.reportEveryMs - now));
+        timer.unref?.();
+        b.flushTimer = timer;
+      }
     }
     const retryAfterSeconds = Math.max(1, Math.ceil((1 - b.tokens) / this.o.perSecond));
     return { ok: false, retryAfterSeconds, report };

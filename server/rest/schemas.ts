@@ -60,7 +60,7 @@ export const fleetContainersQuery = z.strictObject({
 export const deploymentsQuery = z.strictObject({
   hostId: idParam.optional().describe("Only this host's deployments."),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  offset: z.coerce.number().int().min(0).max(500).default(0).describe("Skip this many (newest first); pass the answer's nextOffset."),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe("Skip this many (newest first); pass the answer's nextOffset."),
 });
 
 const auditFilterFields = {
@@ -262,7 +262,7 @@ export const deploymentSummaryBody = z
 
 export const deploymentsBody = z.object({
   items: z.array(deploymentSummaryBody),
-  total: z.number().int().describe("How many there are (at most the 500 most recently changed)."),
+  total: z.number().int().describe("How many match (the host filter included), across all pages."),
   nextOffset: z.number().int().nullable(),
 });
 

@@ -94,8 +94,13 @@ export async function streamPull(o: {
   return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
 }
 
-/** The matching audit events, oldest first, as an attachment. */
-export function auditExportResponse(db: Db, filter: AuditFilter, format: "csv" | "ndjson"): Response {
+/**
+ * The matching audit events, oldest first, as an attachment. If reading fails
+ * mid-stream (the headers are sent by then) the stream is broken off, so the
+ * client sees a truncated download rather than a complete-looking one, and
+ * `onError` is told (to log and audit it).
+ */
+export function auditExportResponse(db: Db, filter: AuditFilter, format: "csv" | "ndjson", onError?: (e: unknown) => void | Promise<void>): Response {
   const rows = iterateAudit(db, filter);
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
@@ -103,7 +108,17 @@ export function auditExportResponse(db: Db, filter: AuditFilter, format: "csv" |
       if (format === "csv") controller.enqueue(encoder.encode(csvHeader()));
     },
     async pull(controller) {
-      const next = await rows.next();
+      let next: IteratorResult<Parameters<typeof formatRow>[0]>;
+      try {
+        next = await rows.next();
+      } catch (e) {
+        try {
+          await onError?.(e);
+        } finally {
+          controller.error(e);
+        }
+        return;
+      }
       if (next.done) controller.close();
       else controller.enqueue(encoder.encode(formatRow(next.value, format)));
     },

@@ -1,7 +1,8 @@
 import "server-only";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { canOnHost, hostCoverage } from "../auth/access";
+import type { Prisma } from "../generated/prisma/client";
+import { canOnHost, hostCoverage, type Viewer } from "../auth/access";
 import type { Permission } from "../auth/permissions";
 import { deploySpecSchema } from "../deploy/spec";
 import { isFleetError } from "../fleet/errors";
@@ -127,14 +128,23 @@ export const containersRouter = createRouter({
       }
     }),
 
-  action: hostScopedProcedure("containers.read")
-    .input(z.object({ containerId, action: actionSchema }))
+  /**
+   * One lifecycle action, gated by that action's own permission on the host
+   * (containers.control, or containers.delete for remove), not containers.read:
+   * what the API documents. Fails closed: an action without a permission, or a
+   * host the viewer isn't granted it on, is refused.
+   */
+  action: permissionProcedure(["containers.control", "containers.delete"])
+    .input(z.object({ hostId: z.string().min(1).max(64), containerId, action: actionSchema }))
     .mutation(async ({ ctx, input }) => {
+      ctx.audit.hostId = input.hostId;
       ctx.audit.target = { type: "container", id: input.containerId };
-      const needed = ACTION_PERMISSION[input.action]!;
-      if (!canOnHost(ctx.viewer, needed, ctx.host)) throw new TRPCError({ code: "FORBIDDEN", message: `You need the ${needed} permission on this host.` });
+      const needed = Object.hasOwn(ACTION_PERMISSION, input.action) ? ACTION_PERMISSION[input.action] : undefined;
+      if (!needed) throw new TRPCError({ code: "FORBIDDEN", message: `No permission allows ${input.action}.` });
+      const host = await ctx.db.host.findUnique({ where: { id: input.hostId } });
+      if (!host || !canOnHost(ctx.viewer, needed, host)) throw new TRPCError({ code: "FORBIDDEN", message: `You need the ${needed} permission on this host.` });
       const { fleet } = await ctx.fleet();
-      await runAction(fleet.client(ctx.host.id), input.containerId, input.action);
+      await runAction(fleet.client(host.id), input.containerId, input.action);
       return { ok: true };
     }),
 
@@ -221,17 +231,37 @@ export const containersRouter = createRouter({
     .input(z.object({ deploymentId: z.string().min(1).max(64) }))
     .query(({ ctx, input }) => getDeployment(ctx.db, ctx.host.id, input.deploymentId)),
 
-  deployments: permissionProcedure("containers.read").query(async ({ ctx }) => {
-    const c = hostCoverage(ctx.viewer, "containers.read");
-    const rows = await ctx.db.deployment.findMany({
-      where: { host: coveredHosts(c) },
-      orderBy: { updatedAt: "desc" },
-      take: 500,
-      select: { id: true, hostId: true, name: true, containerId: true, status: true, message: true, updatedAt: true, host: { select: { name: true } } },
-    });
-    return rows;
-  }),
+  /**
+   * Saved deployments on the hosts the viewer may read, most recently changed
+   * first. Without input: the 500 most recent (as before); hostId, skip and
+   * take narrow and page it in the database.
+   */
+  deployments: permissionProcedure("containers.read")
+    .input(
+      z
+        .object({
+          hostId: z.string().min(1).max(64).optional(),
+          skip: z.number().int().min(0).max(1_000_000).default(0),
+          take: z.number().int().min(1).max(500).default(500),
+        })
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db.deployment.findMany({
+        where: deploymentsWhere(ctx.viewer, input?.hostId),
+        orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+        skip: input?.skip ?? 0,
+        take: input?.take ?? 500,
+        select: { id: true, hostId: true, name: true, containerId: true, status: true, message: true, updatedAt: true, host: { select: { name: true } } },
+      });
+      return rows;
+    }),
 });
+
+/** The deployments a viewer may list (containers.read on their host), optionally on one host only. */
+export function deploymentsWhere(viewer: Viewer, hostId?: string): Prisma.DeploymentWhereInput {
+  return { host: coveredHosts(hostCoverage(viewer, "containers.read")), ...(hostId ? { hostId } : {}) };
+}
 
 async function runAction(client: import("../fleet/agent/client").AgentClient, id: string, action: z.infer<typeof actionSchema>) {
   switch (action) {

@@ -217,6 +217,7 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
     expect((await agentContainers(host.agent.socket)).find((c) => c.Id === containerId)?.State).toBe("exited");
     const removed = await api.call("removeContainer", { path: { hostId, containerId } });
     expect(removed.status, removed.text).toBe(200);
+    expect(removed.schemaErrors).toEqual([]);
     expect((await agentContainers(host.agent.socket)).find((c) => c.Id === containerId)).toBeUndefined();
     expectError(await api.call("inspectContainer", { path: { hostId, containerId } }), 404, "NOT_FOUND");
 
@@ -241,9 +242,12 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
     expect(deployed.status, deployed.text).toBe(201);
     const killed = await api.call("containerAction", { path: { hostId, containerId: "api-kill", action: "kill" } });
     expect(killed.status, killed.text).toBe(200);
+    expect(killed.schemaErrors).toEqual([]);
     const state = await waitFor(async () => (await agentContainers(host.agent.socket)).find((c) => c.Id === deployed.body.containerId)?.State, (s) => s === "exited");
     expect(state).toBe("exited");
-    expect((await api.call("removeContainer", { path: { hostId, containerId: "api-kill" } })).status).toBe(200);
+    const removed = await api.call("removeContainer", { path: { hostId, containerId: "api-kill" } });
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.schemaErrors).toEqual([]);
   });
 
   it("refuses bad input before anything reaches the host: malformed JSON, a schema error naming the field, traversal, an unknown method, an oversized body", async () => {
@@ -369,7 +373,7 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
 
     // Refused by the registry before any layer: a plain JSON error with its status, not a 200 stream.
     const missing = await api.call<ApiError>("pullImage", { path: { hostId }, body: { reference: image("no-such-tag") } });
-    expect([400, 404], missing.text).toContain(missing.status);
+    expect(missing.status, missing.text).toBe(404);
     expect(missing.schemaErrors).toEqual([]);
     expect(missing.body.error.message).toMatch(/no-such-tag|manifest|not found/i);
     expect(await waitFor(() => database.db.auditEvent.findFirst({ where: { action: "api.v1.images.pull", outcome: "error", targetId: image("no-such-tag") } }), (e) => e !== null)).not.toBeNull();
@@ -384,20 +388,147 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
     expect(after.body.map((i) => i.id)).not.toContain(v1.id);
   });
 
-  it("audit export returns the records, as NDJSON and CSV, and is itself audited", async () => {
-    const exported = await api.call<{ action: string; actorId: string; actorType: string }[]>("exportAudit", { query: { actorId: ownerToken.token.id, format: "ndjson" } });
+  it("audit export returns the records it is asked for, as NDJSON and CSV (formulas neutralised), and is itself audited", async () => {
+    // Its own token, and the records it exports made here: a denial (with a formula for a user agent) and a refused deploy.
+    const exporter = await createToken(owner, "exporter");
+    const asExporter = api.withToken(exporter.secret);
+    const denied = await fetch(`${gateway.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${exporter.secret}`, "user-agent": "=1+2" } });
+    expect(denied.status).toBe(403);
+    expectError(await asExporter.call("deployContainer", { path: { hostId }, rawBody: '{"image": ' }), 400, "BAD_REQUEST");
+
+    const exported = await asExporter.call<{ action: string; actorId: string; actorType: string; outcome: string; userAgent: string | null }[]>("exportAudit", {
+      query: { actorId: exporter.token.id, action: "api.v1", format: "ndjson" },
+    });
     expect(exported.status, exported.text).toBe(200);
     expect(exported.schemaErrors).toEqual([]);
     expect(exported.headers.get("content-disposition")).toMatch(/^attachment; filename="berth-audit-.*\.ndjson"$/);
-    const actions = exported.body.map((e) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(["api.v1.containers.deploy", "api.v1.containers.remove", "api.v1.images.pull", "api.v1.audit.export"]));
-    expect(exported.body.every((e) => e.actorId === ownerToken.token.id && e.actorType === "token")).toBe(true);
+    // Oldest first; the export's own record is written before it reads, so it is the last line.
+    expect(exported.body.map((e) => [e.action, e.outcome])).toEqual([
+      ["api.v1.tokens.list", "denied"],
+      ["api.v1.containers.deploy", "error"],
+      ["api.v1.audit.export", "success"],
+    ]);
+    expect(exported.body.every((e) => e.actorId === exporter.token.id && e.actorType === "token")).toBe(true);
+    expect(exported.body[0]!.userAgent).toBe("=1+2");
 
-    const csv = await api.call<string>("exportAudit", { query: { actorId: ownerToken.token.id, format: "csv", action: "api.v1.containers.deploy" } });
+    const csv = await asExporter.call<string>("exportAudit", { query: { actorId: exporter.token.id, format: "csv", action: "api.v1.tokens.list" } });
+    expect(csv.status, csv.text).toBe(200);
     expect(csv.contentType).toBe("text/csv");
     const rows = csv.body.trim().split("\r\n");
-    expect(rows[0]).toMatch(/^id,createdAt,actorType,/);
-    expect(rows.length).toBeGreaterThanOrEqual(2);
-    expect(rows.slice(1).every((r) => r.includes(",token,") && r.includes("api.v1.containers.deploy"))).toBe(true);
+    expect(rows[0]).toMatch(/^id,createdAt,actorType,actorId,actorLabel,sourceIp,userAgent,/);
+    expect(rows).toHaveLength(2);
+    const userAgentColumn = rows[0]!.split(",").indexOf("userAgent");
+    // A spreadsheet would run =1+2: the cell comes out as text.
+    expect(rows[1]!.split(",")[userAgentColumn]).toBe("'=1+2");
+    expect(rows[1]).toContain(",api.v1.tokens.list,");
+    expect(await events({ actorId: exporter.token.id, action: "api.v1.audit.export", outcome: "success" })).toHaveLength(2);
+  });
+
+  it("refuses unknown fields at any depth of a deploy body (400 naming the path), and the document says so", async () => {
+    const before = (await agentContainers(host.agent.socket)).length;
+    const secretTypo = await api.call("deployContainer", {
+      path: { hostId },
+      rawBody: JSON.stringify({ image: image(), name: "typo-secret", env: [{ name: "API_KEY", value: "typo-s3cret", Secret: true }] }),
+    });
+    const e1 = expectError(secretTypo, 400, "BAD_REQUEST");
+    expect(e1.message).toContain("env[0].Secret: unknown field");
+    expect(e1.message).not.toContain("typo-s3cret");
+    const mountTypo = await api.call("deployContainer", {
+      path: { hostId },
+      rawBody: JSON.stringify({ image: image(), name: "typo-mount", mounts: [{ type: "volume", source: "data", target: "/data", readonly: true }] }),
+    });
+    expect(expectError(mountTypo, 400, "BAD_REQUEST").message).toContain("mounts[0].readonly: unknown field");
+    const pullTypo = await api.call("pullImage", { path: { hostId }, rawBody: JSON.stringify({ reference: image(), force: true }) });
+    expect(expectError(pullTypo, 400, "BAD_REQUEST").message).toContain("force: unknown field");
+
+    // Nothing deployed, nothing saved; the refusals are on record.
+    expect((await agentContainers(host.agent.socket)).length).toBe(before);
+    expect(await database.db.deployment.findMany({ where: { name: { in: ["typo-secret", "typo-mount"] } } })).toEqual([]);
+    const refused = await events({ action: "api.v1.containers.deploy", outcome: "error", actorId: ownerToken.token.id });
+    expect(refused.map((r) => r.errorMessage)).toEqual(expect.arrayContaining([expect.stringContaining("env[0].Secret: unknown field")]));
+
+    // The document the client is driven by refuses the same body before sending it.
+    await expect(api.call("deployContainer", { path: { hostId }, body: { image: image(), env: [{ name: "A", value: "b", Secret: true }] } })).rejects.toThrow(/request body doesn't fit the document/);
+    const docs = await fetch(`${gateway.url}/api/v1/docs`);
+    expect(await docs.text()).toContain("(unknown fields are refused)");
+  });
+
+  it("GET /deployments?hostId= filters and pages in the database: a host's deployment is found behind 500 newer ones elsewhere, with the right total", async () => {
+    const deployed = await api.call<{ deploymentId: string; containerId: string }>("deployContainer", { path: { hostId }, body: { image: image(), name: "api-dep", command: ["sleep", "600"] } });
+    expect(deployed.status, deployed.text).toBe(201);
+    // 501 newer deployments on another host (rows only: that host is never contacted).
+    const other = await database.db.host.create({ data: { name: "bulk-host", address: "192.0.2.10" } });
+    try {
+      await database.db.deployment.createMany({ data: Array.from({ length: 501 }, (_, i) => ({ hostId: other.id, name: `bulk-${i}`, spec: {}, status: "running" })) });
+      const expectedOnHost = await database.db.deployment.count({ where: { hostId } });
+      const expectedAll = await database.db.deployment.count();
+
+      const onHost = await api.call<{ items: { id: string; hostId: string; hostName: string }[]; total: number; nextOffset: number | null }>("listDeployments", { query: { hostId, limit: 500 } });
+      expect(onHost.status, onHost.text).toBe(200);
+      expect(onHost.schemaErrors).toEqual([]);
+      expect(onHost.body.items.map((d) => d.id)).toContain(deployed.body.deploymentId);
+      expect(onHost.body.items.every((d) => d.hostId === hostId && d.hostName === "api-host")).toBe(true);
+      expect(onHost.body.total).toBe(expectedOnHost);
+      expect(onHost.body.nextOffset).toBeNull();
+
+      const first = await api.call<{ items: { id: string }[]; total: number; nextOffset: number | null }>("listDeployments", { query: { limit: 10 } });
+      expect(first.schemaErrors).toEqual([]);
+      expect(first.body.total).toBe(expectedAll);
+      expect(first.body.items).toHaveLength(10);
+      expect(first.body.nextOffset).toBe(10);
+      // Past the first 500: still there, and the last page ends the list.
+      const last = await api.call<{ items: { id: string }[]; total: number; nextOffset: number | null }>("listDeployments", { query: { limit: 500, offset: 500 } });
+      expect(last.schemaErrors).toEqual([]);
+      expect(last.body.items).toHaveLength(expectedAll - 500);
+      expect(last.body.nextOffset).toBeNull();
+      const ids = new Set([...(await api.call<{ items: { id: string }[] }>("listDeployments", { query: { limit: 500 } })).body.items.map((d) => d.id), ...last.body.items.map((d) => d.id)]);
+      expect(ids.size).toBe(expectedAll);
+    } finally {
+      await database.db.host.delete({ where: { id: other.id } });
+      await api.call("removeContainer", { path: { hostId, containerId: "api-dep" } });
+      await database.db.deployment.deleteMany({ where: { hostId, name: "api-dep" } });
+    }
+  });
+
+  it("a token limited to containers.control can stop a container, one limited to containers.delete can remove it; neither can do the other", async () => {
+    const deployed = await api.call<{ containerId: string }>("deployContainer", { path: { hostId }, body: { image: image(), name: "api-perm", command: ["sleep", "600"] } });
+    expect(deployed.status, deployed.text).toBe(201);
+    const control = await createToken(owner, "control only", { permissions: ["containers.control"] });
+    const remove = await createToken(owner, "delete only", { permissions: ["containers.delete"] });
+
+    const refusedRemove = await api.withToken(control.secret).call("removeContainer", { path: { hostId, containerId: "api-perm" } });
+    expect(expectError(refusedRemove, 403, "FORBIDDEN").message).toMatch(/containers\.delete/);
+    const refusedStop = await api.withToken(remove.secret).call("containerAction", { path: { hostId, containerId: "api-perm", action: "stop" } });
+    expect(expectError(refusedStop, 403, "FORBIDDEN").message).toMatch(/containers\.control/);
+    expect((await agentContainers(host.agent.socket)).find((c) => c.Id === deployed.body.containerId)?.State).toBe("running");
+
+    const stopped = await api.withToken(control.secret).call("containerAction", { path: { hostId, containerId: "api-perm", action: "stop" } });
+    expect(stopped.status, stopped.text).toBe(200);
+    expect(stopped.schemaErrors).toEqual([]);
+    expect((await agentContainers(host.agent.socket)).find((c) => c.Id === deployed.body.containerId)?.State).toBe("exited");
+    const removed = await api.withToken(remove.secret).call("removeContainer", { path: { hostId, containerId: "api-perm" } });
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.schemaErrors).toEqual([]);
+    expect((await agentContainers(host.agent.socket)).find((c) => c.Id === deployed.body.containerId)).toBeUndefined();
+    await database.db.deployment.deleteMany({ where: { hostId, name: "api-perm" } });
+  });
+
+  it("an unsupported method is 401 without a valid token (audited) and 405 with one", async () => {
+    const url = `${gateway.url}/api/v1/hosts/${hostId}/containers`;
+    const anonymous = await fetch(url, { method: "PUT", body: "{}" });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toBe('Bearer realm="berth"');
+    expect(anonymous.headers.get("allow")).toBeNull();
+    const badToken = await fetch(url, { method: "DELETE", headers: { authorization: "Bearer berth_not-a-real-token" } });
+    expect(badToken.status).toBe(401);
+    const requestId = badToken.headers.get("x-request-id");
+    expect(requestId).toBeTruthy();
+    const record = await waitFor(() => database.db.auditEvent.findFirst({ where: { requestId: requestId!, action: "api.v1.methodNotAllowed" } }), (e) => e !== null);
+    expect(record).toMatchObject({ outcome: "denied", actorType: "anonymous" });
+
+    const allowed = await fetch(url, { method: "PUT", headers: { authorization: `Bearer ${ownerToken.secret}` }, body: "{}" });
+    expect(allowed.status).toBe(405);
+    expect(allowed.headers.get("allow")).toBe("GET, POST");
+    expect(((await allowed.json()) as ApiError).error.code).toBe("METHOD_NOT_ALLOWED");
   });
 });

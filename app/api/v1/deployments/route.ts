@@ -1,18 +1,20 @@
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
+import { db } from "@/server/db";
+import { deploymentsWhere } from "@/server/routers/containers";
 
 export const dynamic = "force-dynamic";
 
-/** containers.deployments (the 500 most recently changed on the hosts the token may read), filtered and paged. */
-export const GET = endpointRoute(ENDPOINTS.listDeployments, async ({ caller, query }) => {
-  const rows = await caller.containers.deployments();
-  const matching = query.hostId ? rows.filter((r) => r.hostId === query.hostId) : rows;
-  const page = matching.slice(query.offset, query.offset + query.limit);
-  const end = query.offset + page.length;
+/** containers.deployments with the host filter and the page pushed into the database; total counts every match. */
+export const GET = endpointRoute(ENDPOINTS.listDeployments, async ({ caller, viewer, query }) => {
+  // The procedure checks containers.read (and audits a denial) before anything is counted.
+  const rows = await caller.containers.deployments({ hostId: query.hostId, skip: query.offset, take: query.limit });
+  const total = await db().deployment.count({ where: deploymentsWhere(viewer, query.hostId) });
+  const end = query.offset + rows.length;
   return {
-    items: page.map(({ host, ...r }) => ({ ...r, hostName: host.name })),
-    total: matching.length,
-    nextOffset: end < matching.length ? end : null,
+    items: rows.map(({ host, ...r }) => ({ ...r, hostName: host.name })),
+    total,
+    nextOffset: rows.length > 0 && end < total ? end : null,
   };
 });
 

@@ -3,6 +3,7 @@ import { db } from "@/server/db";
 import { AppError } from "@/server/errors";
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
+import { audit as writeRestAudit } from "@/server/rest/handler";
 import { auditExportResponse } from "@/server/rest/streams";
 
 export const dynamic = "force-dynamic";
@@ -11,13 +12,24 @@ export const dynamic = "force-dynamic";
  * As the console's /api/audit/export: needs audit.export; recorded (with the
  * token as actor) before it starts, so it is part of what it covers.
  */
-export const GET = endpointRoute(ENDPOINTS.exportAudit, async ({ viewer, query, audit, recordSuccess }) => {
+export const GET = endpointRoute(ENDPOINTS.exportAudit, async ({ viewer, query, audit, meta, request, recordSuccess }) => {
   const { format, ...filter } = query;
   audit.params = { format, ...filter };
   if (!hasPermission(viewer, "audit.export")) throw new AppError("FORBIDDEN", "You need the audit.export permission.");
   const parsed = { ...filter, from: filter.from ? new Date(filter.from) : undefined, to: filter.to ? new Date(filter.to) : undefined };
   await recordSuccess();
-  return auditExportResponse(db(), parsed, format);
+  const params = { method: request.method, path: new URL(request.url).pathname, ...audit.params };
+  // The success record is written before reading; a database failure mid-stream adds an error record.
+  return auditExportResponse(db(), parsed, format, async (e) => {
+    console.error(`[berth] api ${ENDPOINTS.exportAudit.action} (request ${meta.requestId}) failed mid-stream:`, e instanceof Error ? e.message : e);
+    await writeRestAudit(meta, {
+      actor: viewer.actor,
+      action: ENDPOINTS.exportAudit.action,
+      outcome: "error",
+      params,
+      errorMessage: "the export broke off: reading the audit log failed mid-stream",
+    });
+  });
 });
 
 export const { POST, PUT, PATCH, DELETE } = otherMethods(ENDPOINTS.exportAudit.path);

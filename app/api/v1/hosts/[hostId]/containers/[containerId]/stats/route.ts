@@ -1,15 +1,23 @@
+import { AppError } from "@/server/errors";
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
 
 export const dynamic = "force-dynamic";
 
-/** One sample: the first of containers.stats' live samples, after which the subscription ends. */
-export const GET = endpointRoute(ENDPOINTS.containerStats, async ({ caller, path }) => {
+/**
+ * One sample: the first of containers.stats' live samples, after which the
+ * subscription ends. The caller carries the request's abort signal, so a
+ * client that leaves stops the call to the agent.
+ */
+export const GET = endpointRoute(ENDPOINTS.containerStats, async ({ caller, path, signal }) => {
   const samples = await caller.containers.stats({ hostId: path.hostId, containerId: path.containerId });
   const iterator = samples[Symbol.asyncIterator]();
   try {
     const first = await iterator.next();
-    return first.done ? null : first.value;
+    if (first.done || first.value == null) {
+      throw new AppError("UNAVAILABLE", signal.aborted ? "The request was cancelled before a stats sample arrived." : `No stats sample came from the host for container ${path.containerId}; try again.`);
+    }
+    return first.value;
   } finally {
     await iterator.return?.();
   }

@@ -68,9 +68,9 @@ export interface RestAudit {
 
 export interface RestRequest<P> {
   viewer: TokenViewer;
-  /** tRPC procedures, called as this token (with the client's abort signal). */
+  /** tRPC procedures, called as this token. */
   caller: ApiCaller;
-  /** Aborted when the client goes away. */
+  /** Aborted when the client goes away (give it to callerFor for a call that should stop then). */
   signal: AbortSignal;
   meta: RequestMeta;
   /** The request with its body read under the size cap. */
@@ -189,7 +189,7 @@ export function restRoute<P extends object = Record<string, never>>(
         const request = await limitedRequest(req, env().BERTH_MAX_BODY_BYTES);
         const params = (await context.params) ?? ({} as P);
         const recordSuccess = () => finish("success", null);
-        const result = await run({ viewer, caller: callerFor(viewer, meta, req.signal), meta, request, params, audit: note, recordSuccess, signal: req.signal });
+        const result = await run({ viewer, caller: callerFor(viewer, meta), meta, request, params, audit: note, recordSuccess, signal: req.signal });
         if (note.settled) {
           const settled = note.settled;
           void settled.then(

@@ -95,6 +95,38 @@ describe("REST API v1: document, reference, audit, tokens (real gateway)", () =>
     }
   });
 
+  it("rate limiting: every refused request is on record, the trailing ones included once the client stops", async () => {
+    const burster = await createToken({ name: "burster" });
+    const statuses = await Promise.all(
+      Array.from({ length: 70 }, () => fetch(`${gateway.url}/api/v1/hosts`, { headers: { authorization: `Bearer ${burster.secret}` } }).then(async (r) => (await r.arrayBuffer(), r.status))),
+    );
+    const refused = statuses.filter((s) => s === 429).length;
+    expect(refused).toBeGreaterThan(1);
+    expect(statuses.filter((s) => s !== 429 && s !== 200)).toEqual([]);
+    // The first refusal is recorded at once, the rest as a count, written after the client has gone quiet.
+    const recorded = async () => {
+      const rows = await database.db.auditEvent.findMany({ where: { actorId: burster.token.id, action: "api.v1.hosts.list", outcome: "denied" } });
+      return rows.reduce((n, r) => n + Number((r.params as { refused?: number }).refused ?? 0), 0);
+    };
+    let total = 0;
+    for (let i = 0; i < 100 && total < refused; i++) {
+      total = await recorded();
+      if (total < refused) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(total).toBe(refused);
+  });
+
+  it("an unsupported method on a public page is 405 without a token; on a resource, 401 first", async () => {
+    const doc = await fetch(`${gateway.url}/api/v1/openapi.json`, { method: "POST" });
+    expect(doc.status).toBe(405);
+    const resource = await fetch(`${gateway.url}/api/v1/audit/events`, { method: "DELETE" });
+    expect(resource.status).toBe(401);
+    expect(resource.headers.get("allow")).toBeNull();
+    const withToken = await fetch(`${gateway.url}/api/v1/audit/events`, { method: "DELETE", headers: { authorization: `Bearer ${full.secret}` } });
+    expect(withToken.status).toBe(405);
+    expect(withToken.headers.get("allow")).toBe("GET");
+  });
+
   it("hosts: one host by id through the document; a token scoped to A gets 403 on B, and an id that isn't one is 404", async () => {
     const got = await api.call<{ id: string; name: string; status: string }>("getHost", { path: { hostId: hostA.id } });
     expect(got.status).toBe(200);

@@ -1,4 +1,5 @@
 import { AppError } from "@/server/errors";
+import { callerFor } from "@/server/rest/caller";
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
 
@@ -6,11 +7,12 @@ export const dynamic = "force-dynamic";
 
 /**
  * One sample: the first of containers.stats' live samples, after which the
- * subscription ends. The caller carries the request's abort signal, so a
+ * subscription ends. Its caller carries the request's abort signal, so a
  * client that leaves stops the call to the agent.
  */
-export const GET = endpointRoute(ENDPOINTS.containerStats, async ({ caller, path, signal }) => {
-  const samples = await caller.containers.stats({ hostId: path.hostId, containerId: path.containerId });
+export const GET = endpointRoute(ENDPOINTS.containerStats, async ({ viewer, meta, path, signal }) => {
+  // Only this call gets the client's signal: other procedures (a pull, a deploy) finish even if the client leaves.
+  const samples = await callerFor(viewer, meta, signal).containers.stats({ hostId: path.hostId, containerId: path.containerId });
   const iterator = samples[Symbol.asyncIterator]();
   try {
     const first = await iterator.next();

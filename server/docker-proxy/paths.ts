@@ -9,8 +9,13 @@ export const DOCKER_PROXY_PREFIX = "/api/docker/";
 /** A host's id (cuid) or name, as one path segment. */
 const HOST_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const API_VERSION = /^v(\d{1,2})\.(\d{1,3})$/;
-/** Printable ASCII except space, backslash and %; the agent's own names never need more. */
-const SAFE_PATH_CHARS = /^[\x21-\x7e]*$/;
+/**
+ * RFC 3986 path characters only (unreserved, sub-delims, ":" and "@", and "/").
+ * Anything else — "#", "?", "[", "]", quotes, "<", ">", "^", "`", "{", "|", "}" —
+ * either ends the path for a URL parser (the agent's `new URL()`) or is
+ * re-encoded by it, so the path judged would not be the path routed.
+ */
+const SAFE_PATH_CHARS = /^[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 const MAX_URL_CHARS = 8192;
 
 export interface ProxyPath {
@@ -41,7 +46,9 @@ export function parseProxyPath(url: string): PathResult {
   if (!rawPath.startsWith(DOCKER_PROXY_PREFIX)) return refuse("not a Docker-API proxy path: expected /api/docker/<host>/…");
   if (rawPath.includes("%")) return refuse("percent-encoded characters are not allowed in the request path");
   if (rawPath.includes("\\")) return refuse("backslashes are not allowed in the request path");
-  if (!SAFE_PATH_CHARS.test(rawPath)) return refuse("control characters and spaces are not allowed in the request path");
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(rawPath)) return refuse("control characters and spaces are not allowed in the request path");
+  if (!SAFE_PATH_CHARS.test(rawPath)) return refuse("only RFC 3986 path characters (A-Z a-z 0-9 . _ ~ ! $ & ' ( ) * + , ; = : @ / -) are allowed in the request path");
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(search) || search.includes("#")) return refuse("control characters are not allowed in the query string");
 
@@ -69,4 +76,24 @@ export function parseProxyPath(url: string): PathResult {
 /** The path the agent gets: the client's API version kept, the gateway prefix gone. */
 export function agentPathOf(p: ProxyPath): string {
   return `${p.apiVersion ? `/v${p.apiVersion}` : ""}${p.path}${p.search}`;
+}
+
+/**
+ * The agent path, but only when the agent will route exactly what was judged:
+ * it is parsed as the agent parses it (`new URL(path, base)`, agent/api/server.ts)
+ * and refused unless the pathname is the judged path (version prefix included)
+ * and the query string the judged one. Null when they differ.
+ */
+export function checkedAgentPath(p: ProxyPath): string | null {
+  const agentPath = agentPathOf(p);
+  let url: URL;
+  try {
+    url = new URL(agentPath, "http://agent");
+  } catch {
+    return null;
+  }
+  const judgedPath = `${p.apiVersion ? `/v${p.apiVersion}` : ""}${p.path}`;
+  const judgedSearch = p.search === "?" ? "" : p.search;
+  if (url.origin !== "http://agent" || url.pathname !== judgedPath || url.search !== judgedSearch || url.hash !== "") return null;
+  return agentPath;
 }

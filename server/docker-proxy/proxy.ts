@@ -17,7 +17,7 @@ import { authenticateToken, type TokenAuthentication, type TokenRefusal, type To
 import { ShortCache } from "./auth-cache";
 import { createBodyToSpec, updatedSpec, type TranslatedCreate } from "./create-spec";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
-import { agentPathOf, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
+import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
 import {
   forwardedRequestHeaders,
   forwardedResponseHeaders,
@@ -99,6 +99,8 @@ interface Approved {
   viewer: TokenViewer;
   host: HostRow;
   path: ProxyPath;
+  /** The request target sent to the agent: checked to route exactly as `path` and `query` were judged. */
+  agentPath: string;
   query: URLSearchParams;
   match: EndpointMatch;
   /** Audit params: method, endpoint, and what the call asks for. */
@@ -268,6 +270,9 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (!parsedPath.ok) return deny(400, `invalid request path: ${parsedPath.message}`);
     const path = parsedPath.value;
     const query = new URLSearchParams(path.search);
+    // What the agent will route (it parses with new URL()) must be what is judged below.
+    const agentPath = checkedAgentPath(path);
+    if (agentPath === null) return deny(400, "invalid request path: the agent would not route it as written");
 
     // 4. The endpoint table: what isn't there never reaches the agent.
     const match = matchEndpoint(method, path.path, query);
@@ -292,7 +297,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (missing.length) {
       return deny(403, `permission denied: ${missing.join(", ")} on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
     }
-    return { meta, viewer, host, path, query, match, params, target };
+    return { meta, viewer, host, path, agentPath, query, match, params, target };
   }
 
   /** Reads a whole request body under the cap (the declared length was checked already). */
@@ -546,7 +551,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     const headers: Record<string, string | string[] | number> = { ...forwardedRequestHeaders(req.headers), host: "api.moby.localhost" };
     if (body) headers["content-length"] = body.length;
     else if (streamBody && req.headers["content-length"]) headers["content-length"] = req.headers["content-length"];
-    const agentReq = http.request({ method: req.method, path: agentPathOf(a.path), headers, createConnection: () => stream as never });
+    const agentReq = http.request({ method: req.method, path: a.agentPath, headers, createConnection: () => stream as never });
     const started = Date.now();
     let done = false;
     let status = 0;
@@ -666,7 +671,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   async function splice(socket: Duplex, stream: Duplex, a: Approved, body: Buffer, extra: Buffer): Promise<void> {
     const endpoint = a.match.endpoint;
     const forwardHeaders = forwardedRequestHeaders(requestHeadersOf.get(socket) ?? {});
-    stream.write(Buffer.concat([upgradeRequestHead("POST", agentPathOf(a.path), forwardHeaders, body.length), body]));
+    stream.write(Buffer.concat([upgradeRequestHead("POST", a.agentPath, forwardHeaders, body.length), body]));
     let answer;
     try {
       answer = await readResponseHead(stream, HIJACK_HEAD_TIMEOUT_MS);

@@ -96,6 +96,8 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
   let viewerToken: string;
 
   const lastEvent = (where: Record<string, unknown>) => database.db.auditEvent.findFirst({ where, orderBy: { id: "desc" } });
+  /** The newest audit row's id: rows after it were written by what follows. */
+  const auditMark = async () => (await database.db.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true } }))?.id ?? 0n;
 
   /** The docker CLI with DOCKER_HOST at the proxy and the token in a fresh config dir's HttpHeaders. */
   async function docker(token: string | null, args: string[], o: { input?: string; hostRef?: string; timeoutMs?: number } = {}): Promise<Result> {
@@ -303,6 +305,27 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(fine).toMatchObject({ code: 0, stdout: "deployed\n" });
 
     expect(await agentContainers()).toEqual(before);
+  });
+
+  it("a '#' in the path can't pass a privileged create (or prune, push, load) off as a read: refused before the agent, audited", async () => {
+    const before = await agentContainers();
+    const base = `/api/docker/${hostId}/v1.43`;
+    const privileged = JSON.stringify({ Image: image, Cmd: ["true"], HostConfig: { Privileged: true, Binds: ["/:/host"] } });
+    const mark = await auditMark();
+    for (const token of [deployerToken, viewerToken]) {
+      const r = await gatewayCall(gateway.url, "POST", `${base}/containers/create#/wait`, { token, body: privileged });
+      expect(r.status, r.body).toBe(400);
+      expect(JSON.parse(r.body).message).toMatch(/RFC 3986/);
+    }
+    for (const p of [`${base}/containers/prune#/x/wait`, `${base}/images/${encodeURIComponent("x")}/push#/json`, `${base}/images/load#/get`]) {
+      const r = await gatewayCall(gateway.url, p.endsWith("/get") ? "GET" : "POST", p, { token: viewerToken });
+      expect(r.status, `${p}: ${r.body}`).toBe(400);
+    }
+    expect(await agentContainers()).toEqual(before);
+    const rows = await database.db.auditEvent.findMany({ where: { id: { gt: mark }, action: { startsWith: "docker." } }, orderBy: { id: "asc" } });
+    // Every attempt is on record as a denied request by its token; none as a create, wait, prune, push or load.
+    expect(rows.filter((e) => e.action === "docker.request" && e.outcome === "denied" && e.actorType === "token" && /RFC 3986/.test(e.errorMessage ?? ""))).toHaveLength(5);
+    expect(rows.filter((e) => /containers\.(create|wait|prune)|images\.(push|load|save)/.test(e.action))).toEqual([]);
   });
 
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentPathOf, isDockerProxyUrl, parseProxyPath } from "../../../server/docker-proxy/paths";
+import { agentPathOf, checkedAgentPath, isDockerProxyUrl, parseProxyPath } from "../../../server/docker-proxy/paths";
 
 describe("Docker-API proxy paths", () => {
   it("splits host, API version, path and query", () => {
@@ -37,6 +37,51 @@ describe("Docker-API proxy paths", () => {
     const r = parseProxyPath(url);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
+  });
+
+  it.each([
+    "/api/docker/h/v1.43/containers/create#/wait",
+    "/api/docker/h/v1.43/containers/prune#/x/wait",
+    "/api/docker/h/v1.43/images/evil/push#/json",
+    "/api/docker/h/v1.43/images/load#/get",
+    "/api/docker/h/v1.43/containers/a[b]/json",
+    "/api/docker/h/v1.43/containers/a\"b/json",
+    "/api/docker/h/v1.43/containers/a<b>/json",
+    "/api/docker/h/v1.43/containers/a^b/json",
+    "/api/docker/h/v1.43/containers/a`b/json",
+    "/api/docker/h/v1.43/containers/a{b}/json",
+    "/api/docker/h/v1.43/containers/a|b/json",
+    "/api/docker/h/v1.43/containers/\u00e9/json",
+  ])("refuses characters outside RFC 3986 paths: %j", (url) => {
+    const r = parseProxyPath(url);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(/RFC 3986|control characters/);
+  });
+
+  it("accepts every RFC 3986 path character, and the agent routes exactly the judged path", () => {
+    const r = parseProxyPath("/api/docker/h/v1.43/images/reg:5000/a-b_c.d~e!$&'()*+,;=@x/json?tag=1");
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.path).toBe("/images/reg:5000/a-b_c.d~e!$&'()*+,;=@x/json");
+    expect(checkedAgentPath(r.value)).toBe("/v1.43/images/reg:5000/a-b_c.d~e!$&'()*+,;=@x/json?tag=1");
+  });
+
+  it("checkedAgentPath refuses anything the agent's new URL() would route differently", () => {
+    const judged = (path: string, search = "", apiVersion: string | null = "1.43") => checkedAgentPath({ hostRef: "h", apiVersion, path, search });
+    expect(judged("/containers/json", "?all=1")).toBe("/v1.43/containers/json?all=1");
+    expect(judged("/_ping", "", null)).toBe("/_ping");
+    expect(judged("/containers/json", "?")).toBe("/v1.43/containers/json?");
+    // A fragment cuts the path short: judged as /containers/create#/wait, routed as /containers/create.
+    expect(judged("/containers/create#/wait")).toBeNull();
+    expect(judged("/containers/x", "?a=1#frag")).toBeNull();
+    // Dot segments and encodings the parser rewrites.
+    expect(judged("/containers/x/../../images/json")).toBeNull();
+    expect(judged("/containers/%2e%2e/json")).toBeNull();
+    expect(judged("/containers/a b/json")).toBeNull();
+    expect(judged("/containers/json", "?a='1'")).toBeNull();
+    expect(judged("/containers/json", "?a=<b>")).toBeNull();
+    // A path that is not absolute-path-relative would change the origin.
+    expect(judged("//evil/containers/json", "", null)).toBeNull();
   });
 
   it("refuses very long paths", () => {

@@ -9,8 +9,6 @@ export type EndpointKind =
   | "plain"
   /** POST /containers/create: the body goes through the deploy policy first. */
   | "create"
-  /** POST /containers/{id}/update: the container's current config plus the change go through the deploy policy. */
-  | "update"
   /** POST /containers/{id}/exec: audited with the command. */
   | "execCreate"
   /** POST /exec/{id}/start: may be hijacked; audited as an exec session, start and end. */
@@ -18,7 +16,9 @@ export type EndpointKind =
   /** POST /containers/{id}/attach: may be hijacked. */
   | "attach"
   /** POST /volumes/create: driver options (which can bind host paths) are refused. */
-  | "volumeCreate";
+  | "volumeCreate"
+  /** GET /containers/{id}/json: the answer is read whole and a deployment's secret env values masked. */
+  | "containerInspect";
 
 export type TargetType = "container" | "image" | "network" | "volume" | "exec";
 
@@ -63,7 +63,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: "GET", pattern: p("/containers/json"), route: "GET /containers/json", permissions: ["containers.read"], action: "docker.containers.list", mutation: false, kind: "plain" },
   { method: "POST", pattern: p("/containers/create"), route: "POST /containers/create", permissions: ["containers.deploy"], action: "docker.containers.create", mutation: true, kind: "create" },
   { method: "POST", pattern: p("/containers/prune"), route: "POST /containers/prune", permissions: ["containers.delete"], action: "docker.containers.prune", mutation: true, kind: "plain" },
-  { method: "GET", pattern: p(`/containers/${ID}/json`), route: "GET /containers/{id}/json", permissions: ["containers.read"], action: "docker.containers.inspect", mutation: false, kind: "plain", target: "container" },
+  { method: "GET", pattern: p(`/containers/${ID}/json`), route: "GET /containers/{id}/json", permissions: ["containers.read"], action: "docker.containers.inspect", mutation: false, kind: "containerInspect", target: "container" },
   { method: "GET", pattern: p(`/containers/${ID}/top`), route: "GET /containers/{id}/top", permissions: ["containers.read"], action: "docker.containers.top", mutation: false, kind: "plain", target: "container" },
   { method: "GET", pattern: p(`/containers/${ID}/stats`), route: "GET /containers/{id}/stats", permissions: ["containers.read"], action: "docker.containers.stats", mutation: false, kind: "plain", target: "container" },
   { method: "GET", pattern: p(`/containers/${ID}/logs`), route: "GET /containers/{id}/logs", permissions: ["containers.logs"], action: "docker.containers.logs", mutation: false, kind: "plain", target: "container" },
@@ -93,7 +93,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   ),
   { method: "POST", pattern: p(`/containers/${ID}/resize`), route: "POST /containers/{id}/resize", permissions: ["containers.control"], action: "docker.containers.resize", mutation: false, kind: "plain", target: "container" },
   { method: "POST", pattern: p(`/containers/${ID}/rename`), route: "POST /containers/{id}/rename", permissions: ["containers.deploy"], action: "docker.containers.rename", mutation: true, kind: "plain", target: "container" },
-  { method: "POST", pattern: p(`/containers/${ID}/update`), route: "POST /containers/{id}/update", permissions: ["containers.deploy"], action: "docker.containers.update", mutation: true, kind: "update", target: "container" },
   { method: "DELETE", pattern: p(`/containers/${ID}`), route: "DELETE /containers/{id}", permissions: ["containers.delete"], action: "docker.containers.remove", mutation: true, kind: "plain", target: "container" },
 
   // Exec.
@@ -125,7 +124,9 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: "DELETE", pattern: p(`/images/${IMAGE}`), route: "DELETE /images/{name}", permissions: ["images.delete"], action: "docker.images.remove", mutation: true, kind: "plain", target: "image" },
   { method: "POST", pattern: p("/build"), route: "POST /build", permissions: ["images.build"], action: "docker.images.build", mutation: true, kind: "plain" },
   { method: "POST", pattern: p("/build/prune"), route: "POST /build/prune", permissions: ["images.delete"], action: "docker.images.buildPrune", mutation: true, kind: "plain" },
-  { method: "POST", pattern: p("/commit"), route: "POST /commit", permissions: ["containers.read", "images.build"], action: "docker.images.commit", mutation: true, kind: "plain" },
+  // A commit copies the container's environment (a deployment's secret values included) into an image anyone
+  // with images.read can inspect: it needs what reading that environment needs (containers.exec) as well.
+  { method: "POST", pattern: p("/commit"), route: "POST /commit", permissions: ["containers.read", "containers.exec", "images.build"], action: "docker.images.commit", mutation: true, kind: "plain" },
 
   // Networks (reading them is reading the host).
   { method: "GET", pattern: p("/networks"), route: "GET /networks", permissions: ["hosts.read"], action: "docker.networks.list", mutation: false, kind: "plain" },

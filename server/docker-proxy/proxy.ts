@@ -11,11 +11,12 @@ import { getFleet } from "../fleet/instance";
 import { drainCap } from "../http/limited-request";
 import { checkDeploy, PolicyDeniedError } from "../policy/check";
 import { RateLimiter } from "../rest/rate-limit";
+import { MASK } from "../services/deploy/secrets";
 import { getPolicy } from "../services/policy/policies";
 import { bearerToken, displayPrefix, hashTokenSecret } from "../tokens/format";
 import { authenticateToken, type TokenAuthentication, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
 import { ShortCache } from "./auth-cache";
-import { createBodyToSpec, updatedSpec, type TranslatedCreate } from "./create-spec";
+import { createBodyToSpec, type TranslatedCreate } from "./create-spec";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
 import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
 import {
@@ -33,7 +34,7 @@ import {
 // against the gateway with an API token:
 //
 //   token → rate limit → strict path → endpoint table (allowlist) → host and
-//   permission → deploy policy for create/update → one agent stream over SSH
+//   permission → deploy policy for create → one agent stream over SSH
 //
 // Everything refused is refused before the agent is contacted, answered as
 // Docker answers errors ({"message"}), and audited with the token as the actor;
@@ -79,6 +80,8 @@ const HIJACK_HEAD_TIMEOUT_MS = 30_000;
 const BODY_TIMEOUT_MS = 30_000;
 /** Kept of an error answer or of a progress stream's tail, for the audit record's message. */
 const ERROR_SNIPPET_BYTES = 4096;
+/** A container inspect answer is read whole (to mask secrets) up to this size. */
+const INSPECT_MAX_BYTES = 8 * 1024 * 1024;
 
 const REFUSALS: Record<TokenRefusal, string> = {
   unknown: "invalid API token",
@@ -323,7 +326,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     });
   }
 
-  /** Policy for create and update: the spec the body asks for, judged as every other path judges it. */
+  /** Policy for create: the spec the body asks for, judged as every other path judges it. */
   async function judge(a: Approved, translated: TranslatedCreate): Promise<void> {
     Object.assign(a.params, translated.summary);
     const policy = await getPolicy(getDb(), a.host.hostGroupId);
@@ -358,7 +361,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
   }
 
-  /** One whole JSON answer from the agent (a container before an update, an exec after it), bounded in size and time. */
+  /** One whole JSON answer from the agent (an exec after it ends), bounded in size and time. */
   async function agentJson(a: Approved, path: string, audited = true): Promise<{ status: number; body: unknown }> {
     const stream = audited ? await openStream(a) : await openRaw(a);
     return new Promise((resolve, reject) => {
@@ -425,7 +428,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   /** What a request's body says that the audit should show (exec's command, a start's detach), and the body to forward. */
   async function prepareBody(a: Approved, body: Buffer | null): Promise<Buffer | null> {
     const kind = a.match.endpoint.kind;
-    if (kind !== "create" && kind !== "update" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate") return body;
+    if (kind !== "create" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate") return body;
     let parsed: unknown = {};
     if (body && body.length) {
       try {
@@ -433,7 +436,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       } catch (e) {
         throw new Refusal(400, `invalid JSON in the request body: ${messageOf(e)}`, "error");
       }
-    } else if (kind === "create" || kind === "update" || kind === "execCreate") {
+    } else if (kind === "create" || kind === "execCreate") {
       throw new Refusal(400, "invalid body: expected a JSON object", "error");
     }
     const fail = (e: unknown): never => {
@@ -449,20 +452,6 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       }
       await judge(a, translated);
       // The body judged is the body sent: re-encoded, so duplicate keys or odd encodings can't differ between readers.
-      return Buffer.from(JSON.stringify(parsed));
-    }
-    if (kind === "update") {
-      const id = a.match.params[0]!;
-      const inspect = await agentJson(a, `/containers/${encodeURIComponent(id)}/json`);
-      if (inspect.status !== 200) throw new Refusal(inspect.status >= 400 ? inspect.status : 502, dockerMessage(typeof inspect.body === "string" ? inspect.body : JSON.stringify(inspect.body)), "error");
-      const current = inspect.body as { Config?: { Image?: string }; HostConfig?: Record<string, unknown> };
-      let translated: TranslatedCreate;
-      try {
-        translated = updatedSpec(current.Config?.Image ?? "", current.HostConfig ?? {}, parsed);
-      } catch (e) {
-        return fail(e);
-      }
-      await judge(a, translated);
       return Buffer.from(JSON.stringify(parsed));
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Refusal(400, "invalid body: expected a JSON object", "error");
@@ -519,7 +508,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         throw new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`);
       }
       const kind = a.match.endpoint.kind;
-      const buffered = kind === "create" || kind === "update" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate";
+      const buffered = kind === "create" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate";
       let body: Buffer | null = null;
       if (buffered) body = await prepareBody(a, await readBody(req));
       const stream = await openStream(a);
@@ -544,6 +533,69 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       }
       sendError(res, 500, `internal error in the Berth gateway (request id ${meta.requestId})`);
     }
+  }
+
+  /** Names of a deployment's secret env variables for a container on the host (by its id, or its deployment's name). */
+  async function secretEnvNames(hostId: string, containerId: string, containerName: string): Promise<Set<string>> {
+    const rows = await getDb().deployment.findMany({
+      where: { hostId, OR: [{ containerId }, ...(containerName ? [{ name: containerName }] : [])] },
+      select: { spec: true },
+    });
+    const names = new Set<string>();
+    for (const row of rows) for (const e of (row.spec as { env?: { name?: unknown; secret?: unknown }[] } | null)?.env ?? []) if (e.secret === true && typeof e.name === "string") names.add(e.name);
+    return names;
+  }
+
+  /**
+   * GET /containers/{id}/json: read whole (bounded), then a deployment's secret
+   * env values are masked as the console and the REST API mask them.
+   * Anything that can't be read as an inspect answer is not passed on.
+   */
+  function sendMaskedInspect(a: Approved, ares: http.IncomingMessage, res: http.ServerResponse, done: () => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    ares.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > INSPECT_MAX_BYTES) over = true;
+      else chunks.push(c);
+    });
+    ares.once("error", () => {
+      if (!res.headersSent) sendError(res, 502, `host ${a.host.name}: the agent's answer broke off`);
+      done();
+    });
+    ares.once("end", () => {
+      void (async () => {
+        try {
+          if (over) throw new Error(`the agent's inspect answer is larger than ${INSPECT_MAX_BYTES} bytes`);
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { Id?: unknown; Name?: unknown; Config?: { Env?: unknown } | null };
+          const id = typeof body.Id === "string" ? body.Id : "";
+          const name = typeof body.Name === "string" ? body.Name.replace(/^\//, "") : "";
+          const env = body.Config?.Env;
+          if (Array.isArray(env) && env.length) {
+            const secret = await secretEnvNames(a.host.id, id, name);
+            if (secret.size) {
+              body.Config!.Env = env.map((kv) => {
+                if (typeof kv !== "string") return kv;
+                const n = kv.split("=", 1)[0]!;
+                return secret.has(n) ? `${n}=${MASK}` : kv;
+              });
+            }
+          }
+          const out = Buffer.from(JSON.stringify(body));
+          const headers = forwardedResponseHeaders(ares.headers);
+          delete headers["content-length"];
+          res.writeHead(200, { ...headers, "content-type": "application/json", "content-length": out.length });
+          res.end(out);
+        } catch (e) {
+          log(`inspect ${a.meta.requestId} not passed on: ${messageOf(e)}`);
+          if (!res.headersSent) sendError(res, 502, `host ${a.host.name}: the agent's inspect answer could not be read`);
+          else res.destroy();
+        } finally {
+          done();
+        }
+      })();
+    });
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, a: Approved, stream: Duplex, body: Buffer | null, streamBody: boolean): void {
@@ -578,6 +630,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     };
     agentReq.once("response", (ares) => {
       status = ares.statusCode ?? 502;
+      if (endpoint.kind === "containerInspect" && status === 200) return void sendMaskedInspect(a, ares, res, () => finish(null, null, "process"));
       const out = forwardedResponseHeaders(ares.headers);
       res.writeHead(status, out);
       if (ares.headers["content-length"] === undefined) res.flushHeaders();

@@ -328,6 +328,44 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(rows.filter((e) => /containers\.(create|wait|prune)|images\.(push|load|save)/.test(e.action))).toEqual([]);
   });
 
+  it("docker inspect masks a deployment's secret env values; docker commit needs containers.exec as well", async () => {
+    const deployed = await owner.trpc<{ containerId: string }>("containers.deploy", {
+      hostId,
+      spec: {
+        image,
+        name: "secretive",
+        command: ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"],
+        env: [
+          { name: "MODE", value: "demo", secret: false },
+          { name: "API_KEY", value: "s3cr3t-value", secret: true },
+        ],
+      },
+    });
+    expect(deployed.error, JSON.stringify(deployed.error)).toBeUndefined();
+    try {
+      const inspected = await docker(ownerToken, ["inspect", "--format", "{{json .Config.Env}}", "secretive"]);
+      expect(inspected.code, inspected.stderr).toBe(0);
+      const env = JSON.parse(inspected.stdout) as string[];
+      expect(env).toEqual(expect.arrayContaining(["MODE=demo", "API_KEY=••••••"]));
+      const raw = await gatewayCall(gateway.url, "GET", `/api/docker/${hostId}/v1.43/containers/${deployed.data!.containerId}/json`, { token: viewerToken });
+      expect(raw.status).toBe(200);
+      expect(raw.body).not.toContain("s3cr3t-value");
+      expect(JSON.parse(raw.body)).toMatchObject({ Id: deployed.data!.containerId, Config: { Env: expect.arrayContaining(["API_KEY=••••••"]) } });
+
+      // A token that may build images but not exec can't copy the environment into an image.
+      const builder = await createToken(owner, { name: "builder", permissions: ["hosts.read", "containers.read", "images.read", "images.build"] });
+      const mark = await auditMark();
+      const commit = await docker(builder.secret, ["commit", "secretive", "leaked:1"]);
+      expect(commit.code).not.toBe(0);
+      expect(commit.stderr).toContain(`permission denied: containers.exec on host ${HOST_NAME}`);
+      const images = await docker(ownerToken, ["images", "--format", "{{.Repository}}"]);
+      expect(images.stdout.split("\n")).not.toContain("leaked");
+      expect(await database.db.auditEvent.findFirst({ where: { id: { gt: mark }, action: "docker.images.commit", outcome: "denied", actorId: builder.id } })).not.toBeNull();
+    } finally {
+      expect((await docker(ownerToken, ["rm", "-f", "secretive"])).code).toBe(0);
+    }
+  });
+
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
     const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
     expect((await docker(scoped.secret, ["ps"])).code).toBe(0);

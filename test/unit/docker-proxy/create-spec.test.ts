@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBodyToSpec, cpusOf, updatedSpec } from "../../../server/docker-proxy/create-spec";
+import { createBodyToSpec, cpusOf } from "../../../server/docker-proxy/create-spec";
 import { toCreateBody } from "../../../server/deploy/create-body";
 import { deploySpecSchema } from "../../../server/deploy/spec";
 import { checkDeploy } from "../../../server/policy/check";
@@ -218,19 +218,5 @@ describe("create body → DeploySpec", () => {
     for (const key of ["image", "name", "command", "env", "ports", "mounts", "memoryBytes", "cpus", "privileged", "capAdd", "network", "pidMode", "ipcMode", "devices", "restartPolicy"] as const) {
       expect(back[key], key).toEqual(spec[key]);
     }
-  });
-});
-
-describe("update body → the spec after the update", () => {
-  it("lays new limits over the container's current ones", () => {
-    const current = { Memory: 64 * 1024 * 1024, NanoCpus: 500_000_000 };
-    expect(updatedSpec("img", current, { Memory: 0, NanoCpus: null }).spec).toMatchObject({ memoryBytes: 64 * 1024 * 1024, cpus: 0.5 });
-    expect(updatedSpec("img", current, { Memory: 128 * 1024 * 1024, CpuQuota: 200_000 }).spec).toMatchObject({ memoryBytes: 128 * 1024 * 1024, cpus: 2 });
-    const policy = deployPolicySchema.parse({ maxMemoryBytes: 100 * 1024 * 1024 });
-    const t = updatedSpec("img", current, { Memory: 128 * 1024 * 1024 });
-    expect(checkDeploy(t.spec, policy, { override: false, mayOverride: false }).violations.map((v) => v.rule)).toEqual(["maxMemoryBytes"]);
-    expect(updatedSpec("img", current, { DeviceCgroupRules: ["c 1:3 rwm"] }).extraViolations(DEFAULT_POLICY).map((v) => v.rule)).toEqual(["allowDevices"]);
-    expect(() => updatedSpec("img", current, { memory: 1 })).toThrow(/use Memory/);
-    expect(() => updatedSpec("img", current, { Memory: "lots" })).toThrow(/expected an integer/);
   });
 });

@@ -11,6 +11,7 @@ import { createDockerProxy } from "./docker-proxy/proxy";
 import { dataDir, env as loadEnv, EnvError } from "./env";
 import { createExecTerminalHandler } from "./exec/terminal-server";
 import { stopFleet } from "./fleet/instance";
+import { refuseAmbiguousApiPath } from "./http/dot-segments";
 import { refuseOversized } from "./http/refuse-oversized";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
@@ -58,6 +59,8 @@ async function main() {
     res.setHeader("x-request-id", requestId);
     // The proxy answers oversized bodies itself, Docker-style, after checking the token.
     if (dockerProxy.handleRequest(req, res, requestId)) return;
+    // `/api/v1/hosts/%2e%2e/containers` would reach another route once URL rules resolved it: 404 instead.
+    if (refuseAmbiguousApiPath(req, res, requestId)) return;
     const length = Number(req.headers["content-length"] ?? "0");
     if (length > env.BERTH_MAX_BODY_BYTES) {
       refuseOversized(req, res, env.BERTH_MAX_BODY_BYTES, requestId);

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../../server/audit/verify";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
@@ -310,5 +311,29 @@ describe("gateway over HTTP (real server, real Postgres)", () => {
     const denied = await owner.trpc<{ events: { outcome: string }[] }>("audit.list", { outcome: "denied", limit: 200 }, "query");
     expect(denied.data!.events.length).toBeGreaterThan(0);
     expect(denied.data!.events.every((e) => e.outcome === "denied")).toBe(true);
+  });
+  it("an API path with a dot segment (%2e%2e) is answered 404 in the REST error format, not resolved to another route", async () => {
+    const created = await owner.trpc<{ secret: string }>("tokens.create", { name: "dot segments" });
+    expect(created.error).toBeUndefined();
+    const token = created.data!.secret;
+    // Sent exactly as written (fetch would resolve the dot segments itself).
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: string; type: string | undefined }>((resolve, reject) => {
+        const url = new URL(gateway.url);
+        const req = http.request({ host: url.hostname, port: url.port, path, method: "GET", headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"] }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    for (const path of ["/api/v1/hosts/%2e%2e/containers", "/api/v1/hosts/%2E%2E/containers", "/api/v1/hosts/../containers", "/api/v1/hosts/x/containers#/y"]) {
+      const r = await raw(path);
+      expect(r.status, `${path}: ${r.body}`).toBe(404);
+      expect(r.type).toMatch(/^application\/json/);
+      const body = JSON.parse(r.body) as { error: { code: string; message: string; requestId: string } };
+      expect(body.error).toMatchObject({ code: "NOT_FOUND", requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    }
   });
 });

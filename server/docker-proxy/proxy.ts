@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { writeAudit } from "../audit/write";
 import { ANONYMOUS_ACTOR, type Actor, type AuditOutcome, type RequestMeta } from "../audit/types";
 import { canOnHost, type HostRef } from "../auth/access";
+import { syncAccessGeneration } from "../auth/generation";
 import { PERMISSIONS, type Permission } from "../auth/permissions";
 import { db as defaultDb, type Db } from "../db";
 import { isFleetError } from "../fleet/errors";
@@ -72,7 +73,12 @@ export interface DockerProxy {
 
 /** Per token: 20 requests a second, bursts of 40 (the REST API's rate, counted separately). */
 export const PROXY_TOKEN_RATE = { perSecond: 20, burst: 40 } as const;
-const AUTH_FAILURE_AUDIT = { perSecond: 2, burst: 20 } as const;
+/**
+ * Failed authentications per client address: past this rate they are answered
+ * 429 without a database lookup (and audited as one summary per second).
+ */
+export const AUTH_FAILURE_RATE = { perSecond: 2, burst: 20 } as const;
+const MAX_BLOCKED_IPS = 10_000;
 /** Opening a stream to the agent: a host that is down fails at once (the fleet doesn't wait); this bounds a stuck channel. */
 const OPEN_TIMEOUT_MS = 10_000;
 /** The first answer to a hijack (101) comes at once; attach/exec output follows without a deadline. */
@@ -175,7 +181,20 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   const log = options.log ?? ((line: string) => console.error(`[berth] docker proxy: ${line}`));
   const tokenRate = options.tokenRate ?? PROXY_TOKEN_RATE;
   const tokens = new RateLimiter(tokenRate);
-  const authFailures = new RateLimiter(AUTH_FAILURE_AUDIT);
+  const authFailures = new RateLimiter(AUTH_FAILURE_RATE);
+  /** Addresses over the failure rate, until when: their next requests are answered 429 without a lookup. */
+  const blockedIps = new Map<string, number>();
+  function blockIp(key: string, retryAfterSeconds: number): void {
+    if (blockedIps.size >= MAX_BLOCKED_IPS) {
+      const now = Date.now();
+      for (const [k, until] of blockedIps) if (until <= now) blockedIps.delete(k);
+      for (const k of blockedIps.keys()) {
+        if (blockedIps.size < MAX_BLOCKED_IPS) break;
+        blockedIps.delete(k);
+      }
+    }
+    blockedIps.set(key, Date.now() + retryAfterSeconds * 1000);
+  }
   // Authentications and host lookups remembered for at most 1 s, dropped at once on any access change.
   const viewers = new ShortCache<TokenViewer>();
   const hostsByRef = new ShortCache<HostRow>();
@@ -203,6 +222,8 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   }
 
   async function authenticate(secret: string, meta: RequestMeta): Promise<TokenAuthentication> {
+    // One primary-key read: a change made by another process or in SQL drops what is remembered, before it is used.
+    await syncAccessGeneration(getDb());
     const key = hashTokenSecret(secret);
     const known = viewers.get(key);
     if (known) return { ok: true, viewer: known };
@@ -220,18 +241,37 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     const method = req.method ?? "GET";
     const rawUrl = req.url ?? "/";
     const parsedPath = parseProxyPath(rawUrl);
-    // The host lookup runs alongside authentication; nothing about it is answered before the token is checked.
-    const hostLookup = parsedPath.ok ? findHost(parsedPath.value.hostRef) : Promise.resolve(null);
-    hostLookup.catch(() => {});
+    const base = { method, path: rawUrl.split("?")[0]!.slice(0, 300) };
+    const ipKey = `ip:${meta.ip ?? "unknown"}`;
 
-    // 1. The bearer token.
+    // 0. An address that keeps failing to authenticate is answered 429 before anything is looked up.
+    let charged = false;
+    const until = blockedIps.get(ipKey);
+    if (until !== undefined) {
+      if (Date.now() < until) {
+        const decision = authFailures.take(ipKey);
+        if (!decision.ok) {
+          const message = `too many failed authentications from this address: ${AUTH_FAILURE_RATE.perSecond} a second, bursts of ${AUTH_FAILURE_RATE.burst}; retry in ${decision.retryAfterSeconds} s`;
+          blockedIps.set(ipKey, Date.now() + decision.retryAfterSeconds * 1000);
+          if (decision.report) {
+            await audit(meta, { actor: ANONYMOUS_ACTOR, action: "docker.auth", outcome: "denied", params: { ...base, refused: decision.report.refused }, errorMessage: `${message} (${decision.report.refused} attempts from this address summarised)` });
+          }
+          throw new Refusal(429, message, "denied", { "retry-after": String(decision.retryAfterSeconds) });
+        }
+        // Let through: this attempt is already paid for.
+        charged = true;
+      }
+      blockedIps.delete(ipKey);
+    }
+
+    // 1. The bearer token, before anything else is looked up.
     const header = req.headers.authorization;
     const secret = bearerToken(header);
     const auth = secret ? await authenticate(secret, meta) : null;
-    const base = { method, path: rawUrl.split("?")[0]!.slice(0, 300) };
     if (!auth?.ok) {
       const reason = !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`;
-      const decision = authFailures.take(`ip:${meta.ip ?? "unknown"}`);
+      const decision = charged ? ({ ok: true } as const) : authFailures.take(ipKey);
+      if (!decision.ok) blockIp(ipKey, decision.retryAfterSeconds);
       if (decision.ok || decision.report) {
         await audit(meta, {
           actor: auth?.actor ?? ANONYMOUS_ACTOR,
@@ -286,7 +326,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
 
     // 5. The host, and the token's permissions on it.
-    const host = await hostLookup;
+    const host = await findHost(path.hostRef);
     const mayUseHost = host !== null && HOST_PERMISSIONS.some((p) => canOnHost(viewer, p, host));
     if (!host || !mayUseHost) return deny(403, `permission denied: no host "${path.hostRef}" that this token may use`, { action: endpoint.action });
     const missing = match.permissions.filter((p) => !canOnHost(viewer, p, host));

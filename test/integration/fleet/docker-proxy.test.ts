@@ -384,6 +384,24 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(revoked.stderr).toContain("this API token has been revoked");
     expect(await lastEvent({ actorId: doomed.id, outcome: "denied" })).toMatchObject({ actorType: "token", errorMessage: "token revoked" });
 
+    // Revoked in the database directly (another gateway process, or psql), not through this gateway: the
+    // proxy's 1 s memory of the token is dropped on the very next call (the AccessGeneration row moved).
+    const bySql = await createToken(owner, { name: "revoked by SQL" });
+    const containersPath = `/api/docker/${hostId}/v1.43/containers/json`;
+    expect((await gatewayCall(gateway.url, "GET", containersPath, { token: bySql.secret })).status).toBe(200);
+    expect((await gatewayCall(gateway.url, "GET", containersPath, { token: bySql.secret })).status).toBe(200);
+    expect(await database.db.$executeRaw`UPDATE "ApiToken" SET "revokedAt" = now() WHERE "id" = ${bySql.id}`).toBe(1);
+    const afterSql = await gatewayCall(gateway.url, "GET", containersPath, { token: bySql.secret });
+    expect(afterSql.status, afterSql.body).toBe(401);
+    expect(JSON.parse(afterSql.body).message).toBe("this API token has been revoked");
+    // Its use (lastUsedAt) doesn't move the generation; a user disabled in SQL does.
+    const generation = async () => (await database.db.$queryRaw<{ value: bigint }[]>`SELECT "value" FROM "AccessGeneration" WHERE "id" = 1`)[0]!.value;
+    const g0 = await generation();
+    await database.db.apiToken.update({ where: { id: bySql.id }, data: { lastUsedAt: new Date() } });
+    expect(await generation()).toBe(g0);
+    await database.db.$executeRaw`UPDATE "User" SET "disabled" = "disabled" WHERE "email" = ${OWNER.email}`;
+    expect(await generation()).toBeGreaterThan(g0);
+
     const expiring = await createToken(owner, { name: "expiring", expiresAt: new Date(Date.now() + 3_600_000) });
     await database.db.apiToken.update({ where: { id: expiring.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const expired = await docker(expiring.secret, ["ps"]);
@@ -481,5 +499,33 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(cp.stderr).toContain("endpoint not available through the Berth Docker-API proxy");
 
     expect(await agentContainers()).toEqual(before);
+  });
+  // Last: it makes this test's own address (127.0.0.1) fail authentication past the limit.
+  it("token checked before the host is looked up; failed authentications from one address past the limit are answered 429 without a lookup", async () => {
+    const bogus = generateTokenSecret();
+    const mark = await auditMark();
+    // An unknown host with a bad token: the answer is about the token, not the host.
+    const first = await gatewayCall(gateway.url, "GET", "/api/docker/no-such-host/v1.43/containers/json", { token: bogus });
+    expect(first.status).toBe(401);
+    expect(JSON.parse(first.body).message).toBe("invalid API token");
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof gatewayCall>> | null = null;
+    for (let i = 0; i < 60 && !limited; i++) {
+      const r = await gatewayCall(gateway.url, "GET", `/api/docker/${hostId}/v1.43/containers/json`, { token: bogus });
+      statuses.push(r.status);
+      if (r.status === 429) limited = r;
+    }
+    expect(limited, statuses.join(",")).not.toBeNull();
+    expect(new Set(statuses.slice(0, -1))).toEqual(new Set([401]));
+    expect(Number(limited!.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(limited!.body).message).toMatch(/too many failed authentications from this address/);
+    // Denials are on record, summarised rather than one row each.
+    const rows = await database.db.auditEvent.findMany({ where: { id: { gt: mark }, action: "docker.auth" } });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.outcome === "denied")).toBe(true);
+    expect(rows.some((r) => /summarised/.test(r.errorMessage ?? ""))).toBe(true);
+    // The address is let in again once it slows down.
+    const back = await waitFor(() => gatewayCall(gateway.url, "GET", `/api/docker/${hostId}/v1.43/containers/json`, { token: ownerToken }), (r) => r.status === 200, 30_000);
+    expect(back.status).toBe(200);
   });
 });

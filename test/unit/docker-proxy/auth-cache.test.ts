@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ShortCache } from "../../../server/docker-proxy/auth-cache";
-import { authGeneration, bumpAuthGeneration, changesAccess } from "../../../server/auth/generation";
+import { authGeneration, bumpAuthGeneration, changesAccess, syncAccessGeneration } from "../../../server/auth/generation";
+import type { Db } from "../../../server/db";
 
 function setup() {
   let now = 1_000_000;
@@ -57,5 +58,36 @@ describe("the proxy's short authentication cache", () => {
     expect(authGeneration()).toBe(g + 1);
     for (const a of ["tokens.revoke", "users.setDisabled", "users.bindRole", "roles.update", "hosts.remove", "hosts.update"]) expect(changesAccess(a)).toBe(true);
     for (const a of ["docker.containers.create", "containers.exec.start", "images.pull", "api.v1.hosts.list"]) expect(changesAccess(a)).toBe(false);
+  });
+});
+
+describe("the database's access generation", () => {
+  const fakeDb = (read: () => unknown) => ({ $queryRaw: async () => read() }) as unknown as Db;
+
+  it("drops remembered entries when another process (or SQL) moved the database's counter, and only then", async () => {
+    let value: bigint = 7n;
+    const db = fakeDb(() => [{ value }]);
+    await syncAccessGeneration(db);
+    const cache = new ShortCache<string>();
+    cache.set("k", "v", cache.generation());
+    await syncAccessGeneration(db);
+    expect(cache.get("k")).toBe("v");
+    value = 8n;
+    await syncAccessGeneration(db);
+    expect(cache.get("k")).toBeUndefined();
+  });
+
+  it("trusts nothing remembered when the row can't be read", async () => {
+    const db = fakeDb(() => [{ value: 1n }]);
+    await syncAccessGeneration(db);
+    const cache = new ShortCache<string>();
+    cache.set("k", "v", cache.generation());
+    await syncAccessGeneration(fakeDb(() => {
+      throw new Error("relation does not exist");
+    }));
+    expect(cache.get("k")).toBeUndefined();
+    cache.set("k", "v", cache.generation());
+    await syncAccessGeneration(fakeDb(() => []));
+    expect(cache.get("k")).toBeUndefined();
   });
 });

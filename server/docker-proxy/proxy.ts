@@ -9,6 +9,7 @@ import { PERMISSIONS, type Permission } from "../auth/permissions";
 import { db as defaultDb, type Db } from "../db";
 import { isFleetError } from "../fleet/errors";
 import { getFleet } from "../fleet/instance";
+import { drainRefused } from "../http/drain-refused";
 import { drainCap } from "../http/limited-request";
 import { checkDeploy, PolicyDeniedError } from "../policy/check";
 import { RateLimiter } from "../rest/rate-limit";
@@ -564,7 +565,8 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         } else if (e.outcome === "error" && approved?.match.endpoint.mutation && e.status < 500) {
           await audit(meta, { actor: approved.viewer.actor, action: approved.match.endpoint.action, outcome: "error", params: approved.params, errorMessage: e.message, hostId: approved.host.id, target: approved.target });
         }
-        if (!req.complete && e.status !== 413) req.resume();
+        // A body not read yet is drained up to the cap at most, then the connection is closed.
+        if (e.status !== 413) drainRefused(req, res, drainCap(options.maxBodyBytes));
         return sendError(res, e.status, e.message, e.headers);
       }
       log(`request ${meta.requestId} failed: ${messageOf(e)}`);

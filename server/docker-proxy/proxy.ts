@@ -445,6 +445,22 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     });
   }
 
+  /**
+   * `docker attach` / `run -i` with stdin writes to the container's process as an exec does: recorded as a
+   * session, containers.attach.start when it begins (or is refused by the host) and containers.attach.end.
+   */
+  function auditAttach(a: Approved, phase: "start" | "end", outcome: AuditOutcome, extra: Record<string, unknown> = {}, errorMessage: string | null = null): Promise<void> {
+    return audit(a.meta, {
+      actor: a.viewer.actor,
+      action: `containers.attach.${phase}`,
+      outcome,
+      params: { ...a.params, container: a.match.params[0], stdin: true, via: "docker-proxy", ...extra },
+      errorMessage,
+      hostId: a.host.id,
+      target: a.target,
+    });
+  }
+
   async function auditExecEnd(a: Approved, execId: string, started: number, closedBy: string): Promise<void> {
     let exitCode: number | null = null;
     let containerId: string | null = null;
@@ -650,14 +666,22 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     let done = false;
     let status = 0;
     let snippet = "";
-    const keepSnippet = endpoint.mutation || endpoint.kind === "execStart";
     const isExecStart = endpoint.kind === "execStart";
+    const isStdinAttach = endpoint.kind === "attach" && a.params.stdin === true;
+    const keepSnippet = endpoint.mutation || isExecStart || isStdinAttach;
+    /** An attach with stdin answered 2xx: its start was recorded; its end is recorded when it closes. */
+    let attachRunning = false;
     /** An attached exec (not detached) answered 200: its start was recorded as it began; its end is recorded below. */
     let execRunning = false;
     const finish = (outcome: AuditOutcome | null, errorMessage: string | null, closedBy: string) => {
       if (done) return;
       done = true;
       stream.destroy();
+      if (isStdinAttach && outcome !== null) {
+        if (attachRunning) void auditAttach(a, "end", "success", { status, durationMs: Date.now() - started, closedBy });
+        else void auditAttach(a, "start", outcome, { status }, errorMessage);
+        return;
+      }
       if (!endpoint.mutation || outcome === null) return;
       if (execRunning) return void auditExecEnd(a, a.match.params[0]!, started, closedBy);
       void audit(a.meta, {
@@ -676,6 +700,10 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       const out = forwardedResponseHeaders(ares.headers);
       res.writeHead(status, out);
       if (ares.headers["content-length"] === undefined) res.flushHeaders();
+      if (isStdinAttach && status < 300) {
+        attachRunning = true;
+        void auditAttach(a, "start", "success", { status });
+      }
       if (isExecStart && status < 300 && !a.params.detach) {
         execRunning = true;
         void audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: "success", params: { ...a.params, status, execId: a.match.params[0], via: "docker-proxy" }, hostId: a.host.id, target: a.target });
@@ -777,6 +805,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       return sendRawError(socket, 502, message);
     }
     const upgraded = answer.status === 101 || answer.status === 200;
+    const isStdinAttach = endpoint.kind === "attach" && a.params.stdin === true;
     const started = Date.now();
     // The agent's answer goes to the client as it came, then the raw stream both ways.
     socket.write(Buffer.concat([answer.raw, answer.rest]));
@@ -808,6 +837,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         stream.destroy();
         hijacked.delete(entry);
         const body = text.slice(text.indexOf("{"));
+        if (isStdinAttach) return void auditAttach(a, "start", auditOutcome(answer.status), { status: answer.status }, dockerMessage(body)).finally(markDone);
         void (endpoint.mutation
           ? audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: auditOutcome(answer.status), params: { ...a.params, status: answer.status }, errorMessage: dockerMessage(body), hostId: a.host.id, target: a.target })
           : Promise.resolve()
@@ -822,6 +852,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (endpoint.kind === "execStart") {
       void audit(a.meta, { actor: a.viewer.actor, action: endpoint.action, outcome: "success", params: { ...a.params, execId: a.match.params[0], via: "docker-proxy" }, hostId: a.host.id, target: a.target });
     }
+    if (isStdinAttach) void auditAttach(a, "start", "success", { status: answer.status });
     // Half-closes travel: the CLI closes its write side when stdin ends, and output keeps coming.
     socket.on("data", (c: Buffer) => {
       if (!stream.write(c)) {
@@ -847,7 +878,12 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       setTimeout(() => socket.destroy(), 5_000).unref();
       stream.destroy();
       hijacked.delete(entry);
-      const after = endpoint.kind === "execStart" ? auditExecEnd(a, a.match.params[0]!, started, closedBy) : Promise.resolve();
+      const after =
+        endpoint.kind === "execStart"
+          ? auditExecEnd(a, a.match.params[0]!, started, closedBy)
+          : isStdinAttach
+            ? auditAttach(a, "end", "success", { durationMs: Date.now() - started, closedBy })
+            : Promise.resolve();
       void after.finally(markDone);
     };
     stream.once("end", end);

@@ -366,6 +366,40 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     }
   });
 
+  it("attach with stdin is audited as a session, start and end, hijacked (docker run -i) and plain", async () => {
+    const mark = await auditMark();
+    const piped = await docker(ownerToken, ["run", "-i", "--name", "stdin-session", image, "sh", "-c", "read x; echo got-$x"], { input: "abc\n" });
+    expect(piped).toMatchObject({ code: 0, stdout: "got-abc\n" });
+    const rows = () => database.db.auditEvent.findMany({ where: { id: { gt: mark }, action: { startsWith: "containers.attach." } }, orderBy: { id: "asc" } });
+    const hijacked = await waitFor(rows, (r) => r.some((e) => e.action === "containers.attach.end"), 10_000);
+    expect(hijacked.map((e) => [e.action, e.outcome, e.actorType, e.hostId, e.targetType])).toEqual([
+      ["containers.attach.start", "success", "token", hostId, "container"],
+      ["containers.attach.end", "success", "token", hostId, "container"],
+    ]);
+    expect(hijacked[1]!.params).toMatchObject({ stdin: true, via: "docker-proxy", closedBy: expect.any(String), durationMs: expect.any(Number) });
+    expect((await docker(ownerToken, ["rm", "stdin-session"])).code).toBe(0);
+
+    // The plain form (no Upgrade: tcp): the answer's body carries the output until the container exits.
+    const run = await docker(ownerToken, ["run", "-d", "-i", "--name", "plain-attach", image, "sh", "-c", "sleep 3; echo bye"]);
+    expect(run.code, run.stderr).toBe(0);
+    const mark2 = await auditMark();
+    const plain = await gatewayCall(gateway.url, "POST", `/api/docker/${hostId}/v1.43/containers/plain-attach/attach?stream=1&stdin=1&stdout=1`, { token: ownerToken });
+    expect(plain.status).toBe(200);
+    expect(plain.body).toContain("bye");
+    const plainRows = await waitFor(
+      () => database.db.auditEvent.findMany({ where: { id: { gt: mark2 }, action: { startsWith: "containers.attach." } }, orderBy: { id: "asc" } }),
+      (r) => r.length >= 2,
+      10_000,
+    );
+    expect(plainRows.map((e) => [e.action, e.outcome, e.targetId])).toEqual([
+      ["containers.attach.start", "success", "plain-attach"],
+      ["containers.attach.end", "success", "plain-attach"],
+    ]);
+    expect((await docker(ownerToken, ["rm", "-f", "plain-attach"])).code).toBe(0);
+    // Without stdin, attaching is reading logs: not audited.
+    expect(await database.db.auditEvent.count({ where: { id: { gt: mark }, action: { startsWith: "containers.attach." }, params: { path: ["stdin"], equals: false } } })).toBe(0);
+  });
+
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
     const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
     expect((await docker(scoped.secret, ["ps"])).code).toBe(0);

@@ -19,6 +19,7 @@ import { bearerToken, displayPrefix, hashTokenSecret } from "../tokens/format";
 import { authenticateToken, type TokenAuthentication, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
 import { ShortCache } from "./auth-cache";
 import { createBodyToSpec, type TranslatedCreate } from "./create-spec";
+import { imageTargetsOf, imageTargetViolations } from "./image-targets";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
 import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
 import {
@@ -381,6 +382,20 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
   }
 
+  /** Tag, build, commit, import and load give images names: under a registry allowlist those names are judged too. */
+  async function judgeImageTargets(a: Approved): Promise<void> {
+    const targets = imageTargetsOf(a.match.endpoint.action, a.query);
+    if (!targets) return;
+    if (targets.kind === "names" && targets.names.length) a.params.imageNames = targets.names.slice(0, 32);
+    const policy = await getPolicy(getDb(), a.host.hostGroupId);
+    const violations = imageTargetViolations(targets, policy);
+    if (!violations.length) return;
+    a.params.violations = violations.map((v) => ({ rule: v.rule, message: v.message }));
+    const message = `Denied by the deploy policy: ${violations.map((v) => v.message).join("; ")}`;
+    await audit(a.meta, { actor: a.viewer.actor, action: a.match.endpoint.action, outcome: "denied", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
+    throw new Refusal(403, `${message} (Berth's deploy policy for host ${a.host.name})`, "denied");
+  }
+
   async function openRaw(a: Approved): Promise<Duplex> {
     const { fleet } = await fleetOf();
     const stream = await withTimeout(fleet.connection(a.host.id).openAgentStream(), OPEN_TIMEOUT_MS, `no channel to the agent within ${OPEN_TIMEOUT_MS / 1000} s`);
@@ -564,6 +579,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         else res.setHeader("connection", "close");
         throw new Refusal(413, `request body is larger than ${options.maxBodyBytes} bytes`);
       }
+      await judgeImageTargets(a);
       const kind = a.match.endpoint.kind;
       const buffered = kind === "create" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate";
       let body: Buffer | null = null;

@@ -400,6 +400,46 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(await database.db.auditEvent.count({ where: { id: { gt: mark }, action: { startsWith: "containers.attach." }, params: { path: ["stdin"], equals: false } } })).toBe(0);
   });
 
+  it("under a registry allowlist, tag, build, commit and import can't name images in other registries, and load is refused", async () => {
+    const registryHost = registry.hostFor(host.gatewayAddress);
+    const current = await owner.trpc<Record<string, unknown>>("policy.get", { hostGroupId: null }, "query");
+    expect(current.error).toBeUndefined();
+    const set = await owner.trpc("policy.set", { hostGroupId: null, rules: { ...current.data!, registryAllowlist: [registryHost] } });
+    expect(set.error, JSON.stringify(set.error)).toBeUndefined();
+    try {
+      const mark = await auditMark();
+      const tagged = await docker(ownerToken, ["tag", image, "evil.io/x:1"]);
+      expect(tagged.code).not.toBe(0);
+      expect(tagged.stderr).toContain('Error response from daemon: Denied by the deploy policy: Image name "evil.io/x:1" is in registry "evil.io"');
+      expect(tagged.stderr).toContain('rule "Registry allowlist"');
+      const allowed = await docker(ownerToken, ["tag", image, `${registryHost}/test/retagged:1`]);
+      expect(allowed.code, allowed.stderr).toBe(0);
+
+      const base = `/api/docker/${hostId}/v1.43`;
+      const refusals: [string, RegExp][] = [
+        [`${base}/build?t=${encodeURIComponent(`${registryHost}/ok:1`)}&t=evil.io%2Fbuilt`, /Image name "evil.io\/built" is in registry "evil.io"/],
+        [`${base}/commit?container=nope&repo=evil.io%2Fcommitted`, /Image name "evil.io\/committed"/],
+        [`${base}/images/create?fromSrc=-&repo=evil.io%2Fimported`, /Image name "evil.io\/imported"/],
+        [`${base}/images/load?quiet=1`, /docker load can't be checked against the allowed registries/],
+      ];
+      for (const [p, message] of refusals) {
+        const r = await gatewayCall(gateway.url, "POST", p, { token: ownerToken, body: "x", headers: { "content-type": "application/x-tar" } });
+        expect(r.status, `${p}: ${r.body}`).toBe(403);
+        expect(JSON.parse(r.body).message, p).toMatch(message);
+        expect(JSON.parse(r.body).message, p).toContain('rule "Registry allowlist"');
+      }
+      const repos = (await docker(ownerToken, ["images", "--format", "{{.Repository}}"])).stdout.split("\n");
+      expect(repos).toContain(`${registryHost}/test/retagged`);
+      expect(repos.filter((r) => r.startsWith("evil.io"))).toEqual([]);
+      const denied = await database.db.auditEvent.findMany({ where: { id: { gt: mark }, outcome: "denied", action: { in: ["docker.images.tag", "docker.images.build", "docker.images.commit", "docker.images.pull", "docker.images.load"] } } });
+      expect(denied.map((e) => e.action).sort()).toEqual(["docker.images.build", "docker.images.commit", "docker.images.load", "docker.images.pull", "docker.images.tag"]);
+      expect(denied.every((e) => JSON.stringify(e.params).includes("registryAllowlist"))).toBe(true);
+    } finally {
+      expect((await owner.trpc("policy.set", { hostGroupId: null, rules: current.data! })).error).toBeUndefined();
+      await docker(ownerToken, ["rmi", `${registryHost}/test/retagged:1`]);
+    }
+  });
+
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
     const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
     expect((await docker(scoped.secret, ["ps"])).code).toBe(0);

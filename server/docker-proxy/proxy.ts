@@ -19,6 +19,7 @@ import { bearerToken, displayPrefix, hashTokenSecret } from "../tokens/format";
 import { authenticateToken, type TokenAuthentication, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
 import { ShortCache } from "./auth-cache";
 import { createBodyToSpec, type TranslatedCreate } from "./create-spec";
+import { ExecOwners } from "./exec-owners";
 import { imageTargetsOf, imageTargetViolations } from "./image-targets";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
 import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
@@ -90,6 +91,8 @@ const BODY_TIMEOUT_MS = 30_000;
 const ERROR_SNIPPET_BYTES = 4096;
 /** A container inspect answer is read whole (to mask secrets) up to this size. */
 const INSPECT_MAX_BYTES = 8 * 1024 * 1024;
+/** An exec create answer ({"Id": …}) is read whole up to this size. */
+const EXEC_CREATE_MAX_BYTES = 64 * 1024;
 
 const REFUSALS: Record<TokenRefusal, string> = {
   unknown: "invalid API token",
@@ -201,6 +204,8 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   const viewers = new ShortCache<TokenViewer>();
   const hostsByRef = new ShortCache<HostRow>();
   const hijacked = new Set<{ close(): void; done: Promise<void> }>();
+  /** Exec id → who created it through the proxy, and on which host. */
+  const execOwners = new ExecOwners();
   /** The request headers of an upgraded socket, for forwarding (set in handleUpgrade). */
   const requestHeadersOf = new WeakMap<Duplex, http.IncomingHttpHeaders>();
   let closing = false;
@@ -341,6 +346,10 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (endpoint.kind === "attach") params.stdin = queryFlag(query, "stdin");
     if (missing.length) {
       return deny(403, `permission denied: ${missing.join(", ")} on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
+    }
+    // An exec may be started, resized or read only by the user who created it through the proxy, on that host.
+    if (endpoint.target === "exec" && id !== null && !execOwners.owns(id, { userId: viewer.user.id, hostId: host.id })) {
+      return deny(403, `permission denied: exec ${id.slice(0, 80)} was not created through the Berth Docker-API proxy by this user on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
     }
     return { meta, viewer, host, path, agentPath, query, match, params, target };
   }
@@ -713,6 +722,41 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     agentReq.once("response", (ares) => {
       status = ares.statusCode ?? 502;
       if (endpoint.kind === "containerInspect" && status === 200) return void sendMaskedInspect(a, ares, res, () => finish(null, null, "process"));
+      if (endpoint.kind === "execCreate") {
+        // Read whole (it is small) so the exec is on record as this user's before the client can start it.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        ares.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size <= EXEC_CREATE_MAX_BYTES) chunks.push(c);
+        });
+        ares.once("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          snippet = text.slice(-ERROR_SNIPPET_BYTES);
+          if (status < 300 && size <= EXEC_CREATE_MAX_BYTES) {
+            try {
+              const id = (JSON.parse(text) as { Id?: unknown }).Id;
+              if (typeof id === "string" && id) {
+                execOwners.record(id, { userId: a.viewer.user.id, hostId: a.host.id });
+                a.params.execId = id;
+              }
+            } catch {
+              // not JSON: nothing to record (a later start of it is refused)
+            }
+          }
+          const headers = forwardedResponseHeaders(ares.headers);
+          delete headers["content-length"];
+          const out = size <= EXEC_CREATE_MAX_BYTES ? Buffer.concat(chunks) : Buffer.alloc(0);
+          res.writeHead(status, { ...headers, "content-length": out.length });
+          res.end(out);
+          finish(status >= 400 ? auditOutcome(status) : "success", status >= 400 ? dockerMessage(snippet) : null, "process");
+        });
+        ares.once("error", () => {
+          res.destroy();
+          finish("error", "the agent's answer broke off", "agent");
+        });
+        return;
+      }
       const out = forwardedResponseHeaders(ares.headers);
       res.writeHead(status, out);
       if (ares.headers["content-length"] === undefined) res.flushHeaders();

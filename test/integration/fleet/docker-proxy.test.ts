@@ -440,6 +440,43 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     }
   });
 
+  it("an exec can be started, resized and read only by the user who created it through the proxy, on that host", async () => {
+    const operatorEmail = "operator@example.test";
+    await userWithRole(operatorEmail, "operator-password-123", "Operator");
+    const operator = new HttpClient(gateway.url);
+    expect((await operator.signIn(operatorEmail, "operator-password-123")).ok).toBe(true);
+    const operatorToken = await createToken(operator, { name: "operator cli" });
+    const run = await docker(ownerToken, ["run", "-d", "--name", "exec-owner", image, "sh", "-c", "i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"]);
+    expect(run.code, run.stderr).toBe(0);
+    try {
+      const base = `/api/docker/${hostId}/v1.43`;
+      const created = await gatewayCall(gateway.url, "POST", `${base}/containers/exec-owner/exec`, { token: ownerToken, body: JSON.stringify({ AttachStdout: true, Cmd: ["echo", "owner-exec"] }) });
+      expect(created.status, created.body).toBe(201);
+      const execId = (JSON.parse(created.body) as { Id: string }).Id;
+      const mark = await auditMark();
+      // Another user with containers.exec on the host: refused on every exec endpoint, audited; nothing runs.
+      for (const [method, p] of [["POST", `${base}/exec/${execId}/start`], ["POST", `${base}/exec/${execId}/resize?h=10&w=10`], ["GET", `${base}/exec/${execId}/json`]] as const) {
+        const r = await gatewayCall(gateway.url, method, p, { token: operatorToken.secret, ...(method === "POST" ? { body: JSON.stringify({ Detach: false }) } : {}) });
+        expect(r.status, `${p}: ${r.body}`).toBe(403);
+        expect(JSON.parse(r.body).message).toContain("was not created through the Berth Docker-API proxy by this user");
+      }
+      const denied = await database.db.auditEvent.findMany({ where: { id: { gt: mark }, actorId: operatorToken.id, outcome: "denied" } });
+      expect(denied.map((e) => e.action).sort()).toEqual(["containers.exec.start", "docker.exec.inspect", "docker.exec.resize"]);
+      // The exec never ran: the owner reads it, and starts it (an exec starts once: a start that got through would make this fail).
+      const inspect = await gatewayCall(gateway.url, "GET", `${base}/exec/${execId}/json`, { token: ownerToken });
+      expect(inspect.status).toBe(200);
+      expect(JSON.parse(inspect.body)).toMatchObject({ Running: false });
+      const started = await gatewayCall(gateway.url, "POST", `${base}/exec/${execId}/start`, { token: ownerToken, body: JSON.stringify({ Detach: false, Tty: false }) });
+      expect(started.status).toBe(200);
+      expect(started.body).toContain("owner-exec");
+      // An exec id the proxy never handed out (made on the host some other way, or guessed) is refused too.
+      const unknown = await gatewayCall(gateway.url, "GET", `${base}/exec/${"0".repeat(64)}/json`, { token: ownerToken });
+      expect(unknown.status).toBe(403);
+    } finally {
+      await docker(ownerToken, ["rm", "-f", "exec-owner"]);
+    }
+  });
+
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
     const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
     expect((await docker(scoped.secret, ["ps"])).code).toBe(0);

@@ -17,6 +17,8 @@ export type EndpointKind =
   | "attach"
   /** POST /volumes/create: driver options (which can bind host paths) are refused. */
   | "volumeCreate"
+  /** POST /networks/create: a bridge network only, no driver options (parsed with zod). */
+  | "networkCreate"
   /** GET /containers/{id}/json: the answer is read whole and a deployment's secret env values masked. */
   | "containerInspect";
 
@@ -130,7 +132,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
 
   // Networks (reading them is reading the host).
   { method: "GET", pattern: p("/networks"), route: "GET /networks", permissions: ["hosts.read"], action: "docker.networks.list", mutation: false, kind: "plain" },
-  { method: "POST", pattern: p("/networks/create"), route: "POST /networks/create", permissions: ["networks.manage"], action: "docker.networks.create", mutation: true, kind: "plain" },
+  { method: "POST", pattern: p("/networks/create"), route: "POST /networks/create", permissions: ["networks.manage"], action: "docker.networks.create", mutation: true, kind: "networkCreate" },
   { method: "POST", pattern: p("/networks/prune"), route: "POST /networks/prune", permissions: ["networks.manage"], action: "docker.networks.prune", mutation: true, kind: "plain" },
   { method: "GET", pattern: p(`/networks/${ID}`), route: "GET /networks/{id}", permissions: ["hosts.read"], action: "docker.networks.inspect", mutation: false, kind: "plain", target: "network" },
   { method: "DELETE", pattern: p(`/networks/${ID}`), route: "DELETE /networks/{id}", permissions: ["networks.manage"], action: "docker.networks.remove", mutation: true, kind: "plain", target: "network" },

@@ -20,6 +20,7 @@ import { authenticateToken, type TokenAuthentication, type TokenRefusal, type To
 import { ShortCache } from "./auth-cache";
 import { createBodyToSpec, type TranslatedCreate } from "./create-spec";
 import { ExecOwners } from "./exec-owners";
+import { parseNetworkCreate } from "./network-create";
 import { imageTargetsOf, imageTargetViolations } from "./image-targets";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
 import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
@@ -509,7 +510,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   /** What a request's body says that the audit should show (exec's command, a start's detach), and the body to forward. */
   async function prepareBody(a: Approved, body: Buffer | null): Promise<Buffer | null> {
     const kind = a.match.endpoint.kind;
-    if (kind !== "create" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate") return body;
+    if (kind !== "create" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate" && kind !== "networkCreate") return body;
     let parsed: unknown = {};
     if (body && body.length) {
       try {
@@ -517,7 +518,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       } catch (e) {
         throw new Refusal(400, `invalid JSON in the request body: ${messageOf(e)}`, "error");
       }
-    } else if (kind === "create" || kind === "execCreate") {
+    } else if (kind === "create" || kind === "execCreate" || kind === "networkCreate") {
       throw new Refusal(400, "invalid body: expected a JSON object", "error");
     }
     const fail = (e: unknown): never => {
@@ -537,6 +538,17 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Refusal(400, "invalid body: expected a JSON object", "error");
     const o = parsed as Record<string, unknown>;
+    if (kind === "networkCreate") {
+      if (typeof o.Name === "string") a.params.name = o.Name.slice(0, 256);
+      const network = parseNetworkCreate(parsed);
+      if (!network.ok) throw new Refusal(400, network.message, "error");
+      a.params.driver = network.value.Driver || "bridge";
+      if (network.value.Internal) a.params.internal = true;
+      const subnets = (network.value.IPAM?.Config ?? []).map((c) => c.Subnet).filter(Boolean);
+      if (subnets.length) a.params.subnets = subnets;
+      // What was checked is what is sent.
+      return Buffer.from(JSON.stringify(network.value));
+    }
     if (kind === "volumeCreate") {
       if (typeof o.Name === "string") a.params.name = o.Name.slice(0, 256);
       // The local driver's options (type=none,o=bind,device=/etc) mount host paths the bind-mount allowlist never sees.
@@ -590,7 +602,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       }
       await judgeImageTargets(a);
       const kind = a.match.endpoint.kind;
-      const buffered = kind === "create" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate";
+      const buffered = kind === "create" || kind === "execCreate" || kind === "execStart" || kind === "volumeCreate" || kind === "networkCreate";
       let body: Buffer | null = null;
       if (buffered) body = await prepareBody(a, await readBody(req));
       const stream = await openStream(a);

@@ -477,6 +477,24 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     }
   });
 
+  it("docker network create: a plain bridge network works; other drivers and driver options are refused with 400 before the agent", async () => {
+    const ok = await docker(ownerToken, ["network", "create", "--label", "team=a", "proxy-net"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const macvlan = await docker(ownerToken, ["network", "create", "-d", "macvlan", "bad-driver"]);
+    expect(macvlan.code).not.toBe(0);
+    expect(macvlan.stderr).toContain('only the "bridge" driver is allowed through the Berth Docker-API proxy');
+    const opts = await docker(ownerToken, ["network", "create", "-o", "com.docker.network.bridge.name=eth9", "bad-opts"]);
+    expect(opts.code).not.toBe(0);
+    expect(opts.stderr).toContain("driver options are not allowed through the Berth Docker-API proxy");
+    const raw = await gatewayCall(gateway.url, "POST", `/api/docker/${hostId}/v1.43/networks/create`, { token: ownerToken, body: JSON.stringify({ Name: "bad-raw", Driver: "bridge", Peers: [] }) });
+    expect(raw.status).toBe(400);
+    const names = (await docker(ownerToken, ["network", "ls", "--format", "{{.Name}}"])).stdout.split("\n");
+    expect(names).toContain("proxy-net");
+    expect(names.filter((n) => n.startsWith("bad-"))).toEqual([]);
+    expect(await lastEvent({ action: "docker.networks.create", outcome: "error", params: { path: ["name"], equals: "bad-opts" } })).toMatchObject({ actorType: "token", hostId });
+    expect((await docker(ownerToken, ["network", "rm", "proxy-net"])).code).toBe(0);
+  });
+
   it("token scope: a token for one host is refused on another; revoked and expired tokens are refused at once", async () => {
     const scoped = await createToken(owner, { name: "only proxy-host", hostIds: [hostId] });
     expect((await docker(scoped.secret, ["ps"])).code).toBe(0);

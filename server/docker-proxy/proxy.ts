@@ -205,6 +205,8 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   const viewers = new ShortCache<TokenViewer>();
   const hostsByRef = new ShortCache<HostRow>();
   const hijacked = new Set<{ close(): void; done: Promise<void> }>();
+  /** Forwarded plain requests still open (logs -f, events, pull progress, wait…), ended on shutdown too. */
+  const streams = new Set<{ close(): void; done: Promise<void> }>();
   /** Exec id → who created it through the proxy, and on which host. */
   const execOwners = new ExecOwners();
   /** The request headers of an upgraded socket, for forwarding (set in handleUpgrade). */
@@ -710,26 +712,42 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     let attachRunning = false;
     /** An attached exec (not detached) answered 200: its start was recorded as it began; its end is recorded below. */
     let execRunning = false;
-    const finish = (outcome: AuditOutcome | null, errorMessage: string | null, closedBy: string) => {
+    let shutdown = false;
+    let markDone = () => {};
+    const entry = {
+      close: () => {
+        shutdown = true;
+        agentReq.destroy();
+        res.destroy();
+      },
+      done: new Promise<void>((resolve) => (markDone = resolve)),
+    };
+    streams.add(entry);
+    const finish = (outcome: AuditOutcome | null, errorMessage: string | null, closedByWhom: string) => {
       if (done) return;
       done = true;
+      streams.delete(entry);
+      const closedBy = shutdown ? "shutdown" : closedByWhom;
+      if (shutdown && outcome !== null && status === 0) errorMessage = "the gateway shut down";
       stream.destroy();
-      if (isStdinAttach && outcome !== null) {
-        if (attachRunning) void auditAttach(a, "end", "success", { status, durationMs: Date.now() - started, closedBy });
-        else void auditAttach(a, "start", outcome, { status }, errorMessage);
-        return;
-      }
-      if (!endpoint.mutation || outcome === null) return;
-      if (execRunning) return void auditExecEnd(a, a.match.params[0]!, started, closedBy);
-      void audit(a.meta, {
-        actor: a.viewer.actor,
-        action: endpoint.action,
-        outcome,
-        params: { ...a.params, status, ...(isExecStart ? { via: "docker-proxy" } : {}) },
-        errorMessage,
-        hostId: a.host.id,
-        target: a.target,
-      });
+      // Shutdown waits for the record (entry.done) before the database goes.
+      const recorded = ((): Promise<void> => {
+        if (isStdinAttach && outcome !== null) {
+          return attachRunning ? auditAttach(a, "end", "success", { status, durationMs: Date.now() - started, closedBy }) : auditAttach(a, "start", outcome, { status }, errorMessage);
+        }
+        if (!endpoint.mutation || outcome === null) return Promise.resolve();
+        if (execRunning) return auditExecEnd(a, a.match.params[0]!, started, closedBy);
+        return audit(a.meta, {
+          actor: a.viewer.actor,
+          action: endpoint.action,
+          outcome,
+          params: { ...a.params, status, ...(isExecStart ? { via: "docker-proxy" } : {}), ...(shutdown ? { closedBy } : {}) },
+          errorMessage,
+          hostId: a.host.id,
+          target: a.target,
+        });
+      })();
+      void recorded.finally(markDone);
     };
     agentReq.once("response", (ares) => {
       status = ares.statusCode ?? 502;
@@ -1002,7 +1020,8 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     },
     async closeAll(timeoutMs = 5_000) {
       closing = true;
-      const open = [...hijacked];
+      const open = [...hijacked, ...streams];
+      if (open.length) log(`shutdown: ending ${open.length} open stream(s) (${hijacked.size} hijacked, ${streams.size} plain)`);
       for (const h of open) h.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);

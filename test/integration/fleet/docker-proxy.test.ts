@@ -657,4 +657,44 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     const back = await waitFor(() => gatewayCall(gateway.url, "GET", `/api/docker/${hostId}/v1.43/containers/json`, { token: ownerToken }), (r) => r.status === 200, 30_000);
     expect(back.status).toBe(200);
   });
+  // Very last: it stops the gateway.
+  it("on shutdown, plain long streams (logs -f, events) are ended by the proxy too, and the gateway exits", async () => {
+    const run = await docker(ownerToken, ["run", "-d", "--name", "chatty", image, "sh", "-c", "echo started; i=0; while [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done"]);
+    expect(run.code, run.stderr).toBe(0);
+    /** A streaming GET: resolves `open` once the answer's head is in, `ended` when the connection closes. */
+    const follow = (rawPath: string) => {
+      const url = new URL(gateway.url);
+      let body = "";
+      let onOpen: (status: number) => void = () => {};
+      let onEnd: () => void = () => {};
+      const open = new Promise<number>((r) => (onOpen = r));
+      const ended = new Promise<void>((r) => (onEnd = r));
+      const req = http.request({ host: url.hostname, port: url.port, method: "GET", path: rawPath, headers: { authorization: `Bearer ${ownerToken}` } }, (res) => {
+        onOpen(res.statusCode ?? 0);
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.once("close", onEnd);
+        res.once("error", onEnd);
+      });
+      req.once("error", () => {
+        onOpen(0);
+        onEnd();
+      });
+      req.end();
+      return { open, ended, body: () => body };
+    };
+    const base = `/api/docker/${hostId}/v1.43`;
+    const logs = follow(`${base}/containers/chatty/logs?follow=1&stdout=1&stderr=1`);
+    const events = follow(`${base}/events`);
+    expect(await logs.open).toBe(200);
+    expect(await events.open).toBe(200);
+    const started = await waitFor(async () => logs.body(), (b) => b.includes("started"), 15_000);
+    expect(started).toContain("started");
+    await gateway.stop();
+    await Promise.all([logs.ended, events.ended]);
+    expect(gateway.process.exitCode).toBe(0);
+    expect(gateway.logs()).toMatch(/docker proxy: shutdown: ending [2-9]\d* open stream\(s\) \(0 hijacked, [2-9]\d* plain\)/);
+    // The container keeps running on the host (the agent outlives the gateway): removed through the agent's socket.
+    const removed = await agentCall(host.agent.socket, "DELETE", "/containers/chatty?force=1");
+    expect(removed.status).toBeLessThan(300);
+  });
 });

@@ -2,7 +2,8 @@
 // CLI sends it, through the proxy (`/api/docker/<host>/…` with a bearer token: token → rate limit →
 // path → endpoint table → host and permission → one SSH channel to the agent's socket → the answer
 // streamed back) vs the same request on the agent's unix socket directly, in the same run.
-// Target: proxy overhead < 5 ms median.
+// Target: proxy overhead < 5 ms median. Each authenticated request includes the proxy's read of the
+// one-row AccessGeneration table (cross-process revocation), so that cost is in the figure.
 //
 // The proxy runs in this process on its own HTTP server, wired exactly as server/main.ts wires it
 // (handleRequest before anything else), over a real embedded Postgres (migrated, built-in roles,

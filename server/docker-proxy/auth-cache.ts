@@ -6,8 +6,11 @@ import { authGeneration } from "../auth/generation";
 // while it is younger than `ttlMs` (1 s), the token it holds has not expired,
 // and no change that can alter access has happened since it was read: every
 // such change (token revoked, user disabled, role or binding changed, host
-// moved or removed) bumps the auth generation (server/auth/generation.ts),
-// so it takes effect on the very next request.
+// moved or removed) bumps the auth generation (server/auth/generation.ts):
+// in this process at once, and from any other process or plain SQL through
+// the database's AccessGeneration row, which the proxy reads (one primary-key
+// read) before every lookup it could answer from here. So a change takes
+// effect on the very next request.
 
 export interface CacheOptions {
   ttlMs?: number;

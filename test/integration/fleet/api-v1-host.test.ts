@@ -274,15 +274,19 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
       expect(res.status, `${raw}: ${res.text}`).toBe(404);
       expect((JSON.parse(res.text) as ApiError).error.code).toBe("NOT_FOUND");
     }
-    // Whole dot segments are resolved by URL rules before routing (as any client resolves them):
-    // out of the API they reach nothing, and inside it they are an ordinary, authenticated request.
+    // Whole dot segments, literal or %2e-encoded, are refused at the front door (before the token
+    // is even checked): nothing under /api/ is resolved by URL rules into another resource.
     const outside = await rawRequest(gateway.url, `/api/v1/hosts/${hostId}/containers/x/../../../../../../etc/passwd`, ownerToken.secret);
     expect(outside.status).toBe(404);
     expect(outside.text).not.toContain("root:");
     const inside = await rawRequest(gateway.url, `/api/v1/hosts/%2e%2e/%2e%2e/v1/hosts/${hostId}/containers/%2e%2e/logs`, ownerToken.secret);
     expect(inside.status).toBe(404);
+    expect((JSON.parse(inside.text) as ApiError).error.code).toBe("NOT_FOUND");
+    const hidden = await rawRequest(gateway.url, `/api/v1/hosts/%2E%2e/containers`, ownerToken.secret);
+    expect(hidden.status).toBe(404);
+    expect((JSON.parse(hidden.text) as ApiError).error.code).toBe("NOT_FOUND");
     const unauthenticated = await rawRequest(gateway.url, `/api/v1/hosts/%2e%2e/containers`, "not-a-token");
-    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.status).toBe(404);
 
     const put = await fetch(`${gateway.url}/api/v1/hosts/${hostId}/containers`, { method: "PUT", headers: { authorization: `Bearer ${ownerToken.secret}` }, body: "{}" });
     expect(put.status).toBe(405);

@@ -42,6 +42,9 @@ export interface ContainerBench {
   /** PSS: shared pages (busybox's text, conmon's libraries) divided among the processes sharing them. */
   agentIdlePssKiB: number;
   podmanIdlePssKiB: number | null;
+  /** The RSS medians split: conmon, and the container's own process. */
+  agentIdleParts: { conmonKiB: number; processKiB: number };
+  podmanIdleParts: { conmonKiB: number; processKiB: number } | null;
 }
 
 export async function benchContainers(): Promise<ContainerBench> {
@@ -106,6 +109,14 @@ export async function benchContainers(): Promise<ContainerBench> {
       if ((JSON.parse(res.body) as unknown[]).length !== PS_CONTAINERS) throw new Error("ps did not list every container");
     }
 
+    // The ps containers go first: their 200 processes keep our busybox's pages mapped, and mapped pages
+    // survive the cache drop below, so our new processes would fault more of busybox in than podman's
+    // (whose copy of busybox nothing else maps) and the comparison would not be like with like.
+    const psIds = (JSON.parse((await api(agent.socket, "GET", "/v1.43/containers/json")).body) as { Id: string }[]).map((c) => c.Id);
+    for (let i = 0; i < psIds.length; i += 8) {
+      await Promise.all(psIds.slice(i, i + 8).map((id) => api(agent!.socket, "DELETE", `/v1.43/containers/${id}?force=1`)));
+    }
+
     // Idle memory: conmon + the container's process, 10 fresh `sleep` containers each, read after both sets
     // have idled for 2 s; the median. The page cache is dropped first: RSS counts the clean file pages a
     // process maps, and the kernel maps more of them (fault-around) when more of the binary happens to be
@@ -127,14 +138,21 @@ export async function benchContainers(): Promise<ContainerBench> {
     await new Promise((r) => setTimeout(r, 2000));
     const ours: number[] = [];
     const oursPss: number[] = [];
+    const oursConmon: number[] = [];
+    const oursProcess: number[] = [];
     for (const id of ourIds) {
       const inspect = JSON.parse((await api(agent.socket, "GET", `/v1.43/containers/${id}/json`)).body) as { State: { Pid: number } };
       const conmonPid = Number(readFileSync(path.join(agent.execRoot, id, "conmon.pid"), "utf8").trim());
+      oursConmon.push(rssKiB(conmonPid));
+      oursProcess.push(rssKiB(inspect.State.Pid));
       ours.push(rssKiB(conmonPid) + rssKiB(inspect.State.Pid));
       oursPss.push(pssKiB(conmonPid) + pssKiB(inspect.State.Pid));
     }
     const podmanIdleKiB = havePodman ? median(podmanPids.map(([c, p]) => rssKiB(c) + rssKiB(p))) : null;
     const podmanIdlePssKiB = havePodman ? median(podmanPids.map(([c, p]) => pssKiB(c) + pssKiB(p))) : null;
+    const podmanIdleParts = havePodman
+      ? { conmonKiB: median(podmanPids.map(([c]) => rssKiB(c))), processKiB: median(podmanPids.map(([, p]) => rssKiB(p))) }
+      : null;
     if (havePodman) await sh("podman", [...podmanArgs, "rm", "-f", "-t", "0", "-a"], podmanEnv).catch(() => "");
 
     return {
@@ -148,6 +166,8 @@ export async function benchContainers(): Promise<ContainerBench> {
       podmanIdleKiB,
       agentIdlePssKiB: median(oursPss),
       podmanIdlePssKiB,
+      agentIdleParts: { conmonKiB: median(oursConmon), processKiB: median(oursProcess) },
+      podmanIdleParts,
     };
   } finally {
     await agent?.destroy();

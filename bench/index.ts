@@ -34,6 +34,8 @@ if (!only || only === "containers") {
   console.log(`idle container memory, conmon + process, median of 10 (target: agent ≤ podman):`);
   console.log(`  RSS  agent ${mib(c.agentIdleKiB)}, podman ${mib(c.podmanIdleKiB)}   (busybox's mapped text varies with what the page cache holds)`);
   console.log(`  PSS  agent ${mib(c.agentIdlePssKiB)}, podman ${mib(c.podmanIdlePssKiB)}`);
+  const parts = (p: { conmonKiB: number; processKiB: number } | null) => (p ? `conmon ${mib(p.conmonKiB)} + process ${mib(p.processKiB)}` : "n/a");
+  console.log(`  RSS split: agent ${parts(c.agentIdleParts)}; podman ${parts(c.podmanIdleParts)}`);
 }
 
 if (!only || only === "network") {

@@ -11,6 +11,19 @@ export function imageReferenceProblem(value: string): string | null {
   }
 }
 
+/** An image reference as Docker reads it (the agent's parser), trimmed, at most 512 characters. */
+export function imageReferenceSchema(emptyMessage?: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, emptyMessage)
+    .max(512)
+    .superRefine((value, ctx) => {
+      const problem = imageReferenceProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+}
+
 // A deployment spec: what the deploy form, a pasted `docker run` and the API
 // all produce, what the deploy policy judges, and what is saved for redeploy.
 // Validated at every boundary with this one schema.
@@ -69,15 +82,7 @@ export const restartPolicySchema = z.object({
 export const PULL_POLICIES = ["always", "missing", "never"] as const;
 
 export const deploySpecSchema = z.object({
-  image: z
-    .string()
-    .trim()
-    .min(1, "enter an image, e.g. nginx:1.27 or registry.example.com/team/app@sha256:…")
-    .max(512)
-    .superRefine((value, ctx) => {
-      const problem = imageReferenceProblem(value);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  image: imageReferenceSchema("enter an image, e.g. nginx:1.27 or registry.example.com/team/app@sha256:…"),
   pullPolicy: z.enum(PULL_POLICIES).default("missing"),
   /** A saved registry's credentials for the pull. */
   registryId: z.string().min(1).max(64).optional(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { imageReferenceProblem } from "../deploy/spec";
+import { imageReferenceSchema } from "../deploy/spec";
 
 // Zod schemas of the REST API's path parameters, query strings and answers.
 // Request schemas are what the route handlers validate with; answers are
@@ -89,15 +89,7 @@ export const auditExportQuery = z.strictObject({
 // ---------------------------------------------------------------- bodies
 
 /** The same rules as images.pull's reference (Docker's reference grammar, the agent's parser). */
-export const imageReference = z
-  .string()
-  .trim()
-  .min(1)
-  .max(512)
-  .superRefine((v, ctx) => {
-    const problem = imageReferenceProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
+export const imageReference = imageReferenceSchema();
 
 export const pullBody = z.strictObject({
   reference: imageReference.describe("What to pull, e.g. registry.example.com/team/app:1.2 or …@sha256:…"),

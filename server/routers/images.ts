@@ -2,22 +2,14 @@ import "server-only";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { canOnHost } from "../auth/access";
-import { imageReferenceProblem } from "../deploy/spec";
+import { imageReferenceSchema } from "../deploy/spec";
 import { registryAuthHeader } from "../services/registries/registries";
 import { createRouter, hostScopedProcedure } from "../trpc";
 
 // Images on one host: list (with the containers using each), pull with
 // progress, remove, tag, and push to a saved registry.
 
-const reference = z
-  .string()
-  .trim()
-  .min(1)
-  .max(512)
-  .superRefine((v, ctx) => {
-    const problem = imageReferenceProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
+const reference = imageReferenceSchema();
 const imageId = z.string().min(1).max(512);
 const progressToken = z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional();
 

@@ -3,8 +3,9 @@ import { hasPermission } from "../auth/access";
 import { requestMetaFrom } from "../auth/request-meta";
 import { getViewer } from "../auth/viewer";
 import { db } from "../db";
-import { csvHeader, formatRow, type ExportFormat } from "./export";
-import { auditFilterSchema, iterateAudit } from "./query";
+import type { ExportFormat } from "./export";
+import { auditExportResponse } from "./export-stream";
+import { auditFilterSchema } from "./query";
 import { writeAudit } from "./write";
 
 /** GET /api/audit/export?format=csv|ndjson&<filters>: streams the matching events, oldest first. */
@@ -40,27 +41,5 @@ export async function exportAudit(req: Request): Promise<Response> {
   // The export is recorded before it starts, so it is part of what it covers if the range includes now.
   await record("success", null);
 
-  const rows = iterateAudit(db(), parsed.data);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (format === "csv") controller.enqueue(encoder.encode(csvHeader()));
-    },
-    async pull(controller) {
-      const next = await rows.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(formatRow(next.value, format)));
-    },
-    async cancel() {
-      await rows.return(undefined);
-    },
-  });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  return new Response(body, {
-    headers: {
-      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
-      "content-disposition": `attachment; filename="berth-audit-${stamp}.${format}"`,
-      "cache-control": "no-store",
-    },
-  });
+  return auditExportResponse(db(), parsed.data, format);
 }

@@ -1,13 +1,10 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { csvHeader, formatRow } from "../audit/export";
-import { iterateAudit, type AuditFilter } from "../audit/query";
 import { getFleet } from "../fleet/instance";
 import type { OperationProgress } from "../fleet/fleet";
 import type { ApiCaller } from "./caller";
 import { toRestError, type RestError } from "./errors";
 import type { RestAudit } from "./handler";
-import type { Db } from "../db";
 
 // The REST answers that stream: image pull progress and the audit export.
 
@@ -94,44 +91,4 @@ export async function streamPull(o: {
   return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
 }
 
-/**
- * The matching audit events, oldest first, as an attachment. If reading fails
- * mid-stream (the headers are sent by then) the stream is broken off, so the
- * client sees a truncated download rather than a complete-looking one, and
- * `onError` is told (to log and audit it).
- */
-export function auditExportResponse(db: Db, filter: AuditFilter, format: "csv" | "ndjson", onError?: (e: unknown) => void | Promise<void>): Response {
-  const rows = iterateAudit(db, filter);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (format === "csv") controller.enqueue(encoder.encode(csvHeader()));
-    },
-    async pull(controller) {
-      let next: IteratorResult<Parameters<typeof formatRow>[0]>;
-      try {
-        next = await rows.next();
-      } catch (e) {
-        try {
-          await onError?.(e);
-        } finally {
-          controller.error(e);
-        }
-        return;
-      }
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(formatRow(next.value, format)));
-    },
-    async cancel() {
-      await rows.return(undefined);
-    },
-  });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  return new Response(body, {
-    headers: {
-      "content-type": format === "csv" ? "text/csv; charset=utf-8" : NDJSON,
-      "content-disposition": `attachment; filename="berth-audit-${stamp}.${format}"`,
-      "cache-control": "no-store",
-    },
-  });
-}
+export { auditExportResponse } from "../audit/export-stream";

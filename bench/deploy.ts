@@ -20,10 +20,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { AgentClient as AgentClientType } from "../server/fleet/agent/client";
 import type { Fleet as FleetType } from "../server/fleet/fleet";
-import type { AgentConfig } from "../server/fleet/agent-config";
 import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
-import { startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
+import { agentSettingsFor, startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
 import { openUnixSocket, sleep, stats, type Stats } from "./support";
 
@@ -110,21 +109,6 @@ async function waitFor<T>(check: () => Promise<T> | T, ok: (v: T) => boolean, ti
   return value;
 }
 
-/** The agent settings a test host needs (copied from test/fixtures/fleet-env.ts, which pulls in vitest). */
-function agentSettingsFor(host: SshTestHost, insecureRegistries: string[]): Partial<AgentConfig> {
-  const a = host.agent;
-  return {
-    installDir: a.installDir,
-    root: a.root,
-    socket: a.socket,
-    execRoot: a.execRoot,
-    cgroupParent: a.cgroupParent,
-    bridge: a.bridge,
-    bridgeSubnet: a.bridgeSubnet,
-    networkPool: a.networkPool,
-    insecureRegistries,
-  };
-}
 
 /**
  * The routers import "server-only", which throws outside Next's react-server condition (vitest

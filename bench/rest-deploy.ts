@@ -13,12 +13,11 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { AgentClient } from "../server/fleet/agent/client";
-import type { AgentConfig } from "../server/fleet/agent-config";
 import { startGateway, type Gateway } from "../test/fixtures/gateway";
 import { HttpClient } from "../test/fixtures/http-client";
 import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
-import { startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
+import { agentSettingsFor, startSshHosts, type SshHostFleet } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
 import { openUnixSocket, sleep, stats, type Stats } from "./support";
 
@@ -45,20 +44,6 @@ export interface RestDeployBench {
   latency: Stats;
 }
 
-function agentSettingsFor(host: SshTestHost, insecureRegistries: string[]): Partial<AgentConfig> {
-  const a = host.agent;
-  return {
-    installDir: a.installDir,
-    root: a.root,
-    socket: a.socket,
-    execRoot: a.execRoot,
-    cgroupParent: a.cgroupParent,
-    bridge: a.bridge,
-    bridgeSubnet: a.bridgeSubnet,
-    networkPool: a.networkPool,
-    insecureRegistries,
-  };
-}
 
 async function trpc<T>(client: HttpClient, procedure: string, input?: unknown, type: "query" | "mutation" = "mutation"): Promise<T> {
   const res = await client.trpc<T>(procedure, input, type);

@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { Duplex, Readable } from "node:stream";
+import { sendRawJson } from "../http/raw-answer";
 
 // Small HTTP/1.1 pieces the proxy needs at the byte level: Docker-style error
 // answers (on a ServerResponse or on a raw, upgraded socket), the request
@@ -68,24 +69,7 @@ export function sendError(res: http.ServerResponse, status: number, message: str
 
 /** The same answer on a socket Node handed over for an upgrade; the connection is closed after it. */
 export function sendRawError(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = errorBody(message);
-  const extra = Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join("");
-  socket.once("finish", () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Error"}\r\n` +
-      "Connection: close\r\n" +
-      "Content-Type: application/json\r\n" +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      extra +
-      "\r\n" +
-      body,
-  );
+  sendRawJson(socket, status, errorBody(message), headers);
 }
 
 function headerLines(headers: Record<string, string | string[]>): string {

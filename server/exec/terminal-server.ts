@@ -18,6 +18,7 @@ import {
   looksLikeControl,
   type ExecServerControl,
 } from "./protocol";
+import { sendRawJson } from "../http/raw-answer";
 import { viewerFromCookie } from "./session-cookie";
 
 // The browser's exec terminal: a WebSocket on the gateway's own HTTP server
@@ -131,21 +132,7 @@ export function originAllowed(req: http.IncomingMessage, publicUrl?: string): bo
 
 /** Fails the upgrade with a plain HTTP answer. */
 function refuse(socket: Duplex, status: number, message: string, requestId: string): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify({ error: { message, requestId } });
-  socket.once("finish", () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? "Error"}\r\n` +
-      "Connection: close\r\n" +
-      "Content-Type: application/json\r\n" +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n` +
-      "\r\n" +
-      body,
-  );
+  sendRawJson(socket, status, JSON.stringify({ error: { message, requestId } }), { "x-request-id": requestId });
 }
 
 function actorOf(viewer: Viewer | null): Actor {

@@ -28,7 +28,7 @@ export interface NetworkBench {
   runs: number;
   agentBridgeRunMs: number;
   podmanBridgeRunMs: number | null;
-  /** Through 127.0.0.1:<port> (DNAT plus masquerade of the loopback source). */
+  /** Through 127.0.0.1:<port> (DNAT, plus SNAT of the loopback source to LOOPBACK_CLIENT_SOURCE). */
   publishedRps: number;
   /** Through <host address>:<port> (DNAT only), as another machine would come in. */
   publishedHostRps: number | null;

@@ -24,6 +24,18 @@ export function tableName(defaultBridge: string): string {
 
 const quote = (s: string) => `"${s}"`;
 
+/**
+ * The source address a container sees for clients on the host's loopback that
+ * reach a published port: the IPv4 dummy address (RFC 7600), which is never a
+ * real peer. Masquerading them to the bridge's gateway instead made them share
+ * connection tuples with the host's own direct connections to containers
+ * (which come from the gateway): conntrack then remapped ports, and the
+ * container's TIME_WAIT sockets dropped the SYNs of a reused tuple as old
+ * duplicates (PAWS, since each connection has its own timestamp offset), so
+ * clients stalled for a second per lost SYN.
+ */
+export const LOOPBACK_CLIENT_SOURCE = "192.0.0.8";
+
 export function buildRuleset(table: string, networks: RulesetNetwork[], ports: PortRule[]): string {
   const lines: string[] = [];
   lines.push(`table ip ${table}`, `delete table ip ${table}`, `table ip ${table} {`);
@@ -40,9 +52,11 @@ export function buildRuleset(table: string, networks: RulesetNetwork[], ports: P
 
   lines.push("  chain postrouting {", "    type nat hook postrouting priority srcnat; policy accept;");
   for (const n of networks) {
-    // Outbound NAT (not for internal networks), and loopback clients reaching a published port.
+    // Outbound NAT (not for internal networks), and loopback clients reaching a published port. An
+    // internal network's containers have no default route, so there loopback clients come from the gateway.
     if (!n.internal) lines.push(`    ip saddr ${n.subnet} oifname != ${quote(n.bridge)} masquerade`);
-    lines.push(`    ip saddr 127.0.0.0/8 oifname ${quote(n.bridge)} masquerade`);
+    if (n.internal) lines.push(`    ip saddr 127.0.0.0/8 oifname ${quote(n.bridge)} masquerade`);
+    else lines.push(`    ip saddr 127.0.0.0/8 oifname ${quote(n.bridge)} snat to ${LOOPBACK_CLIENT_SOURCE}`);
   }
   lines.push("  }");
 

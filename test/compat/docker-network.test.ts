@@ -72,6 +72,20 @@ describe("published ports", () => {
     expect(port.stdout).toContain("80/tcp -> 0.0.0.0:18081");
   });
 
+  it("loopback clients reach a container from their own address, the host's direct connections from the gateway", async () => {
+    // A CGI script prints the peer address busybox httpd saw.
+    const script = "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/peer && chmod +x /www/cgi-bin/peer && exec httpd -f -p 80 -h /www";
+    const r = await docker("run", "-d", "--name", "peer", "-p", "127.0.0.1:18090:80", env.image, "sh", "-c", script);
+    expect(r.code).toBe(0);
+    const viaLoopback = await eventually(async () => curl("http://127.0.0.1:18090/cgi-bin/peer"), (x) => x !== null);
+    // Sharing the gateway's connection tuples with direct clients stalled both (see LOOPBACK_CLIENT_SOURCE).
+    expect(viaLoopback).toMatch(/^\[?(::ffff:)?192\.0\.0\.8\]?\n$/);
+    const ip = (await docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "peer")).stdout.trim();
+    const gw = (await docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge")).stdout.trim();
+    expect(curl(`http://${ip}/cgi-bin/peer`)).toBe(`[::ffff:${gw}]\n`);
+    await docker("rm", "-f", "peer");
+  });
+
   it("a random host port shows up in docker port and docker ps", async () => {
     const r = await docker("run", "-d", "--name", "random", "-p", "80", env.image, ...HTTPD("random port"));
     expect(r.code).toBe(0);

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildRuleset, deleteTableScript, type PortRule, type RulesetNetwork, tableName } from "../../../agent/network/ruleset";
+import { buildRuleset, deleteTableScript, LOOPBACK_CLIENT_SOURCE, type PortRule, type RulesetNetwork, tableName } from "../../../agent/network/ruleset";
 
 const NFT = "/usr/sbin/nft";
 const canCheck = existsSync(NFT) && process.getuid?.() === 0;
@@ -44,12 +44,19 @@ describe("buildRuleset", () => {
     expect(linesOf(out).filter((l) => l === "fib daddr type local jump publish")).toHaveLength(2);
   });
 
-  it("masquerades outbound traffic once per non-internal network, and loopback once per bridge", () => {
+  it("masquerades outbound traffic once per non-internal network; loopback clients get their own source once per bridge", () => {
     const lines = linesOf(buildRuleset("t", [lan, app, secret], []));
     const outbound = lines.filter((l) => /^ip saddr (?!127\.)\S+ oifname != "[^"]+" masquerade$/.test(l));
     expect(outbound).toEqual(['ip saddr 172.30.0.0/16 oifname != "berth0" masquerade', 'ip saddr 10.89.1.0/24 oifname != "br-app" masquerade']);
     const loop = lines.filter((l) => l.startsWith("ip saddr 127.0.0.0/8"));
-    expect(loop).toEqual(['ip saddr 127.0.0.0/8 oifname "berth0" masquerade', 'ip saddr 127.0.0.0/8 oifname "br-app" masquerade', 'ip saddr 127.0.0.0/8 oifname "br-secret" masquerade']);
+    // Not the gateway (the host's direct connections to containers come from there), except on an internal
+    // network, whose containers have no default route to send replies to any other address.
+    expect(loop).toEqual([
+      `ip saddr 127.0.0.0/8 oifname "berth0" snat to ${LOOPBACK_CLIENT_SOURCE}`,
+      `ip saddr 127.0.0.0/8 oifname "br-app" snat to ${LOOPBACK_CLIENT_SOURCE}`,
+      'ip saddr 127.0.0.0/8 oifname "br-secret" masquerade',
+    ]);
+    expect(LOOPBACK_CLIENT_SOURCE).toBe("192.0.0.8");
   });
 
   it("writes one DNAT rule per port, with ip daddr only for a specific host address", () => {

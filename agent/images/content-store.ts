@@ -14,6 +14,12 @@ import { ImageError } from "./errors";
 export interface WriteOptions {
   expectedSize?: number;
   onProgress?: (bytes: number) => void;
+  /**
+   * Called once every byte has arrived and matched the digest and size, before
+   * the blob is made durable and visible (fsync, rename): a caller may go on
+   * with work that needs the content verified but not yet committed.
+   */
+  onVerified?: () => void;
 }
 
 export class ContentStore {
@@ -121,7 +127,7 @@ export class ContentStore {
     return task;
   }
 
-  private async writeOnce(digest: string, source: Readable, { expectedSize, onProgress }: WriteOptions): Promise<void> {
+  private async writeOnce(digest: string, source: Readable, { expectedSize, onProgress, onVerified }: WriteOptions): Promise<void> {
     const temp = path.join(this.ingest, `${digestHex(digest)}.${randomBytes(6).toString("hex")}`);
     const hash = newDigester();
     let bytes = 0;
@@ -146,6 +152,7 @@ export class ContentStore {
       if (actual !== digest) {
         throw new ImageError("DIGEST_MISMATCH", `blob digest mismatch: expected ${digest}, got ${actual}`);
       }
+      onVerified?.();
       const fd = await open(temp, "r");
       await fd.sync();
       await fd.close();

@@ -145,9 +145,15 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
   });
   mode.catch(() => {});
   let filled = false;
+  // The downloaded blob's commit (fsync, rename), still running when the snapshot is filled: the
+  // snapshot's own sync then overlaps it instead of waiting for it.
+  let committed: Promise<void> = Promise.resolve();
   const created = deps.snapshots.create(layer.chainId, parentChainId, async (dir: string) => {
     filled = true;
-    if ((await mode) === "download") return withRetries(() => downloadLayer(deps, repo, layer, dir, progress), dir);
+    if ((await mode) === "download") {
+      ({ committed } = await withRetries(() => downloadLayer(deps, repo, layer, dir, progress), dir));
+      return;
+    }
     await unpackStoredInto(deps.content, layer, dir, (current) => progress({ status: "Extracting", id, progressDetail: { current, total: layer.size } }));
   });
   created.catch(() => {});
@@ -167,7 +173,8 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
         choose("download");
         await created;
         // The snapshot existed (or another pull made it): only the blob is missing.
-        if (!filled && !deps.content.has(layer.digest)) await withRetries(() => downloadLayer(deps, repo, layer, null, progress), null);
+        if (!filled && !deps.content.has(layer.digest)) ({ committed } = await withRetries(() => downloadLayer(deps, repo, layer, null, progress), null));
+        await committed;
       } finally {
         inflight.delete(layer.digest);
         finished();
@@ -180,7 +187,7 @@ async function fetchLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, parent
   progress({ status: "Pull complete", id });
 }
 
-async function withRetries(task: () => Promise<void>, dir: string | null): Promise<void> {
+async function withRetries<T>(task: () => Promise<T>, dir: string | null): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await task();
@@ -211,8 +218,11 @@ function preferredError(downloadError: unknown, unpackError: unknown, networkErr
   return new ImageError("UNREACHABLE", `the download was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }
 
-/** The blob streams once: into the content store (verified) and, given a directory, unpacked into it. */
-async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir: string | null, progress: ProgressSink): Promise<void> {
+/**
+ * The blob streams once: into the content store (verified) and, given a directory, unpacked into it.
+ * Returns once the blob is verified and unpacked, with `committed`, which settles when the blob is stored for good.
+ */
+async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir: string | null, progress: ProgressSink): Promise<{ committed: Promise<void> }> {
   const id = shortId(layer.digest);
   let blob: Awaited<ReturnType<RegistryClient["getBlob"]>> | null = null;
   let stored: Promise<void> = Promise.resolve();
@@ -225,10 +235,13 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
       throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
     }
     const [toStore, toSnapshot] = tee(blob.stream);
+    let markVerified!: () => void;
+    const verified = new Promise<void>((resolve) => (markVerified = resolve));
     stored = deps.content
       .write(layer.digest, toStore, {
         expectedSize: layer.size,
         onProgress: (current) => progress({ status: "Downloading", id, progressDetail: { current, total: layer.size } }),
+        onVerified: markVerified,
       })
       .then(() => {
         progress({ status: "Verifying Checksum", id });
@@ -243,7 +256,11 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
     } else {
       toSnapshot.resume();
     }
-    await Promise.all([stored, unpacked]);
+    // Stored settles on its own when another write of this blob ran, or on a failure before verification.
+    await Promise.all([Promise.race([verified, stored]), unpacked]);
+    const committed = stored;
+    committed.catch(() => {});
+    return { committed };
   } catch (e) {
     blob?.stream.destroy();
     const downloadError = await stored.then(() => null, (err: unknown) => err);

@@ -15,7 +15,7 @@ import { api, apiRun, median, podmanPeer, sh, timeChild } from "./support";
 
 const RUNS = Number(process.env.BENCH_RUN_RUNS ?? 20);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 3);
-const WRK_ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 5);
+const WRK_ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 9);
 
 async function wrk(url: string): Promise<number> {
   const out = await sh("wrk", ["-t", "1", "-c", "4", "-d", `${WRK_SECONDS}s`, url]);

@@ -16,7 +16,7 @@ import { startRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { buildBigImage } from "../test/fixtures/test-images";
 
-const RUNS = Number(process.env.BENCH_PULL_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_PULL_RUNS ?? 7);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

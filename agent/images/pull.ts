@@ -11,6 +11,8 @@ import { layerRecords, recordImage } from "./record-image";
 import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
 import { mkdir, rm } from "node:fs/promises";
 import type { RegistryClient, Repo } from "./registry-client";
+import { pipeline } from "node:stream";
+import { rechunk } from "./rechunk";
 import { tee } from "./tee";
 import { applyLayerChecked, unpackStoredInto } from "./unpack";
 
@@ -126,6 +128,9 @@ async function fetchAndUnpack(deps: PullDeps, repo: Repo, layers: LayerRecord[],
 // when an image lists it twice or two pulls need it under different parents.
 const downloading = new WeakMap<ContentStore, Map<string, Promise<void>>>();
 
+/** Downloaded bytes go through verification and unpacking in pieces of this size. */
+const REGROUP_BYTES = 1 << 20;
+
 /** A layer download cut off midway (connection reset, idle timeout) is retried this many times. */
 const INTERRUPTED_RETRIES = 2;
 
@@ -234,7 +239,8 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
     if (blob.size !== null && blob.size !== layer.size) {
       throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
     }
-    const [toStore, toSnapshot] = tee(blob.stream);
+    // pipeline: an error or early end on either side reaches the other.
+    const [toStore, toSnapshot] = tee(pipeline(blob.stream, rechunk(REGROUP_BYTES), () => {}));
     let markVerified!: () => void;
     const verified = new Promise<void>((resolve) => (markVerified = resolve));
     stored = deps.content

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { ImageError } from "./errors";
+import { type HttpResponse, httpExchange } from "./http-transport";
 import { sha256 } from "./digest";
 import { isLoopbackRegistry, registryEndpointHost } from "./reference";
 import { MANIFEST_ACCEPT } from "./media-types";
@@ -53,17 +54,17 @@ interface RequestOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "ABORT_ERR"]);
+const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ABORT_ERR"]);
 const MAX_REDIRECTS = 5;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function networkCode(e: unknown): string {
   const err = e as { code?: unknown; name?: string; cause?: { code?: unknown; name?: string; message?: string } };
-  // An aborted fetch is a DOMException whose numeric `code` means nothing here.
+  // The transport's idle timeout, or an aborted exchange.
   if (err?.name === "AbortError" || err?.name === "TimeoutError" || err?.cause?.name === "AbortError") return "ABORT_ERR";
-  // undici puts the socket error in `cause`; a refusal by fetch itself (e.g. "bad port") only has a message.
-  const code = err?.cause?.code ?? err?.code ?? (err?.cause?.message ? `(${err.cause.message})` : undefined) ?? err?.cause?.name ?? err?.name;
+  // Socket and parser errors carry a code (ECONNREFUSED, HPE_…); a wrapped one has it in `cause`.
+  const code = err?.code ?? err?.cause?.code ?? (err?.cause?.message ? `(${err.cause.message})` : undefined) ?? err?.cause?.name ?? err?.name;
   return typeof code === "string" ? code : "UNKNOWN";
 }
 
@@ -79,7 +80,6 @@ function describeNetwork(code: string): string {
     case "AbortError":
       return "timed out";
     case "ECONNRESET":
-    case "UND_ERR_SOCKET":
       return "connection reset";
     default:
       return code.startsWith("(") ? code.slice(1, -1) : code.toLowerCase();
@@ -118,14 +118,14 @@ export class RegistryClient {
       expect: [200, 404],
     });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.cancel();
       throw new ImageError(
         "NOT_FOUND",
         `manifest for ${repo.registry}/${repo.repository}:${reference} not found: ${reference.startsWith("sha256:") ? "no such digest" : "no such tag"} in that repository`,
       );
     }
     const declared = Number(res.headers.get("content-length") ?? "NaN");
-    const bytes = await readLimited(this.idleGuarded(res), 4 * 1024 * 1024, "manifest");
+    const bytes = await readLimited(res.body, 4 * 1024 * 1024, "manifest");
     if (Number.isFinite(declared) && declared !== bytes.length) {
       throw new ImageError("SIZE_MISMATCH", `manifest ${reference} is ${bytes.length} bytes but the registry declared ${declared}`);
     }
@@ -141,11 +141,11 @@ export class RegistryClient {
   async getBlob(repo: Repo, digest: string): Promise<{ stream: Readable; size: number | null }> {
     const res = await this.request(repo, `/v2/${repo.repository}/blobs/${digest}`, { expect: [200, 404] });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.cancel();
       throw new ImageError("NOT_FOUND", `blob ${digest} not found in ${repo.registry}/${repo.repository}`);
     }
     const length = res.headers.get("content-length");
-    return { stream: this.idleGuarded(res), size: length === null ? null : Number(length) };
+    return { stream: res.body, size: length === null ? null : Number(length) };
   }
 
   async hasBlob(repo: Repo, digest: string): Promise<boolean> {
@@ -164,7 +164,7 @@ export class RegistryClient {
       `/v2/${repo.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
       { method: "POST", actions: "pull,push", extraScopes: [`repository:${from}:pull`], expect: [201, 202] },
     );
-    await res.body?.cancel();
+    res.cancel();
     if (res.status === 201) return true;
     // The registry opened an upload session instead; cancel it.
     const location = res.headers.get("location");
@@ -180,7 +180,7 @@ export class RegistryClient {
       headers: { "content-length": "0" },
       expect: [202],
     });
-    await start.body?.cancel();
+    start.cancel();
     if (!start.headers.get("location")) throw new ImageError("REGISTRY_ERROR", `registry ${repo.registry} started an upload without a Location`);
     let location = this.resolve(repo, start.headers.get("location")!);
     if (size <= chunkSize) {
@@ -191,7 +191,7 @@ export class RegistryClient {
         body: () => open(),
         expect: [201],
       });
-      await res.body?.cancel();
+      res.cancel();
       return;
     }
     for (let offset = 0; offset < size; offset += chunkSize) {
@@ -208,7 +208,7 @@ export class RegistryClient {
         body: () => open(start, start + length - 1),
         expect: [202],
       });
-      await res.body?.cancel();
+      res.cancel();
       location = this.resolve(repo, res.headers.get("location") ?? location);
     }
     const done = await this.requestUrl(repo, withQuery(location, { digest }), {
@@ -217,7 +217,7 @@ export class RegistryClient {
       headers: { "content-length": "0" },
       expect: [201],
     });
-    await done.body?.cancel();
+    done.cancel();
   }
 
   async putManifest(repo: Repo, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
@@ -228,7 +228,7 @@ export class RegistryClient {
       body: () => bytes,
       expect: [201],
     });
-    await res.body?.cancel();
+    res.cancel();
     return res.headers.get("docker-content-digest") ?? sha256(bytes);
   }
 
@@ -238,7 +238,7 @@ export class RegistryClient {
     return new URL(location, this.baseUrl(repo.registry)).toString();
   }
 
-  private request(repo: Repo, path: string, options: RequestOptions): Promise<Response> {
+  private request(repo: Repo, path: string, options: RequestOptions): Promise<HttpResponse> {
     return this.requestUrl(repo, this.baseUrl(repo.registry) + path, options);
   }
 
@@ -267,13 +267,13 @@ export class RegistryClient {
     return undefined;
   }
 
-  private async requestUrl(repo: Repo, url: string, options: RequestOptions): Promise<Response> {
+  private async requestUrl(repo: Repo, url: string, options: RequestOptions): Promise<HttpResponse> {
     let challenged = false;
     // Credentials go to the registry itself, never to a host it names in Location or redirects to.
     const registryOrigin = new URL(this.baseUrl(repo.registry)).origin;
     const own = new URL(url).origin === registryOrigin;
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
+      let res: HttpResponse;
       try {
         res = await this.send(url, options, own ? this.authHeader(repo, options) : undefined, registryOrigin);
       } catch (e) {
@@ -287,14 +287,14 @@ export class RegistryClient {
       if (res.status === 401 && !challenged && own) {
         challenged = true;
         const challenge = parseChallenge(res.headers.get("www-authenticate"));
-        await res.body?.cancel();
+        res.cancel();
         if (challenge) {
           await this.authenticate(repo, options, challenge);
           continue;
         }
       }
       if (RETRYABLE_STATUS.has(res.status) && attempt < this.retries) {
-        await res.body?.cancel();
+        res.cancel();
         const after = Number(res.headers.get("retry-after"));
         await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 5) * 1000 : 200 * 2 ** attempt);
         continue;
@@ -324,18 +324,18 @@ export class RegistryClient {
     for (const scope of this.scopes(repo, options)) url.searchParams.append("scope", scope);
     const headers: Record<string, string> = {};
     if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.idleTimeoutMs) });
+      res = await httpExchange(url, { method: "GET", headers: { "user-agent": this.options.userAgent ?? "berth-agent", ...headers }, idleTimeoutMs: this.idleTimeoutMs });
     } catch (e) {
       throw new ImageError("UNREACHABLE", `cannot reach the token service of ${repo.registry} (${url.host}): ${describeNetwork(networkCode(e))}`, { cause: e });
     }
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
+      res.cancel();
       throw new ImageError("UNAUTHORIZED", `registry ${repo.registry} refused the credentials${creds ? ` for ${creds.username}` : " (none given)"}`);
     }
     if (!res.ok) {
-      await res.body?.cancel();
+      res.cancel();
       throw new ImageError("REGISTRY_ERROR", `token service of ${repo.registry} answered ${res.status}`);
     }
     const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number };
@@ -346,41 +346,21 @@ export class RegistryClient {
   }
 
   /** One HTTP exchange, following redirects by hand so Authorization never leaves its host. */
-  private async send(url: string, options: RequestOptions, authorization: string | undefined, registryOrigin: string): Promise<Response> {
+  private async send(url: string, options: RequestOptions, authorization: string | undefined, registryOrigin: string): Promise<HttpResponse> {
     let current = new URL(url);
     const method = options.method ?? "GET";
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       // identity: a compressing proxy would otherwise change what we measure and hash.
       const headers: Record<string, string> = { "user-agent": this.options.userAgent ?? "berth-agent", "accept-encoding": "identity", ...options.headers };
       if (authorization && current.origin === registryOrigin) headers.authorization = authorization;
-      const controller = new AbortController();
-      let timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
-      let answered = false;
-      const touch = () => {
-        if (answered) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => controller.abort(), this.idleTimeoutMs);
-      };
-      let body = hop === 0 ? options.body?.() : undefined;
-      // A request body that is still flowing is not idle.
-      if (body instanceof Readable) body = body.on("data", touch);
-      let res: Response;
-      try {
-        res = await fetch(current, {
-          method: hop === 0 ? method : method === "HEAD" ? "HEAD" : "GET",
-          headers,
-          body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
-          redirect: "manual",
-          signal: controller.signal,
-          ...(body instanceof Readable ? { duplex: "half" } : {}),
-        } as RequestInit);
-      } finally {
-        answered = true;
-        clearTimeout(timer);
-      }
-      (res as Response & { abort?: AbortController }).abort = controller;
+      const res = await httpExchange(current, {
+        method: hop === 0 ? method : method === "HEAD" ? "HEAD" : "GET",
+        headers,
+        body: hop === 0 ? options.body?.() : undefined,
+        idleTimeoutMs: this.idleTimeoutMs,
+      });
       if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
-        await res.body?.cancel();
+        res.cancel();
         if (method !== "GET" && method !== "HEAD") {
           throw new ImageError("REGISTRY_ERROR", `registry redirected a ${method} request to ${res.headers.get("location")}; redirected uploads are not supported`);
         }
@@ -392,21 +372,8 @@ export class RegistryClient {
     throw new ImageError("REGISTRY_ERROR", `too many redirects from ${url}`);
   }
 
-  /** The response body as a stream that aborts if no bytes arrive for the idle timeout. */
-  private idleGuarded(res: Response): Readable {
-    const controller = (res as Response & { abort?: AbortController }).abort;
-    const stream = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
-    let timer = setTimeout(() => controller?.abort(), this.idleTimeoutMs);
-    stream.on("data", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => controller?.abort(), this.idleTimeoutMs);
-    });
-    stream.on("close", () => clearTimeout(timer));
-    return stream;
-  }
-
-  private async httpError(repo: Repo, res: Response): Promise<ImageError> {
-    const text = res.body ? (await readLimited(this.idleGuarded(res), 64 * 1024, "error body").catch(() => Buffer.alloc(0))).toString("utf8") : "";
+  private async httpError(repo: Repo, res: HttpResponse): Promise<ImageError> {
+    const text = (await readLimited(res.body, 64 * 1024, "error body").catch(() => Buffer.alloc(0))).toString("utf8");
     let detail = text.slice(0, 300);
     try {
       const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };

@@ -1,0 +1,110 @@
+import http from "node:http";
+import https from "node:https";
+import { Readable } from "node:stream";
+
+// One HTTP exchange over node:http/https for the registry client. Bodies are
+// plain Node streams end to end: fetch's web streams cost a blob download about
+// a third more CPU, which on a small host is most of a pull's time.
+
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  /** The response body; fails with the idle-timeout error if the server goes quiet. */
+  body: Readable;
+  /** Discards the body: read to the end when it is small (the connection is reused), else cut. */
+  cancel(): void;
+  /** Reads a small JSON body (at most 1 MiB). */
+  json(): Promise<unknown>;
+}
+
+export interface HttpExchange {
+  method: string;
+  headers: Record<string, string>;
+  body?: Buffer | Readable;
+  /** No bytes either way for this long (connect, headers or body) fails the exchange. */
+  idleTimeoutMs: number;
+}
+
+const agents = {
+  "http:": new http.Agent({ keepAlive: true }),
+  "https:": new https.Agent({ keepAlive: true }),
+};
+
+/** Bodies at most this big are drained on cancel so their connection can be reused. */
+const DRAIN_LIMIT = 64 * 1024;
+const JSON_LIMIT = 1024 * 1024;
+
+function timeoutError(): Error {
+  const err = new Error("timed out");
+  err.name = "TimeoutError";
+  return err;
+}
+
+export function httpExchange(url: URL, exchange: HttpExchange): Promise<HttpResponse> {
+  const protocol = url.protocol === "https:" ? https : url.protocol === "http:" ? http : null;
+  if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const req = protocol.request(url, {
+      method: exchange.method,
+      headers: exchange.headers,
+      agent: agents[url.protocol as "http:" | "https:"],
+    });
+    let response: http.IncomingMessage | null = null;
+    // A socket idle for the timeout (no bytes in or out) ends whichever half is still running.
+    req.setTimeout(exchange.idleTimeoutMs, () => {
+      const err = timeoutError();
+      if (response) response.destroy(err);
+      req.destroy(err);
+    });
+    req.once("error", (err) => {
+      if (!response) reject(err);
+      else if (!response.destroyed) response.destroy(err);
+    });
+    req.once("response", (res) => {
+      response = res;
+      resolve(wrap(res));
+    });
+    const body = exchange.body;
+    if (body instanceof Readable) {
+      body.once("error", (err) => req.destroy(err));
+      body.pipe(req);
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+function wrap(res: http.IncomingMessage): HttpResponse {
+  const status = res.statusCode ?? 0;
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: {
+      get(name: string) {
+        const value = res.headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    },
+    body: res,
+    cancel() {
+      const length = Number(res.headers["content-length"]);
+      if (res.complete || (Number.isFinite(length) && length <= DRAIN_LIMIT)) res.resume();
+      else res.destroy();
+    },
+    async json() {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of res) {
+        total += (chunk as Buffer).length;
+        if (total > JSON_LIMIT) {
+          res.destroy();
+          throw new Error(`response body is larger than ${JSON_LIMIT} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+    },
+  };
+}

@@ -28,6 +28,7 @@ if (!only || only === "containers") {
   console.log(`\nrun --rm IMG echo hi (median of ${c.runs} runs each)`);
   console.log(`  berth-agent API      ${c.apiRunMs.toFixed(0).padStart(6)} ms   (create → attach → wait → start, as docker run does)`);
   console.log(`  bare runc run        ${c.runcFloorMs.toFixed(0).padStart(6)} ms   (prepared bundle: the floor)`);
+  console.log(`  runc create+start+delete ${c.runcSplitMs.toFixed(0).padStart(2)} ms   (the same bundle in three runc processes, as any conmon-based engine runs it)`);
   if (c.podmanRunMs !== null) console.log(`  podman run --rm      ${c.podmanRunMs.toFixed(0).padStart(6)} ms   (runtime runc, --network none)`);
   console.log(`  agent / floor        ${ratio(c.apiRunMs, c.runcFloorMs)}      (target ≤ 2.00)`);
   if (c.podmanRunMs !== null) console.log(`  podman / agent       ${ratio(c.podmanRunMs, c.apiRunMs)}      (target ≥ 3.00)`);

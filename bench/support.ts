@@ -36,6 +36,19 @@ export function timeChild(cmd: string, args: string[], env?: NodeJS.ProcessEnv):
   });
 }
 
+/**
+ * A command's wall time until it exits, its stdio not kept: for `runc create`, whose container
+ * inherits the streams and holds them open after runc is gone. Rejects if it exits non-zero.
+ */
+export function timeDetached(cmd: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { stdio: "ignore" });
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))));
+  });
+}
+
 export function api(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);

@@ -63,11 +63,17 @@ export function httpExchange(url: URL, exchange: HttpExchange): Promise<HttpResp
     });
     req.once("response", (res) => {
       response = res;
+      // Nothing to read (HEAD, 204, 304): released at once, or the socket stays busy until the idle timeout.
+      if (exchange.method === "HEAD" || res.statusCode === 204 || res.statusCode === 304) res.resume();
       resolve(wrap(res));
     });
     const body = exchange.body;
     if (body instanceof Readable) {
       body.once("error", (err) => req.destroy(err));
+      // A request that fails or is answered early stops reading the body, which must let go of its file.
+      req.once("close", () => {
+        if (!body.readableEnded) body.destroy();
+      });
       body.pipe(req);
     } else {
       req.end(body);

@@ -72,7 +72,12 @@ async function downloadBlob(deps: PullDeps, repo: Repo, digest: string, size: nu
     blob.stream.destroy();
     throw new ImageError("SIZE_MISMATCH", `blob ${digest} is ${blob.size} bytes on the registry but the manifest says ${size}`);
   }
-  await deps.content.write(digest, blob.stream, { expectedSize: size, onProgress: onBytes });
+  let networkError: unknown = null;
+  blob.stream.once("error", (e) => (networkError ??= e));
+  await deps.content.write(digest, blob.stream, { expectedSize: size, onProgress: onBytes }).catch((e: unknown) => {
+    if (e instanceof ImageError || !networkError) throw e;
+    throw new ImageError("UNREACHABLE", `the download of blob ${digest} was interrupted: ${networkError instanceof Error ? networkError.message : String(networkError)}`, { cause: networkError });
+  });
 }
 
 /** Pulls an image: manifest, config and layers verified, layers unpacked into snapshots. */

@@ -105,11 +105,11 @@ export class RegistryClient {
 
   /** Checks the current credentials against the registry (docker login): resolves only on a 200 from /v2/. */
   async login(registry: string): Promise<void> {
-    await this.request({ registry, repository: "" }, "/v2/", { expect: [200] });
+    (await this.request({ registry, repository: "" }, "/v2/", { expect: [200] })).cancel();
   }
 
   async ping(registry: string): Promise<void> {
-    await this.request({ registry, repository: "" }, "/v2/", { expect: [200, 401] });
+    (await this.request({ registry, repository: "" }, "/v2/", { expect: [200, 401] })).cancel();
   }
 
   async getManifest(repo: Repo, reference: string): Promise<FetchedManifest> {
@@ -125,7 +125,10 @@ export class RegistryClient {
       );
     }
     const declared = Number(res.headers.get("content-length") ?? "NaN");
-    const bytes = await readLimited(res.body, 4 * 1024 * 1024, "manifest");
+    const bytes = await readLimited(res.body, 4 * 1024 * 1024, "manifest").catch((e: unknown) => {
+      if (e instanceof ImageError) throw e;
+      throw new ImageError("UNREACHABLE", `the download of manifest ${reference} from ${repo.registry} was interrupted: ${describeNetwork(networkCode(e))}`, { cause: e });
+    });
     if (Number.isFinite(declared) && declared !== bytes.length) {
       throw new ImageError("SIZE_MISMATCH", `manifest ${reference} is ${bytes.length} bytes but the registry declared ${declared}`);
     }
@@ -154,6 +157,7 @@ export class RegistryClient {
       actions: "pull,push",
       expect: [200, 404],
     });
+    res.cancel();
     return res.status === 200;
   }
 
@@ -277,6 +281,8 @@ export class RegistryClient {
       try {
         res = await this.send(url, options, own ? this.authHeader(repo, options) : undefined, registryOrigin);
       } catch (e) {
+        // Our own verdicts (too many redirects, a redirected upload) keep their message.
+        if (e instanceof ImageError) throw e;
         const code = networkCode(e);
         if (attempt < this.retries && RETRYABLE_CODES.has(code) && (!options.body || options.method !== "PATCH")) {
           await sleep(200 * 2 ** attempt);

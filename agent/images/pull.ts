@@ -245,13 +245,16 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
       throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
     }
     // pipeline: an error or early end on either side reaches the other.
+    // Progress counts bytes as they arrive, not as the regrouped pieces leave: a slow or stalled download
+    // still shows how far it got.
+    let received = 0;
+    blob.stream.on("data", (chunk: Buffer) => progress({ status: "Downloading", id, progressDetail: { current: (received += chunk.length), total: layer.size } }));
     const [toStore, toSnapshot] = tee(pipeline(blob.stream, rechunk(REGROUP_BYTES), () => {}));
     let markVerified!: () => void;
     const verified = new Promise<void>((resolve) => (markVerified = resolve));
     stored = deps.content
       .write(layer.digest, toStore, {
         expectedSize: layer.size,
-        onProgress: (current) => progress({ status: "Downloading", id, progressDetail: { current, total: layer.size } }),
         onVerified: markVerified,
       })
       .then(() => {

@@ -1,12 +1,17 @@
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { httpExchange } from "../../../agent/images/http-transport";
 
 // The registry client's transport against a real HTTP server on loopback.
 
-let server: http.Server | null = null;
+let server: http.Server | https.Server | null = null;
 afterEach(async () => {
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r) ?? r(undefined));
@@ -71,5 +76,45 @@ describe("httpExchange", () => {
     server!.close();
     await new Promise((r) => setTimeout(r, 20));
     await expect(httpExchange(url, { ...plain, method: "GET" })).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  describe("over TLS", () => {
+    // A self-signed certificate for 127.0.0.1, made by openssl for this test.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "berth-tls-"));
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=berth test registry", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    async function serveTls(): Promise<string> {
+      server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ over: "tls" }));
+      });
+      await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+      return `https://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`;
+    }
+
+    it("verifies the registry's certificate: one nobody vouches for is refused", async () => {
+      const url = await serveTls();
+      await expect(httpExchange(new URL(url), { ...plain, method: "GET" })).rejects.toMatchObject({ code: "DEPTH_ZERO_SELF_SIGNED_CERT" });
+    });
+
+    it("talks to a registry whose certificate the host trusts (NODE_EXTRA_CA_CERTS, read at start: a child process)", async () => {
+      const url = await serveTls();
+      const script = path.join(dir, "client.mts");
+      writeFileSync(
+        script,
+        `import { httpExchange } from ${JSON.stringify(path.resolve("agent/images/http-transport.ts"))};\n` +
+          `const res = await httpExchange(new URL(${JSON.stringify(url)}), { method: "GET", headers: {}, idleTimeoutMs: 5000 });\n` +
+          `console.log(res.status, JSON.stringify(await res.json()));\n`,
+      );
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ["--import", "tsx", script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert }, timeout: 30_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      expect(out.trim()).toBe('200 {"over":"tls"}');
+    });
   });
 });

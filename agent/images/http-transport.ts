@@ -14,8 +14,6 @@ export interface HttpResponse {
   body: Readable;
   /** Discards the body: read to the end when it is small (the connection is reused), else cut. */
   cancel(): void;
-  /** Reads a small JSON body (at most 1 MiB). */
-  json(): Promise<unknown>;
 }
 
 export interface HttpExchange {
@@ -33,7 +31,6 @@ const agents = {
 
 /** Bodies at most this big are drained on cancel so their connection can be reused. */
 const DRAIN_LIMIT = 64 * 1024;
-const JSON_LIMIT = 1024 * 1024;
 
 function timeoutError(): Error {
   const err = new Error("timed out");
@@ -98,19 +95,6 @@ function wrap(res: http.IncomingMessage): HttpResponse {
       const length = Number(res.headers["content-length"]);
       if (res.complete || (Number.isFinite(length) && length <= DRAIN_LIMIT)) res.resume();
       else res.destroy();
-    },
-    async json() {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of res) {
-        total += (chunk as Buffer).length;
-        if (total > JSON_LIMIT) {
-          res.destroy();
-          throw new Error(`response body is larger than ${JSON_LIMIT} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
     },
   };
 }

@@ -76,7 +76,7 @@ async function downloadBlob(deps: PullDeps, repo: Repo, digest: string, size: nu
   blob.stream.once("error", (e) => (networkError ??= e));
   await deps.content.write(digest, blob.stream, { expectedSize: size, onProgress: onBytes }).catch((e: unknown) => {
     if (e instanceof ImageError || !networkError) throw e;
-    throw new ImageError("UNREACHABLE", `the download of blob ${digest} was interrupted: ${networkError instanceof Error ? networkError.message : String(networkError)}`, { cause: networkError });
+    throw interrupted(networkError, `the download of blob ${digest}`);
   });
 }
 
@@ -219,13 +219,16 @@ async function withRetries<T>(task: () => Promise<T>, dir: string | null): Promi
  */
 function preferredError(downloadError: unknown, unpackError: unknown, networkError: unknown, other: unknown): unknown {
   if (downloadError instanceof ImageError) return downloadError;
-  if (networkError) {
-    return new ImageError("UNREACHABLE", `the download was interrupted: ${networkError instanceof Error ? networkError.message : String(networkError)}`, { cause: networkError });
-  }
+  if (networkError) return interrupted(networkError);
   if (unpackError && !(unpackError instanceof Error && /download stopped before the end/.test(unpackError.message))) return unpackError;
   const cause = downloadError ?? unpackError ?? other;
   if (cause instanceof ImageError) return cause;
-  return new ImageError("UNREACHABLE", `the download was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  return interrupted(cause);
+}
+
+/** A download cut off by the network: UNREACHABLE, which the layer retries act on. */
+function interrupted(cause: unknown, what = "the download"): ImageError {
+  return new ImageError("UNREACHABLE", `${what} was interrupted: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
 }
 
 /**
@@ -244,11 +247,11 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
     if (blob.size !== null && blob.size !== layer.size) {
       throw new ImageError("SIZE_MISMATCH", `blob ${layer.digest} is ${blob.size} bytes on the registry but the manifest says ${layer.size}`);
     }
-    // pipeline: an error or early end on either side reaches the other.
     // Progress counts bytes as they arrive, not as the regrouped pieces leave: a slow or stalled download
     // still shows how far it got.
     let received = 0;
     blob.stream.on("data", (chunk: Buffer) => progress({ status: "Downloading", id, progressDetail: { current: (received += chunk.length), total: layer.size } }));
+    // pipeline: an error or early end on either side reaches the other.
     const [toStore, toSnapshot] = tee(pipeline(blob.stream, rechunk(REGROUP_BYTES), () => {}));
     let markVerified!: () => void;
     const verified = new Promise<void>((resolve) => (markVerified = resolve));
@@ -272,9 +275,8 @@ async function downloadLayer(deps: PullDeps, repo: Repo, layer: LayerRecord, dir
     }
     // Stored settles on its own when another write of this blob ran, or on a failure before verification.
     await Promise.all([Promise.race([verified, stored]), unpacked]);
-    const committed = stored;
-    committed.catch(() => {});
-    return { committed };
+    stored.catch(() => {});
+    return { committed: stored };
   } catch (e) {
     blob?.stream.destroy();
     const downloadError = await stored.then(() => null, (err: unknown) => err);

@@ -92,9 +92,12 @@ export class RegistryClient {
   private readonly idleTimeoutMs: number;
   private readonly retries: number;
 
+  private readonly userAgent: string;
+
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
+    this.userAgent = options.userAgent ?? "berth-agent";
   }
 
   baseUrl(registry: string): string {
@@ -332,7 +335,7 @@ export class RegistryClient {
     if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
     let res: HttpResponse;
     try {
-      res = await httpExchange(url, { method: "GET", headers: { "user-agent": this.options.userAgent ?? "berth-agent", ...headers }, idleTimeoutMs: this.idleTimeoutMs });
+      res = await httpExchange(url, { method: "GET", headers: { "user-agent": this.userAgent, ...headers }, idleTimeoutMs: this.idleTimeoutMs });
     } catch (e) {
       throw new ImageError("UNREACHABLE", `cannot reach the token service of ${repo.registry} (${url.host}): ${describeNetwork(networkCode(e))}`, { cause: e });
     }
@@ -344,7 +347,9 @@ export class RegistryClient {
       res.cancel();
       throw new ImageError("REGISTRY_ERROR", `token service of ${repo.registry} answered ${res.status}`);
     }
-    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number };
+    const body = (await readLimited(res.body, 1024 * 1024, "token response")
+      .then((bytes) => JSON.parse(bytes.toString("utf8")) as unknown)
+      .catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
     if (!token) throw new ImageError("REGISTRY_ERROR", `token service of ${repo.registry} returned no token`);
     const lifetime = Math.max(10, body.expires_in ?? 60);
@@ -357,7 +362,7 @@ export class RegistryClient {
     const method = options.method ?? "GET";
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       // identity: a compressing proxy would otherwise change what we measure and hash.
-      const headers: Record<string, string> = { "user-agent": this.options.userAgent ?? "berth-agent", "accept-encoding": "identity", ...options.headers };
+      const headers: Record<string, string> = { "user-agent": this.userAgent, "accept-encoding": "identity", ...options.headers };
       if (authorization && current.origin === registryOrigin) headers.authorization = authorization;
       const res = await httpExchange(current, {
         method: hop === 0 ? method : method === "HEAD" ? "HEAD" : "GET",

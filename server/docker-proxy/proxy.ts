@@ -23,12 +23,12 @@ import { ExecOwners } from "./exec-owners";
 import { parseNetworkCreate } from "./network-create";
 import { imageTargetsOf, imageTargetViolations } from "./image-targets";
 import { matchEndpoint, queryFlag, type EndpointMatch } from "./endpoints";
+import { readResponseHead } from "../http/response-head";
 import { checkedAgentPath, isDockerProxyUrl, parseProxyPath, type ProxyPath } from "./paths";
 import {
   forwardedRequestHeaders,
   forwardedResponseHeaders,
   readBodyFromSocket,
-  readResponseHead,
   sendError,
   sendRawError,
   upgradeRequestHead,

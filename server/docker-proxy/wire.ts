@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { Duplex, Readable } from "node:stream";
+import type { Duplex } from "node:stream";
 import { sendRawJson } from "../http/raw-answer";
 
 // Small HTTP/1.1 pieces the proxy needs at the byte level: Docker-style error
@@ -96,56 +96,6 @@ export function upgradeRequestHead(method: string, path: string, headers: Record
       "\r\n",
     "latin1",
   );
-}
-
-export interface ResponseHead {
-  status: number;
-  /** The head's bytes exactly as received, up to and including the blank line. */
-  raw: Buffer;
-  /** Bytes after the head that came with it. */
-  rest: Buffer;
-  contentType: string | null;
-}
-
-const MAX_HEAD_BYTES = 64 * 1024;
-
-/** Reads an HTTP response head off a raw stream (bounded in size and time). */
-export function readResponseHead(stream: Readable, timeoutMs: number): Promise<ResponseHead> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf("\r\n\r\n");
-      if (end === -1) {
-        if (buf.length > MAX_HEAD_BYTES) finish(new Error("the answer's head is too large"));
-        return;
-      }
-      const raw = buf.subarray(0, end + 4);
-      const text = raw.toString("latin1");
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      if (!m) return finish(new Error("the answer is not HTTP"));
-      const ct = /\r\ncontent-type:[ \t]*([^\r\n]*)/i.exec(text);
-      finish(null, { status: Number(m[1]), raw, rest: buf.subarray(end + 4), contentType: ct ? ct[1]!.trim() : null });
-    };
-    const onEnd = () => finish(new Error("the connection closed before an answer"));
-    const onError = (e: Error) => finish(e);
-    function finish(err: Error | null, head?: ResponseHead) {
-      clearTimeout(timer);
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      stream.off("close", onEnd);
-      stream.off("error", onError);
-      stream.pause();
-      if (err) reject(err);
-      else resolve(head!);
-    }
-    stream.on("data", onData);
-    stream.once("end", onEnd);
-    stream.once("close", onEnd);
-    stream.once("error", onError);
-    stream.resume();
-  });
 }
 
 /** Reads exactly `length` bytes (starting with `first`) from a raw socket, bounded in time. Extra bytes are returned separately. */

@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { Duplex } from "node:stream";
+import { readResponseHead, ResponseHeadError, type ResponseHead } from "../../http/response-head";
 import { FleetError } from "../errors";
 import type { OpenStream } from "./client";
 
@@ -12,8 +13,6 @@ import type { OpenStream } from "./client";
 
 const API = "/v1.43";
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** A status line and headers larger than this are not our agent's. */
-const MAX_HEAD_BYTES = 64 * 1024;
 /** Error bodies are short JSON messages; never buffer more than this. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** After the stream ends, how long the agent may take to report the process's exit. */
@@ -223,66 +222,34 @@ async function request(open: OpenStream, label: string, method: string, path: st
   return answer;
 }
 
-interface Head {
-  status: number;
-  headers: Map<string, string>;
-  rest: Buffer;
-}
-
-function parseHead(raw: Buffer): Omit<Head, "rest"> | null {
-  const lines = raw.toString("latin1").split("\r\n");
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-  if (!m) return null;
-  const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+/** Reads the answer's status line and headers off the raw stream; on failure the stream is destroyed. */
+async function readHead(stream: Duplex, label: string, timeoutMs: number): Promise<ResponseHead> {
+  try {
+    return await readResponseHead(stream, timeoutMs);
+  } catch (e) {
+    stream.destroy();
+    throw headFailure(e, label, timeoutMs);
   }
-  return { status: Number(m[1]), headers };
 }
 
-/** Reads the answer's status line and headers off the raw stream; what follows them stays in `rest`. */
-function readHead(stream: Duplex, label: string, timeoutMs: number): Promise<Head> {
-  return new Promise<Head>((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(new FleetError("TIMEOUT", `The agent on ${label} did not start the exec within ${timeoutMs / 1000} s.`)), timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      stream.off("data", onData);
-      stream.off("end", onEnd);
-      stream.off("close", onEnd);
-      stream.off("error", onError);
-      stream.pause();
-    };
-    const fail = (e: Error) => {
-      cleanup();
-      stream.destroy();
-      reject(e);
-    };
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      const end = buffered.indexOf("\r\n\r\n");
-      if (end < 0) {
-        if (buffered.length > MAX_HEAD_BYTES) fail(new FleetError("AGENT_ERROR", `The agent on ${label} sent an oversized answer head.`));
-        return;
-      }
-      const head = parseHead(buffered.subarray(0, end));
-      if (!head) return fail(new FleetError("AGENT_ERROR", `The agent on ${label} sent a malformed answer to exec start.`));
-      cleanup();
-      resolve({ ...head, rest: buffered.subarray(end + 4) });
-    };
-    const onEnd = () => fail(new FleetError("AGENT_UNREACHABLE", `The agent on ${label} closed the connection before starting the exec.`));
-    const onError = (e: Error) => fail(new FleetError("AGENT_UNREACHABLE", `The agent on ${label} failed: ${e.message}`));
-    stream.on("data", onData);
-    stream.once("end", onEnd);
-    stream.once("close", onEnd);
-    stream.once("error", onError);
-  });
+function headFailure(e: unknown, label: string, timeoutMs: number): FleetError {
+  const kind = e instanceof ResponseHeadError ? e.kind : "stream";
+  switch (kind) {
+    case "timeout":
+      return new FleetError("TIMEOUT", `The agent on ${label} did not start the exec within ${timeoutMs / 1000} s.`);
+    case "too-large":
+      return new FleetError("AGENT_ERROR", `The agent on ${label} sent an oversized answer head.`);
+    case "not-http":
+      return new FleetError("AGENT_ERROR", `The agent on ${label} sent a malformed answer to exec start.`);
+    case "closed":
+      return new FleetError("AGENT_UNREACHABLE", `The agent on ${label} closed the connection before starting the exec.`);
+    default:
+      return new FleetError("AGENT_UNREACHABLE", `The agent on ${label} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Reads an error answer's body (Content-Length bounded, or until the agent closes). */
-async function readErrorBody(stream: Duplex, head: Head): Promise<Buffer> {
+async function readErrorBody(stream: Duplex, head: ResponseHead): Promise<Buffer> {
   const declared = Number(head.headers.get("content-length") ?? NaN);
   const want = Number.isFinite(declared) ? Math.min(declared, MAX_ERROR_BODY_BYTES) : MAX_ERROR_BODY_BYTES;
   let body: Buffer = head.rest;

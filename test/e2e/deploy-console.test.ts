@@ -9,7 +9,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, signInThroughForm } from "../fixtures/browser";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
-import { agentSettingsFor, waitFor } from "../fixtures/fleet-env";
+import { waitFor } from "../fixtures/fleet-env";
+import { addHostOverApi } from "../fixtures/console-hosts";
 import { startGateway, type Gateway } from "../fixtures/gateway";
 import { HttpClient } from "../fixtures/http-client";
 import { startRegistry, type TestRegistry } from "../fixtures/registry";
@@ -148,41 +149,19 @@ describe("deploy console in a real browser", () => {
     // The host is added over the owner's API (the hosts e2e covers the wizard).
     ownerApi = new HttpClient(gateway.url);
     expect((await ownerApi.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
-    const auth = { method: "key" as const, privateKey: fleet.clientKey.privateKey };
-    const probe = await ownerApi.trpc<{ fingerprint: string }>("hosts.probe", { address: host.address, port: 22, username: "root", auth });
-    expect(probe.error).toBeUndefined();
-    const added = await ownerApi.trpc<{ id: string }>("hosts.add", {
+    hostId = await addHostOverApi(ownerApi, host, {
       name: "edge-1",
-      address: host.address,
-      port: 22,
-      username: "root",
-      auth,
-      fingerprint: probe.data!.fingerprint,
-      agent: agentSettingsFor(host, [proxy.hostFor(host.gatewayAddress), registry.hostFor(host.gatewayAddress)]),
+      privateKey: fleet.clientKey.privateKey,
+      insecureRegistries: [proxy.hostFor(host.gatewayAddress), registry.hostFor(host.gatewayAddress)],
+      readyWithinMs: INSTALL_MS,
     });
-    expect(added.error).toBeUndefined();
-    hostId = added.data!.id;
-    const installed = await ownerApi.trpc("hosts.installAgent", { hostId });
-    expect(installed.error).toBeUndefined();
-    const ready = await waitFor(
-      () => ownerApi.trpc<{ status: string; agent: string }>("hosts.get", { hostId }, "query"),
-      (r) => r.data?.status === "connected" && r.data.agent === "ok",
-      INSTALL_MS,
-    );
-    expect(ready.data).toMatchObject({ status: "connected", agent: "ok" });
     const other = fleet.hosts[1]!;
-    const otherProbe = await ownerApi.trpc<{ fingerprint: string }>("hosts.probe", { address: other.address, port: 22, username: "root", auth });
-    const otherAdded = await ownerApi.trpc<{ id: string }>("hosts.add", {
+    await addHostOverApi(ownerApi, other, {
       name: "edge-2",
-      address: other.address,
-      port: 22,
-      username: "root",
-      auth,
-      fingerprint: otherProbe.data!.fingerprint,
-      agent: agentSettingsFor(other, [registry.hostFor(other.gatewayAddress)]),
+      privateKey: fleet.clientKey.privateKey,
+      insecureRegistries: [registry.hostFor(other.gatewayAddress)],
+      readyWithinMs: null,
     });
-    expect(otherAdded.error).toBeUndefined();
-    expect((await ownerApi.trpc("hosts.installAgent", { hostId: otherAdded.data!.id })).error).toBeUndefined();
 
     // A Viewer, to see what the console withholds.
     const roles = await ownerApi.trpc<{ roles: { id: string; name: string }[] }>("roles.list", undefined, "query");

@@ -6,7 +6,8 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, signInThroughForm } from "../fixtures/browser";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
-import { agentSettingsFor, waitFor } from "../fixtures/fleet-env";
+import { waitFor } from "../fixtures/fleet-env";
+import { addHostOverApi } from "../fixtures/console-hosts";
 import { startGateway, type Gateway } from "../fixtures/gateway";
 import { HttpClient } from "../fixtures/http-client";
 import { startRegistry, type TestRegistry } from "../fixtures/registry";
@@ -68,25 +69,12 @@ describe("resources console in a real browser", () => {
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
 
     // The host is added over the API: the wizard has its own test (hosts.test.ts).
-    const auth = { method: "key" as const, privateKey: fleet.clientKey.privateKey };
-    const probe = await call<{ fingerprint: string }>("hosts.probe", { address: host.address, port: 22, username: "root", auth });
-    const added = await call<{ id: string }>("hosts.add", {
+    hostId = await addHostOverApi(owner, host, {
       name: "host-a",
-      address: host.address,
-      port: 22,
-      username: "root",
-      auth,
-      fingerprint: probe.fingerprint,
-      agent: agentSettingsFor(host, [registry.hostFor(host.gatewayAddress)]),
+      privateKey: fleet.clientKey.privateKey,
+      insecureRegistries: [registry.hostFor(host.gatewayAddress)],
+      readyWithinMs: CONNECT_MS,
     });
-    hostId = added.id;
-    await call("hosts.installAgent", { hostId });
-    const ready = await waitFor(
-      () => call<{ status: string; agent: string }>("hosts.get", { hostId }, "query"),
-      (h) => h.status === "connected" && h.agent === "ok",
-      CONNECT_MS,
-    );
-    expect(ready).toMatchObject({ status: "connected", agent: "ok" });
     browser = await launchBrowser();
   }, 360_000);
 

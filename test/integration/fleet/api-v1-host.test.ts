@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
-import { agentSettingsFor, waitFor } from "../../fixtures/fleet-env";
+import { waitFor } from "../../fixtures/fleet-env";
+import { addHostOverApi } from "../../fixtures/console-hosts";
 import { startGateway, type Gateway } from "../../fixtures/gateway";
 import { HttpClient } from "../../fixtures/http-client";
 import { OpenApiClient } from "../../fixtures/openapi-client";
@@ -117,27 +118,13 @@ describe("REST API v1 on a real SSH host, driven by the OpenAPI document", () =>
     owner = new HttpClient(gateway.url);
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
 
-    const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
-    const probe = await owner.trpc<{ fingerprint: string }>("hosts.probe", { address: host.address, port: host.port, username: "root", auth });
-    expect(probe.error).toBeUndefined();
-    const added = await owner.trpc<{ id: string }>("hosts.add", {
+    hostId = await addHostOverApi(owner, host, {
       name: "api-host",
-      address: host.address,
-      port: host.port,
-      username: "root",
-      auth,
-      fingerprint: probe.data!.fingerprint,
-      agent: agentSettingsFor(host, [registry.hostFor(host.gatewayAddress)]),
+      privateKey: hosts.clientKey.privateKey,
+      insecureRegistries: [registry.hostFor(host.gatewayAddress)],
+      installPackages: false,
+      logs: () => gateway.logs(),
     });
-    expect(added.error).toBeUndefined();
-    hostId = added.data!.id;
-    expect((await owner.trpc("hosts.installAgent", { hostId, installPackages: false })).error).toBeUndefined();
-    const ready = await waitFor(
-      async () => (await owner.trpc<{ status: string; agent: string }>("hosts.get", { hostId }, "query")).data,
-      (h) => h?.status === "connected" && h.agent === "ok",
-      60_000,
-    );
-    expect(ready, gateway.logs()).toMatchObject({ status: "connected", agent: "ok" });
 
     ownerToken = await createToken(owner, "automation");
     api = await OpenApiClient.load(gateway.url, ownerToken.secret);

@@ -6,7 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTokenSecret, hashTokenSecret, displayPrefix } from "../../../server/tokens/format";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
-import { agentSettingsFor, waitFor } from "../../fixtures/fleet-env";
+import { waitFor } from "../../fixtures/fleet-env";
+import { addHostOverApi } from "../../fixtures/console-hosts";
 import { startGateway, type Gateway } from "../../fixtures/gateway";
 import { HttpClient } from "../../fixtures/http-client";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry";
@@ -158,28 +159,13 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     owner = new HttpClient(gateway.url);
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
 
-    const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
-    const probe = await owner.trpc<{ fingerprint: string }>("hosts.probe", { address: host.address, port: host.port, username: "root", auth });
-    expect(probe.error).toBeUndefined();
-    const added = await owner.trpc<{ id: string }>("hosts.add", {
+    hostId = await addHostOverApi(owner, host, {
       name: HOST_NAME,
-      address: host.address,
-      port: host.port,
-      username: "root",
-      auth,
-      fingerprint: probe.data!.fingerprint,
-      agent: agentSettingsFor(host, [registry.hostFor(host.gatewayAddress)]),
+      privateKey: hosts.clientKey.privateKey,
+      insecureRegistries: [registry.hostFor(host.gatewayAddress)],
+      installPackages: false,
+      logs: () => gateway.logs(),
     });
-    expect(added.error).toBeUndefined();
-    hostId = added.data!.id;
-    const installed = await owner.trpc("hosts.installAgent", { hostId, installPackages: false });
-    expect(installed.error).toBeUndefined();
-    const ready = await waitFor(
-      async () => (await owner.trpc<{ status: string; agent: string }>("hosts.get", { hostId }, "query")).data,
-      (h) => h?.status === "connected" && h.agent === "ok",
-      60_000,
-    );
-    expect(ready, gateway.logs()).toMatchObject({ status: "connected", agent: "ok" });
     // A second host that only exists in the database (never connected): for scope checks.
     otherHostId = (await database.db.host.create({ data: { name: "elsewhere", address: "192.0.2.20" } })).id;
 

@@ -10,21 +10,20 @@
 // an Owner with a real API token) and a real HostConnection (ssh2) to an SSH test host running a
 // real berth-agent. Next is not on the proxy's path, so leaving it out changes nothing measured.
 // Both clients keep their connection alive, as the docker CLI does. Samples are alternated.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { agentFlags, startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
-import { sleep, stats, type Stats } from "./support";
+import { startSshHosts, type SshHostFleet, type SshTestHost } from "../test/fixtures/ssh-hosts";
+import { AGENT_BUNDLE } from "../test/fixtures/docker-agent";
+import { sleep, startHostAgent, stats, type Stats, stopHostAgent } from "./support";
 
 const SAMPLES = Number(process.env.BENCH_PROXY_SAMPLES ?? 300);
 const WARMUP = Number(process.env.BENCH_PROXY_WARMUP ?? 30);
-const AGENT_BUNDLE = path.resolve("dist/berth-agent.mjs");
 const AGENT_START_MS = 20_000;
 const CONNECT_MS = 15_000;
 const PATH = "/v1.43/containers/json";
@@ -47,36 +46,21 @@ export interface ProxyBench {
   load: { average: number; cpus: number };
 }
 
-function startAgent(host: SshTestHost): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
-  return (async () => {
-    const bundle = path.join(host.agent.installDir, "berth-agent.mjs");
-    await copyFile(AGENT_BUNDLE, bundle);
-    const child = spawn("nsenter", [`--net=/run/netns/${host.netns}`, "--", process.execPath, bundle, "serve", "--socket", host.agent.socket, ...agentFlags(host.agent)], {
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const stop = async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    };
-    const deadline = Date.now() + AGENT_START_MS;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the agent exited at start:\n${stderr}`);
-      const ok = await get({ socketPath: host.agent.socket }, "/_ping").then((r) => r.status === 200, () => false);
-      if (ok) return { child, stop };
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`the agent did not answer /_ping within ${AGENT_START_MS / 1000} s:\n${stderr}`);
-      }
-      await sleep(100);
+/** The host's agent, started and answering /_ping. */
+async function startAgent(host: SshTestHost): Promise<{ stop: () => Promise<void> }> {
+  const agent = await startHostAgent(host);
+  const stop = () => stopHostAgent(agent);
+  const deadline = Date.now() + AGENT_START_MS;
+  for (;;) {
+    if (agent.child.exitCode !== null) throw new Error(`the agent exited at start:\n${agent.stderr()}`);
+    const ok = await get({ socketPath: host.agent.socket }, "/_ping").then((r) => r.status === 200, () => false);
+    if (ok) return { stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the agent did not answer /_ping within ${AGENT_START_MS / 1000} s:\n${agent.stderr()}`);
     }
-  })();
+    await sleep(100);
+  }
 }
 
 function get(target: { socketPath?: string; port?: number; agent?: http.Agent }, urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {

@@ -1,12 +1,15 @@
 // What the benchmarks share: running a command, timing it, talking to the agent's API the way
 // `docker run` does, and a podman peer configured the way the issues ask (runtime runc,
 // nofile/nproc 1024) in its own storage.
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { AGENT_BUNDLE } from "../test/fixtures/docker-agent";
+import { agentFlags, type SshTestHost } from "../test/fixtures/ssh-hosts";
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -126,4 +129,45 @@ export function openUnixSocket(socketPath: string): Promise<net.Socket> {
       resolve(socket);
     });
   });
+}
+
+// ---------------------------------------------------------------- an agent on an SSH test host
+
+export interface RunningAgent {
+  child: ChildProcess;
+  exited: Promise<void>;
+  stderr: () => string;
+}
+
+const AGENT_STOP_MS = 10_000;
+
+/** Copies the bundle into the host's install dir and starts `serve` inside its network namespace. */
+export async function startHostAgent(host: SshTestHost): Promise<RunningAgent> {
+  const bundle = path.join(host.agent.installDir, "berth-agent.mjs");
+  await copyFile(AGENT_BUNDLE, bundle);
+  // nsenter execs node in place: the child's pid is the agent's.
+  const child = spawn("nsenter", [`--net=/run/netns/${host.netns}`, "--", process.execPath, bundle, "serve", "--socket", host.agent.socket, ...agentFlags(host.agent)], {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", (e) => {
+      stderr += `spawn error: ${e.message}\n`;
+      resolve();
+    });
+  });
+  return { child, exited, stderr: () => stderr };
+}
+
+/** SIGTERM, then SIGKILL if the agent is still there after 10 s. */
+export async function stopHostAgent(agent: RunningAgent): Promise<void> {
+  const { child } = agent;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), AGENT_STOP_MS);
+  await agent.exited;
+  clearTimeout(timer);
 }

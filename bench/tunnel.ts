@@ -8,9 +8,7 @@
 // Target: tunnel overhead < 2 ms per call once connected.
 // Hosts are the SSH test-host fixture (a netns + sshd each, shared filesystem); each gets a real
 // berth-agent serving inside its namespace. The two paths are sampled alternately, so drift hits both.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,8 +16,9 @@ import { agentConfigSchema } from "../server/fleet/agent-config";
 import { AgentClient } from "../server/fleet/agent/client";
 import { HostConnection } from "../server/fleet/host-connection";
 import { SshLink } from "../server/fleet/link";
-import { agentFlags, startSshHosts, type SshHostFleet, type SshHostsOptions, type SshTestHost } from "../test/fixtures/ssh-hosts";
-import { openUnixSocket, sleep, stats, type Stats } from "./support";
+import { startSshHosts, type SshHostFleet, type SshHostsOptions, type SshTestHost } from "../test/fixtures/ssh-hosts";
+import { AGENT_BUNDLE } from "../test/fixtures/docker-agent";
+import { openUnixSocket, type RunningAgent, sleep, startHostAgent, stats, type Stats, stopHostAgent } from "./support";
 
 const SAMPLES = Number(process.env.BENCH_TUNNEL_SAMPLES ?? 200);
 const WARMUP = Number(process.env.BENCH_TUNNEL_WARMUP ?? 20);
@@ -28,9 +27,7 @@ const DIAL_SAMPLES = Number(process.env.BENCH_TUNNEL_DIAL_SAMPLES ?? 15);
 const DIAL_WARMUP = 2;
 const HOSTS = 3;
 
-const AGENT_BUNDLE = path.resolve("dist/berth-agent.mjs");
 const AGENT_START_MS = 20_000;
-const AGENT_STOP_MS = 10_000;
 const CONNECT_MS = 15_000;
 const POLL_MS = 100;
 
@@ -79,38 +76,11 @@ async function interleaved(samples: number, warmup: number, tasks: Record<string
 
 // ---------------------------------------------------------------- one fleet with agents and connections
 
-interface RunningAgent {
-  child: ChildProcess;
-  exited: Promise<void>;
-  stderr: () => string;
-}
-
 interface LiveHost {
   host: SshTestHost;
   connection: HostConnection;
   direct: AgentClient;
   connectMs: number;
-}
-
-/** Copies the bundle into the host's install dir and starts `serve` inside its network namespace. */
-async function startAgent(host: SshTestHost): Promise<RunningAgent> {
-  const bundle = path.join(host.agent.installDir, "berth-agent.mjs");
-  await copyFile(AGENT_BUNDLE, bundle);
-  // nsenter execs node in place: the child's pid is the agent's.
-  const child = spawn("nsenter", [`--net=/run/netns/${host.netns}`, "--", process.execPath, bundle, "serve", "--socket", host.agent.socket, ...agentFlags(host.agent)], {
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.once("error", (e) => {
-      stderr += `spawn error: ${e.message}\n`;
-      resolve();
-    });
-  });
-  return { child, exited, stderr: () => stderr };
 }
 
 async function waitForAgent(host: SshTestHost, agent: RunningAgent, direct: AgentClient): Promise<void> {
@@ -128,15 +98,6 @@ async function waitForAgent(host: SshTestHost, agent: RunningAgent, direct: Agen
     await sleep(POLL_MS);
   }
   throw new Error(`the agent on ${host.name} did not answer /_ping within ${AGENT_START_MS / 1000} s (${last}):\n${agent.stderr()}`);
-}
-
-async function stopAgent(agent: RunningAgent): Promise<void> {
-  const { child } = agent;
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), AGENT_STOP_MS);
-  await agent.exited;
-  clearTimeout(timer);
 }
 
 async function connect(fleet: SshHostFleet, host: SshTestHost): Promise<{ connection: HostConnection; connectMs: number }> {
@@ -178,7 +139,7 @@ async function withFleet<T>(count: number, options: SshHostsOptions, use: (hosts
   try {
     const live: LiveHost[] = [];
     for (const host of fleet.hosts) {
-      const agent = await startAgent(host);
+      const agent = await startHostAgent(host);
       agents.push(agent);
       const direct = new AgentClient(() => openUnixSocket(host.agent.socket), "direct");
       await waitForAgent(host, agent, direct);
@@ -192,7 +153,7 @@ async function withFleet<T>(count: number, options: SshHostsOptions, use: (hosts
     throw e;
   } finally {
     for (const c of connections) c.stop();
-    await Promise.all(agents.map((a) => stopAgent(a).catch(() => undefined)));
+    await Promise.all(agents.map((a) => stopHostAgent(a).catch(() => undefined)));
     try {
       await fleet.cleanup();
     } catch (e) {

@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
+import { CONFINEMENT_HEADER, type Confinement, decodeConfinement } from "../../lib/confinement";
 import { parseCreateRequest } from "../engine/create-request";
 import type { ContainerEngine } from "../engine/engine";
 import { EngineError } from "../engine/errors";
@@ -21,6 +22,17 @@ import type { StatsReader } from "./stats";
 import type { ExecManager } from "../engine/exec";
 
 // /containers/* — translation only: Docker request → engine call → Docker answer.
+
+/** The deploy policy's limits the gateway sent with a create (absent when the caller is anyone else on the socket). */
+function confinementOf(ctx: Ctx): Confinement | undefined {
+  const raw = ctx.req.headers[CONFINEMENT_HEADER];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeConfinement(Array.isArray(raw) ? raw.join(",") : raw);
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message);
+  }
+}
 
 export function containerRoutes(
   router: Router,
@@ -53,7 +65,7 @@ export function containerRoutes(
     if (body === undefined) throw new ApiError(400, "config cannot be empty in order to create a container");
     const request = parseCreateRequest(body);
     const name = ctx.url.searchParams.get("name") ?? undefined;
-    const result = await engine.create(request, { name: name || undefined });
+    const result = await engine.create(request, { name: name || undefined, confinement: confinementOf(ctx) });
     sendJson(ctx, 201, { Id: result.id, Warnings: result.warnings });
   });
 

@@ -23,6 +23,7 @@ const ENGINE_STATUS: Record<EngineError["code"], number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   NOT_MODIFIED: 304,
+  FORBIDDEN: 403,
   RUNTIME: 400,
   INTERNAL: 500,
 };

@@ -176,6 +176,9 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
       GraphDriver: { Name: "overlay2", Data: null },
       RootFS: { Type: "layers", Layers: d.layers.map((l) => l.diffId) },
       Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
+      // Not Docker's: where the content came from (registries it was pulled from, or how it was made here).
+      // Berth's gateway judges its registry allowlist by this, never by the image's current name.
+      BerthProvenance: d.provenance,
     });
   });
 

@@ -189,7 +189,7 @@ async function configOnly(deps: BuildDeps, state: StageState, createdBy: string,
   const key = cacheKey(state.image, createdBy, JSON.stringify(state.config.config ?? {}));
   const cached = cachedStep(deps, key, noCache, say);
   if (cached) return cached;
-  const image = await deps.images.createImage({ parent: state.image, config: state.config, layer: null, history: { created_by: `/bin/sh -c #(nop) ${createdBy}` } });
+  const image = await deps.images.createImage({ parent: state.image, config: state.config, layer: null, history: { created_by: `/bin/sh -c #(nop) ${createdBy}` }, made: "build" });
   await deps.cache.store(key, image.id);
   return image;
 }
@@ -388,7 +388,7 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
     }
     const { StatusCode } = await exitWait;
     if (StatusCode !== 0) throw new BuildError(`The command '${cmd.join(" ")}' returned a non-zero code: ${StatusCode}`, StatusCode);
-    const imageId = await deps.engine.commit(id, { config: state.config, createdBy: `${cmd.join(" ")}`, pause: false });
+    const imageId = await deps.engine.commit(id, { config: state.config, createdBy: `${cmd.join(" ")}`, pause: false, made: "build" });
     state.image = deps.images.resolve(imageId);
     await deps.cache.store(key, imageId);
   } finally {
@@ -469,6 +469,8 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
   // Where the sources come from: the context, an earlier stage, or an image.
   let root = opts.context;
   let release: (() => Promise<void>) | null = null;
+  /** The image the files come from (COPY --from): part of what the new layer's content came from. */
+  let copiedFrom: ImageRecord | null = null;
   if (ins.flags.from) {
     const from = expandWord(ins.flags.from, env, escape);
     const stage = done.find((d) => d.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? done[Number(from)] : undefined);
@@ -481,6 +483,7 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
       }
     }
     if (!image) throw new BuildError(`COPY --from=${from}: that stage has no content`);
+    copiedFrom = image;
     const mounted = await mountImage(deps, image);
     root = mounted.dir;
     release = mounted.release;
@@ -569,6 +572,8 @@ async function copyStep(deps: BuildDeps, opts: BuildOptions, state: StageState, 
       config: state.config,
       layer: directoryToTar(staging, { overlay: false }),
       history: { created_by: `/bin/sh -c #(nop) ${ins.keyword} ${sources.join(" ")} in ${destAbs}` },
+      made: "build",
+      sources: copiedFrom ? [copiedFrom] : [],
     });
     state.image = image;
     await deps.cache.store(key, image.id);

@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir } from "node:fs/promises";
+import path from "node:path";
 import { resolveInRoot } from "../snapshots/secure-path";
+import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
 import type { OciMount } from "../runtime/spec";
 import type { VolumeStore } from "../volumes/store";
 import { collectMounts, type MountSpec } from "../volumes/mounts";
@@ -35,35 +37,70 @@ function copyInto(from: string, to: string): Promise<void> {
   );
 }
 
-/** At start: host directories for -v binds, the image's content copied into empty new volumes, then the OCI mounts. */
-export async function ociMounts(mounts: MountSpec[], rootfs: string, volumes: VolumeStore): Promise<OciMount[]> {
+/**
+ * At start: host directories for -v binds, the image's content copied into
+ * empty new volumes, then the OCI mounts. Under a bind allowlist (`confine`),
+ * each bind source is opened confined to it and staged (see confined-bind.ts):
+ * the caller takes the stages down once runc has mounted them.
+ */
+export async function ociMounts(
+  mounts: MountSpec[],
+  rootfs: string,
+  volumes: VolumeStore,
+  confine?: { prefixes: string[]; stageDir: string },
+): Promise<{ mounts: OciMount[]; stages: BindStage[] }> {
   const out: OciMount[] = [];
-  for (const m of mounts) {
-    if (m.type === "tmpfs") {
-      out.push({ destination: m.destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...m.tmpfsOptions, ...(m.readOnly ? ["ro"] : [])] });
-      continue;
-    }
-    let source = m.source;
-    if (m.type === "bind") {
-      if (!existsSync(source)) {
-        if (!m.createHostPath) throw new Error(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
-        await mkdir(source, { recursive: true, mode: 0o755 });
+  const stages: BindStage[] = [];
+  try {
+    for (const m of mounts) {
+      if (m.type === "tmpfs") {
+        out.push({ destination: m.destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...m.tmpfsOptions, ...(m.readOnly ? ["ro"] : [])] });
+        continue;
       }
-    } else {
-      const v = volumes.get(m.source);
-      source = v.Mountpoint;
-      if (m.copyUp && !v.populated) {
-        // Like Docker: only into a volume that is still empty, and only once.
-        // Resolved inside the container's root (an image symlink can't point it at the host), and only a real directory.
-        const inImage = await resolveInRoot(rootfs, m.destination, { followFinal: true }).catch(() => null);
-        const st = inImage ? await lstat(inImage).catch(() => null) : null;
-        if (inImage && st?.isDirectory() && (await readdir(source)).length === 0) await copyInto(inImage, source);
-        await volumes.markPopulated(v.Name);
-      }
+      const source = m.type === "bind" ? (confine ? await stagedBind(m, confine, stages) : await bindSource(m)) : await volumeSource(m, rootfs, volumes);
+      out.push({ destination: m.destination, type: "bind", source, options: ["rbind", m.readOnly ? "ro" : "rw", "rprivate"] });
     }
-    out.push({ destination: m.destination, type: "bind", source, options: ["rbind", m.readOnly ? "ro" : "rw", "rprivate"] });
+  } catch (e) {
+    await unstage(stages);
+    throw e;
   }
-  return out;
+  return { mounts: out, stages };
+}
+
+/** An unconfined bind: the host path as given (-v makes a missing directory, --mount doesn't). */
+async function bindSource(m: MountSpec): Promise<string> {
+  if (!existsSync(m.source)) {
+    if (!m.createHostPath) throw new Error(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+    await mkdir(m.source, { recursive: true, mode: 0o755 });
+  }
+  return m.source;
+}
+
+/** A bind under an allowlist: the object the source really leads to, opened confined and staged for runc. */
+async function stagedBind(m: MountSpec, confine: { prefixes: string[]; stageDir: string }, stages: BindStage[]): Promise<string> {
+  const opened = await openConfinedSource(m.source, confine.prefixes, { create: m.createHostPath });
+  try {
+    const stage = { path: path.join(confine.stageDir, String(stages.length)), isDirectory: opened.isDirectory };
+    await stageConfinedSource(opened, stage.path);
+    stages.push(stage);
+    return stage.path;
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** A volume's directory, first filled with the image's content at the destination when it is new. */
+async function volumeSource(m: MountSpec, rootfs: string, volumes: VolumeStore): Promise<string> {
+  const v = volumes.get(m.source);
+  if (m.copyUp && !v.populated) {
+    // Like Docker: only into a volume that is still empty, and only once.
+    // Resolved inside the container's root (an image symlink can't point it at the host), and only a real directory.
+    const inImage = await resolveInRoot(rootfs, m.destination, { followFinal: true }).catch(() => null);
+    const st = inImage ? await lstat(inImage).catch(() => null) : null;
+    if (inImage && st?.isDirectory() && (await readdir(v.Mountpoint)).length === 0) await copyInto(inImage, v.Mountpoint);
+    await volumes.markPopulated(v.Name);
+  }
+  return v.Mountpoint;
 }
 
 /** Docker's inspect Mounts. */

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Confinement } from "../../lib/confinement";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Status } from "./status";
 import type { ApiMount, MountSpec } from "../volumes/mounts";
@@ -112,6 +113,8 @@ export interface ContainerRecord {
   networks: NetworkAttachment[];
   /** Binds, --mount, --tmpfs and the image's VOLUMEs, resolved at create (volume names filled in). */
   mounts: MountSpec[];
+  /** The deploy policy's limits the gateway created it under, applied again at every start. */
+  confinement?: Confinement;
 }
 
 export class ContainerStore {

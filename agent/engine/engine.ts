@@ -1,3 +1,5 @@
+import { type Confinement, isConfining } from "../../lib/confinement";
+import type { MadeHow } from "../../lib/image-provenance";
 import { randomBytes } from "node:crypto";
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -24,6 +26,8 @@ import { directoryToTar } from "../build/layer-tar";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { ociMounts, prepareMounts } from "./container-mounts";
+import { checkConfinement } from "./confinement";
+import { type BindStage, unstage } from "./confined-bind";
 import { attachmentsFor, extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
 
 // The container engine. It owns every container's state; the runtime
@@ -220,7 +224,7 @@ export class ContainerEngine {
 
   // ---- lifecycle ----
 
-  async create(request: CreateRequest, options: { name?: string } = {}): Promise<{ id: string; warnings: string[] }> {
+  async create(request: CreateRequest, options: { name?: string; confinement?: Confinement } = {}): Promise<{ id: string; warnings: string[] }> {
     const cfg = request;
     const imageKey = cfg.Image;
     if (!imageKey) throw new EngineError("INVALID", "config: image is required (Config.Image is empty)");
@@ -236,6 +240,8 @@ export class ContainerEngine {
     if (!imageChainId) throw new EngineError("INVALID", `image ${imageKey} has no layers`);
     const details = await this.deps.images.inspect(image.id);
     const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
+    const confinement = isConfining(options.confinement) ? options.confinement : undefined;
+    if (confinement) checkConfinement(confinement, imageKey, image, host);
     const id = randomBytes(32).toString("hex");
     const merged = mergeContainerConfig(details.config.config, request);
     const networks = attachmentsFor(request, this.deps.network);
@@ -268,6 +274,7 @@ export class ContainerEngine {
         name,
         networks,
         mounts,
+        ...(confinement ? { confinement } : {}),
         created: new Date().toISOString(),
         imageId: image.id,
         imageChainId,
@@ -689,9 +696,11 @@ export class ContainerEngine {
     await rm(p.runtimeLog, { force: true });
     // runc's copy of an earlier run is deleted when that run's exit is settled (and again on failure below).
     await this.ensureMounted(record);
+    let stages: BindStage[] = [];
     try {
       const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
-      const extraMounts = await ociMounts(record.mounts, p.rootfs, this.deps.volumes);
+      const { mounts: extraMounts, stages: bindStages } = await ociMounts(record.mounts, p.rootfs, this.deps.volumes, record.confinement?.bindPrefixes ? { prefixes: record.confinement.bindPrefixes, stageDir: path.join(p.run, "binds") } : undefined);
+      stages = bindStages;
       const ports = record.networks.length ? await this.deps.network.resolvePorts(id, portBindingsOf(record)) : [];
       const spec = buildRuntimeSpec(
         this.specInput(
@@ -719,6 +728,9 @@ export class ContainerEngine {
       await writeFile(path.join(p.bundle, "config.json"), specToJson(spec), { mode: 0o600 });
       await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
       const pid = await this.createWithConmon(record);
+      // runc has made its own mounts from the staging points: they are not needed any more.
+      await unstage(stages);
+      stages = [];
       if (record.networks.length) {
         await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
         // Without a network the hosts file written at create is already right.
@@ -740,6 +752,7 @@ export class ContainerEngine {
       await this.store.save(record);
       this.emit(record, "start");
     } catch (e) {
+      await unstage(stages);
       await this.deps.runc.delete(id, true).catch(() => {});
       await this.deps.network.release(id).catch(() => {});
       await rm(p.exitFile, { force: true });
@@ -800,7 +813,7 @@ export class ContainerEngine {
    * docker commit: the container's changes (its overlay upper dir, as a layer)
    * on top of its image, with `config` as the new image's config.
    */
-  async commit(key: string, input: { config: Record<string, unknown>; comment?: string; author?: string; createdBy?: string; pause?: boolean }): Promise<string> {
+  async commit(key: string, input: { config: Record<string, unknown>; comment?: string; author?: string; createdBy?: string; pause?: boolean; made?: MadeHow }): Promise<string> {
     const id = this.get(key).id;
     return this.withLock(id, async () => {
       const record = await this.reconcile(id);
@@ -813,6 +826,8 @@ export class ContainerEngine {
           config: input.config,
           layer: directoryToTar(this.paths(id).upper, { overlay: true, skipIfEmpty: this.mountpoints(record) }),
           history: { created_by: input.createdBy ?? [record.path, ...record.args].join(" "), ...(input.comment ? { comment: input.comment } : {}), ...(input.author ? { author: input.author } : {}) },
+          // The container's image is what its content came from, whatever the image is called now.
+          made: input.made ?? "commit",
         });
         return image.id;
       } finally {

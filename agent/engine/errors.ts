@@ -5,6 +5,7 @@ export type EngineErrorCode =
   | "NOT_FOUND" // 404
   | "CONFLICT" // 409
   | "NOT_MODIFIED" // 304
+  | "FORBIDDEN" // 403: a confinement the gateway set (deploy policy) refuses it
   | "RUNTIME" // 400 (as dockerd answers a failed start), the runtime refused: "executable file not found" etc.
   | "INTERNAL";
 

@@ -314,6 +314,7 @@ async function registerImage(deps: ArchiveDeps, c: Candidate): Promise<ImageReco
   }
   const layers = layerRecords(c.manifest, config);
   for (let i = 0; i < layers.length; i++) await unpackLayer(deps.content, deps.snapshots, layers[i]!, i ? layers[i - 1]!.chainId : null);
-  return recordImage(deps.records, { manifest: c.manifest, manifestDigest, manifestMediaType: c.manifestMediaType, config, layers, tags: c.tags });
+  // An archive's names prove nothing about where its content came from; an image already pulled keeps its registries.
+  return recordImage(deps.records, { manifest: c.manifest, manifestDigest, manifestMediaType: c.manifestMediaType, config, layers, tags: c.tags, provenance: (existing) => existing ?? { registries: [], made: "load" } });
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import type { ImageProvenance } from "../../lib/image-provenance";
 import { writeFileAtomic } from "../state/atomic-write";
 import { digestHex } from "./digest";
 import { ImageError } from "./errors";
@@ -31,6 +32,8 @@ export interface ImageRecord {
   /** Compressed size of all layers, in bytes. */
   size: number;
   addedAt: string;
+  /** Where the content came from (registries it was pulled from, or how it was made here); absent on records from before it was kept. */
+  provenance?: ImageProvenance;
 }
 
 export class ImageRecords {

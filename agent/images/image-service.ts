@@ -1,3 +1,4 @@
+import { type ImageProvenance, looksLikeImageId, type MadeHow, UNKNOWN_PROVENANCE } from "../../lib/image-provenance";
 import type { Readable, Writable } from "node:stream";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import { loadImages, saveImages, type LoadResult } from "./archive";
@@ -39,11 +40,11 @@ export interface ImageDetails extends ImageSummary {
   os: string;
   architecture: string;
   layers: { digest: string; diffId: string; size: number; mediaType: string }[];
+  provenance: ImageProvenance;
 }
 
 export type RemoveReport = ({ Untagged: string } | { Deleted: string })[];
 
-const ID_LIKE = /^(sha256:)?[a-f0-9]{4,64}$/;
 
 export class ImageService {
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
@@ -90,13 +91,13 @@ export class ImageService {
   /** Finds an image by id (or unique prefix), name[:tag] or name@digest. */
   resolve(key: string): ImageRecord {
     let record: ImageRecord | undefined;
-    if (ID_LIKE.test(key)) record = this.deps.records.find(key);
+    if (looksLikeImageId(key)) record = this.deps.records.find(key);
     if (!record) {
       let normalised: string;
       try {
         normalised = formatReference(parseReference(key));
       } catch (e) {
-        if (ID_LIKE.test(key)) throw new ImageError("NOT_FOUND", `no such image: ${key}`);
+        if (looksLikeImageId(key)) throw new ImageError("NOT_FOUND", `no such image: ${key}`);
         throw e;
       }
       record = this.deps.records.byTag(normalised) ?? this.deps.records.byRepoDigest(normalised);
@@ -114,6 +115,7 @@ export class ImageService {
       os: record.os,
       architecture: record.architecture,
       layers: record.layers.map((l) => ({ digest: l.digest, diffId: l.diffId, size: l.size, mediaType: l.mediaType })),
+      provenance: record.provenance ?? UNKNOWN_PROVENANCE,
     };
   }
 
@@ -198,7 +200,7 @@ export class ImageService {
         tags = [];
       }
       // Saved by id: keep all its tags, as docker does.
-      if (!tags.length && ID_LIKE.test(key)) tags = record.repoTags;
+      if (!tags.length && looksLikeImageId(key)) tags = record.repoTags;
       return { record, tags };
     });
     await saveImages(this.deps, images, out);
@@ -221,7 +223,14 @@ export class ImageService {
   }
 
   /** Records an image made here (a build step, docker commit): the parent's layers plus an optional new one. */
-  async createImage(input: { parent: ImageRecord | null; config: Record<string, unknown>; layer: Readable | null; history: HistoryEntry }): Promise<ImageRecord> {
+  async createImage(input: {
+    parent: ImageRecord | null;
+    config: Record<string, unknown>;
+    layer: Readable | null;
+    history: HistoryEntry;
+    made: MadeHow;
+    sources?: ImageRecord[];
+  }): Promise<ImageRecord> {
     const parentHistory = input.parent ? ((await this.inspect(input.parent.id)).config.history ?? []) : [];
     return this.whileBusy(() => createLocalImage(this.deps, { ...input, parentHistory }));
   }

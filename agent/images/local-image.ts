@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { madeFrom, type MadeHow } from "../../lib/image-provenance";
 import { chainIds } from "../snapshots/chain-id";
 import type { ImageServiceDeps } from "./image-service";
 import type { ImageRecord, LayerRecord } from "./image-records";
@@ -20,7 +21,17 @@ export interface HistoryEntry {
 
 export async function createLocalImage(
   deps: ImageServiceDeps,
-  input: { parent: ImageRecord | null; config: Record<string, unknown>; layer: Readable | null; history: HistoryEntry; parentHistory?: unknown[] },
+  input: {
+    parent: ImageRecord | null;
+    config: Record<string, unknown>;
+    layer: Readable | null;
+    history: HistoryEntry;
+    parentHistory?: unknown[];
+    /** How it is made, for its provenance (the parent and `sources` are what its content came from). */
+    made: MadeHow;
+    /** Other images content was copied from (COPY --from). */
+    sources?: ImageRecord[];
+  },
 ): Promise<ImageRecord> {
   const layers: LayerRecord[] = [...(input.parent?.layers ?? [])];
   const created = new Date().toISOString();
@@ -50,5 +61,15 @@ export async function createLocalImage(
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const manifestDigest = await deps.content.putBuffer(manifestBytes);
-  return recordImage(deps.records, { manifest: manifest as never, manifestDigest, manifestMediaType: MediaType.ociManifest, config, layers, tags: [] });
+  const inputs = [...(input.parent ? [input.parent] : []), ...(input.sources ?? [])].map((r) => r.provenance);
+  const provenance = madeFrom(input.made, inputs);
+  return recordImage(deps.records, {
+    manifest: manifest as never,
+    manifestDigest,
+    manifestMediaType: MediaType.ociManifest,
+    config,
+    layers,
+    tags: [],
+    provenance: (existing) => (existing && existing.registries.length > 0 ? existing : provenance),
+  });
 }

@@ -7,6 +7,7 @@ import { imageConfigSchema, indexSchema, isIndexType, isManifestType, manifestSc
 import { hostPlatform, selectPlatform, type Platform } from "./platform";
 import type { ProgressSink } from "./progress";
 import { limiter } from "./limit";
+import { pulledFrom } from "../../lib/image-provenance";
 import { layerRecords, recordImage } from "./record-image";
 import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
 import { mkdir, rm } from "node:fs/promises";
@@ -106,6 +107,8 @@ export async function pullImage(deps: PullDeps, ref: ImageReference, options: { 
     layers,
     tags: ref.tag ? [formatReference({ ...ref, digest: undefined })] : [],
     repoDigest: `${repositoryName(ref)}@${manifestDigest}`,
+    // The registry served content whose digests match: it vouches for this image, whatever it is called later.
+    provenance: (existing) => pulledFrom(existing, ref.registry),
   });
   progress({ status: `Digest: ${manifestDigest}` });
   return record;

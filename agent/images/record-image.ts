@@ -1,3 +1,4 @@
+import type { ImageProvenance } from "../../lib/image-provenance";
 import { chainIds } from "../snapshots/chain-id";
 import type { ImageRecord, ImageRecords, LayerRecord } from "./image-records";
 import type { ImageConfig, ImageManifest } from "./media-types";
@@ -15,7 +16,17 @@ export function layerRecords(manifest: ImageManifest, config: ImageConfig): Laye
  */
 export function recordImage(
   records: ImageRecords,
-  image: { manifest: ImageManifest; manifestDigest: string; manifestMediaType: string; config: ImageConfig; layers: LayerRecord[]; tags: string[]; repoDigest?: string },
+  image: {
+    manifest: ImageManifest;
+    manifestDigest: string;
+    manifestMediaType: string;
+    config: ImageConfig;
+    layers: LayerRecord[];
+    tags: string[];
+    repoDigest?: string;
+    /** The record's provenance from what it was before (undefined for a new image): pulls add their registry, made images keep a pulled one's. */
+    provenance: (existing: ImageProvenance | undefined) => ImageProvenance;
+  },
 ): Promise<ImageRecord> {
   return records.exclusive(async () => {
     const id = image.manifest.config.digest;
@@ -32,6 +43,7 @@ export function recordImage(
       created: image.config.created ?? null,
       size: image.layers.reduce((n, l) => n + l.size, 0),
       addedAt: existing?.addedAt ?? new Date().toISOString(),
+      provenance: image.provenance(existing?.provenance),
     });
     for (const tag of image.tags) await records.setTag(id, tag);
     return records.get(id)!;

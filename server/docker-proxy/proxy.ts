@@ -11,7 +11,10 @@ import { isFleetError } from "../fleet/errors";
 import { getFleet } from "../fleet/instance";
 import { drainRefused } from "../http/drain-refused";
 import { drainCap } from "../http/limited-request";
-import { checkDeploy, PolicyDeniedError } from "../policy/check";
+import { CONFINEMENT_HEADER, type Confinement, encodeConfinement } from "../../lib/confinement";
+import type { ImageProvenance } from "../../lib/image-provenance";
+import { PolicyDeniedError } from "../policy/check";
+import { judgeDeploy, resolvedImageOf } from "../policy/gate";
 import { RateLimiter } from "../rest/rate-limit";
 import { MASK } from "../services/deploy/secrets";
 import { getPolicy } from "../services/policy/policies";
@@ -121,6 +124,8 @@ interface Approved {
   /** Audit params: method, endpoint, and what the call asks for. */
   params: Record<string, unknown>;
   target: { type: string; id: string | null } | null;
+  /** A create's limits from the deploy policy, sent to the agent with it. */
+  confinement?: Confinement;
 }
 
 class Refusal extends Error {
@@ -380,15 +385,36 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     });
   }
 
-  /** Policy for create: the spec the body asks for, judged as every other path judges it. */
+  /**
+   * Policy for create: the spec the body asks for, judged by the one gate as
+   * every other path is (the image by what the host resolves it to); the
+   * verdict's confinement goes to the agent with the create.
+   */
   async function judge(a: Approved, translated: TranslatedCreate): Promise<void> {
     Object.assign(a.params, translated.summary);
-    const policy = await getPolicy(getDb(), a.host.hostGroupId);
-    const result = checkDeploy(translated.spec, policy, { override: false, mayOverride: false });
-    const violations = [...result.violations, ...translated.extraViolations(policy)];
+    const verdict = await judgeDeploy({
+      db: getDb(),
+      viewer: a.viewer,
+      host: a.host,
+      spec: translated.spec,
+      override: false,
+      overrideOffered: false,
+      image: async (ref) => {
+        try {
+          const answer = await agentJson(a, `/images/${encodeURIComponent(ref)}/json`, false);
+          if (answer.status === 404) return null;
+          return answer.status === 200 ? resolvedImageOf(answer.body as { Id: string; BerthProvenance?: ImageProvenance }) : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    a.confinement = verdict.confinement;
+    const violations = [...verdict.violations, ...translated.extraViolations(verdict.policy)];
     if (violations.length) {
       a.params.violations = violations.map((v) => ({ rule: v.rule, message: v.message }));
-      const message = new PolicyDeniedError(violations).message;
+      // The rules by name (as every path words it), then what each says, for the CLI user who sees only this.
+      const message = `${new PolicyDeniedError(violations).message} ${violations.map((v) => v.message).join("; ")}`;
       await audit(a.meta, { actor: a.viewer.actor, action: a.match.endpoint.action, outcome: "denied", params: a.params, errorMessage: message, hostId: a.host.id, target: a.target });
       throw new Refusal(403, `${message} (Berth's deploy policy for host ${a.host.name}; an override is not available through the Docker-API proxy)`, "denied");
     }
@@ -698,6 +724,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   function forward(req: http.IncomingMessage, res: http.ServerResponse, a: Approved, stream: Duplex, body: Buffer | null, streamBody: boolean): void {
     const endpoint = a.match.endpoint;
     const headers: Record<string, string | string[] | number> = { ...forwardedRequestHeaders(req.headers), host: "api.moby.localhost" };
+    if (a.confinement) headers[CONFINEMENT_HEADER] = encodeConfinement(a.confinement);
     if (body) headers["content-length"] = body.length;
     else if (streamBody && req.headers["content-length"]) headers["content-length"] = req.headers["content-length"];
     const agentReq = http.request({ method: req.method, path: a.agentPath, headers, createConnection: () => stream as never });

@@ -32,7 +32,8 @@ const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-
 export function forwardedRequestHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
+    // x-berth-*: what the gateway tells the agent (a create's confinement) is the gateway's to set, never a client's.
+    if (value === undefined || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("x-berth-")) continue;
     out[name] = value;
   }
   return out;

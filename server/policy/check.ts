@@ -1,12 +1,11 @@
 import type { DeploySpec } from "../deploy/spec";
-import { evaluatePolicy, type PolicyViolation } from "./evaluate";
+import { type EvaluationContext, evaluatePolicy, type PolicyViolation } from "./evaluate";
 import type { DeployPolicy } from "./rules";
 
 export type { PolicyViolation } from "./evaluate";
 
-// The ONE gate: every path that creates or changes a container (the deploy
-// form, a pasted `docker run`, the API, redeploy, edit) calls checkDeploy and
-// refuses with PolicyDeniedError when it isn't allowed.
+// The verdict on a spec under a policy, override included. Pure; the gate
+// every path calls (gate.ts) loads the policy and the image and asks this.
 
 export interface CheckOptions {
   /** The caller asks to deploy despite violations. */
@@ -28,8 +27,8 @@ export interface CheckResult {
  * by a caller who may override (then every violation is reported as
  * overridden). An override requested by a caller who may not is refused.
  */
-export function checkDeploy(spec: DeploySpec, policy: DeployPolicy, options: CheckOptions): CheckResult {
-  const violations = evaluatePolicy(spec, policy);
+export function checkDeploy(spec: DeploySpec, policy: DeployPolicy, options: CheckOptions, context: EvaluationContext = {}): CheckResult {
+  const violations = evaluatePolicy(spec, policy, context);
   if (violations.length === 0) return { allowed: true, violations, overridden: [] };
   if (options.override === true && options.mayOverride === true) {
     return { allowed: true, violations, overridden: [...violations] };

@@ -1,4 +1,5 @@
 import { parseReference } from "../../agent/images/reference";
+import { type ImageProvenance, judgeProvenance, looksLikeImageId } from "../../lib/image-provenance";
 import type { DeploySpec } from "../deploy/spec";
 import {
   type DeployPolicy,
@@ -20,7 +21,13 @@ import {
 // unparseable image under a registry allowlist) is a violation: fail closed.
 //
 // Bind mounts are judged by their path as written, normalised lexically; a
-// symlink on the host (e.g. /srv/link → /) can't be seen from here.
+// symlink on the host (e.g. /srv/link → /) can't be seen from here, so the
+// gate (gate.ts) sends the allowlist with the create and the agent holds the
+// container to where each source really leads, at every start.
+//
+// Registries are judged by the image's name (where a pull would come from)
+// and, once the host has resolved it, by where its content came from: a name
+// given by docker tag, or an image ID, proves nothing.
 
 export interface PolicyViolation {
   rule: RuleId;
@@ -51,12 +58,28 @@ export function formatBytes(bytes: number): string {
 
 const isSet = (value: number | undefined): value is number => typeof value === "number" && value > 0;
 
-export function evaluatePolicy(spec: DeploySpec, policy: DeployPolicy): PolicyViolation[] {
-  const out: PolicyViolation[] = [];
+/** The image a spec names, as the host resolves it: its ID and where its content came from. */
+export interface ResolvedImage {
+  id: string;
+  provenance: ImageProvenance | undefined;
+}
 
-  // Image registry.
-  const registries = (policy.registryAllowlist ?? []).map(normaliseRegistry);
-  if (registries.length > 0) {
+/**
+ * What the host said about the spec's image: resolved; absent (a pull by its
+ * name comes next); not asked yet (a first pass: an image ID is judged when it
+ * is); unknown (the host couldn't say: an ID can't be judged).
+ */
+export type ImageOnHost = { state: "resolved"; image: ResolvedImage } | { state: "absent" } | { state: "not-asked" } | { state: "unknown" };
+
+export interface EvaluationContext {
+  image?: ImageOnHost;
+}
+
+/** Registry allowlist: the name says where a pull would come from; the image on the host says where its content did come from. */
+function judgeRegistry(spec: DeploySpec, registries: string[], onHost: ImageOnHost, out: PolicyViolation[]): void {
+  const byId = looksLikeImageId(spec.image);
+  // An ID-like reference is a name only if the host has no such image and pulls it by that name.
+  if (!byId || onHost.state === "absent") {
     let registry: string | null = null;
     try {
       registry = normaliseRegistry(parseReference(spec.image).registry);
@@ -65,11 +88,29 @@ export function evaluatePolicy(spec: DeploySpec, policy: DeployPolicy): PolicyVi
       out.push(violation("registryAllowlist", "image", `Image "${spec.image}" can't be checked against the allowed registries: ${why}`));
     }
     if (registry !== null && !registries.includes(registry)) {
-      out.push(
-        violation("registryAllowlist", "image", `Image "${spec.image}" comes from registry "${registry}", which is not allowed (${registries.join(", ")})`),
-      );
+      out.push(violation("registryAllowlist", "image", `Image "${spec.image}" comes from registry "${registry}", which is not allowed (${registries.join(", ")})`));
+      return;
     }
   }
+  if (onHost.state === "resolved") {
+    const { image } = onHost;
+    const verdict = judgeProvenance(image.provenance, registries);
+    if (!verdict.ok) {
+      const shown = spec.image === image.id ? `"${spec.image}"` : `"${spec.image}" (${image.id})`;
+      out.push(violation("registryAllowlist", "image", `Image ${shown} is not from an allowed registry (${registries.join(", ")}): ${verdict.why}`));
+    }
+  } else if (byId && onHost.state === "unknown") {
+    // An ID names no registry: only the image it resolves to on the host can be judged.
+    out.push(violation("registryAllowlist", "image", `Image "${spec.image}" is an image ID: it can only be checked against the allowed registries on the host, which didn't answer`));
+  }
+}
+
+export function evaluatePolicy(spec: DeploySpec, policy: DeployPolicy, context: EvaluationContext = {}): PolicyViolation[] {
+  const out: PolicyViolation[] = [];
+
+  // Image registry.
+  const registries = (policy.registryAllowlist ?? []).map(normaliseRegistry);
+  if (registries.length > 0) judgeRegistry(spec, registries, context.image ?? { state: "unknown" }, out);
 
   // Privileged.
   if (spec.privileged && !policy.allowPrivileged) {

@@ -179,7 +179,6 @@ export const containersRouter = createRouter({
     .input(z.object({ spec: deploySpecSchema, overridePolicy: z.boolean().default(false), progressToken }))
     .mutation(async ({ ctx, input }) => {
       const services = await ctx.fleet();
-      const mayOverride = canOnHost(ctx.viewer, "hosts.manage", ctx.host);
       ctx.audit.target = { type: "container", id: input.spec.name ?? input.spec.image };
       // Secret values never reach the audit log.
       ctx.audit.params = { image: input.spec.image, name: input.spec.name ?? null, overridePolicy: input.overridePolicy, spec: maskSpecSecrets(input.spec) };
@@ -190,8 +189,8 @@ export const containersRouter = createRouter({
           hostId: ctx.host.id,
           hostGroupId: ctx.host.hostGroupId,
           userId: ctx.viewer.user.id,
+          viewer: ctx.viewer,
           override: input.overridePolicy,
-          mayOverride,
           progressKey: input.progressToken ? `${ctx.viewer.user.id}:${input.progressToken}` : undefined,
         },
         input.spec,
@@ -215,8 +214,8 @@ export const containersRouter = createRouter({
           hostId: ctx.host.id,
           hostGroupId: ctx.host.hostGroupId,
           userId: ctx.viewer.user.id,
+          viewer: ctx.viewer,
           override: input.overridePolicy,
-          mayOverride: canOnHost(ctx.viewer, "hosts.manage", ctx.host),
           progressKey: input.progressToken ? `${ctx.viewer.user.id}:${input.progressToken}` : undefined,
         },
         input.deploymentId,

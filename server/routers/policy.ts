@@ -3,7 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { canOnHost, hasGlobal, hasPermission } from "../auth/access";
 import { deploySpecSchema } from "../deploy/spec";
-import { evaluatePolicy } from "../policy/evaluate";
+import { judgeDeploy, resolvedImageOf } from "../policy/gate";
 import { deployPolicySchema, RULES } from "../policy/rules";
 import { getPolicy, setPolicy } from "../services/policy/policies";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
@@ -38,7 +38,23 @@ export const policyRouter = createRouter({
     .input(z.object({ spec: deploySpecSchema }))
     .query(async ({ ctx, input }) => {
       if (!hasPermission(ctx.viewer, "containers.deploy")) throw new TRPCError({ code: "FORBIDDEN", message: "You need the containers.deploy permission." });
-      const policy = await getPolicy(ctx.db, ctx.host.hostGroupId);
-      return { violations: evaluatePolicy(input.spec, policy), mayOverride: canOnHost(ctx.viewer, "hosts.manage", ctx.host) };
+      // The same gate a deploy goes through; the image is judged by what the host resolves it to when the host answers.
+      const { fleet } = await ctx.fleet();
+      const client = fleet.client(ctx.host.id);
+      const verdict = await judgeDeploy({
+        db: ctx.db,
+        viewer: ctx.viewer,
+        host: ctx.host,
+        spec: input.spec,
+        override: false,
+        image: async (ref) => {
+          try {
+            return resolvedImageOf(await client.inspectImage(ref, { timeoutMs: 5_000 }));
+          } catch {
+            return undefined;
+          }
+        },
+      });
+      return { violations: verdict.violations, mayOverride: verdict.mayOverride };
     }),
 });

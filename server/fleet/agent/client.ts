@@ -1,3 +1,4 @@
+import type { ImageProvenance } from "../../../lib/image-provenance";
 import http from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { FleetError } from "../errors";
@@ -266,7 +267,10 @@ export class AgentClient {
   }
 
   /** The image's record, or null if the host doesn't have it. */
-  async inspectImage(reference: string, o?: RequestOptions): Promise<{ Id: string; RepoTags: string[] | null; Size: number; Config?: Record<string, unknown> } | null> {
+  async inspectImage(
+    reference: string,
+    o?: RequestOptions,
+  ): Promise<{ Id: string; RepoTags: string[] | null; Size: number; Config?: Record<string, unknown>; BerthProvenance?: ImageProvenance } | null> {
     try {
       return await this.json("GET", `/images/${encodeURIComponent(reference)}/json`, o);
     } catch (e) {

@@ -8,10 +8,12 @@ import type { PullProgress } from "../../fleet/agent/types";
 import type { FleetServices } from "../../fleet/instance";
 import { isFleetError } from "../../fleet/errors";
 import type { OperationProgress } from "../../fleet/fleet";
-import { checkDeploy, PolicyDeniedError, type PolicyViolation } from "../../policy/check";
-import { getPolicy } from "../policy/policies";
+import type { PolicyViolation } from "../../policy/check";
+import { agentPolicyDenial, type DeployGateInput, type DeployVerdict, enforceDeploy, resolvedImageOf } from "../../policy/gate";
+import { canOnHost, type Viewer } from "../../auth/access";
 import { registryAuthHeader } from "../registries/registries";
-import { keepMaskedSecrets, maskSpecSecrets, openSpecSecrets, sealSpecSecrets } from "./secrets";
+import { keepMaskedSecrets, maskSpecSecrets, openSpecSecrets, sealSpecSecrets, secretExposingChanges } from "./secrets";
+import { CONFINEMENT_HEADER, encodeConfinement } from "../../../lib/confinement";
 
 // Deploying: policy → pull (per the pull policy, with live progress) → create →
 // start → save the Deployment. Updating: pull the newest image, replace the
@@ -23,9 +25,10 @@ export interface DeployContext {
   hostId: string;
   hostGroupId: string | null;
   userId: string;
-  /** Ticked "override policy", and allowed to (an admin). */
+  /** Who deploys: the gate works out from it whether they may override. */
+  viewer: Viewer;
+  /** Ticked "override policy" (honoured only for a viewer who may override). */
   override: boolean;
-  mayOverride: boolean;
   /** Where progress goes (the console subscribes to it). */
   progressKey?: string;
 }
@@ -44,21 +47,41 @@ function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
   if (c.progressKey) c.services.fleet.reportProgress({ key: c.progressKey, ...p });
 }
 
-/** The one policy gate: every path that creates or changes a container comes through here. */
-export async function enforcePolicy(c: Pick<DeployContext, "db" | "hostGroupId" | "override" | "mayOverride">, spec: DeploySpec): Promise<PolicyViolation[]> {
-  const policy = await getPolicy(c.db, c.hostGroupId);
-  const verdict = checkDeploy(spec, policy, { override: c.override, mayOverride: c.mayOverride });
-  if (!verdict.allowed) throw new PolicyDeniedError(verdict.violations);
-  return verdict.overridden;
+function gate(c: DeployContext, spec: DeploySpec, image: DeployGateInput["image"]): Promise<DeployVerdict> {
+  return enforceDeploy({ db: c.db, viewer: c.viewer, host: { id: c.hostId, hostGroupId: c.hostGroupId }, spec, override: c.override, image });
 }
 
-async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean): Promise<void> {
+/**
+ * The policy gate on the spec as written, before the host is asked anything:
+ * every rule, the image judged by its name (where a pull would come from); an
+ * image ID is judged once the host says what it is.
+ */
+function judgeByName(c: DeployContext, spec: DeploySpec): Promise<DeployVerdict> {
+  return gate(c, spec, "not-asked");
+}
+
+/**
+ * The pull the spec's pull policy asks for, then the gate again on the image
+ * the host resolves the reference to (where its content came from: a name given
+ * by docker tag, or an image ID, proves nothing). The agent then holds the
+ * container to the verdict's confinement when it creates and starts it.
+ */
+async function pullAndJudge(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean): Promise<DeployVerdict> {
+  const onHost = async (ref: string) => resolvedImageOf(await client.inspectImage(ref));
   const present = await client.inspectImage(spec.image);
   if (spec.pullPolicy === "never" || (!force && spec.pullPolicy === "missing" && present)) {
+    const verdict = await gate(c, spec, async () => resolvedImageOf(present));
     if (!present) throw new AppError("PRECONDITION_FAILED", `The host has no image ${spec.image} and the pull policy is "never".`);
     report(c, { phase: "pull", message: `Using ${spec.image} already on the host` });
-    return;
+    return verdict;
   }
+  // What is pulled is judged by the name it is pulled by (an ID-like one too), before it is pulled.
+  await gate(c, spec, "will-pull");
+  await pull(c, client, spec);
+  return gate(c, spec, onHost);
+}
+
+async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec): Promise<void> {
   const auth = spec.registryId ? await registryAuthHeader(c.db, c.services.box, spec.registryId, spec.image) : null;
   report(c, { phase: "pull", message: `Pulling ${spec.image}` });
   await client.pull(spec.image, {
@@ -77,22 +100,31 @@ function containerName(spec: DeploySpec): string {
   return `${base}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Creates and starts a container; on a failed start the half-made container is removed. */
-async function createAndStart(c: DeployContext, client: AgentClient, spec: DeploySpec, name: string): Promise<string> {
+/**
+ * Creates and starts a container under the verdict's confinement; on a failed
+ * start the half-made container is removed. The agent's refusal of the
+ * confinement is the policy denial it is.
+ */
+async function createAndStart(c: DeployContext, client: AgentClient, spec: DeploySpec, name: string, verdict: DeployVerdict): Promise<string> {
   report(c, { phase: "create", message: `Creating ${name}` });
-  const created = await client.createContainer(toCreateBody(spec), name, { timeoutMs: 60_000 });
-  report(c, { phase: "start", message: `Starting ${name}` });
+  const headers = { [CONFINEMENT_HEADER]: encodeConfinement(verdict.confinement) };
   try {
-    await client.startContainer(created.Id, { timeoutMs: 60_000 });
+    const created = await client.createContainer(toCreateBody(spec), name, { timeoutMs: 60_000, headers });
+    report(c, { phase: "start", message: `Starting ${name}` });
+    try {
+      await client.startContainer(created.Id, { timeoutMs: 60_000 });
+    } catch (e) {
+      await client.removeContainer(created.Id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+    return created.Id;
   } catch (e) {
-    await client.removeContainer(created.Id, { force: true }).catch(() => undefined);
-    throw e;
+    throw agentPolicyDenial(e, spec) ?? e;
   }
-  return created.Id;
 }
 
 export async function deploy(c: DeployContext, spec: DeploySpec): Promise<DeployResult> {
-  const overridden = await enforcePolicy(c, spec);
+  await judgeByName(c, spec);
   const client = c.services.fleet.client(c.hostId);
   const name = containerName(spec);
   const existing = await c.db.deployment.findUnique({ where: { hostId_name: { hostId: c.hostId, name } } });
@@ -104,8 +136,9 @@ export async function deploy(c: DeployContext, spec: DeploySpec): Promise<Deploy
     await c.db.deployment.delete({ where: { id: existing.id } });
   }
   try {
-    await pull(c, client, spec, spec.pullPolicy === "always");
-    const containerId = await createAndStart(c, client, spec, name);
+    const verdict = await pullAndJudge(c, client, spec, spec.pullPolicy === "always");
+    const overridden = verdict.overridden;
+    const containerId = await createAndStart(c, client, spec, name, verdict);
     const saved = await c.db.deployment.create({
       data: { hostId: c.hostId, name, spec: sealSpecSecrets(c.services.box, { ...spec, name }), containerId, status: "running", createdById: c.userId },
     });
@@ -135,15 +168,25 @@ export async function updateDeployment(c: DeployContext, deploymentId: string, e
   if (!saved || saved.hostId !== c.hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
   const previous = openSpecSecrets(c.services.box, saved.spec as DeploySpec);
   const spec: DeploySpec = { ...(edited ? keepMaskedSecrets(edited, previous) : previous), name: saved.name };
-  const overridden = await enforcePolicy(c, spec);
+  // A changed program could print the secrets it is given: that is what containers.exec (a shell) allows.
+  const exposing = secretExposingChanges(previous, spec);
+  if (exposing.length > 0 && !canOnHost(c.viewer, "containers.exec", { id: c.hostId, hostGroupId: c.hostGroupId })) {
+    throw new AppError(
+      "FORBIDDEN",
+      `Changing the ${exposing.join(", ")} of a deployment that holds secret environment values needs the containers.exec permission on this host: the new program could print them.`,
+    );
+  }
+  await judgeByName(c, spec);
   const client = c.services.fleet.client(c.hostId);
-  // A pull that fails (a tag that doesn't exist) leaves the running container untouched.
+  // A refusal, or a pull that fails (a tag that doesn't exist), leaves the running container untouched.
+  let verdict: DeployVerdict;
   try {
-    await pull(c, client, spec, true);
+    verdict = await pullAndJudge(c, client, spec, true);
   } catch (e) {
     report(c, { phase: "error", message: e instanceof Error ? e.message : String(e) });
     throw e;
   }
+  const overridden = verdict.overridden;
   const oldId = saved.containerId;
   const aside = `${saved.name}-previous-${randomBytes(2).toString("hex")}`;
   const old = oldId ? await client.inspectContainer(oldId).catch(() => null) : null;
@@ -163,7 +206,7 @@ export async function updateDeployment(c: DeployContext, deploymentId: string, e
   };
   let newId: string | null = null;
   try {
-    newId = await createAndStart(c, client, spec, saved.name);
+    newId = await createAndStart(c, client, spec, saved.name, verdict);
     report(c, { phase: "verify", message: "Checking the new container stays up" });
     const settled = await runningAfterSettle(client, newId);
     if (!settled.ok) {

@@ -13,6 +13,7 @@ import { drainRefused } from "../http/drain-refused";
 import { drainCap } from "../http/limited-request";
 import { CONFINEMENT_HEADER, type Confinement, encodeConfinement } from "../../lib/confinement";
 import type { ImageProvenance } from "../../lib/image-provenance";
+import { jsonDepthProblem } from "../http/json-depth";
 import { PolicyDeniedError } from "../policy/check";
 import { judgeDeploy, resolvedImageOf } from "../policy/gate";
 import { RateLimiter } from "../rest/rate-limit";
@@ -343,7 +344,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     // 5. The host, and the token's permissions on it.
     const host = await findHost(path.hostRef);
     const mayUseHost = host !== null && HOST_PERMISSIONS.some((p) => canOnHost(viewer, p, host));
-    if (!host || !mayUseHost) return deny(403, `permission denied: no host "${path.hostRef}" that this token may use`, { action: endpoint.action });
+    if (!host || !mayUseHost) return deny(403, `not allowed by Berth: no host "${path.hostRef}" that this token may use`, { action: endpoint.action });
     const missing = match.permissions.filter((p) => !canOnHost(viewer, p, host));
     const id = match.params[0] ?? null;
     const target = endpoint.target ? { type: endpoint.target, id: id ? id.slice(0, 256) : null } : null;
@@ -353,11 +354,11 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     }
     if (endpoint.kind === "attach") params.stdin = queryFlag(query, "stdin");
     if (missing.length) {
-      return deny(403, `permission denied: ${missing.join(", ")} on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
+      return deny(403, `not allowed by Berth: needs ${missing.join(", ")} on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
     }
     // An exec may be started, resized or read only by the user who created it through the proxy, on that host.
     if (endpoint.target === "exec" && id !== null && !execOwners.owns(id, { userId: viewer.user.id, hostId: host.id })) {
-      return deny(403, `permission denied: exec ${id.slice(0, 80)} was not created through the Berth Docker-API proxy by this user on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
+      return deny(403, `not allowed by Berth: exec ${id.slice(0, 80)} was not created through the Berth Docker-API proxy by this user on host ${host.name}`, { hostId: host.id, params, action: endpoint.action });
     }
     return { meta, viewer, host, path, agentPath, query, match, params, target };
   }
@@ -541,8 +542,11 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (kind !== "create" && kind !== "execCreate" && kind !== "execStart" && kind !== "volumeCreate" && kind !== "networkCreate") return body;
     let parsed: unknown = {};
     if (body && body.length) {
+      const text = body.toString("utf8");
+      const tooDeep = jsonDepthProblem(text);
+      if (tooDeep) throw new Refusal(400, `invalid JSON in the request body: ${tooDeep}`, "error");
       try {
-        parsed = JSON.parse(body.toString("utf8"));
+        parsed = JSON.parse(text);
       } catch (e) {
         throw new Refusal(400, `invalid JSON in the request body: ${messageOf(e)}`, "error");
       }

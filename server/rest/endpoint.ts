@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { AppError } from "../errors";
+import { jsonDepthProblem } from "../http/json-depth";
 import type { Endpoint, HttpMethod } from "./endpoints";
 import { methodsOf } from "./endpoints";
 import { errorResponse } from "./errors";
@@ -46,6 +47,8 @@ export function queryObject(url: URL): Record<string, string | string[]> {
 export async function readJsonBody(request: Request): Promise<unknown> {
   const text = await request.text();
   if (!text.trim()) throw new AppError("BAD_REQUEST", "This request needs a JSON body.");
+  const tooDeep = jsonDepthProblem(text);
+  if (tooDeep) throw new AppError("BAD_REQUEST", `Malformed JSON in the request body: ${tooDeep}.`);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

@@ -271,13 +271,14 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect(viewerPs.code, viewerPs.stderr).toBe(0);
 
     const viewerRun = await docker(viewerToken, ["run", "-d", "--name", "nope", image, "true"]);
-    expect(viewerRun.code).not.toBe(0);
-    expect(viewerRun.stderr).toContain(`Error response from daemon: permission denied: containers.deploy on host ${HOST_NAME}`);
+    // 125 is docker run's "the daemon refused": the CLI turns any "permission denied" into 126 ("could not be invoked").
+    expect(viewerRun.code).toBe(125);
+    expect(viewerRun.stderr).toContain(`Error response from daemon: not allowed by Berth: needs containers.deploy on host ${HOST_NAME}`);
     const viewerAudit = await lastEvent({ action: "docker.containers.create", outcome: "denied", actorType: "token" });
-    expect(viewerAudit).toMatchObject({ hostId, errorMessage: `permission denied: containers.deploy on host ${HOST_NAME}` });
+    expect(viewerAudit).toMatchObject({ hostId, errorMessage: `not allowed by Berth: needs containers.deploy on host ${HOST_NAME}` });
 
     const privileged = await docker(deployerToken, ["run", "--rm", "--privileged", image, "true"]);
-    expect(privileged.code).not.toBe(0);
+    expect(privileged.code).toBe(125);
     expect(privileged.stderr).toContain("Error response from daemon: Denied by the deploy policy: Allow privileged containers");
     const policyAudit = await lastEvent({ action: "docker.containers.create", outcome: "denied", params: { path: ["privileged"], equals: true } });
     expect(policyAudit).toMatchObject({ actorType: "token", hostId });
@@ -343,7 +344,7 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
       const mark = await auditMark();
       const commit = await docker(builder.secret, ["commit", "secretive", "leaked:1"]);
       expect(commit.code).not.toBe(0);
-      expect(commit.stderr).toContain(`permission denied: containers.exec on host ${HOST_NAME}`);
+      expect(commit.stderr).toContain(`not allowed by Berth: needs containers.exec on host ${HOST_NAME}`);
       const images = await docker(ownerToken, ["images", "--format", "{{.Repository}}"]);
       expect(images.stdout.split("\n")).not.toContain("leaked");
       expect(await database.db.auditEvent.findFirst({ where: { id: { gt: mark }, action: "docker.images.commit", outcome: "denied", actorId: builder.id } })).not.toBeNull();
@@ -488,7 +489,7 @@ describe("the Docker-API proxy with the stock docker CLI", () => {
     expect((await docker(scoped.secret, ["ps"], { hostRef: HOST_NAME })).code).toBe(0);
     const elsewhere = await docker(scoped.secret, ["ps"], { hostRef: otherHostId });
     expect(elsewhere.code).not.toBe(0);
-    expect(elsewhere.stderr).toContain(`permission denied: no host "${otherHostId}" that this token may use`);
+    expect(elsewhere.stderr).toContain(`not allowed by Berth: no host "${otherHostId}" that this token may use`);
     expect(await lastEvent({ actorId: scoped.id, outcome: "denied" })).not.toBeNull();
 
     const doomed = await createToken(owner, { name: "to revoke" });

@@ -39,6 +39,8 @@ export interface DeployGateInput {
    * an ID can't be judged, and is refused under a registry allowlist.
    */
   image?: ImageLookup | "will-pull" | "not-asked";
+  /** The host's policy, when an earlier pass of the same deploy loaded it. */
+  policy?: DeployPolicy;
 }
 
 export interface DeployVerdict {
@@ -76,7 +78,7 @@ function confinementFor(policy: DeployPolicy, spec: DeploySpec, overridden: Poli
 }
 
 export async function judgeDeploy(input: DeployGateInput): Promise<DeployVerdict> {
-  const policy = await getPolicy(input.db, input.host.hostGroupId);
+  const policy = input.policy ?? (await getPolicy(input.db, input.host.hostGroupId));
   const mayOverride = input.overrideOffered !== false && mayOverridePolicy(input.viewer, input.host);
   let image: ImageOnHost = { state: "unknown" };
   if (input.image === "will-pull") image = { state: "absent" };

@@ -9,6 +9,7 @@ import type { FleetServices } from "../../fleet/instance";
 import { isFleetError } from "../../fleet/errors";
 import type { OperationProgress } from "../../fleet/fleet";
 import type { PolicyViolation } from "../../policy/check";
+import type { DeployPolicy } from "../../policy/rules";
 import { agentPolicyDenial, type DeployGateInput, type DeployVerdict, enforceDeploy, resolvedImageOf } from "../../policy/gate";
 import { canOnHost, type Viewer } from "../../auth/access";
 import { registryAuthHeader } from "../registries/registries";
@@ -47,8 +48,8 @@ function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
   if (c.progressKey) c.services.fleet.reportProgress({ key: c.progressKey, ...p });
 }
 
-function gate(c: DeployContext, spec: DeploySpec, image: DeployGateInput["image"]): Promise<DeployVerdict> {
-  return enforceDeploy({ db: c.db, viewer: c.viewer, host: { id: c.hostId, hostGroupId: c.hostGroupId }, spec, override: c.override, image });
+function gate(c: DeployContext, spec: DeploySpec, image: DeployGateInput["image"], policy?: DeployPolicy): Promise<DeployVerdict> {
+  return enforceDeploy({ db: c.db, viewer: c.viewer, host: { id: c.hostId, hostGroupId: c.hostGroupId }, spec, override: c.override, image, policy });
 }
 
 /**
@@ -66,19 +67,19 @@ function judgeByName(c: DeployContext, spec: DeploySpec): Promise<DeployVerdict>
  * by docker tag, or an image ID, proves nothing). The agent then holds the
  * container to the verdict's confinement when it creates and starts it.
  */
-async function pullAndJudge(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean): Promise<DeployVerdict> {
+async function pullAndJudge(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean, policy: DeployPolicy): Promise<DeployVerdict> {
   const onHost = async (ref: string) => resolvedImageOf(await client.inspectImage(ref));
   const present = await client.inspectImage(spec.image);
   if (spec.pullPolicy === "never" || (!force && spec.pullPolicy === "missing" && present)) {
-    const verdict = await gate(c, spec, async () => resolvedImageOf(present));
+    const verdict = await gate(c, spec, async () => resolvedImageOf(present), policy);
     if (!present) throw new AppError("PRECONDITION_FAILED", `The host has no image ${spec.image} and the pull policy is "never".`);
     report(c, { phase: "pull", message: `Using ${spec.image} already on the host` });
     return verdict;
   }
   // What is pulled is judged by the name it is pulled by (an ID-like one too), before it is pulled.
-  await gate(c, spec, "will-pull");
+  await gate(c, spec, "will-pull", policy);
   await pull(c, client, spec);
-  return gate(c, spec, onHost);
+  return gate(c, spec, onHost, policy);
 }
 
 async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec): Promise<void> {
@@ -124,7 +125,7 @@ async function createAndStart(c: DeployContext, client: AgentClient, spec: Deplo
 }
 
 export async function deploy(c: DeployContext, spec: DeploySpec): Promise<DeployResult> {
-  await judgeByName(c, spec);
+  const { policy } = await judgeByName(c, spec);
   const client = c.services.fleet.client(c.hostId);
   const name = containerName(spec);
   const existing = await c.db.deployment.findUnique({ where: { hostId_name: { hostId: c.hostId, name } } });
@@ -136,7 +137,7 @@ export async function deploy(c: DeployContext, spec: DeploySpec): Promise<Deploy
     await c.db.deployment.delete({ where: { id: existing.id } });
   }
   try {
-    const verdict = await pullAndJudge(c, client, spec, spec.pullPolicy === "always");
+    const verdict = await pullAndJudge(c, client, spec, spec.pullPolicy === "always", policy);
     const overridden = verdict.overridden;
     const containerId = await createAndStart(c, client, spec, name, verdict);
     const saved = await c.db.deployment.create({
@@ -176,12 +177,12 @@ export async function updateDeployment(c: DeployContext, deploymentId: string, e
       `Changing the ${exposing.join(", ")} of a deployment that holds secret environment values needs the containers.exec permission on this host: the new program could print them.`,
     );
   }
-  await judgeByName(c, spec);
+  const { policy } = await judgeByName(c, spec);
   const client = c.services.fleet.client(c.hostId);
   // A refusal, or a pull that fails (a tag that doesn't exist), leaves the running container untouched.
   let verdict: DeployVerdict;
   try {
-    verdict = await pullAndJudge(c, client, spec, true);
+    verdict = await pullAndJudge(c, client, spec, true, policy);
   } catch (e) {
     report(c, { phase: "error", message: e instanceof Error ? e.message : String(e) });
     throw e;

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addHostOverApi } from "../../fixtures/console-hosts";
+import { waitFor } from "../../fixtures/fleet-env";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
 import { startGateway, type Gateway } from "../../fixtures/gateway";
 import { HttpClient } from "../../fixtures/http-client";
@@ -157,7 +158,8 @@ describe("the deploy policy, held by the agent", () => {
     expect(run.code).toBe(125);
     expect(run.stderr).toContain(`bind mount of ${escape} is not allowed: it leads to /`);
     expect(run.stdout).toBe("");
-    const proxyDenied = await lastEvent({ action: "docker.containers.start", outcome: "denied" });
+    // The proxy records a forwarded call's outcome as its answer ends: a moment after the CLI has it.
+    const proxyDenied = await waitFor(() => lastEvent({ action: "docker.containers.start", outcome: "denied" }), (e) => e !== null, 10_000);
     expect(proxyDenied?.errorMessage).toContain("it leads to /, outside the allowed paths");
   });
 
@@ -186,7 +188,8 @@ describe("the deploy policy, held by the agent", () => {
     const run = await docker(deployerToken, ["run", "--rm", proxyTagged, "true"]);
     expect(run.code).toBe(125);
     expect(run.stderr).toContain(`its content came from ${otherRegistry.hostFor(host.gatewayAddress)}`);
-    expect((await lastEvent({ action: "docker.containers.create", outcome: "denied" }))?.errorMessage).toContain("Registry allowlist");
+    const proxyDenied = await waitFor(() => lastEvent({ action: "docker.containers.create", outcome: "denied" }), (e) => e !== null, 10_000);
+    expect(proxyDenied?.errorMessage).toContain("Registry allowlist");
 
     // Pulled from the allowed registry, the real image deploys.
     const good = await deploy(deployer, { image: goodImage, name: "good", command: ["sleep", "300"] });

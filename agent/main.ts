@@ -22,6 +22,7 @@ import { BuildError, buildImage } from "./build/builder";
 import { listenUnix } from "./api/server";
 import { credentialsForRequest } from "./api/registry-auth";
 import { lockRoot } from "./state/root-lock";
+import { removeCgroupParent } from "./runtime/cgroup-parent";
 
 const USAGE = `Usage: berth-agent COMMAND [OPTIONS]
 
@@ -41,9 +42,9 @@ Commands:
   push IMAGE                              push a tagged image
   build [-t TAG]... [--file F] [--build-arg K=V]... [--no-cache] DIR
                                           build a Dockerfile from a local directory (no serve on this root)
-  teardown [--root DIR] [--exec-root DIR] [--bridge NAME]
-                                          remove every container, the bridges and the nftables table
-                                          (volumes and images stay); run with the agent stopped
+  teardown [--root DIR] [--exec-root DIR] [--bridge NAME] [--cgroup-parent NAME]
+                                          remove every container, the bridges, the nftables table and the
+                                          cgroup parent (volumes and images stay); run with the agent stopped
   dial-stdio [--socket PATH]              relay stdin/stdout to the agent's socket (for SSH exec channels)
   version                                 print version information
 
@@ -232,13 +233,20 @@ async function main(argv: string[]) {
     // Stopping the agent for good: every container goes (volumes and images stay), then our bridges and nftables table.
     lockRoot(root);
     const agent = await createAgent(agentOptions);
+    let failed = false;
     for (const c of agent.engine.list()) {
-      await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`));
+      await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => {
+        failed = true;
+        process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+      });
     }
     agent.engine.close();
     await agent.network.teardown();
-    process.stdout.write("berth-agent: containers removed, networking torn down\n");
-    process.exit(0);
+    // runc removed each container's cgroups; the parent they lived under stays in every hierarchy unless we remove it.
+    const cgroups = await removeCgroupParent(agentOptions.cgroupParent);
+    for (const dir of cgroups.left) process.stderr.write(`Error: cgroup ${dir} could not be removed (processes still in it?)\n`);
+    if (!failed && !cgroups.left.length) process.stdout.write("berth-agent: containers removed, networking torn down, cgroups removed\n");
+    process.exit(failed || cgroups.left.length ? 1 : 0);
   }
   if (command === "serve") return serve({ ...agentOptions, socket: path.resolve(values.socket), insecureRegistries: values["insecure-registry"] });
 

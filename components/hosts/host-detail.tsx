@@ -140,8 +140,9 @@ function KeyChangedPanel({ host: h, canManage }: { host: HostItem; canManage: bo
         </h2>
         <p className="mt-1 text-sm text-rose-900 dark:text-rose-200">
           {h.address}:{h.port} presented a different SSH host key than the one pinned when it was added. That is expected after a reinstall or a key
-          rotation, and is also what an attacker in the middle looks like. The gateway refuses to connect until you decide. It keeps checking the
-          key (never sending credentials to a host that presents another one) and reconnects by itself if the host presents the pinned key again.
+          rotation, and is also what an attacker in the middle looks like. The gateway refuses to connect until you decide. It checks the key
+          again every half minute or so (never sending credentials to a host that presents another one) and reconnects by itself if the host
+          presents the pinned key again.
         </p>
       </div>
       <div className="grid gap-3 md:grid-cols-2">

@@ -273,7 +273,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
     if (change.state === "hostKeyChanged") {
       const every = Math.round(this.timing.keyChangedRetryMs / 1000);
       this.log(
-        `${where}: host key changed: presented ${change.presentedFingerprint ?? "an unknown key"}, pinned ${ssh.pinned}; connection refused before authentication (checking again every ${every} s)`,
+        `${where}: host key changed: presented ${change.presentedFingerprint ?? "an unknown key"}, pinned ${ssh.pinned}; connection refused before authentication (checking again every ${Math.round(every / 2)}–${every} s)`,
       );
     } else if (change.state === "connected" && change.previous === "hostKeyChanged") {
       this.log(`${where}: presents the pinned host key ${ssh.pinned} again; connected`);

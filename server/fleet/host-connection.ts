@@ -25,7 +25,7 @@ export interface ConnectionTiming {
   keepaliveCountMax: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** How often a host whose key changed is checked again for the pinned key (with jitter). */
+  /** How often a host whose key changed is checked again for the pinned key (50–100 % of this, jittered). */
   keyChangedRetryMs: number;
 }
 

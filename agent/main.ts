@@ -13,7 +13,7 @@ import { shortId } from "./images/digest";
 import { parsePlatform } from "./images/platform";
 import type { ProgressEvent } from "./images/progress";
 import { familiarName, parseReference } from "./images/reference";
-import type { RegistryCredentials } from "./images/registry-client";
+import type { RegistryClientOptions, RegistryCredentials } from "./images/registry-client";
 import { AGENT_VERSION, API_VERSION } from "./version";
 import { createAgent } from "./engine/create";
 import { extractContext } from "./build/context";
@@ -22,6 +22,7 @@ import { BuildError, buildImage } from "./build/builder";
 import { listenUnix } from "./api/server";
 import { credentialsForRequest } from "./api/registry-auth";
 import { lockRoot } from "./state/root-lock";
+import { removeCgroupParent } from "./runtime/cgroup-parent";
 
 const USAGE = `Usage: berth-agent COMMAND [OPTIONS]
 
@@ -41,15 +42,18 @@ Commands:
   push IMAGE                              push a tagged image
   build [-t TAG]... [--file F] [--build-arg K=V]... [--no-cache] DIR
                                           build a Dockerfile from a local directory (no serve on this root)
-  teardown [--root DIR] [--exec-root DIR] [--bridge NAME]
-                                          remove every container, the bridges and the nftables table
-                                          (volumes and images stay); run with the agent stopped
+  teardown [--root DIR] [--exec-root DIR] [--bridge NAME] [--cgroup-parent NAME]
+                                          remove every container, the bridges, the nftables table and the
+                                          cgroup parent (volumes and images stay); run with the agent stopped
   dial-stdio [--socket PATH]              relay stdin/stdout to the agent's socket (for SSH exec channels)
   version                                 print version information
 
 Common options:
   --root DIR                 agent state directory (default /var/lib/berth)
   --insecure-registry HOST   use plain HTTP for HOST (loopback registries always do); repeatable
+  --allow-local-registry HOST:PORT
+                             let this registry be on a loopback, link-local or unspecified address (refused
+                             otherwise, however its name resolves); repeatable
   --username USER, --password-stdin, --password PASS   registry credentials (pull, push)
   --json                     machine-readable output (progress as JSON lines)
 `;
@@ -98,7 +102,7 @@ interface ServeOptions {
   socket: string;
   execRoot: string;
   cgroupParent: string;
-  insecureRegistries: string[];
+  registry: RegistryClientOptions;
   bridge: string;
   bridgeSubnet: string;
   networkPool: string;
@@ -108,8 +112,8 @@ async function serve(o: ServeOptions) {
   const { root, socket } = o;
   await mkdir(root, { recursive: true, mode: 0o700 });
   lockRoot(root);
-  const { socket: _socket, insecureRegistries, ...engine } = o;
-  const agent = await createAgent({ ...engine, registry: { insecureRegistries, credentials: credentialsForRequest } });
+  const { socket: _socket, registry, ...engine } = o;
+  const agent = await createAgent({ ...engine, registry: { ...registry, credentials: credentialsForRequest } });
   await listenUnix(agent.server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
   // A bug in one request must not take the agent (and every client) down: log it and go on.
@@ -165,6 +169,7 @@ async function main(argv: string[]) {
       "network-pool": { type: "string", default: "172.30.0.0/16" },
       platform: { type: "string" },
       "insecure-registry": { type: "string", multiple: true, default: [] },
+      "allow-local-registry": { type: "string", multiple: true, default: [] },
       username: { type: "string" },
       password: { type: "string" },
       "password-stdin": { type: "boolean", default: false },
@@ -186,6 +191,12 @@ async function main(argv: string[]) {
   }
   if (command === "dial-stdio") return dialStdio(path.resolve(values.socket));
   const root = path.resolve(values.root);
+  // How every command reaches registries; why a connection failed goes to our log, not to the client.
+  const registry: RegistryClientOptions = {
+    insecureRegistries: values["insecure-registry"],
+    allowLocalRegistries: values["allow-local-registry"],
+    log: (line) => process.stderr.write(`berth-agent: ${line}\n`),
+  };
   // Where the engine keeps its state and how it networks: the same for serve, build and teardown.
   const agentOptions = {
     root,
@@ -199,7 +210,7 @@ async function main(argv: string[]) {
     // A local directory as the context; needs the engine, so no `serve` may hold this root.
     if (!args[0]) fail(`"build" needs a context directory\n\n${USAGE}`, 2);
     lockRoot(root);
-    const agent = await createAgent(agentOptions);
+    const agent = await createAgent({ ...agentOptions, registry });
     const tmpDir = path.join(root, "tmp");
     const context = await extractContext(directoryToTar(path.resolve(args[0]), { overlay: false }), tmpDir);
     const buildArgs: Record<string, string> = {};
@@ -232,15 +243,22 @@ async function main(argv: string[]) {
     // Stopping the agent for good: every container goes (volumes and images stay), then our bridges and nftables table.
     lockRoot(root);
     const agent = await createAgent(agentOptions);
+    let failed = false;
     for (const c of agent.engine.list()) {
-      await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`));
+      await agent.engine.remove(c.id, { force: true }).catch((e: unknown) => {
+        failed = true;
+        process.stderr.write(`Error: removing ${c.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+      });
     }
     agent.engine.close();
     await agent.network.teardown();
-    process.stdout.write("berth-agent: containers removed, networking torn down\n");
-    process.exit(0);
+    // runc removed each container's cgroups; the parent they lived under stays in every hierarchy unless we remove it.
+    const cgroups = await removeCgroupParent(agentOptions.cgroupParent);
+    for (const dir of cgroups.left) process.stderr.write(`Error: cgroup ${dir} could not be removed (processes still in it?)\n`);
+    if (!failed && !cgroups.left.length) process.stdout.write("berth-agent: containers removed, networking torn down, cgroups removed\n");
+    process.exit(failed || cgroups.left.length ? 1 : 0);
   }
-  if (command === "serve") return serve({ ...agentOptions, socket: path.resolve(values.socket), insecureRegistries: values["insecure-registry"] });
+  if (command === "serve") return serve({ ...agentOptions, socket: path.resolve(values.socket), registry });
 
   let credentials: RegistryCredentials | undefined;
   if (values.username) {
@@ -248,10 +266,7 @@ async function main(argv: string[]) {
     if (!password) fail("--username needs --password or --password-stdin", 2);
     credentials = { username: values.username, password };
   }
-  const images = await createImageService(root, {
-    insecureRegistries: values["insecure-registry"],
-    credentials: () => credentials,
-  });
+  const images = await createImageService(root, { ...registry, credentials: () => credentials });
   const json = values.json;
   const need = (n: number, what: string) => {
     if (args.length < n) fail(`"${command}" needs ${what}\n\n${USAGE}`, 2);

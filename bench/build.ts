@@ -36,7 +36,7 @@ export async function benchBuild(): Promise<BuildBench> {
     await writeFile(path.join(ctx, "Dockerfile"), `FROM ${image}\nRUN echo built > /built.txt\nCOPY big.bin /data/big.bin\n`);
     await writeFile(path.join(ctx, "big.bin"), randomBytes(10 * 1024 * 1024));
 
-    agent = await startDockerAgent();
+    agent = await startDockerAgent({ allowLocalRegistries: registry.localEndpoints });
     if ((await agent.docker(["pull", image])).code !== 0) throw new Error("pull failed");
     if (havePodman) await sh("podman", [...podmanArgs, "pull", "--tls-verify=false", "-q", image], podmanEnv);
 

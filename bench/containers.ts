@@ -58,7 +58,7 @@ export async function benchContainers(): Promise<ContainerBench> {
     const built = await buildToolsImage(path.join(work, "tools"));
     const image = `${registry.host}/bench/tools:latest`;
     await skopeoCopy(`oci:${built.layoutDir}:${built.tag}`, `docker://${image}`);
-    agent = await startDockerAgent();
+    agent = await startDockerAgent({ allowLocalRegistries: registry.localEndpoints });
     const pulled = await agent.docker(["pull", image]);
     if (pulled.code !== 0) throw new Error(pulled.stderr);
     if (havePodman) await sh("podman", [...podmanArgs, "pull", "--tls-verify=false", "-q", image], podmanEnv);

@@ -46,7 +46,7 @@ export async function benchNetwork(): Promise<NetworkBench> {
     const built = await buildToolsImage(path.join(work, "tools"));
     const image = `${registry.host}/bench/tools:latest`;
     await skopeoCopy(`oci:${built.layoutDir}:${built.tag}`, `docker://${image}`);
-    agent = await startDockerAgent();
+    agent = await startDockerAgent({ allowLocalRegistries: registry.localEndpoints });
     if ((await agent.docker(["pull", image])).code !== 0) throw new Error("pull failed");
     if (havePodman) {
       await sh("podman", [...podmanArgs, "pull", "--tls-verify=false", "-q", image], podmanEnv);

@@ -57,7 +57,7 @@ export async function benchPull(): Promise<PullBench> {
         const dir = await mkdtemp(path.join(work, `${who}-`));
         const start = performance.now();
         if (who === "agent") {
-          const images = await createImageService(dir);
+          const images = await createImageService(dir, { allowLocalRegistries: registry.localEndpoints });
           await images.pull(ref);
           agent.push(performance.now() - start);
         } else if (who === "storage") {

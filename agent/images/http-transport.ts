@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import type { RegistryAddressGuard } from "./registry-address";
 
 // One HTTP exchange over node:http/https for the registry client. Bodies are
 // plain Node streams end to end: fetch's web streams cost a blob download about
@@ -22,6 +23,8 @@ export interface HttpExchange {
   body?: Buffer | Readable;
   /** No bytes either way for this long (connect, headers or body) fails the exchange. */
   idleTimeoutMs: number;
+  /** Which addresses may be connected to (checked at connect time); and the connection pool that goes with it. */
+  guard?: RegistryAddressGuard;
 }
 
 const agents = {
@@ -41,11 +44,20 @@ function timeoutError(): Error {
 export function httpExchange(url: URL, exchange: HttpExchange): Promise<HttpResponse> {
   const protocol = url.protocol === "https:" ? https : url.protocol === "http:" ? http : null;
   if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+  const guard = exchange.guard;
+  try {
+    guard?.checkLiteral(url);
+  } catch (e) {
+    // Never sent: a streamed body must still let go of its file.
+    if (exchange.body instanceof Readable) exchange.body.destroy();
+    return Promise.reject(e);
+  }
   return new Promise<HttpResponse>((resolve, reject) => {
     const req = protocol.request(url, {
       method: exchange.method,
       headers: exchange.headers,
-      agent: agents[url.protocol as "http:" | "https:"],
+      agent: (guard?.agents ?? agents)[url.protocol as "http:" | "https:"],
+      ...(guard ? { lookup: guard.lookupFor(url) } : {}),
     });
     let response: http.IncomingMessage | null = null;
     // A socket idle for the timeout (no bytes in or out) ends whichever half is still running.

@@ -5,11 +5,20 @@ import { type HttpResponse, httpExchange } from "./http-transport";
 import { sha256 } from "./digest";
 import { isLoopbackRegistry, registryEndpointHost } from "./reference";
 import { MANIFEST_ACCEPT } from "./media-types";
+import { LocalRegistryRefused, RegistryAddressGuard } from "./registry-address";
 import { parseChallenge } from "./www-authenticate";
 
 // An OCI distribution v2 client: anonymous, Basic and Bearer token auth (with
 // caching and re-challenge), manual redirects that drop Authorization across
 // hosts, idle timeouts, and retries with backoff on 5xx and connection resets.
+//
+// Every connection (the registry, its redirects, its token service) goes
+// through one address guard: loopback, link-local and unspecified addresses
+// only for registries allowed explicitly. And whatever fails below HTTP
+// (refused, reset, not HTTP at all, TLS, timeout), the caller is told the same
+// thing, "registry X could not be reached": otherwise the differences map out
+// which ports of a host listen and what speaks there. The detail goes to the
+// agent's own log.
 
 export interface RegistryCredentials {
   username: string;
@@ -26,6 +35,10 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Blobs bigger than this are uploaded in chunks of this size (default 32 MiB). */
   uploadChunkSize?: number;
+  /** Registry endpoints (HOST:PORT) that may be on loopback, link-local or unspecified addresses. */
+  allowLocalRegistries?: readonly string[];
+  /** Where the details of connection failures go (the agent's log); the caller gets a uniform message. */
+  log?: (line: string) => void;
 }
 
 export interface Repo {
@@ -93,11 +106,26 @@ export class RegistryClient {
   private readonly retries: number;
 
   private readonly userAgent: string;
+  private readonly guard: RegistryAddressGuard;
+  private readonly log: (line: string) => void;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
     this.userAgent = options.userAgent ?? "berth-agent";
+    this.guard = new RegistryAddressGuard(options.allowLocalRegistries ?? []);
+    this.log = options.log ?? (() => {});
+  }
+
+  /**
+   * A failure below HTTP, as the caller sees it: refused by the address guard
+   * (said so: it is the user's setting that decides), else the same words
+   * whatever happened, with the detail in the log.
+   */
+  private unreachable(what: string, url: string, e: unknown): ImageError {
+    if (e instanceof LocalRegistryRefused) return new ImageError("UNREACHABLE", `${what} could not be reached: ${e.message}`, { cause: e });
+    this.log(`${what}: ${new URL(url).host}: ${describeNetwork(networkCode(e))}${e instanceof Error && e.message ? ` (${e.message})` : ""}`);
+    return new ImageError("UNREACHABLE", `${what} could not be reached`, { cause: e });
   }
 
   baseUrl(registry: string): string {
@@ -287,11 +315,11 @@ export class RegistryClient {
         // Our own verdicts (too many redirects, a redirected upload) keep their message.
         if (e instanceof ImageError) throw e;
         const code = networkCode(e);
-        if (attempt < this.retries && RETRYABLE_CODES.has(code) && (!options.body || options.method !== "PATCH")) {
+        if (!(e instanceof LocalRegistryRefused) && attempt < this.retries && RETRYABLE_CODES.has(code) && (!options.body || options.method !== "PATCH")) {
           await sleep(200 * 2 ** attempt);
           continue;
         }
-        throw new ImageError("UNREACHABLE", `cannot reach registry ${repo.registry}: ${describeNetwork(code)}`, { cause: e });
+        throw this.unreachable(`registry ${repo.registry}`, url, e);
       }
       if (res.status === 401 && !challenged && own) {
         challenged = true;
@@ -335,9 +363,9 @@ export class RegistryClient {
     if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
     let res: HttpResponse;
     try {
-      res = await httpExchange(url, { method: "GET", headers: { "user-agent": this.userAgent, ...headers }, idleTimeoutMs: this.idleTimeoutMs });
+      res = await httpExchange(url, { method: "GET", headers: { "user-agent": this.userAgent, ...headers }, idleTimeoutMs: this.idleTimeoutMs, guard: this.guard });
     } catch (e) {
-      throw new ImageError("UNREACHABLE", `cannot reach the token service of ${repo.registry} (${url.host}): ${describeNetwork(networkCode(e))}`, { cause: e });
+      throw this.unreachable(`the token service of registry ${repo.registry}`, url.toString(), e);
     }
     if (res.status === 401 || res.status === 403) {
       res.cancel();
@@ -369,6 +397,7 @@ export class RegistryClient {
         headers,
         body: hop === 0 ? options.body?.() : undefined,
         idleTimeoutMs: this.idleTimeoutMs,
+        guard: this.guard,
       });
       if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
         res.cancel();

@@ -6,6 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import { writeFileAtomic } from "../state/atomic-write";
 import { ipBatch, tool } from "./exec";
+import { claimOverlapping, type HostClaim, readHostClaims } from "./host-routes";
 import { buildRuleset, deleteTableScript, type PortRule, tableName } from "./ruleset";
 import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, size, SubnetError } from "./subnet";
 
@@ -99,6 +100,9 @@ export class NetworkManager {
     let def = this.state.networks.find((n) => n.builtin);
     if (!def) {
       const subnet = parseSubnet(this.options.subnet);
+      // Checked once, when the default network is made: later starts keep the network their containers are on.
+      const claim = claimOverlapping(await this.hostClaims([this.options.bridge]), subnet);
+      if (claim) throw new NetworkError("CONFLICT", `the default bridge subnet ${subnet.cidr} overlaps the host's ${claim.source}; choose another with --bridge-subnet`);
       def = {
         id: randomBytes(32).toString("hex"),
         name: DEFAULT_NETWORK,
@@ -165,13 +169,18 @@ export class NetworkManager {
       }
       let subnet;
       try {
-        subnet = input.subnet ? parseSubnet(input.subnet) : this.freeSubnet();
+        subnet = input.subnet ? parseSubnet(input.subnet) : undefined;
       } catch (e) {
         if (e instanceof SubnetError) throw new NetworkError("INVALID", e.message);
         throw e;
       }
+      // Read under the queue, right before the bridge is made: what the host routes now, not at start-up.
+      const host = await this.hostClaims();
+      subnet ??= this.freeSubnet(host);
       const clash = this.state.networks.find((n) => overlaps(parseSubnet(n.subnet), subnet));
       if (clash) throw new NetworkError("CONFLICT", `invalid pool request: Pool overlaps with other one on this address space (${subnet.cidr} overlaps network ${clash.name}, ${clash.subnet})`);
+      const claim = claimOverlapping(host, subnet);
+      if (claim) throw new NetworkError("CONFLICT", `invalid pool request: Pool overlaps with other one on this address space (${subnet.cidr} overlaps the host's ${claim.source})`);
       let gateway = gatewayOf(subnet);
       if (input.gateway) {
         try {
@@ -362,13 +371,23 @@ export class NetworkManager {
     throw new NetworkError("CONFLICT", `no free address left in network ${n.name} (${n.subnet})`);
   }
 
-  private freeSubnet() {
+  /** The first /24 of the pool that neither our networks nor the host's routes and addresses use. */
+  private freeSubnet(host: readonly HostClaim[]) {
     const pool = parseSubnet(this.options.pool);
     for (let i = 0; i < size(pool) / 256; i++) {
       const candidate = parseSubnet(`${numberToIp(pool.base + i * 256)}/24`);
-      if (!this.state.networks.some((n) => overlaps(parseSubnet(n.subnet), candidate))) return candidate;
+      if (!this.state.networks.some((n) => overlaps(parseSubnet(n.subnet), candidate)) && !claimOverlapping(host, candidate)) return candidate;
     }
-    throw new NetworkError("CONFLICT", `no free /24 left in the address pool ${pool.cidr}; pass a subnet`);
+    throw new NetworkError("CONFLICT", `no free /24 left in the address pool ${pool.cidr} (the rest is used by other networks or the host's routes); pass a subnet`);
+  }
+
+  /**
+   * The host's routes and addresses, leaving out our own bridges': those are
+   * our networks, which the caller checks by name (and a restarted agent's
+   * default bridge must not clash with itself).
+   */
+  private hostClaims(extraOwn: string[] = []): Promise<HostClaim[]> {
+    return readHostClaims(new Set([...this.state.networks.map((n) => n.bridge), ...extraOwn]));
   }
 
   private async ensureBridge(n: NetworkRecord): Promise<void> {

@@ -42,7 +42,7 @@ const AGENT_FIELDS = [
   { key: "networkPool", label: "Network pool", placeholder: "e.g. 172.30.0.0/16", kind: "cidr" },
 ] as const;
 type AgentKey = (typeof AGENT_FIELDS)[number]["key"];
-type AgentForm = Record<AgentKey, string> & { insecureRegistries: string };
+type AgentForm = Record<AgentKey, string> & { insecureRegistries: string; allowLocalRegistries: string };
 
 const EMPTY_AGENT: AgentForm = {
   installDir: "",
@@ -54,6 +54,7 @@ const EMPTY_AGENT: AgentForm = {
   bridgeSubnet: "",
   networkPool: "",
   insecureRegistries: "",
+  allowLocalRegistries: "",
 };
 
 // The server checks all of this again; these only save a round trip.
@@ -103,6 +104,8 @@ function agentErrors(a: AgentForm): Partial<Record<keyof AgentForm, string>> {
   }
   const bad = splitList(a.insecureRegistries).filter((r) => !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(r));
   if (bad.length) e.insecureRegistries = `Not host or host:port: ${bad.join(", ")}`;
+  const notLocal = splitList(a.allowLocalRegistries).filter((r) => !/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(r));
+  if (notLocal.length) e.allowLocalRegistries = `Not host:port: ${notLocal.join(", ")}`;
   return e;
 }
 
@@ -164,6 +167,8 @@ export function AddHostWizard() {
     for (const f of AGENT_FIELDS) if (agent[f.key].trim()) settings[f.key] = agent[f.key].trim();
     const registries = splitList(agent.insecureRegistries);
     if (registries.length) settings.insecureRegistries = registries;
+    const local = splitList(agent.allowLocalRegistries);
+    if (local.length) settings.allowLocalRegistries = local;
     add.mutate({ ...endpoint(), name: name.trim(), fingerprint: probe.data.fingerprint, agent: settings });
   };
 
@@ -320,6 +325,22 @@ export function AddHostWizard() {
                       placeholder="registry.lan:5000, 10.0.0.5:5000"
                       value={agent.insecureRegistries}
                       onChange={(e) => setAgent({ ...agent, insecureRegistries: e.target.value })}
+                    />
+                  </Field>
+                </div>
+                <div className="sm:col-span-2">
+                  <Field
+                    label="Registries on the host itself"
+                    hint="Comma-separated host:port of registries the agent may reach on a loopback or link-local address (e.g. one running on the host). Pulls from any other address that resolves there are refused."
+                    error={agentProblems.allowLocalRegistries ?? Object.entries(addFields).find(([k]) => k.startsWith("agent.allowLocalRegistries"))?.[1]}
+                  >
+                    <Input
+                      name="allowLocalRegistries"
+                      autoComplete="off"
+                      spellCheck={false}
+                      placeholder="127.0.0.1:5000, localhost:5000"
+                      value={agent.allowLocalRegistries}
+                      onChange={(e) => setAgent({ ...agent, allowLocalRegistries: e.target.value })}
                     />
                   </Field>
                 </div>

@@ -140,7 +140,9 @@ function KeyChangedPanel({ host: h, canManage }: { host: HostItem; canManage: bo
         </h2>
         <p className="mt-1 text-sm text-rose-900 dark:text-rose-200">
           {h.address}:{h.port} presented a different SSH host key than the one pinned when it was added. That is expected after a reinstall or a key
-          rotation, and is also what an attacker in the middle looks like. The gateway refuses to connect until you decide.
+          rotation, and is also what an attacker in the middle looks like. The gateway refuses to connect until you decide. It checks the key
+          again every half minute or so (never sending credentials to a host that presents another one) and reconnects by itself if the host
+          presents the pinned key again.
         </p>
       </div>
       <div className="grid gap-3 md:grid-cols-2">
@@ -168,6 +170,14 @@ function KeyChangedPanel({ host: h, canManage }: { host: HostItem; canManage: bo
           onClick={() => presented && repin.mutate({ hostId: h.id, fingerprint: presented })}
         >
           {repin.isPending ? "Pinning…" : "Trust the new key"}
+        </Button>
+        <Button
+          variant="secondary"
+          disabled={!canManage || !h.hostKeyFingerprint || repin.isPending}
+          title={!canManage ? MANAGE_REASON : "Check the host again now for the pinned key"}
+          onClick={() => h.hostKeyFingerprint && repin.mutate({ hostId: h.id, fingerprint: h.hostKeyFingerprint })}
+        >
+          Check for the pinned key now
         </Button>
         {!canManage ? <span className="text-xs text-slate-600 dark:text-slate-400">{MANAGE_REASON}</span> : null}
       </div>

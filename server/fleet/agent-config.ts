@@ -16,6 +16,7 @@ const ownDirectory = absolutePath.refine((p) => {
   const clean = "/" + p.split("/").filter((s) => s && s !== ".").join("/");
   return !SYSTEM_DIRS.has(clean) && clean.split("/").length >= 3;
 }, "must be a directory of its own (at least two levels deep, not a system directory): uninstall can remove it");
+const LOCAL_REGISTRY = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 172.29.0.0/16");
 
 export const agentConfigSchema = z.object({
@@ -31,6 +32,15 @@ export const agentConfigSchema = z.object({
     .array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port"))
     .max(20)
     .default([]),
+  /**
+   * Registries the agent may reach on a loopback, link-local or unspecified
+   * address (a registry on the host itself); every other pull that resolves to
+   * one is refused, so users can't probe the host's own services.
+   */
+  allowLocalRegistries: z
+    .array(z.string().regex(LOCAL_REGISTRY, "must be host:port, e.g. 127.0.0.1:5000, localhost:5000 or [::1]:5000"))
+    .max(20)
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
@@ -56,7 +66,14 @@ function stateArgs(c: AgentConfig): string[] {
 }
 
 export function serveArgs(c: AgentConfig): string[] {
-  return ["serve", ...stateArgs(c), "--socket", c.socket, ...c.insecureRegistries.flatMap((r) => ["--insecure-registry", r])];
+  return [
+    "serve",
+    ...stateArgs(c),
+    "--socket",
+    c.socket,
+    ...c.insecureRegistries.flatMap((r) => ["--insecure-registry", r]),
+    ...(c.allowLocalRegistries ?? []).flatMap((r) => ["--allow-local-registry", r]),
+  ];
 }
 
 export function teardownArgs(c: AgentConfig): string[] {

@@ -241,8 +241,14 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
     this.localAgents.delete(hostId);
   }
 
+  /** Checks the host again now rather than at its next scheduled attempt (a user asked for it). */
+  retryNow(hostId: string): void {
+    this.connections.get(hostId)?.retryNow();
+  }
+
   private async onState(hostId: string, connection: HostConnection, change: StateChange): Promise<void> {
     if (change.state === "stopped" || this.connections.get(hostId) !== connection) return;
+    this.logKeyChange(connection, change);
     // Saved before it is announced: a console re-reading the host on this event sees the new key and times.
     await this.persist(hostId, change);
     // A connection replaced (or a newer state) while saving must not overwrite what is current.
@@ -259,6 +265,21 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
     }
   }
 
+  /** The operator's record, whatever the database does: a refused key names both fingerprints. */
+  private logKeyChange(connection: HostConnection, change: StateChange): void {
+    const { name, ssh } = connection.target;
+    if (!ssh) return;
+    const where = `${name} (${ssh.address}:${ssh.port})`;
+    if (change.state === "hostKeyChanged") {
+      const every = Math.round(this.timing.keyChangedRetryMs / 1000);
+      this.log(
+        `${where}: host key changed: presented ${change.presentedFingerprint ?? "an unknown key"}, pinned ${ssh.pinned}; connection refused before authentication (checking again every ${Math.round(every / 2)}–${every} s)`,
+      );
+    } else if (change.state === "connected" && change.previous === "hostKeyChanged") {
+      this.log(`${where}: presents the pinned host key ${ssh.pinned} again; connected`);
+    }
+  }
+
   private async persist(hostId: string, change: StateChange): Promise<void> {
     const db = this.o.db;
     const status = change.state === "connecting" || change.state === "stopped" ? "pending" : change.state;
@@ -270,7 +291,8 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
         data: {
           status,
           statusMessage: change.message,
-          ...(change.state === "connected" ? { lastSeenAt: new Date() } : {}),
+          // Connected means the pinned key was presented: any other key seen before is history.
+          ...(change.state === "connected" ? { lastSeenAt: new Date(), presentedFingerprint: null } : {}),
           ...(change.presentedFingerprint ? { presentedFingerprint: change.presentedFingerprint } : {}),
         },
       });
@@ -284,6 +306,16 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
           hostId,
           params: { pinned: before.hostKeyFingerprint, presented: change.presentedFingerprint ?? null },
           errorMessage: change.message,
+        });
+      }
+      if (change.state === "connected" && before.status === "hostKeyChanged") {
+        await writeAudit(db, {
+          actor: SYSTEM_ACTOR,
+          action: "hosts.host_key_restored",
+          outcome: "success",
+          target: { type: "host", id: hostId },
+          hostId,
+          params: { pinned: before.hostKeyFingerprint, presentedBefore: before.presentedFingerprint },
         });
       }
     } catch (e) {

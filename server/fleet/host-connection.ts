@@ -11,6 +11,11 @@ import type { SshTarget } from "./ssh/target";
 // keepalives, and reconnects with exponential backoff and jitter when the link
 // drops. Callers never wait for a reconnect: when the host is down they get
 // an UNREACHABLE error at once and show the last known state.
+//
+// A host that presents another key than the pinned one is refused before any
+// credential is sent (connectSsh checks the key during the handshake), and
+// then checked again slowly, in the same way: when the pinned key comes back
+// (a restored backup, a failover undone) the host reconnects by itself.
 
 export type LinkState = "connecting" | "connected" | "unreachable" | "hostKeyChanged" | "authFailed" | "stopped";
 
@@ -20,6 +25,8 @@ export interface ConnectionTiming {
   keepaliveCountMax: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** How often a host whose key changed is checked again for the pinned key (50–100 % of this, jittered). */
+  keyChangedRetryMs: number;
 }
 
 export const DEFAULT_TIMING: ConnectionTiming = {
@@ -28,6 +35,7 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   keepaliveCountMax: 2,
   backoffBaseMs: 500,
   backoffMaxMs: 15_000,
+  keyChangedRetryMs: 30_000,
 };
 
 export interface ConnectionTarget {
@@ -42,15 +50,20 @@ export interface StateChange {
   state: LinkState;
   message: string | null;
   presentedFingerprint?: string;
+  /** The state before this change. */
+  previous?: LinkState;
 }
 
 export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
   state: LinkState = "connecting";
   message: string | null = null;
   private link: HostLink | null = null;
-  private attempt = 0;
+  /** Failed attempts in a row, for the backoff. */
+  private failures = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** An attempt in flight: a second one (retryNow) would only race it. */
+  private attempting = false;
   readonly client: AgentClient;
 
   constructor(
@@ -91,15 +104,33 @@ export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
     throw new FleetError(this.state === "hostKeyChanged" ? "HOST_KEY_CHANGED" : "UNREACHABLE", `${this.target.name} is ${describe(this.state)}${this.message ? `: ${this.message}` : ""}.`);
   }
 
+  /** Tries now instead of at the next scheduled attempt (a user asked); nothing while connected or trying. */
+  retryNow(): void {
+    if (this.stopped || this.attempting || this.state === "connected") return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.connect();
+  }
+
   private setState(change: StateChange): void {
     const same = change.state === this.state && change.message === this.message;
+    const previous = this.state;
     this.state = change.state;
     this.message = change.message;
-    if (!same) this.emit("state", change);
+    if (!same) this.emit("state", { ...change, previous });
   }
 
   private async connect(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.attempting) return;
+    this.attempting = true;
+    try {
+      await this.attempt();
+    } finally {
+      this.attempting = false;
+    }
+  }
+
+  private async attempt(): Promise<void> {
     if (!this.target.ssh) {
       this.link = new LocalLink();
       this.setState({ state: "connected", message: null });
@@ -117,17 +148,23 @@ export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
       session.client.on("error", () => {});
       session.client.once("close", () => this.lost(link));
       this.link = link;
-      this.attempt = 0;
+      this.failures = 0;
       this.setState({ state: "connected", message: null });
     } catch (e) {
       const err = isFleetError(e) ? e : new FleetError("UNREACHABLE", e instanceof Error ? e.message : String(e));
       if (err.code === "HOST_KEY_CHANGED") {
-        // No retries: only a re-pin (which replaces this connection) can fix it.
+        // Refused, and checked again slowly: a re-pin replaces this connection, the pinned key coming back ends it here.
         this.setState({ state: "hostKeyChanged", message: err.message, presentedFingerprint: err.details.presentedFingerprint });
+        this.schedule(backoffDelay(0, this.timing.keyChangedRetryMs, this.timing.keyChangedRetryMs));
         return;
       }
       if (err.code === "AUTH_REFUSED" || err.code === "BAD_CREDENTIAL") {
         this.setState({ state: "authFailed", message: err.message });
+        return;
+      }
+      if (this.state === "hostKeyChanged") {
+        // Down while its key is in doubt: the warning stays up (a reboot doesn't settle the question), and so does the slow check.
+        this.schedule(backoffDelay(0, this.timing.keyChangedRetryMs, this.timing.keyChangedRetryMs));
         return;
       }
       this.setState({ state: "unreachable", message: err.message });
@@ -143,13 +180,13 @@ export class HostConnection extends EventEmitter<{ state: [StateChange] }> {
     this.schedule();
   }
 
-  private schedule(): void {
+  private schedule(delay?: number): void {
     if (this.stopped || this.timer) return;
-    const delay = backoffDelay(this.attempt++, this.timing.backoffBaseMs, this.timing.backoffMaxMs);
+    const wait = delay ?? backoffDelay(this.failures++, this.timing.backoffBaseMs, this.timing.backoffMaxMs);
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.connect();
-    }, delay);
+    }, wait);
   }
 
   stop(): void {

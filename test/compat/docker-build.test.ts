@@ -48,9 +48,10 @@ async function makeContext(files: Record<string, string>): Promise<string> {
 }
 
 beforeAll(async () => {
-  env = await startCompatEnv();
-  work = await mkdtemp(path.join(os.tmpdir(), "berth-build-"));
+  // First: the agent may reach a loopback registry only if it is allowed when the agent starts.
   authRegistry = await startRegistry({ auth: "htpasswd" });
+  env = await startCompatEnv({ allowLocalRegistries: authRegistry.localEndpoints });
+  work = await mkdtemp(path.join(os.tmpdir(), "berth-build-"));
 });
 afterAll(async () => {
   await env?.close();

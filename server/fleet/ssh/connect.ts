@@ -119,7 +119,7 @@ export function connectSsh(target: SshTarget, options: SshConnectOptions): Promi
         finish(
           new FleetError(
             "HOST_KEY_CHANGED",
-            `${where(target)} presented host key ${presented}, not the pinned ${options.pinned}. The connection was refused; someone with hosts.manage must check and re-pin it.`,
+            `${where(target)} presented host key ${presented}, not the pinned ${options.pinned}. The connection was refused before any credential was sent. Berth keeps checking and reconnects by itself if the pinned key comes back; to trust the new key, someone with hosts.manage must check and re-pin it.`,
             { presentedFingerprint: presented },
           ),
         );

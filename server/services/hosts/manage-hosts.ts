@@ -135,10 +135,19 @@ export async function getHostView(db: Db, services: FleetServices, hostId: strin
   return hostView(row, services.fleet.snapshot(hostId), await services.fleet.bundleSha256());
 }
 
-/** Accepts the key a host now presents. The caller must name it, so nobody re-pins a key they haven't seen. */
+/**
+ * Accepts the key a host now presents. The caller must name it, so nobody
+ * re-pins a key they haven't seen. Naming the key already pinned changes
+ * nothing and is always allowed: it asks for a check now (the host also
+ * reconnects by itself once it presents that key again).
+ */
 export async function repinHost(db: Db, services: FleetServices, hostId: string, fingerprint: string): Promise<{ previous: string | null; pinned: string }> {
   const host = await db.host.findUnique({ where: { id: hostId } });
   if (!host) throw new AppError("NOT_FOUND", "No such host.");
+  if (host.hostKeyFingerprint && fingerprint === host.hostKeyFingerprint) {
+    services.fleet.retryNow(hostId);
+    return { previous: host.hostKeyFingerprint, pinned: fingerprint };
+  }
   if (host.status !== "hostKeyChanged" || !host.presentedFingerprint) {
     throw new AppError("PRECONDITION_FAILED", "The host's key has not changed: there is nothing to re-pin.");
   }

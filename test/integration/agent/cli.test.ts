@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runningLocalRegistries } from "../../fixtures/local-registries";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry";
 import { skopeoCopy } from "../../fixtures/skopeo";
 import { buildSimpleImage, type BuiltImage } from "../../fixtures/test-images";
@@ -14,7 +15,8 @@ const AGENT = path.resolve(import.meta.dirname, "../../../dist/berth-agent.mjs")
 
 async function agent(root: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [AGENT, ...args, "--root", root]);
+    // The test registry is on loopback, which the agent reaches only when allowed.
+    const { stdout, stderr } = await run(process.execPath, [AGENT, ...args, "--root", root, ...runningLocalRegistries().flatMap((r) => ["--allow-local-registry", r])]);
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

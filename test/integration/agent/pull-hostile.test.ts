@@ -140,6 +140,15 @@ describe("pulling from a registry that lies: nothing is committed", () => {
     await expect(agent.images.pull(`${reg.host}/ok/app:nope`)).rejects.toMatchObject({ code: "NOT_FOUND", message: expect.stringMatching(/not found: no such tag/) });
     await expect(agent.images.pull("Not A Valid/Ref")).rejects.toMatchObject({ code: "INVALID_REFERENCE" });
     const closed = await freePort();
-    await expect(agent.images.pull(`127.0.0.1:${closed}/nothing/here:v1`)).rejects.toMatchObject({ code: "UNREACHABLE", message: expect.stringContaining("connection refused") });
+    // A loopback port nobody allowed is refused before connecting; an allowed one that is closed is "could not be
+    // reached" like any other failure below HTTP, and the agent's log says why.
+    await expect(agent.images.pull(`127.0.0.1:${closed}/nothing/here:v1`)).rejects.toMatchObject({ code: "UNREACHABLE", message: expect.stringContaining("--allow-local-registry") });
+    const allowed = await createTestAgent({ allowLocalRegistries: [`127.0.0.1:${closed}`] });
+    try {
+      await expect(allowed.images.pull(`127.0.0.1:${closed}/nothing/here:v1`)).rejects.toMatchObject({ code: "UNREACHABLE", message: `registry 127.0.0.1:${closed} could not be reached` });
+      expect(allowed.logs.join("\n")).toContain("connection refused");
+    } finally {
+      await allowed.cleanup();
+    }
   });
 });

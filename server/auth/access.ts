@@ -44,7 +44,8 @@ export function hasGlobal(viewer: Viewer, permission: Permission): boolean {
 /**
  * Whether the viewer holds the permission at all. For global-only permissions
  * that means a global binding; for host permissions, a binding on any scope
- * (callers then narrow to what that scope covers).
+ * (callers then narrow to what that scope covers); for "self" permissions, a
+ * binding on any scope.
  */
 export function hasPermission(viewer: Viewer, permission: Permission): boolean {
   if (!isPermission(permission)) return false;

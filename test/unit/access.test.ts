@@ -60,11 +60,22 @@ describe("built-in roles", () => {
     for (const r of BUILT_IN_ROLES) for (const p of r.permissions) expect(Object.hasOwn(PERMISSIONS, p)).toBe(true);
   });
   it("Viewer changes nothing; Auditor reads the audit log; Deployer can't exec or delete", () => {
-    for (const p of role("Viewer")) expect(p.endsWith(".read") || p === "containers.logs").toBe(true);
+    // "self" permissions (one's own API tokens) change nothing on hosts or for anyone else.
+    for (const p of role("Viewer")) if (PERMISSIONS[p].scope !== "self") expect(p.endsWith(".read") || p === "containers.logs").toBe(true);
     expect(role("Auditor").has("audit.export")).toBe(true);
     expect(role("Auditor").has("containers.deploy")).toBe(false);
     expect(role("Deployer").has("containers.exec")).toBe(false);
     expect(role("Deployer").has("containers.delete")).toBe(false);
     expect(role("Operator").has("users.manage")).toBe(false);
+  });
+});
+
+describe("own-account permissions", () => {
+  it("tokens.manage counts from a binding on any scope, and every built-in role has it", () => {
+    const v = viewer(grant("Viewer", ["hosts.read", "tokens.manage"], { type: "hostGroup", id: "g1" }));
+    expect(hasPermission(v, "tokens.manage")).toBe(true);
+    expect(heldPermissions(v)).toEqual(["hosts.read", "tokens.manage"]);
+    expect(canOnHost(v, "tokens.manage", hostA)).toBe(false);
+    for (const r of BUILT_IN_ROLES) expect(r.permissions, r.name).toContain("tokens.manage");
   });
 });

@@ -229,7 +229,7 @@ function RolesSection({ canManageRoles }: { canManageRoles: boolean }) {
   );
 }
 
-function CreateRoleForm({ permissions }: { permissions: { name: string; description: string; scope: string }[] }) {
+function CreateRoleForm({ permissions }: { permissions: { name: string; description: string; scope: string; grantable: boolean }[] }) {
   const trpc = useTRPC();
   const invalidate = useInvalidate();
   const [name, setName] = useState("");
@@ -255,9 +255,10 @@ function CreateRoleForm({ permissions }: { permissions: { name: string; descript
         <fieldset>
           <legend className="text-sm font-medium">Permissions</legend>
           <div className="mt-2 grid gap-1 sm:grid-cols-2 lg:grid-cols-3">
+            {/* A role can only hold what its maker holds everywhere; the server checks again. */}
             {permissions.map((p) => (
-              <label key={p.name} className="flex items-start gap-2 text-sm">
-                <input type="checkbox" className="mt-1" checked={picked.includes(p.name)} onChange={() => toggle(p.name)} />
+              <label key={p.name} className={`flex items-start gap-2 text-sm${p.grantable ? "" : " opacity-60"}`} title={p.grantable ? undefined : "You don't hold this everywhere, so you can't put it in a role."}>
+                <input type="checkbox" className="mt-1" disabled={!p.grantable} checked={picked.includes(p.name)} onChange={() => toggle(p.name)} />
                 <span><code className="font-mono text-xs">{p.name}</code><span className="block text-xs text-slate-500">{p.description}</span></span>
               </label>
             ))}

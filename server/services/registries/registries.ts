@@ -39,8 +39,16 @@ function conflict(name: string) {
   };
 }
 
+/** Every saved registry with its user name: for those who manage them (registries.manage). */
 export function listRegistries(db: Db): Promise<RegistryView[]> {
   return db.registry.findMany({ orderBy: { name: "asc" }, select: VIEW });
+}
+
+/** What a pull, push or deploy form needs to pick a saved registry by: its id, name and address. Nothing about the login. */
+export type RegistryChoice = Pick<RegistryView, "id" | "name" | "address">;
+
+export function listRegistryChoices(db: Db): Promise<RegistryChoice[]> {
+  return db.registry.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, address: true } });
 }
 
 export function createRegistry(db: Db, box: SecretBox, input: z.infer<typeof registryInputSchema>): Promise<RegistryView> {

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../fixtures/database";
+import { addUser } from "../fixtures/console-users";
+import { startGateway, type Gateway } from "../fixtures/gateway";
+import { HttpClient } from "../fixtures/http-client";
+
+// Issue 15 item 14, against the real gateway over HTTP: what a signed-in user
+// may read (saved registries, other groups' deploy policies), API tokens after
+// a password reset, the CSV export in every locale, and names that Postgres
+// can't store or that hide text.
+
+const OWNER = { email: "owner@example.test", password: "owner-password-123" };
+
+describe("access and input checks (real gateway)", () => {
+  let database: TestDatabase;
+  let gateway: Gateway;
+  let owner: HttpClient;
+  let groupA: string;
+  let groupB: string;
+  let hostInA: string;
+  let looseHost: string;
+
+  const lastEvent = (where: Record<string, unknown>) => database.db.auditEvent.findFirst({ where, orderBy: { id: "desc" } });
+
+  beforeAll(async () => {
+    database = await createTestDatabase("checks");
+    gateway = await startGateway({
+      DATABASE_URL: database.url,
+      BERTH_ADMIN_EMAIL: OWNER.email,
+      BERTH_ADMIN_PASSWORD: OWNER.password,
+      // As behind a reverse proxy: the failed sign-ins below come from distinct client IPs, so none is locked out.
+      BERTH_TRUST_PROXY: "1",
+    });
+    owner = new HttpClient(gateway.url);
+    expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
+    groupA = (await owner.trpc<{ id: string }>("hosts.createGroup", { name: "group-a" })).data!.id;
+    groupB = (await owner.trpc<{ id: string }>("hosts.createGroup", { name: "group-b" })).data!.id;
+    hostInA = (await database.db.host.create({ data: { name: "host-a", address: "192.0.2.1", hostGroupId: groupA } })).id;
+    looseHost = (await database.db.host.create({ data: { name: "loose", address: "192.0.2.3" } })).id;
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await database?.close();
+  });
+
+  describe("saved registries", () => {
+    it("registries.list needs registries.manage; deployers and pullers see ids, names and addresses only, Viewers nothing", async () => {
+      const created = await owner.trpc<{ id: string }>("registries.create", { name: "team", address: "registry.example.test:5000", username: "robot", password: "s3cret-registry" });
+      expect(created.error, JSON.stringify(created.error)).toBeUndefined();
+      const full = await owner.trpc<{ id: string; username: string }[]>("registries.list", undefined, "query");
+      expect(full.data).toEqual([expect.objectContaining({ id: created.data!.id, name: "team", address: "registry.example.test:5000", username: "robot" })]);
+
+      const viewer = await addUser(owner, database.db, "reg-viewer@example.test", [{ role: "Viewer" }]);
+      const viewerList = await viewer.client.trpc("registries.list", undefined, "query");
+      expect(viewerList.error?.code).toBe("FORBIDDEN");
+      expect(await lastEvent({ actorId: viewer.id, action: "registries.list" })).toMatchObject({ outcome: "denied" });
+      expect((await viewer.client.trpc("registries.choices", undefined, "query")).error?.code).toBe("FORBIDDEN");
+
+      // The deploy form's picker: what a Deployer needs to choose one, nothing more.
+      const deployer = await addUser(owner, database.db, "reg-deployer@example.test", [{ role: "Deployer", scope: { type: "hostGroup", id: groupA } }]);
+      expect((await deployer.client.trpc("registries.list", undefined, "query")).error?.code).toBe("FORBIDDEN");
+      const choices = await deployer.client.trpc<Record<string, unknown>[]>("registries.choices", undefined, "query");
+      expect(choices.error).toBeUndefined();
+      expect(choices.data).toEqual([{ id: created.data!.id, name: "team", address: "registry.example.test:5000" }]);
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
-import { addUser } from "../fixtures/console-users";
+import { addUser, type TestUser } from "../fixtures/console-users";
 import { startGateway, type Gateway } from "../fixtures/gateway";
 import { HttpClient } from "../fixtures/http-client";
 
@@ -63,6 +63,46 @@ describe("access and input checks (real gateway)", () => {
       const choices = await deployer.client.trpc<Record<string, unknown>[]>("registries.choices", undefined, "query");
       expect(choices.error).toBeUndefined();
       expect(choices.data).toEqual([{ id: created.data!.id, name: "team", address: "registry.example.test:5000" }]);
+    });
+  });
+
+  describe("deploy policies", () => {
+    it("policy.get answers for the groups (and the no-group default) whose hosts the viewer can read, and refuses the rest", async () => {
+      for (const [hostGroupId, path] of [
+        [groupA, "/srv/a"],
+        [groupB, "/srv/b"],
+        [null, "/srv/default"],
+      ] as const) {
+        const set = await owner.trpc("policy.set", { hostGroupId, rules: { bindMountAllowlist: [path] } });
+        expect(set.error, JSON.stringify(set.error)).toBeUndefined();
+      }
+      const get = (user: TestUser, hostGroupId: string | null) =>
+        user.client.trpc<{ bindMountAllowlist: string[] }>("policy.get", { hostGroupId }, "query");
+
+      const onGroupA = await addUser(owner, database.db, "pol-group@example.test", [{ role: "Viewer", scope: { type: "hostGroup", id: groupA } }]);
+      expect((await get(onGroupA, groupA)).data?.bindMountAllowlist).toEqual(["/srv/a"]);
+      const refused = await get(onGroupA, groupB);
+      expect(refused.error?.code).toBe("FORBIDDEN");
+      expect(JSON.stringify(refused)).not.toContain("/srv/b");
+      expect(await lastEvent({ actorId: onGroupA.id, action: "policy.get" })).toMatchObject({ outcome: "denied" });
+      expect((await get(onGroupA, null)).error?.code).toBe("FORBIDDEN");
+      expect((await get(onGroupA, "no-such-group")).error?.code).toBe("FORBIDDEN");
+
+      // A host in a group follows that group's policy: who reads the host reads it.
+      const onHostInA = await addUser(owner, database.db, "pol-host@example.test", [{ role: "Viewer", scope: { type: "host", id: hostInA } }]);
+      expect((await get(onHostInA, groupA)).data?.bindMountAllowlist).toEqual(["/srv/a"]);
+      expect((await get(onHostInA, groupB)).error?.code).toBe("FORBIDDEN");
+      expect((await get(onHostInA, null)).error?.code).toBe("FORBIDDEN");
+
+      // A host in no group follows the default.
+      const onLoose = await addUser(owner, database.db, "pol-loose@example.test", [{ role: "Viewer", scope: { type: "host", id: looseHost } }]);
+      expect((await get(onLoose, null)).data?.bindMountAllowlist).toEqual(["/srv/default"]);
+      expect((await get(onLoose, groupA)).error?.code).toBe("FORBIDDEN");
+
+      // Everywhere: everything.
+      const global = await addUser(owner, database.db, "pol-global@example.test", [{ role: "Viewer" }]);
+      expect((await get(global, groupB)).data?.bindMountAllowlist).toEqual(["/srv/b"]);
+      expect((await get(global, null)).data?.bindMountAllowlist).toEqual(["/srv/default"]);
     });
   });
 });

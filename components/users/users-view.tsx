@@ -107,6 +107,7 @@ function UserRow({ user, roles }: { user: UserItem; roles: RoleOption[] }) {
   const trpc = useTRPC();
   const invalidate = useInvalidate();
   const [panel, setPanel] = useState<"none" | "password" | "bind">("none");
+  const [notice, setNotice] = useState<string | null>(null);
   const opts = { onSuccess: async () => { setPanel("none"); await invalidate(); } };
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions(opts));
   const unbind = useMutation(trpc.users.unbindRole.mutationOptions(opts));
@@ -143,19 +144,28 @@ function UserRow({ user, roles }: { user: UserItem; roles: RoleOption[] }) {
         ))}
       </div>
       {error ? <p role="alert" className="mt-2 text-sm text-rose-700 dark:text-rose-400">{errorMessage(error)}</p> : null}
-      {panel === "password" ? <PasswordForm userId={user.id} done={() => setPanel("none")} /> : null}
+      {notice ? <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">{notice}</p> : null}
+      {panel === "password" ? <PasswordForm userId={user.id} done={(message) => { setPanel("none"); setNotice(message); }} /> : null}
       {panel === "bind" ? <BindForm userId={user.id} roles={roles} done={async () => { setPanel("none"); await invalidate(); }} /> : null}
     </li>
   );
 }
 
-function PasswordForm({ userId, done }: { userId: string; done: () => void }) {
+function PasswordForm({ userId, done }: { userId: string; done: (message: string) => void }) {
   const trpc = useTRPC();
   const [password, setPassword] = useState("");
-  const set = useMutation(trpc.users.setPassword.mutationOptions({ onSuccess: done }));
+  const set = useMutation(
+    trpc.users.setPassword.mutationOptions({
+      onSuccess: (r) => done(`Password set for ${r.email}. ${r.revokedApiTokens === 0 ? "They had no active API tokens." : `${r.revokedApiTokens} API token${r.revokedApiTokens === 1 ? " was" : "s were"} revoked.`}`),
+    }),
+  );
   return (
     <form className="mt-3 flex flex-wrap items-end gap-2" onSubmit={(e) => { e.preventDefault(); set.mutate({ userId, password }); }}>
-      <Field label="New password" error={set.error ? errorMessage(set.error) : null}>
+      <Field
+        label="New password"
+        hint="Saving signs them out everywhere else and revokes all their API tokens: automation using them stops until they make new ones."
+        error={set.error ? errorMessage(set.error) : null}
+      >
         <Input type="password" autoComplete="new-password" minLength={12} required value={password} onChange={(e) => setPassword(e.target.value)} />
       </Field>
       <Button type="submit" disabled={set.isPending}>Save password</Button>

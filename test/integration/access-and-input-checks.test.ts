@@ -21,6 +21,7 @@ describe("access and input checks (real gateway)", () => {
   let looseHost: string;
 
   const lastEvent = (where: Record<string, unknown>) => database.db.auditEvent.findFirst({ where, orderBy: { id: "desc" } });
+  const api = (path: string, secret: string) => fetch(`${gateway.url}/api/v1${path}`, { headers: { authorization: `Bearer ${secret}` } });
 
   beforeAll(async () => {
     database = await createTestDatabase("checks");
@@ -103,6 +104,35 @@ describe("access and input checks (real gateway)", () => {
       const global = await addUser(owner, database.db, "pol-global@example.test", [{ role: "Viewer" }]);
       expect((await get(global, groupB)).data?.bindMountAllowlist).toEqual(["/srv/b"]);
       expect((await get(global, null)).data?.bindMountAllowlist).toEqual(["/srv/default"]);
+    });
+  });
+
+  describe("password resets", () => {
+    it("setting a user's password ends their API tokens (listed as revoked, audited); other users' tokens keep working", async () => {
+      const deployer = await addUser(owner, database.db, "reset-me@example.test", [{ role: "Deployer" }]);
+      const bystander = await addUser(owner, database.db, "bystander@example.test", [{ role: "Deployer" }]);
+      const mine = await deployer.client.trpc<{ secret: string; token: { id: string } }>("tokens.create", { name: "ci" });
+      const theirs = await bystander.client.trpc<{ secret: string }>("tokens.create", { name: "ci" });
+      expect(mine.error ?? theirs.error).toBeUndefined();
+      expect((await api("/hosts", mine.data!.secret)).status).toBe(200);
+
+      const reset = await owner.trpc<{ revokedApiTokens: number }>("users.setPassword", { userId: deployer.id, password: "a-brand-new-password" });
+      expect(reset.error).toBeUndefined();
+      expect(reset.data!.revokedApiTokens).toBe(1);
+
+      const refused = await api("/hosts", mine.data!.secret);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/revoked/);
+      expect((await api("/hosts", theirs.data!.secret)).status).toBe(200);
+
+      const event = await lastEvent({ action: "users.setPassword", outcome: "success", targetId: deployer.id });
+      expect(event!.params).toMatchObject({ userId: deployer.id, revoked: [{ type: "apiToken", id: mine.data!.token.id, name: "ci" }] });
+      expect(JSON.stringify(event!.params)).not.toContain("a-brand-new-password");
+
+      const again = new HttpClient(gateway.url);
+      expect((await again.signIn(deployer.email, "a-brand-new-password")).ok).toBe(true);
+      const listed = await again.trpc<{ id: string; status: string }[]>("tokens.list", undefined, "query");
+      expect(listed.data).toEqual([expect.objectContaining({ id: mine.data!.token.id, status: "revoked" })]);
     });
   });
 });

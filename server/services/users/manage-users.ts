@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Db } from "../../db";
 import { scopeKey, type Scope, type Viewer } from "../../auth/access";
+import { bumpAuthGeneration } from "../../auth/generation";
 import { hashPassword } from "../../auth/password";
 import { OWNER_ROLE } from "../../auth/permissions";
 import { AppError } from "../../errors";
@@ -78,17 +79,29 @@ export async function setUserDisabled(db: Db, viewer: Viewer, input: { userId: s
   return { id: user.id, email: user.email, disabled: input.disabled };
 }
 
+/**
+ * Sets a user's password. A reset is what one does when an account may be in
+ * the wrong hands, so everything that authenticates as the user without the
+ * new password ends with it: their other sessions and all their API tokens
+ * (revoked, so their list says so). The answer names the revoked tokens.
+ */
 export async function setUserPassword(db: Db, viewer: Viewer, input: { userId: string; password: string }) {
   const user = await db.user.findUnique({ where: { id: input.userId } });
   if (!user) throw new AppError("NOT_FOUND", "No such user.");
   await assertMayChangeUser(db, viewer, user.id);
   const passwordHash = await hashPassword(input.password);
-  await db.$transaction([
-    db.user.update({ where: { id: user.id }, data: { passwordHash } }),
+  const revokedAt = new Date();
+  const revoked = await db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     // Other sessions of that user end; the admin's own stays.
-    db.session.deleteMany({ where: { userId: user.id, sessionToken: { not: viewer.sessionId ?? "" } } }),
-  ]);
-  return { id: user.id, email: user.email };
+    await tx.session.deleteMany({ where: { userId: user.id, sessionToken: { not: viewer.sessionId ?? "" } } });
+    const active = await tx.apiToken.findMany({ where: { userId: user.id, revokedAt: null }, select: { id: true, name: true, prefix: true } });
+    await tx.apiToken.updateMany({ where: { id: { in: active.map((t) => t.id) }, revokedAt: null }, data: { revokedAt } });
+    return active;
+  });
+  // Remembered authentications (the Docker-API proxy's) are dropped before this answer goes out.
+  if (revoked.length) bumpAuthGeneration();
+  return { id: user.id, email: user.email, revokedApiTokens: revoked.length, revoked: revoked.map((t) => ({ type: "apiToken" as const, ...t })) };
 }
 
 export async function bindRole(db: Db, viewer: Viewer, input: { userId: string; roleId: string; scope: Scope }) {

@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from "../fixtures/database";
 import { addUser, type TestUser } from "../fixtures/console-users";
 import { startGateway, type Gateway } from "../fixtures/gateway";
 import { HttpClient } from "../fixtures/http-client";
+import { FORMULA_START, readAsSpreadsheet } from "../fixtures/spreadsheet-csv";
 
 // Issue 15 item 14, against the real gateway over HTTP: what a signed-in user
 // may read (saved registries, other groups' deploy policies), API tokens after
@@ -133,6 +134,34 @@ describe("access and input checks (real gateway)", () => {
       expect((await again.signIn(deployer.email, "a-brand-new-password")).ok).toBe(true);
       const listed = await again.trpc<{ id: string; status: string }[]>("tokens.list", undefined, "query");
       expect(listed.data).toEqual([expect.objectContaining({ id: mine.data!.token.id, status: "revoked" })]);
+    });
+  });
+
+  describe("CSV export", () => {
+    it("no cell starts a formula whichever list separator the spreadsheet splits on", async () => {
+      const hostile = ["csv1;=1+2", "csv2;-2+3;+4", "csv3\t@SUM(1+1)", "csv4|=cmd", "csv5; =1+1", 'csv6;"=1+1"', "=csv7", "csv8,=1+2"];
+      for (const [i, ua] of hostile.entries()) {
+        const attacker = new HttpClient(gateway.url, { "user-agent": ua, "x-forwarded-for": `203.0.113.${i + 1}` });
+        expect((await attacker.signIn(`nobody-csv-${i}@example.test`, "wrong-password-123")).ok).toBe(false);
+      }
+      const res = await owner.fetch(`/api/audit/export?format=csv&action=auth.sign_in&outcome=denied`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      for (const separator of [",", ";", "\t", "|"]) {
+        const cells = readAsSpreadsheet(text, separator).flat();
+        expect(cells.filter((c) => FORMULA_START.test(c)), `separator ${JSON.stringify(separator)}`).toEqual([]);
+      }
+      // Read with the file's own separator, every row has its 17 cells and the user agent is all there, only defused.
+      const rows = readAsSpreadsheet(text, ",");
+      const uaColumn = rows[0]!.indexOf("userAgent");
+      expect(rows.every((r) => r.length === 17)).toBe(true);
+      const agents = rows.slice(1).map((r) => r[uaColumn]!.replaceAll("'", ""));
+      for (const ua of hostile) expect(agents).toContain(ua.replaceAll("'", ""));
+
+      // NDJSON keeps the exact values.
+      const ndjson = await (await owner.fetch(`/api/audit/export?format=ndjson&action=auth.sign_in&outcome=denied`)).text();
+      const exact = ndjson.trim().split("\n").map((l) => (JSON.parse(l) as { userAgent: string }).userAgent);
+      for (const ua of hostile) expect(exact).toContain(ua);
     });
   });
 });

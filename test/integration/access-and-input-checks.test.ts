@@ -164,4 +164,31 @@ describe("access and input checks (real gateway)", () => {
       for (const ua of hostile) expect(exact).toContain(ua);
     });
   });
+
+  describe("names", () => {
+    it("a NUL or another control character in a name is refused with 400 and a clear message; nothing is stored", async () => {
+      const cases: [string, unknown, () => Promise<unknown>][] = [
+        ["hosts.createGroup", { name: "evil\u0000group" }, () => database.db.hostGroup.findFirst({ where: { name: { startsWith: "evil" } } })],
+        ["hosts.createGroup", { name: "bell\u0007" }, () => database.db.hostGroup.findFirst({ where: { name: { startsWith: "bell" } } })],
+        ["hosts.createGroup", { name: "ok-name", description: "line\nbreak\u0000" }, () => database.db.hostGroup.findFirst({ where: { name: "ok-name" } })],
+        ["hosts.createGroup", { name: "right-to-left\u202Eexe.txt" }, () => database.db.hostGroup.findFirst({ where: { name: { startsWith: "right" } } })],
+        ["users.create", { email: "nul@example.test", name: "Nul\u0000Name", password: "nul-password-123" }, () => database.db.user.findFirst({ where: { email: "nul@example.test" } })],
+        ["tokens.create", { name: "tok\u0000en" }, () => database.db.apiToken.findFirst({ where: { name: { startsWith: "tok" } } })],
+        ["roles.create", { name: "Fine name", description: "desc\u0000", permissions: ["hosts.read"] }, () => database.db.role.findFirst({ where: { name: "Fine name" } })],
+      ];
+      for (const [procedure, input, stored] of cases) {
+        const res = await owner.trpc(procedure, input);
+        expect(res.status, `${procedure} ${JSON.stringify(input)}`).toBe(400);
+        expect(res.error?.code).toBe("BAD_REQUEST");
+        expect(res.error!.message).toMatch(/control character|invisible/);
+        expect(await stored(), procedure).toBeNull();
+      }
+      // The refusal is audited, the NUL left out of the record.
+      expect(await lastEvent({ action: "hosts.createGroup", outcome: "error" })).not.toBeNull();
+      // Ordinary names, Unicode and emoji included, still work.
+      const ok = await owner.trpc<{ name: string }>("hosts.createGroup", { name: "Équipe 🚀 ops" });
+      expect(ok.error).toBeUndefined();
+      expect(ok.data!.name).toBe("Équipe 🚀 ops");
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { dockerImageRefSchema, dockerObjectRefSchema } from "../../server/validation/docker-objects";
 import { nameSchema, plainTextProblem, plainTextSchema } from "../../server/validation/text";
 
 describe("names people type", () => {
@@ -19,5 +20,20 @@ describe("names people type", () => {
     expect(nameSchema().safeParse("   ").success).toBe(false);
     expect(plainTextSchema({ max: 300 }).parse("")).toBe("");
     expect(nameSchema(5).safeParse("toolong").success).toBe(false);
+  });
+});
+
+describe("Docker object ids and names", () => {
+  it("containers, networks, volumes: ids, prefixes and names pass; dot segments, slashes and blanks don't", () => {
+    for (const good of ["web", "a", "3f2c", "a".repeat(64), "my_app.v2-1"]) expect(dockerObjectRefSchema.safeParse(good).success, good).toBe(true);
+    for (const bad of [".", "..", "../json", "a/b", "", " ", "-x", "_x", ".hidden", "a b", "a\u0000", "%2e"]) {
+      expect(dockerObjectRefSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+  it("images: ids (with or without sha256:) and references pass; dot segments don't", () => {
+    for (const good of ["sha256:" + "a".repeat(64), "a8554b194ed7", "nginx", "nginx:1.27", "registry.example.com:5000/team/app:v2", "busybox@sha256:" + "b".repeat(64)]) {
+      expect(dockerImageRefSchema.safeParse(good).success, good).toBe(true);
+    }
+    for (const bad of [".", "..", "a/../b", "", "UPPER", "x\u0000y"]) expect(dockerImageRefSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
   });
 });

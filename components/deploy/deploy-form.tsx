@@ -51,7 +51,7 @@ export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: 
   const qc = useQueryClient();
   const router = useRouter();
   const hosts = useQuery(trpc.hosts.list.queryOptions());
-  const registries = useQuery({ ...trpc.registries.list.queryOptions(), retry: false });
+  const registries = useQuery({ ...trpc.registries.choices.queryOptions(), retry: false });
   const deployable = useMemo(() => (hosts.data ?? []).filter((h) => canManageHost(deployCoverage, h)), [hosts.data, deployCoverage]);
 
   const [form, setForm] = useState<DeployFormState>(() => emptyForm(initialHostId ?? ""));
@@ -204,8 +204,7 @@ export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: 
                     <option value="">None (anonymous pull)</option>
                     {(registries.data ?? []).map((r) => (
                       <option key={r.id} value={r.id}>
-                        {r.name} ({r.address}
-                        {r.username ? `, ${r.username}` : ""})
+                        {r.name} ({r.address})
                       </option>
                     ))}
                   </Select>

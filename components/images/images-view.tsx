@@ -15,7 +15,7 @@ import { ActionDialog, Modal } from "./modal";
 import { OperationProgressView, useOperation } from "./use-operation";
 
 type ImageItem = inferRouterOutputs<AppRouter>["images"]["list"][number];
-type Registry = inferRouterOutputs<AppRouter>["registries"]["list"][number];
+type Registry = inferRouterOutputs<AppRouter>["registries"]["choices"][number];
 
 export interface ImagesCoverage {
   read: Coverage;
@@ -43,7 +43,8 @@ interface Rights {
 function HostImages({ host, coverage, canManageRegistries }: { host: HostItem; coverage: ImagesCoverage; canManageRegistries: boolean }) {
   const trpc = useTRPC();
   const images = useQuery({ ...trpc.images.list.queryOptions({ hostId: host.id }), retry: false });
-  const registries = useQuery(trpc.registries.list.queryOptions());
+  // Saved registries are offered to those who may pull here (a Viewer isn't asked, so isn't refused).
+  const registries = useQuery({ ...trpc.registries.choices.queryOptions(), enabled: covers(coverage.pull, host) });
   const rights: Rights = {
     pull: permissionReason(coverage.pull, host, "images.pull"),
     remove: permissionReason(coverage.remove, host, "images.delete"),

@@ -107,6 +107,7 @@ function UserRow({ user, roles }: { user: UserItem; roles: RoleOption[] }) {
   const trpc = useTRPC();
   const invalidate = useInvalidate();
   const [panel, setPanel] = useState<"none" | "password" | "bind">("none");
+  const [notice, setNotice] = useState<string | null>(null);
   const opts = { onSuccess: async () => { setPanel("none"); await invalidate(); } };
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions(opts));
   const unbind = useMutation(trpc.users.unbindRole.mutationOptions(opts));
@@ -143,19 +144,28 @@ function UserRow({ user, roles }: { user: UserItem; roles: RoleOption[] }) {
         ))}
       </div>
       {error ? <p role="alert" className="mt-2 text-sm text-rose-700 dark:text-rose-400">{errorMessage(error)}</p> : null}
-      {panel === "password" ? <PasswordForm userId={user.id} done={() => setPanel("none")} /> : null}
+      {notice ? <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">{notice}</p> : null}
+      {panel === "password" ? <PasswordForm userId={user.id} done={(message) => { setPanel("none"); setNotice(message); }} /> : null}
       {panel === "bind" ? <BindForm userId={user.id} roles={roles} done={async () => { setPanel("none"); await invalidate(); }} /> : null}
     </li>
   );
 }
 
-function PasswordForm({ userId, done }: { userId: string; done: () => void }) {
+function PasswordForm({ userId, done }: { userId: string; done: (message: string) => void }) {
   const trpc = useTRPC();
   const [password, setPassword] = useState("");
-  const set = useMutation(trpc.users.setPassword.mutationOptions({ onSuccess: done }));
+  const set = useMutation(
+    trpc.users.setPassword.mutationOptions({
+      onSuccess: (r) => done(`Password set for ${r.email}. ${r.revokedApiTokens === 0 ? "They had no active API tokens." : `${r.revokedApiTokens} API token${r.revokedApiTokens === 1 ? " was" : "s were"} revoked.`}`),
+    }),
+  );
   return (
     <form className="mt-3 flex flex-wrap items-end gap-2" onSubmit={(e) => { e.preventDefault(); set.mutate({ userId, password }); }}>
-      <Field label="New password" error={set.error ? errorMessage(set.error) : null}>
+      <Field
+        label="New password"
+        hint="Saving signs them out everywhere else and revokes all their API tokens: automation using them stops until they make new ones."
+        error={set.error ? errorMessage(set.error) : null}
+      >
         <Input type="password" autoComplete="new-password" minLength={12} required value={password} onChange={(e) => setPassword(e.target.value)} />
       </Field>
       <Button type="submit" disabled={set.isPending}>Save password</Button>
@@ -229,7 +239,7 @@ function RolesSection({ canManageRoles }: { canManageRoles: boolean }) {
   );
 }
 
-function CreateRoleForm({ permissions }: { permissions: { name: string; description: string; scope: string }[] }) {
+function CreateRoleForm({ permissions }: { permissions: { name: string; description: string; scope: string; grantable: boolean }[] }) {
   const trpc = useTRPC();
   const invalidate = useInvalidate();
   const [name, setName] = useState("");
@@ -255,9 +265,10 @@ function CreateRoleForm({ permissions }: { permissions: { name: string; descript
         <fieldset>
           <legend className="text-sm font-medium">Permissions</legend>
           <div className="mt-2 grid gap-1 sm:grid-cols-2 lg:grid-cols-3">
+            {/* A role can only hold what its maker holds everywhere; the server checks again. */}
             {permissions.map((p) => (
-              <label key={p.name} className="flex items-start gap-2 text-sm">
-                <input type="checkbox" className="mt-1" checked={picked.includes(p.name)} onChange={() => toggle(p.name)} />
+              <label key={p.name} className={`flex items-start gap-2 text-sm${p.grantable ? "" : " opacity-60"}`} title={p.grantable ? undefined : "You don't hold this everywhere, so you can't put it in a role."}>
+                <input type="checkbox" className="mt-1" disabled={!p.grantable} checked={picked.includes(p.name)} onChange={() => toggle(p.name)} />
                 <span><code className="font-mono text-xs">{p.name}</code><span className="block text-xs text-slate-500">{p.description}</span></span>
               </label>
             ))}

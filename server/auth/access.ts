@@ -44,12 +44,47 @@ export function hasGlobal(viewer: Viewer, permission: Permission): boolean {
 /**
  * Whether the viewer holds the permission at all. For global-only permissions
  * that means a global binding; for host permissions, a binding on any scope
- * (callers then narrow to what that scope covers).
+ * (callers then narrow to what that scope covers); for "self" permissions, a
+ * binding on any scope.
  */
 export function hasPermission(viewer: Viewer, permission: Permission): boolean {
   if (!isPermission(permission)) return false;
   if (PERMISSIONS[permission].scope === "global") return hasGlobal(viewer, permission);
   return grantsWith(viewer, permission).length > 0;
+}
+
+/** Where a role would be granted: a binding's scope, with a host's group resolved (a grant on the group covers the host). */
+export type GrantTarget = { type: "global" } | { type: "hostGroup"; id: string } | { type: "host"; id: string; hostGroupId: string | null };
+
+/**
+ * Whether the viewer holds the permission over all of `target`: what they may
+ * hand out there. A host permission counts when held everywhere, on the group,
+ * or (for a host) on the host or its group; a global one only when held
+ * everywhere, wherever the target; a "self" one when held at all.
+ */
+export function holdsOn(viewer: Viewer, permission: string, target: GrantTarget): boolean {
+  if (!isPermission(permission)) return false;
+  const kind = PERMISSIONS[permission].scope;
+  if (kind === "global") return hasGlobal(viewer, permission);
+  if (kind === "self") return hasPermission(viewer, permission);
+  return grantsWith(viewer, permission).some(
+    (g) =>
+      g.scope.type === "global" ||
+      (target.type === "hostGroup" && g.scope.type === "hostGroup" && g.scope.id === target.id) ||
+      (target.type === "host" &&
+        ((g.scope.type === "host" && g.scope.id === target.id) ||
+          (g.scope.type === "hostGroup" && target.hostGroupId !== null && g.scope.id === target.hostGroupId))),
+  );
+}
+
+/**
+ * The permissions of `permissions` the viewer doesn't hold over `target`, sorted.
+ * Empty means granting them there hands out nothing the viewer lacks: the rule
+ * for role bindings, role contents and user changes ("grant only what you hold,
+ * within your scope"). An unknown permission string is always missing.
+ */
+export function missingOn(viewer: Viewer, permissions: Iterable<string>, target: GrantTarget): string[] {
+  return [...new Set(permissions)].filter((p) => !holdsOn(viewer, p, target)).sort();
 }
 
 export function canOnHost(viewer: Viewer, permission: Permission, host: HostRef): boolean {

@@ -1,6 +1,8 @@
 // The one table of permission strings. `scope` says where a grant can come
 // from: "host" permissions can be granted on a host or host group (and
-// globally); "global" ones only by a global binding.
+// globally); "global" ones only by a global binding; "self" ones concern only
+// the holder's own account, so a binding on any scope grants them (a Viewer of
+// one host group manages their own API tokens like anyone else).
 export const PERMISSIONS = {
   "hosts.read": { scope: "host", description: "See hosts and their facts" },
   "hosts.manage": { scope: "host", description: "Add, change and remove hosts; set deploy policy" },
@@ -21,8 +23,10 @@ export const PERMISSIONS = {
   "roles.manage": { scope: "global", description: "Create and change custom roles" },
   "audit.read": { scope: "global", description: "Read the audit log" },
   "audit.export": { scope: "global", description: "Export the audit log" },
-  "tokens.manage": { scope: "global", description: "Manage one's own API tokens" },
-} as const satisfies Record<string, { scope: "host" | "global"; description: string }>;
+  "tokens.manage": { scope: "self", description: "Manage one's own API tokens" },
+} as const satisfies Record<string, { scope: PermissionScope; description: string }>;
+
+export type PermissionScope = "host" | "global" | "self";
 
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -33,6 +37,9 @@ export function isPermission(value: string): value is Permission {
 }
 
 const READ: Permission[] = ["hosts.read", "containers.read", "images.read"];
+
+// Every built-in role may keep its own API tokens: a token never does more
+// than its owner may do at the time, so it gives nobody anything new.
 
 // Built-in roles. Seeded at start-up; they can't be edited or deleted.
 export const BUILT_IN_ROLES: { name: string; description: string; permissions: Permission[] }[] = [
@@ -72,12 +79,12 @@ export const BUILT_IN_ROLES: { name: string; description: string; permissions: P
   {
     name: "Viewer",
     description: "Read-only: hosts, containers, images and logs.",
-    permissions: [...READ, "containers.logs"],
+    permissions: [...READ, "containers.logs", "tokens.manage"],
   },
   {
     name: "Auditor",
     description: "Reads and exports the audit log; sees what exists but changes nothing.",
-    permissions: [...READ, "audit.read", "audit.export"],
+    permissions: [...READ, "audit.read", "audit.export", "tokens.manage"],
   },
 ];
 

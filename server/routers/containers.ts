@@ -11,11 +11,12 @@ import { maskSpecSecrets } from "../services/deploy/secrets";
 import { containerQuerySchema, listFleetContainers, summariseStats } from "../services/containers/fleet-containers";
 import { coveredHosts } from "../services/hosts/list-hosts";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
+import { dockerObjectRefSchema } from "../validation/docker-objects";
 
 // Containers: one list across hosts, a container's details, logs and stats,
 // lifecycle actions (one or many), and deploy/update through the deploy policy.
 
-const containerId = z.string().min(1).max(128);
+const containerId = dockerObjectRefSchema;
 const progressToken = z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional();
 const ACTION_PERMISSION: Record<string, Permission> = {
   start: "containers.control",

@@ -25,6 +25,7 @@ import {
 } from "../services/hosts/manage-hosts";
 import { agentConfigSchema } from "../fleet/agent-config";
 import { createRouter, hostScopedProcedure, permissionProcedure, type Context } from "../trpc";
+import { nameSchema, plainTextSchema } from "../validation/text";
 import type { Viewer } from "../auth/access";
 
 function requireGlobalManage(viewer: Viewer, what: string) {
@@ -84,7 +85,7 @@ export const hostsRouter = createRouter({
   groups: permissionProcedure("hosts.read").query(({ ctx }) => listHostGroups(ctx.db, ctx.coverage)),
 
   createGroup: permissionProcedure("hosts.manage")
-    .input(z.object({ name: z.string().trim().min(1).max(60), description: z.string().trim().max(300).default("") }))
+    .input(z.object({ name: nameSchema(60), description: plainTextSchema({ max: 300 }).default("") }))
     .mutation(async ({ ctx, input }) => {
       requireGlobalManage(ctx.viewer, "Creating host groups");
       const group = await createHostGroup(ctx.db, input);

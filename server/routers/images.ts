@@ -5,12 +5,13 @@ import { canOnHost } from "../auth/access";
 import { imageReferenceSchema } from "../deploy/spec";
 import { registryAuthHeader } from "../services/registries/registries";
 import { createRouter, hostScopedProcedure } from "../trpc";
+import { dockerImageRefSchema } from "../validation/docker-objects";
 
 // Images on one host: list (with the containers using each), pull with
 // progress, remove, tag, and push to a saved registry.
 
 const reference = imageReferenceSchema();
-const imageId = z.string().min(1).max(512);
+const imageId = dockerImageRefSchema;
 const progressToken = z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional();
 
 export const imagesRouter = createRouter({

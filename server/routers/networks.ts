@@ -1,13 +1,10 @@
 import "server-only";
 import { z } from "zod";
 import { createRouter, hostScopedProcedure } from "../trpc";
+import { dockerObjectRefSchema } from "../validation/docker-objects";
 
 // Networks and volumes on one host. Removing one in use is refused by the agent (409), and said so.
-const name = z
-  .string()
-  .trim()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "use letters, digits, _ . - (starting with a letter or digit)")
-  .max(128);
+const name = dockerObjectRefSchema.max(128);
 
 export const networksRouter = createRouter({
   list: hostScopedProcedure("containers.read").query(async ({ ctx }) => {
@@ -31,7 +28,7 @@ export const networksRouter = createRouter({
     }),
 
   remove: hostScopedProcedure("networks.manage")
-    .input(z.object({ network: z.string().min(1).max(128) }))
+    .input(z.object({ network: dockerObjectRefSchema }))
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = { type: "network", id: input.network };
       const { fleet } = await ctx.fleet();
@@ -62,7 +59,7 @@ export const volumesRouter = createRouter({
     }),
 
   remove: hostScopedProcedure("volumes.manage")
-    .input(z.object({ volume: z.string().min(1).max(255) }))
+    .input(z.object({ volume: dockerObjectRefSchema }))
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = { type: "volume", id: input.volume };
       const { fleet } = await ctx.fleet();

@@ -5,7 +5,7 @@ import { canOnHost, hasGlobal, hasPermission } from "../auth/access";
 import { deploySpecSchema } from "../deploy/spec";
 import { judgeDeploy, resolvedImageOf } from "../policy/gate";
 import { deployPolicySchema, RULES } from "../policy/rules";
-import { getPolicy, setPolicy } from "../services/policy/policies";
+import { getPolicy, getPolicyForViewer, setPolicy } from "../services/policy/policies";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
 
 // Deploy policies per host group (null: hosts in no group), set by hosts.manage.
@@ -16,7 +16,7 @@ export const policyRouter = createRouter({
 
   get: permissionProcedure(["hosts.read", "hosts.manage"])
     .input(z.object({ hostGroupId: groupId }))
-    .query(({ ctx, input }) => getPolicy(ctx.db, input.hostGroupId)),
+    .query(({ ctx, input }) => getPolicyForViewer(ctx.db, ctx.viewer, input.hostGroupId)),
 
   set: permissionProcedure("hosts.manage")
     .input(z.object({ hostGroupId: groupId, rules: deployPolicySchema }))

@@ -1,13 +1,19 @@
 import "server-only";
 import { z } from "zod";
-import { createRegistry, listRegistries, registryInputSchema, removeRegistry, updateRegistry } from "../services/registries/registries";
-import { createRouter, permissionProcedure, protectedProcedure } from "../trpc";
+import { createRegistry, listRegistries, listRegistryChoices, registryInputSchema, removeRegistry, updateRegistry } from "../services/registries/registries";
+import { createRouter, permissionProcedure } from "../trpc";
 
 const id = z.string().min(1).max(64);
 
 export const registriesRouter = createRouter({
-  /** Names and addresses only (to pick one for a pull or push); credentials never leave the server. */
-  list: protectedProcedure.query(({ ctx }) => listRegistries(ctx.db)),
+  /** The saved registries with their user names, for Settings. Passwords never leave the server. */
+  list: permissionProcedure("registries.manage").query(({ ctx }) => listRegistries(ctx.db)),
+
+  /**
+   * Ids, names and addresses only, to pick one for a deploy, pull or push: for
+   * whoever may do one of those somewhere (each of them checks its host again).
+   */
+  choices: permissionProcedure(["registries.manage", "containers.deploy", "images.pull"]).query(({ ctx }) => listRegistryChoices(ctx.db)),
 
   create: permissionProcedure("registries.manage")
     .input(registryInputSchema)

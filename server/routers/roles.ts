@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { holdsOn } from "../auth/access";
 import { PERMISSIONS } from "../auth/permissions";
 import { createRole, deleteRole, listRoles, updateRole } from "../services/roles/manage-roles";
 import { createRoleSchema, updateRoleSchema } from "../services/roles/schemas";
@@ -8,13 +9,14 @@ import { createRouter, permissionProcedure } from "../trpc";
 export const rolesRouter = createRouter({
   list: permissionProcedure(["users.manage", "roles.manage"]).query(async ({ ctx }) => ({
     roles: await listRoles(ctx.db),
-    permissions: Object.entries(PERMISSIONS).map(([name, p]) => ({ name, ...p })),
+    // grantable: whether the viewer may put it in a role (the form offers only those).
+    permissions: Object.entries(PERMISSIONS).map(([name, p]) => ({ name, ...p, grantable: holdsOn(ctx.viewer, name, { type: "global" }) })),
   })),
 
   create: permissionProcedure("roles.manage")
     .input(createRoleSchema)
     .mutation(async ({ ctx, input }) => {
-      const role = await createRole(ctx.db, input);
+      const role = await createRole(ctx.db, ctx.viewer, input);
       ctx.audit.target = { type: "role", id: role.id };
       return role;
     }),
@@ -23,7 +25,7 @@ export const rolesRouter = createRouter({
     .input(updateRoleSchema)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = { type: "role", id: input.id };
-      return updateRole(ctx.db, input);
+      return updateRole(ctx.db, ctx.viewer, input);
     }),
 
   delete: permissionProcedure("roles.manage")

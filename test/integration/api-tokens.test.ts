@@ -281,8 +281,9 @@ describe("API tokens and the REST API (real gateway)", () => {
     expect((await maker.client.trpc("tokens.revoke", { id: ownersToken })).error?.code).toBe("NOT_FOUND");
     expect((await database.db.apiToken.findUniqueOrThrow({ where: { id: ownersToken } })).revokedAt).toBeNull();
 
-    // Viewer has no tokens.manage.
-    const viewer = await createUser("viewer@example.test", "viewer-password-1", "Viewer");
+    // A role without tokens.manage (every built-in role has it now: a custom one).
+    await database.db.role.create({ data: { name: "Reader, no tokens", permissions: ["hosts.read", "containers.read"] } });
+    const viewer = await createUser("viewer@example.test", "viewer-password-1", "Reader, no tokens");
     const denied = await viewer.client.trpc("tokens.create", { name: "nope" });
     expect(denied.error?.code).toBe("FORBIDDEN");
     expect(await lastEvent({ action: "tokens.create", outcome: "denied", actorId: viewer.id })).not.toBeNull();

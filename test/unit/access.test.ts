@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOnHost, hasGlobal, hasPermission, heldPermissions, hostCoverage, isOwner, type Grant, type Viewer } from "../../server/auth/access";
+import { canOnHost, hasGlobal, hasPermission, heldPermissions, holdsOn, hostCoverage, isOwner, missingOn, type Grant, type Viewer } from "../../server/auth/access";
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../server/auth/permissions";
 
 function viewer(...grants: Grant[]): Viewer {
@@ -60,11 +60,58 @@ describe("built-in roles", () => {
     for (const r of BUILT_IN_ROLES) for (const p of r.permissions) expect(Object.hasOwn(PERMISSIONS, p)).toBe(true);
   });
   it("Viewer changes nothing; Auditor reads the audit log; Deployer can't exec or delete", () => {
-    for (const p of role("Viewer")) expect(p.endsWith(".read") || p === "containers.logs").toBe(true);
+    // "self" permissions (one's own API tokens) change nothing on hosts or for anyone else.
+    for (const p of role("Viewer")) if (PERMISSIONS[p].scope !== "self") expect(p.endsWith(".read") || p === "containers.logs").toBe(true);
     expect(role("Auditor").has("audit.export")).toBe(true);
     expect(role("Auditor").has("containers.deploy")).toBe(false);
     expect(role("Deployer").has("containers.exec")).toBe(false);
     expect(role("Deployer").has("containers.delete")).toBe(false);
     expect(role("Operator").has("users.manage")).toBe(false);
+  });
+});
+
+describe("own-account permissions", () => {
+  it("tokens.manage counts from a binding on any scope, and every built-in role has it", () => {
+    const v = viewer(grant("Viewer", ["hosts.read", "tokens.manage"], { type: "hostGroup", id: "g1" }));
+    expect(hasPermission(v, "tokens.manage")).toBe(true);
+    expect(heldPermissions(v)).toEqual(["hosts.read", "tokens.manage"]);
+    expect(canOnHost(v, "tokens.manage", hostA)).toBe(false);
+    for (const r of BUILT_IN_ROLES) expect(r.permissions, r.name).toContain("tokens.manage");
+  });
+});
+
+describe("grant only what you hold, within your scope", () => {
+  const groupOperator = viewer(
+    grant("User admin", ["users.manage"], { type: "global" }),
+    grant("Operator", ["containers.deploy", "hosts.read", "tokens.manage"], { type: "hostGroup", id: "g1" }),
+    grant("Viewer", ["hosts.read"], { type: "host", id: "hB" }),
+  );
+  it("host permissions: held everywhere covers all; a group covers the group and its hosts; a host only itself", () => {
+    expect(holdsOn(groupOperator, "containers.deploy", { type: "hostGroup", id: "g1" })).toBe(true);
+    expect(holdsOn(groupOperator, "containers.deploy", { type: "host", id: "hA", hostGroupId: "g1" })).toBe(true);
+    expect(holdsOn(groupOperator, "containers.deploy", { type: "hostGroup", id: "g2" })).toBe(false);
+    expect(holdsOn(groupOperator, "containers.deploy", { type: "host", id: "hB", hostGroupId: "g2" })).toBe(false);
+    expect(holdsOn(groupOperator, "containers.deploy", { type: "global" })).toBe(false);
+    // A host grant doesn't cover its group.
+    expect(holdsOn(groupOperator, "hosts.read", { type: "host", id: "hB", hostGroupId: "g2" })).toBe(true);
+    expect(holdsOn(groupOperator, "hosts.read", { type: "hostGroup", id: "g2" })).toBe(false);
+    expect(holdsOn(groupOperator, "hosts.read", { type: "host", id: "hC", hostGroupId: null })).toBe(false);
+  });
+  it("global permissions only when held everywhere, wherever the target; self ones when held at all", () => {
+    expect(holdsOn(groupOperator, "users.manage", { type: "hostGroup", id: "g1" })).toBe(true);
+    const scopedAdmin = viewer(grant("Custom", ["users.manage", "hosts.read"], { type: "hostGroup", id: "g1" }));
+    expect(holdsOn(scopedAdmin, "users.manage", { type: "hostGroup", id: "g1" })).toBe(false);
+    expect(holdsOn(groupOperator, "tokens.manage", { type: "global" })).toBe(true);
+    expect(holdsOn(viewer(), "tokens.manage", { type: "global" })).toBe(false);
+  });
+  it("missingOn lists what the viewer lacks there, sorted and once; unknown strings always", () => {
+    expect(missingOn(groupOperator, ["hosts.read", "containers.deploy", "users.manage"], { type: "hostGroup", id: "g1" })).toEqual([]);
+    expect(missingOn(groupOperator, ["hosts.read", "containers.deploy", "containers.deploy", "audit.read", "made.up"], { type: "global" })).toEqual([
+      "audit.read",
+      "containers.deploy",
+      "hosts.read",
+      "made.up",
+    ]);
+    expect(missingOn(viewer(), [], { type: "global" })).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvHeader, formatRow } from "../../server/audit/export";
+import { csvCell, csvHeader, formatRow } from "../../server/audit/export";
 import type { AuditRow } from "../../server/audit/query";
 import { hashPassword, verifyPassword } from "../../server/auth/password";
 import { visibleNav } from "../../components/shell/nav-items";
@@ -54,6 +54,20 @@ describe("CSV export encoding", () => {
     expect(line).toContain(`"'=HYPERLINK(""x"")"`);
     expect(line.split(",")[0]).toBe("7");
     expect(csvHeader().split(",")).toHaveLength(17);
+  });
+  it("defuses a formula wherever a spreadsheet could start a cell, whatever its list separator", () => {
+    expect(csvCell("a;=1+2")).toBe(`"a;'=1+2"`);
+    expect(csvCell("a; =1")).toBe(`"a; '=1"`);
+    expect(csvCell('a;"=1"')).toBe(`"a;""'=1"""`);
+    expect(csvCell("x\t@SUM(1)")).toBe(`"x\t'@SUM(1)"`);
+    expect(csvCell("\t=x")).toBe(`"'\t'=x"`);
+    expect(csvCell("a|+1")).toBe(`"a|'+1"`);
+    expect(csvCell("line\n-2")).toBe(`"line\n'-2"`);
+    expect(csvCell("\uFF1D1+1")).toBe("'\uFF1D1+1");
+    // Cells with nothing to defuse or quote stay as they are.
+    expect(csvCell("users.create")).toBe("users.create");
+    expect(csvCell("2026-01-02T03:04:05.006Z")).toBe("2026-01-02T03:04:05.006Z");
+    expect(csvCell("a-b=c")).toBe("a-b=c");
   });
   it("NDJSON keeps exact values, one event per line", () => {
     const parsed = JSON.parse(formatRow(row, "ndjson"));

@@ -5,20 +5,21 @@ import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
 import type { SecretBox } from "../../secrets/cipher";
+import { nameSchema, plainTextSchema } from "../../validation/text";
 
 // Saved registry credentials: usable for pull and push, never shown again.
 
 const PURPOSE = "registry-password";
 
 export const registryInputSchema = z.object({
-  name: z.string().trim().min(1, "name it").max(60),
+  name: nameSchema(60, "name it"),
   address: z
     .string()
     .trim()
     .min(1)
     .max(255)
     .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "a registry host such as registry.example.com or 10.0.0.5:5000 (docker.io for Docker Hub)"),
-  username: z.string().min(1, "enter the user name").max(255),
+  username: plainTextSchema({ min: 1, max: 255, minMessage: "enter the user name" }),
   password: z.string().min(1, "enter the password or token").max(4096),
 });
 
@@ -39,8 +40,16 @@ function conflict(name: string) {
   };
 }
 
+/** Every saved registry with its user name: for those who manage them (registries.manage). */
 export function listRegistries(db: Db): Promise<RegistryView[]> {
   return db.registry.findMany({ orderBy: { name: "asc" }, select: VIEW });
+}
+
+/** What a pull, push or deploy form needs to pick a saved registry by: its id, name and address. Nothing about the login. */
+export type RegistryChoice = Pick<RegistryView, "id" | "name" | "address">;
+
+export function listRegistryChoices(db: Db): Promise<RegistryChoice[]> {
+  return db.registry.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, address: true } });
 }
 
 export function createRegistry(db: Db, box: SecretBox, input: z.infer<typeof registryInputSchema>): Promise<RegistryView> {

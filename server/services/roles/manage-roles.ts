@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { missingOn, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
@@ -23,7 +24,24 @@ function isUniqueViolation(e: unknown): boolean {
   return e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 }
 
-export async function createRole(db: Db, input: z.output<typeof createRoleSchema>) {
+/**
+ * A role may only hold permissions its editor holds everywhere: it can be bound
+ * anywhere (to its editor too), so anything more would be a way to grant
+ * oneself what one lacks. `before` is the role as it is, for an edit: changing
+ * a role takes holding what it gives now as well.
+ */
+function assertHoldsEverywhere(viewer: Viewer, name: string, permissions: string[], before?: string[]) {
+  const missing = missingOn(viewer, [...permissions, ...(before ?? [])], { type: "global" });
+  if (missing.length) {
+    throw new AppError(
+      "FORBIDDEN",
+      `A role can only hold permissions you hold everywhere: ${name} ${before ? "has or would have" : "would have"} ${missing.join(", ")}, which you don't.`,
+    );
+  }
+}
+
+export async function createRole(db: Db, viewer: Viewer, input: z.output<typeof createRoleSchema>) {
+  assertHoldsEverywhere(viewer, input.name, input.permissions);
   try {
     return await db.role.create({ data: { ...input, builtIn: false } });
   } catch (e) {
@@ -39,8 +57,9 @@ async function customRole(db: Db, id: string) {
   return role;
 }
 
-export async function updateRole(db: Db, input: z.output<typeof updateRoleSchema>) {
-  await customRole(db, input.id);
+export async function updateRole(db: Db, viewer: Viewer, input: z.output<typeof updateRoleSchema>) {
+  const role = await customRole(db, input.id);
+  assertHoldsEverywhere(viewer, role.name, input.permissions, role.permissions);
   try {
     return await db.role.update({
       where: { id: input.id },

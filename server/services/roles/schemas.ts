@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALL_PERMISSIONS, type Permission } from "../../auth/permissions";
+import { plainTextSchema } from "../../validation/text";
 
 export const roleNameSchema = z
   .string()
@@ -16,7 +17,7 @@ export const permissionListSchema = z
 
 export const createRoleSchema = z.object({
   name: roleNameSchema,
-  description: z.string().trim().max(300).default(""),
+  description: plainTextSchema({ max: 300 }).default(""),
   permissions: permissionListSchema,
 });
 

@@ -1,11 +1,12 @@
 import type { z } from "zod";
 import type { Db } from "../../db";
-import { isOwner, scopeKey, type Scope, type Viewer } from "../../auth/access";
+import { scopeKey, type Scope, type Viewer } from "../../auth/access";
+import { bumpAuthGeneration } from "../../auth/generation";
 import { hashPassword } from "../../auth/password";
 import { OWNER_ROLE } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
-import { assertMayChangeUser, isUserOwner, otherActiveOwners } from "./guards";
+import { assertHoldsRole, assertMayChangeUser, isUserOwner, otherActiveOwners, resolveGrantTarget, scopeOfBinding } from "./guards";
 import type { createUserSchema } from "./schemas";
 
 export async function listUsers(db: Db) {
@@ -36,7 +37,7 @@ export async function listUsers(db: Db) {
 }
 
 export async function createUser(db: Db, viewer: Viewer, input: z.output<typeof createUserSchema>) {
-  if (input.roleId) await assertMayGrant(db, viewer, input.roleId);
+  if (input.roleId) assertHoldsRole(viewer, await findRole(db, input.roleId), await resolveGrantTarget(db, { type: "global" }), "grant");
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.$transaction(async (tx) => {
@@ -56,12 +57,9 @@ export async function createUser(db: Db, viewer: Viewer, input: z.output<typeof 
   }
 }
 
-async function assertMayGrant(db: Db, viewer: Viewer, roleId: string) {
+async function findRole(db: Db, roleId: string) {
   const role = await db.role.findUnique({ where: { id: roleId } });
   if (!role) throw new AppError("NOT_FOUND", "No such role.");
-  if (role.name === OWNER_ROLE && !isOwner(viewer)) {
-    throw new AppError("FORBIDDEN", "Only an Owner can grant the Owner role.");
-  }
   return role;
 }
 
@@ -81,33 +79,40 @@ export async function setUserDisabled(db: Db, viewer: Viewer, input: { userId: s
   return { id: user.id, email: user.email, disabled: input.disabled };
 }
 
+/**
+ * Sets a user's password. A reset is what one does when an account may be in
+ * the wrong hands, so everything that authenticates as the user without the
+ * new password ends with it: their other sessions and all their API tokens
+ * (revoked, so their list says so). The answer names the revoked tokens.
+ */
 export async function setUserPassword(db: Db, viewer: Viewer, input: { userId: string; password: string }) {
   const user = await db.user.findUnique({ where: { id: input.userId } });
   if (!user) throw new AppError("NOT_FOUND", "No such user.");
   await assertMayChangeUser(db, viewer, user.id);
   const passwordHash = await hashPassword(input.password);
-  await db.$transaction([
-    db.user.update({ where: { id: user.id }, data: { passwordHash } }),
+  const revokedAt = new Date();
+  const revoked = await db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
     // Other sessions of that user end; the admin's own stays.
-    db.session.deleteMany({ where: { userId: user.id, sessionToken: { not: viewer.sessionId ?? "" } } }),
-  ]);
-  return { id: user.id, email: user.email };
+    await tx.session.deleteMany({ where: { userId: user.id, sessionToken: { not: viewer.sessionId ?? "" } } });
+    const active = await tx.apiToken.findMany({ where: { userId: user.id, revokedAt: null }, select: { id: true, name: true, prefix: true } });
+    await tx.apiToken.updateMany({ where: { id: { in: active.map((t) => t.id) }, revokedAt: null }, data: { revokedAt } });
+    return active;
+  });
+  // Remembered authentications (the Docker-API proxy's) are dropped before this answer goes out.
+  if (revoked.length) bumpAuthGeneration();
+  return { id: user.id, email: user.email, revokedApiTokens: revoked.length, revoked: revoked.map((t) => ({ type: "apiToken" as const, ...t })) };
 }
 
 export async function bindRole(db: Db, viewer: Viewer, input: { userId: string; roleId: string; scope: Scope }) {
   const user = await db.user.findUnique({ where: { id: input.userId } });
   if (!user) throw new AppError("NOT_FOUND", "No such user.");
-  const role = await assertMayGrant(db, viewer, input.roleId);
-  await assertMayChangeUser(db, viewer, user.id);
+  const role = await findRole(db, input.roleId);
+  assertHoldsRole(viewer, role, await resolveGrantTarget(db, input.scope), "grant");
   if (role.name === OWNER_ROLE && input.scope.type !== "global") {
     throw new AppError("BAD_REQUEST", "The Owner role can only be granted everywhere.");
   }
-  if (input.scope.type === "hostGroup" && !(await db.hostGroup.findUnique({ where: { id: input.scope.id } }))) {
-    throw new AppError("NOT_FOUND", "No such host group.");
-  }
-  if (input.scope.type === "host" && !(await db.host.findUnique({ where: { id: input.scope.id } }))) {
-    throw new AppError("NOT_FOUND", "No such host.");
-  }
+  await assertMayChangeUser(db, viewer, user.id);
   try {
     const binding = await db.roleBinding.create({
       data: {
@@ -131,12 +136,11 @@ export async function bindRole(db: Db, viewer: Viewer, input: { userId: string; 
 export async function unbindRole(db: Db, viewer: Viewer, input: { bindingId: string }) {
   const binding = await db.roleBinding.findUnique({ where: { id: input.bindingId }, include: { role: true, user: true } });
   if (!binding) throw new AppError("NOT_FOUND", "No such role binding.");
+  // Removing a role takes holding it where it is bound, as granting it does.
+  assertHoldsRole(viewer, binding.role, await resolveGrantTarget(db, scopeOfBinding(binding)), "remove");
   await assertMayChangeUser(db, viewer, binding.userId);
-  if (binding.role.name === OWNER_ROLE) {
-    if (!isOwner(viewer)) throw new AppError("FORBIDDEN", "Only an Owner can remove the Owner role.");
-    if (binding.scopeType === "global" && (await otherActiveOwners(db, binding.userId)) === 0) {
-      throw new AppError("BAD_REQUEST", "This is the last active Owner; make someone else an Owner first.");
-    }
+  if (binding.role.name === OWNER_ROLE && binding.scopeType === "global" && (await otherActiveOwners(db, binding.userId)) === 0) {
+    throw new AppError("BAD_REQUEST", "This is the last active Owner; make someone else an Owner first.");
   }
   await db.roleBinding.delete({ where: { id: binding.id } });
   return { id: binding.id, user: binding.user.email, role: binding.role.name, scope: binding.scopeKey };

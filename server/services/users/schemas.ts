@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MIN_PASSWORD_LENGTH } from "../../auth/password";
+import { plainTextSchema } from "../../validation/text";
 
 export const emailSchema = z.email("Enter a valid email address").max(320).transform((e) => e.trim().toLowerCase());
 export const passwordSchema = z
@@ -16,7 +17,7 @@ export const scopeSchema = z.discriminatedUnion("type", [
 
 export const createUserSchema = z.object({
   email: emailSchema,
-  name: z.string().trim().max(120).optional(),
+  name: plainTextSchema({ max: 120 }).optional(),
   password: passwordSchema,
   /** A first role, bound globally. More bindings can be added later. */
   roleId: idSchema.optional(),

@@ -1,18 +1,14 @@
-import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
-import { AGENT_BUNDLE } from "../../fixtures/docker-agent";
 import { waitFor } from "../../fixtures/fleet-env";
 import { startGateway, type Gateway } from "../../fixtures/gateway";
 import { HttpClient } from "../../fixtures/http-client";
+import { localAgentSettings, type LocalAgent } from "../../fixtures/local-agent";
 
-const run = promisify(execFile);
 const OWNER = { email: "owner@example.test", password: "owner-password-123" };
 
 /** GET /_ping on a unix socket: "OK", or null while nothing answers. */
@@ -37,8 +33,7 @@ describe("the gateway with this machine as a host", () => {
   let database: TestDatabase;
   let gateway: Gateway;
   let dataDir: string;
-  let dir: string;
-  const tag = randomBytes(3).toString("hex");
+  let local: LocalAgent;
   let agent: Record<string, string>;
 
   const start = async () => {
@@ -53,27 +48,15 @@ describe("the gateway with this machine as a host", () => {
   beforeAll(async () => {
     database = await createTestDatabase("gwlocal");
     dataDir = await mkdtemp(path.join(os.tmpdir(), "berth-gw-local-"));
-    dir = await mkdtemp("/run/bt-");
-    const octet = 200 + (parseInt(tag, 16) % 8);
-    const third = parseInt(tag.slice(2), 16) % 128;
-    agent = {
-      root: `${dir}/root`,
-      socket: `${dir}/agent.sock`,
-      execRoot: `${dir}/exec`,
-      cgroupParent: `berth-test-${tag}`,
-      bridge: `bt${tag}`,
-      bridgeSubnet: `10.${octet}.${third * 2}.0/24`,
-      networkPool: `10.${octet}.${third * 2 + 1}.0/24`,
-    };
+    local = await localAgentSettings();
+    agent = local.settings;
     await start();
   });
 
   afterAll(async () => {
     await gateway?.stop();
     await database?.close();
-    const a = agent;
-    await run(process.execPath, [AGENT_BUNDLE, "teardown", "--root", a.root!, "--exec-root", a.execRoot!, "--bridge", a.bridge!, "--cgroup-parent", a.cgroupParent!]).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await local?.teardown();
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -1,14 +1,8 @@
-import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SshLink } from "../../../server/fleet/link";
 import { agentSettingsFor, startFleetEnv, waitFor, type Caller, type FleetEnv } from "../../fixtures/fleet-env";
-import { AGENT_BUNDLE } from "../../fixtures/docker-agent";
+import { localAgentSettings, type LocalAgent } from "../../fixtures/local-agent";
 import { startSshHosts, type SshHostFleet } from "../../fixtures/ssh-hosts";
-
-const run = promisify(execFile);
 
 describe("when the SSH server forbids stream-local forwarding", () => {
   let hosts: SshHostFleet;
@@ -46,32 +40,19 @@ describe("when the SSH server forbids stream-local forwarding", () => {
 describe("this machine, without SSH", () => {
   let env: FleetEnv;
   let owner: Caller;
-  let dir: string;
-  const tag = randomBytes(3).toString("hex");
+  let local: LocalAgent;
   let settings: Record<string, string>;
 
   beforeAll(async () => {
-    dir = await mkdtemp("/run/bt-");
-    const octet = 200 + (parseInt(tag, 16) % 8);
-    const third = parseInt(tag.slice(2), 16) % 128;
-    settings = {
-      root: `${dir}/root`,
-      socket: `${dir}/agent.sock`,
-      execRoot: `${dir}/exec`,
-      cgroupParent: `berth-test-${tag}`,
-      bridge: `bt${tag}`,
-      bridgeSubnet: `10.${octet}.${third * 2}.0/24`,
-      networkPool: `10.${octet}.${third * 2 + 1}.0/24`,
-    };
+    local = await localAgentSettings();
+    settings = local.settings;
     env = await startFleetEnv();
     owner = (await env.callerFor("Owner")).caller;
   });
 
   afterAll(async () => {
     await env?.close();
-    const s = settings;
-    await run(process.execPath, [AGENT_BUNDLE, "teardown", "--root", s.root!, "--exec-root", s.execRoot!, "--bridge", s.bridge!, "--cgroup-parent", s.cgroupParent!]).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await local?.teardown();
   });
 
   it("is added without credentials; the gateway runs its agent and restarts it if it dies", async () => {

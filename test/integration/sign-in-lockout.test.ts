@@ -92,4 +92,45 @@ describe("sign-in limits (real gateway, real Postgres)", () => {
     expect(after.hasSession()).toBe(false);
     expect((await signInEvents(email)).at(-1)).toMatchObject({ outcome: "denied", sourceIp: ip });
   });
+
+  it("failures from elsewhere lock an account only for unknown addresses: its owner still signs in from their usual one", async () => {
+    const email = "daily@example.test";
+    const password = "daily-password-123";
+    const userId = await createViewer(email, password);
+    const usual = "198.18.0.10";
+    const first = from(usual);
+    expect((await first.signIn(email, password)).ok).toBe(true);
+
+    // Someone else fails five times, each time from a new address.
+    for (let i = 0; i < 5; i++) {
+      const r = await from(`198.18.1.${i + 1}`).signIn(email, `guess-${i}`);
+      expect(r.location).toContain("code=invalid");
+    }
+
+    // From an address the account has never signed in from, even the right password is refused, and audited.
+    const stranger = from("198.18.2.1");
+    expect((await stranger.signIn(email, password)).location).toContain("code=locked");
+    expect(stranger.hasSession()).toBe(false);
+    expect((await signInEvents(email)).at(-1)).toMatchObject({ outcome: "denied", sourceIp: "198.18.2.1" });
+    expect((await signInEvents(email)).at(-1)!.errorMessage).toMatch(/locked out after 5 failed attempts/);
+
+    // From the usual address the owner gets in with the right password.
+    const again = from(usual);
+    expect((await again.signIn(email, password)).ok).toBe(true);
+    expect(again.hasSession()).toBe(true);
+    expect((await again.trpc<{ email: string }>("me.get", undefined, "query")).data?.email).toBe(email);
+    expect((await signInEvents(email)).at(-1)).toMatchObject({ outcome: "success", actorId: userId, sourceIp: usual });
+
+    // That success does not hand the guesser five fresh tries: unknown addresses stay locked.
+    const guesser = from("198.18.1.6");
+    expect((await guesser.signIn(email, "guess-6")).location).toContain("code=locked");
+    expect((await signInEvents(email)).at(-1)).toMatchObject({ outcome: "denied", sourceIp: "198.18.1.6" });
+
+    // The per-address limit still holds at the usual address.
+    for (let i = 0; i < 5; i++) expect((await from(usual).signIn(email, `typo-${i}`)).location).toContain("code=invalid");
+    const typist = from(usual);
+    expect((await typist.signIn(email, password)).location).toContain("code=locked");
+    expect(typist.hasSession()).toBe(false);
+    expect((await signInEvents(email)).at(-1)!.errorMessage).toMatch(/locked out after 5 failed attempts from this address/);
+  });
 });

@@ -11,8 +11,10 @@ import { createDockerProxy } from "./docker-proxy/proxy";
 import { dataDir, env as loadEnv, EnvError } from "./env";
 import { createExecTerminalHandler } from "./exec/terminal-server";
 import { stopFleet } from "./fleet/instance";
+import { createCrossOriginGuard } from "./http/cross-origin-guard";
 import { refuseAmbiguousApiPath } from "./http/dot-segments";
 import { refuseOversized } from "./http/refuse-oversized";
+import { createSecurityHeaders } from "./http/security-headers";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
 
@@ -45,11 +47,14 @@ async function main() {
   const nextUpgrade = app.getUpgradeHandler();
 
   const trustProxy = env.BERTH_TRUST_PROXY;
-  const execTerminals = createExecTerminalHandler({ clientIp: (req) => clientIp(req, trustProxy), publicUrl: env.BERTH_PUBLIC_URL });
+  const execTerminals = createExecTerminalHandler({ clientIp: (req) => clientIp(req, trustProxy), originSettings: env });
   upgradeHandlers.push(execTerminals);
   // /api/docker/<host>/…: the Docker-API proxy, served here rather than by Next (hijacked streams, raw bodies).
   const dockerProxy = createDockerProxy({ clientIp: (req) => clientIp(req, trustProxy), maxBodyBytes: env.BERTH_MAX_BODY_BYTES });
   upgradeHandlers.push((req, socket, head) => dockerProxy.handleUpgrade(req, socket, head));
+
+  const securityHeaders = createSecurityHeaders({ settings: env, dev });
+  const refuseCrossOrigin = createCrossOriginGuard({ settings: env, db: () => booted.db, maxBodyBytes: env.BERTH_MAX_BODY_BYTES, log });
 
   const server = http.createServer((req, res) => {
     // Identity headers are ours to set; a client's copies are dropped.
@@ -57,15 +62,19 @@ async function main() {
     req.headers[REQUEST_ID_HEADER] = requestId;
     req.headers[CLIENT_IP_HEADER] = clientIp(req, env.BERTH_TRUST_PROXY);
     res.setHeader("x-request-id", requestId);
+    const policy = securityHeaders.apply(res);
     // The proxy answers oversized bodies itself, Docker-style, after checking the token.
     if (dockerProxy.handleRequest(req, res, requestId)) return;
     // `/api/v1/hosts/%2e%2e/containers` would reach another route once URL rules resolved it: 404 instead.
     if (refuseAmbiguousApiPath(req, res, requestId)) return;
+    // Cookie-authenticated state changes only from the console's own pages (CSRF).
+    if (refuseCrossOrigin(req, res)) return;
     const length = Number(req.headers["content-length"] ?? "0");
     if (length > env.BERTH_MAX_BODY_BYTES) {
       refuseOversized(req, res, env.BERTH_MAX_BODY_BYTES, requestId);
       return;
     }
+    securityHeaders.handToNext(req, policy);
     handle(req, res).catch((err: unknown) => {
       console.error(`[berth] request ${requestId} failed:`, err);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { writeAudit } from "../audit/write";
 import { db } from "../db";
 import { env } from "../env";
+import { sameOriginPath } from "../http/same-origin";
 import { requestMetaFrom } from "./request-meta";
 import { endSession } from "./sessions";
 import { signInWithPassword } from "./sign-in";
@@ -58,6 +59,18 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     }),
   ],
   callbacks: {
+    // Auth.js's own redirects (its callbackUrl) follow the sign-in form's rule: a plain path on this console.
+    redirect({ url, baseUrl }) {
+      const origin = new URL(baseUrl).origin;
+      let candidate = url;
+      try {
+        const absolute = new URL(url);
+        if (absolute.origin === origin) candidate = `${absolute.pathname}${absolute.search}${absolute.hash}`;
+      } catch {
+        // Not absolute: judged as a path.
+      }
+      return `${origin}${sameOriginPath(candidate, origin) ?? "/"}`;
+    },
     jwt({ token, user }) {
       if (user?.sid) token.sid = user.sid;
       return token;

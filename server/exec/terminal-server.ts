@@ -19,6 +19,7 @@ import {
   type ExecServerControl,
 } from "./protocol";
 import { sendRawJson } from "../http/raw-answer";
+import { judgeOrigin, type OriginSettings } from "../http/same-origin";
 import { viewerFromCookie } from "./session-cookie";
 
 // The browser's exec terminal: a WebSocket on the gateway's own HTTP server
@@ -53,8 +54,8 @@ interface Live {
 export interface ExecTerminalOptions {
   /** The client's address as the gateway trusts it (socket, or a trusted proxy's header). */
   clientIp?: (req: http.IncomingMessage) => string;
-  /** BERTH_PUBLIC_URL: its origin is accepted besides the request's own Host. */
-  publicUrl?: string;
+  /** BERTH_PUBLIC_URL, HOST and PORT: which origins are this console's (see acceptedOrigins). */
+  originSettings: OriginSettings;
   db?: () => Db;
   fleet?: () => Promise<{ fleet: ExecFleet }>;
   log?: (line: string) => void;
@@ -107,27 +108,15 @@ function parseQuery(url: URL): { ok: true; value: ExecQuery } | { ok: false; mes
   };
 }
 
-/** The Origin must name this gateway: the Host the browser connected to, or the configured public URL. */
-export function originAllowed(req: http.IncomingMessage, publicUrl?: string): boolean {
+/**
+ * The Origin must name this console, judged as every cookie-authenticated
+ * state change is (server/http/same-origin.ts). Browsers always send Origin on
+ * a WebSocket handshake, so one without it is refused.
+ */
+export function originAllowed(req: http.IncomingMessage, settings: OriginSettings): boolean {
   const origin = req.headers.origin;
-  if (!origin || origin === "null") return false;
-  let originUrl: URL;
-  try {
-    originUrl = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (originUrl.protocol !== "http:" && originUrl.protocol !== "https:") return false;
-  const host = req.headers.host?.toLowerCase();
-  if (host && originUrl.host.toLowerCase() === host) return true;
-  if (publicUrl) {
-    try {
-      if (new URL(publicUrl).origin === originUrl.origin) return true;
-    } catch {
-      // A malformed BERTH_PUBLIC_URL allows nothing.
-    }
-  }
-  return false;
+  if (!origin) return false;
+  return judgeOrigin({ method: "GET", origin, secFetchSite: null, host: req.headers.host ?? null }, settings).ok;
 }
 
 /** Fails the upgrade with a plain HTTP answer. */
@@ -147,7 +136,7 @@ function sendControl(ws: WebSocket, message: ExecServerControl): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
 }
 
-export function createExecTerminalHandler(options: ExecTerminalOptions = {}): ExecTerminalHandler {
+export function createExecTerminalHandler(options: ExecTerminalOptions): ExecTerminalHandler {
   const getDb = options.db ?? defaultDb;
   const fleetOf = options.fleet ?? getFleet;
   const log = options.log ?? ((line: string) => console.error(`[berth] exec: ${line}`));
@@ -198,7 +187,7 @@ export function createExecTerminalHandler(options: ExecTerminalOptions = {}): Ex
         refuse(socket, status, message, meta.requestId!);
       };
       // CSRF: a page on another site can open a WebSocket with our cookies; only our own pages may.
-      if (!originAllowed(req, options.publicUrl)) return await deny(403, "Cross-origin request refused: the Origin does not match this console.");
+      if (!originAllowed(req, options.originSettings)) return await deny(403, "Cross-origin request refused: the Origin does not match this console.");
       if (!viewer) return await deny(401, "Sign in first.");
       if (!query.ok) {
         await audit({ ...base, viewer, action: "containers.exec.start", outcome: "error", errorMessage: query.message });

@@ -2,6 +2,8 @@
 import { AuthError } from "next-auth";
 import { redirect } from "next/navigation";
 import { LockedOut, signIn } from "@/server/auth/config";
+import { env } from "@/server/env";
+import { publicOrigin, sameOriginPath } from "@/server/http/same-origin";
 
 export interface SignInState {
   error: string | null;
@@ -21,13 +23,13 @@ function describe(error: AuthError): string {
 export async function signInAction(_prev: SignInState, form: FormData): Promise<SignInState> {
   const email = String(form.get("email") ?? "");
   const password = String(form.get("password") ?? "");
-  const next = String(form.get("next") ?? "/");
+  // The form's `next` comes from the link that opened the page: anyone's. Only a plain path on this console.
+  const next = sameOriginPath(form.get("next"), publicOrigin(env())) ?? "/";
   try {
     await signIn("credentials", { email, password, redirect: false });
   } catch (error) {
     if (error instanceof AuthError) return { error: describe(error), email };
     throw error;
   }
-  // Only same-site paths: never an open redirect.
-  redirect(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+  redirect(next);
 }

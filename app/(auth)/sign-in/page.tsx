@@ -3,6 +3,8 @@ import { redirect } from "next/navigation";
 import { Card } from "@/components/ui/card";
 import { getViewer } from "@/server/auth/viewer";
 import { db } from "@/server/db";
+import { env } from "@/server/env";
+import { publicOrigin, sameOriginPath } from "@/server/http/same-origin";
 import { needsSetup } from "@/server/services/setup/first-owner";
 import { SignInForm } from "./sign-in-form";
 
@@ -25,7 +27,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           </p>
         </div>
       ) : null}
-      <SignInForm next={typeof next === "string" ? next : "/"} />
+      {/* Checked here and again by the action, which can't trust what the form sends back. */}
+      <SignInForm next={sameOriginPath(next, publicOrigin(env())) ?? "/"} />
     </Card>
   );
 }

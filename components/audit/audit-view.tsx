@@ -75,7 +75,10 @@ export function AuditView({ canExport }: { canExport: boolean }) {
           {verify.data ? (
             verify.data.ok ? (
               <p data-testid="verify-result" className="text-emerald-700 dark:text-emerald-400">
-                ✓ Chain intact: {verify.data.checked} events checked.
+                ✓ Chain intact: {verify.data.checked} events checked
+                {verify.data.checkpoint.status === "ok"
+                  ? `; it holds the signed checkpoint of ${new Date(verify.data.checkpoint.at!).toLocaleString()} (event #${verify.data.checkpoint.id}).`
+                  : "; no signed checkpoint yet."}
               </p>
             ) : (
               <p data-testid="verify-result" className="text-rose-700 dark:text-rose-400">
@@ -86,8 +89,9 @@ export function AuditView({ canExport }: { canExport: boolean }) {
             <p role="alert" className="text-rose-700">{errorMessage(verify.error)}</p>
           ) : (
             <p className="text-slate-600 dark:text-slate-400">
-              Each event carries the hash of the one before it. Verify recomputes the whole chain and names the first event that
-              doesn&apos;t fit.
+              Each event carries the hash of the one before it, and ids have no gaps. Verify recomputes the whole chain, names the
+              first event that doesn&apos;t fit, and checks that the chain still holds the last signed checkpoint (kept outside the
+              database), so events cut off the end are caught too.
             </p>
           )}
         </div>

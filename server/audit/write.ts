@@ -60,13 +60,15 @@ export function appendAudit(db: Db, record: PreparedAudit): Promise<WrittenEvent
     db.$transaction(
       async (tx) => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-        const last = await tx.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { hash: true } });
-        const [{ id }] = await tx.$queryRawUnsafe<{ id: bigint }[]>(
-          `SELECT nextval(pg_get_serial_sequence('"AuditEvent"', 'id')) AS id`,
-        );
+        const last = await tx.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true, hash: true } });
+        // The id is the previous one plus one, taken under the lock: a write that rolls back
+        // consumes nothing (nextval would leave a gap), so verify can insist on consecutive ids.
+        const id = (last?.id ?? 0n) + 1n;
+        // The column's sequence is kept at the head, so anything inserting with the default can't collide.
+        await tx.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('"AuditEvent"', 'id'), ${id})`);
         const fields: HashedFields = {
           ...record,
-          id: BigInt(id),
+          id,
           createdAt: new Date(),
           prevHash: last?.hash ?? GENESIS_HASH,
         };

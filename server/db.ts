@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import { storableWriteArgs } from "./database/storable-writes";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type Db = InstanceType<typeof PrismaClient>;
@@ -9,7 +10,28 @@ export type Db = InstanceType<typeof PrismaClient>;
 const globalForDb = globalThis as unknown as { berthDb?: Db };
 
 export function createDb(connectionString: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }) });
+  const client = new PrismaClient({
+    adapter: new PrismaPg({
+      connectionString,
+      max: 10,
+      // After the database restarts, a connection to the old server is closed rather than kept: the pool drops
+      // one the server ended (pg reports it), idle ones are retired after 30 s, and keepalive finds a silent peer.
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    }),
+  });
+  // Writes to JSON columns are made storable in one place (server/database/storable-writes.ts).
+  // A query extension changes no types, so the client keeps its own.
+  return client.$extends({
+    query: {
+      $allModels: {
+        $allOperations({ model, operation, args, query }) {
+          return query(storableWriteArgs(model, operation, args) as typeof args);
+        },
+      },
+    },
+  }) as unknown as Db;
 }
 
 export function db(): Db {

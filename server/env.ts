@@ -17,6 +17,14 @@ const envSchema = z
         .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
         .optional(),
     ),
+    // The role that applies migrations and owns the tables (with DATABASE_URL only): DATABASE_URL's role then
+    // gets only the data rights it needs, so it can't alter or disable the audit log's append-only trigger.
+    DATABASE_MIGRATION_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+        .optional(),
+    ),
     HOST: z.string().default("127.0.0.1"),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     BERTH_DATA_DIR: z.string().default(".data"),
@@ -33,6 +41,15 @@ const envSchema = z
         .refine((v) => decodeSecretKey(v) !== null, "must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)")
         .optional(),
     ),
+    // The Ed25519 key (32-byte seed) that signs audit checkpoints; default: a key file in the data directory.
+    BERTH_AUDIT_CHECKPOINT_KEY: optionalString.pipe(
+      z
+        .string()
+        .refine((v) => decodeSecretKey(v) !== null, "must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+        .optional(),
+    ),
+    BERTH_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    BERTH_AUDIT_CHECKPOINT_WEBHOOK: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     BERTH_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
     BERTH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     BERTH_TRUST_PROXY: z
@@ -41,6 +58,9 @@ const envSchema = z
       .transform((v) => v === "1" || v === "true"),
   })
   .superRefine((env, ctx) => {
+    if (env.DATABASE_MIGRATION_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_MIGRATION_URL"], message: "needs DATABASE_URL (the embedded database sets up its own roles)" });
+    }
     if (Boolean(env.BERTH_ADMIN_EMAIL) !== Boolean(env.BERTH_ADMIN_PASSWORD)) {
       ctx.addIssue({
         code: "custom",

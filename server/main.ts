@@ -114,6 +114,7 @@ async function main() {
     const grace = setTimeout(() => server.closeAllConnections(), 2_000);
     await new Promise((r) => server.close(r));
     clearTimeout(grace);
+    await booted.checkpoints.stop().catch(() => {});
     await booted.db.$disconnect().catch(() => {});
     await booted.embedded?.stop();
     process.exit(0);

@@ -2,8 +2,8 @@ import "server-only";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import { writeAudit } from "./audit/write";
-import type { Actor, RequestMeta } from "./audit/types";
+import { appendAudit, prepareAudit } from "./audit/write";
+import type { Actor, AuditOutcome, RequestMeta } from "./audit/types";
 import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
 import type { Permission } from "./auth/permissions";
 import type { Db } from "./db";
@@ -80,24 +80,66 @@ function actorOf(viewer: Viewer | null): Actor {
 }
 
 // Every mutation is audited with its outcome; so is every denied query.
+//
+// The pipeline is "audit intent → act → audit outcome":
+//  - a mutation's record is encoded before it runs (prepareAudit is total:
+//    whatever the client sent, the record can be stored), so a value Postgres
+//    would refuse can no longer fail the write after the action ran;
+//  - before a mutation first reaches a host (every host action goes through
+//    ctx.fleet()), an `<action>.intent` record is appended. If it can't be
+//    written, the host is never contacted and the caller gets UNAVAILABLE;
+//  - the outcome record follows, under the procedure's own action name.
 const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
   const note: AuditNote = {};
-  const result = await next({ ctx: { audit: note } });
-  const code = result.ok ? null : result.error.code;
-  const denied = code === "FORBIDDEN" || code === "UNAUTHORIZED";
-  if (type === "mutation" || denied) {
-    let params: unknown = note.params;
-    if (params === undefined) params = await getRawInput().catch(() => null);
-    await writeAudit(ctx.db, {
-      actor: actorOf(ctx.viewer),
-      action: path,
-      outcome: result.ok ? "success" : denied ? "denied" : "error",
+  const actor = actorOf(ctx.viewer);
+  const mutation = type === "mutation";
+  let rawInput: unknown = null;
+  const prepare = (action: string, outcome: AuditOutcome, errorMessage: string | null) =>
+    prepareAudit({
+      actor,
+      action,
+      outcome,
       target: note.target ?? null,
       hostId: note.hostId ?? null,
-      params,
-      errorMessage: result.ok ? null : result.error.message,
+      params: note.params !== undefined ? note.params : rawInput,
+      errorMessage,
       request: ctx.meta,
     });
+  if (mutation) {
+    rawInput = await getRawInput().catch(() => null);
+    prepare(path, "success", null);
+  }
+
+  let intent: Promise<void> | undefined;
+  let intentFailed = false;
+  const fleet: Context["fleet"] = mutation
+    ? async () => {
+        intent ??= appendAudit(ctx.db, prepare(`${path}.intent`, "success", null)).then(
+          () => undefined,
+          (e: unknown) => {
+            intentFailed = true;
+            console.error(`[berth] audit intent for ${path} (request ${ctx.meta.requestId}) could not be written:`, e instanceof Error ? e.message : e);
+            throw new AppError("UNAVAILABLE", "The audit log can't be written right now, so nothing was done on the host. Try again later.");
+          },
+        );
+        await intent;
+        return ctx.fleet();
+      }
+    : ctx.fleet;
+
+  const result = await next({ ctx: { audit: note, fleet } });
+  const code = result.ok ? null : result.error.code;
+  const denied = code === "FORBIDDEN" || code === "UNAUTHORIZED";
+  if (mutation || denied) {
+    if (!mutation) rawInput = await getRawInput().catch(() => null);
+    const record = prepare(path, result.ok ? "success" : denied ? "denied" : "error", result.ok ? null : result.error.message);
+    try {
+      await appendAudit(ctx.db, record);
+    } catch (e) {
+      // Nothing ran (the intent already failed): the caller's answer says so; don't turn it into a 500.
+      if (!intentFailed) throw e;
+      console.error(`[berth] audit record for ${path} (request ${ctx.meta.requestId}) could not be written either:`, e instanceof Error ? e.message : e);
+    }
   }
   return result;
 });

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useMemo, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Badge, Card, EmptyState } from "@/components/ui/card";
@@ -49,8 +50,9 @@ export function AuditView({ canExport }: { canExport: boolean }) {
   const [cursor, setCursor] = useState<{ before?: string; after?: string }>({});
   const [open, setOpen] = useState<string | null>(null);
   const query = useMemo(() => ({ ...toQuery(filters), ...cursor, limit: 50 }), [filters, cursor]);
-  const page = useQuery(trpc.audit.list.queryOptions(query));
+  const page = useQuery(trpc.audit.page.queryOptions(query));
   const actors = useQuery(trpc.audit.actors.queryOptions());
+  const hosts = useQuery(trpc.audit.hosts.queryOptions());
   const verify = useMutation(trpc.audit.verify.mutationOptions());
 
   const apply = (e: React.FormEvent) => {
@@ -75,7 +77,10 @@ export function AuditView({ canExport }: { canExport: boolean }) {
           {verify.data ? (
             verify.data.ok ? (
               <p data-testid="verify-result" className="text-emerald-700 dark:text-emerald-400">
-                ✓ Chain intact: {verify.data.checked} events checked.
+                ✓ Chain intact: {verify.data.checked} events checked
+                {verify.data.checkpoint.status === "ok"
+                  ? `; it holds the signed checkpoint of ${new Date(verify.data.checkpoint.at!).toLocaleString()} (event #${verify.data.checkpoint.id}).`
+                  : "; no signed checkpoint yet."}
               </p>
             ) : (
               <p data-testid="verify-result" className="text-rose-700 dark:text-rose-400">
@@ -86,8 +91,9 @@ export function AuditView({ canExport }: { canExport: boolean }) {
             <p role="alert" className="text-rose-700">{errorMessage(verify.error)}</p>
           ) : (
             <p className="text-slate-600 dark:text-slate-400">
-              Each event carries the hash of the one before it. Verify recomputes the whole chain and names the first event that
-              doesn&apos;t fit.
+              Each event carries the hash of the one before it, and ids have no gaps. Verify recomputes the whole chain, names the
+              first event that doesn&apos;t fit, and checks that the chain still holds the last signed checkpoint (kept outside the
+              database), so events cut off the end are caught too.
             </p>
           )}
         </div>
@@ -116,8 +122,15 @@ export function AuditView({ canExport }: { canExport: boolean }) {
               <option value="error">Error</option>
             </Select>
           </Field>
-          <Field label="Host id">
-            <Input value={draft.hostId} onChange={set("hostId")} name="hostId" />
+          <Field label="Host">
+            <Select value={draft.hostId} onChange={set("hostId")} name="hostId">
+              <option value="">Any host</option>
+              {hosts.data?.map((h) => (
+                <option key={h.id} value={h.id}>
+                  {h.name}
+                </option>
+              ))}
+            </Select>
           </Field>
           <Field label="From">
             <Input type="datetime-local" value={draft.from} onChange={set("from")} name="from" />
@@ -160,21 +173,22 @@ export function AuditView({ canExport }: { canExport: boolean }) {
           <EmptyState title="No matching events">Change or clear the filters to see more.</EmptyState>
         ) : (
           <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="audit-table">
+            {/* Fixed layout: long names and ids are cut (full text on hover), so every column stays in view. */}
+            <table className="w-full min-w-[48rem] table-fixed text-left text-sm" data-testid="audit-table">
               <thead className="text-xs uppercase text-slate-500">
                 <tr>
-                  <th className="px-2 py-2">#</th>
-                  <th className="px-2 py-2">Time</th>
+                  <th className="w-16 px-2 py-2">#</th>
+                  <th className="w-44 px-2 py-2">Time</th>
                   <th className="px-2 py-2">Actor</th>
                   <th className="px-2 py-2">Action</th>
                   <th className="px-2 py-2">Target</th>
-                  <th className="px-2 py-2">Outcome</th>
-                  <th className="px-2 py-2">Source</th>
+                  <th className="w-24 px-2 py-2">Outcome</th>
+                  <th className="w-28 px-2 py-2">Source</th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
                 {page.data.events.map((e) => (
-                  <FragmentRow key={e.id} e={e} open={open === e.id} toggle={() => setOpen(open === e.id ? null : e.id)} />
+                  <FragmentRow key={e.id} e={e} names={page.data.names} open={open === e.id} toggle={() => setOpen(open === e.id ? null : e.id)} />
                 ))}
               </tbody>
             </table>
@@ -212,7 +226,33 @@ type Event = {
   hash: string;
 };
 
-function FragmentRow({ e, open, toggle }: { e: Event; open: boolean; toggle: () => void }) {
+type Names = Record<string, { label: string; href: string | null }>;
+
+/** A database id (cuid) or a container/image id (hex) cut to what tells it apart. */
+function shortId(id: string): string {
+  if (/^(sha256:)?[0-9a-f]{32,}$/.test(id)) return id.replace(/^sha256:/, "").slice(0, 12);
+  if (/^c[a-z0-9]{20,}$/.test(id)) return `${id.slice(0, 10)}…`;
+  return id;
+}
+
+function Named({ type, id, names }: { type: string; id: string; names: Names }) {
+  const named = names[`${type}:${id}`];
+  const label = named?.label ?? shortId(id);
+  const title = named ? `${type} ${named.label} (${id})` : `${type} ${id}`;
+  return named?.href ? (
+    <Link href={named.href} title={title} onClick={(e) => e.stopPropagation()} className="text-sky-700 hover:underline dark:text-sky-400">
+      {label}
+    </Link>
+  ) : (
+    <span title={title} className={named ? "" : "font-mono"}>
+      {label}
+    </span>
+  );
+}
+
+const isIntent = (action: string) => action.endsWith(".intent");
+
+function FragmentRow({ e, names, open, toggle }: { e: Event; names: Names; open: boolean; toggle: () => void }) {
   return (
     <>
       <tr className="cursor-pointer hover:bg-slate-50 dark:hover:bg-slate-800/50" onClick={toggle}>
@@ -222,22 +262,37 @@ function FragmentRow({ e, open, toggle }: { e: Event; open: boolean; toggle: () 
           </button>
         </td>
         <td className="whitespace-nowrap px-2 py-2">{new Date(e.createdAt).toLocaleString()}</td>
-        <td className="px-2 py-2">{e.actorLabel ?? e.actorType}</td>
-        <td className="px-2 py-2 font-mono text-xs">{e.action}</td>
-        <td className="px-2 py-2 text-xs">{e.targetType ? `${e.targetType} ${e.targetId ?? ""}` : "—"}</td>
-        <td className="px-2 py-2">
-          <Badge tone={outcomeTone[e.outcome as keyof typeof outcomeTone] ?? "slate"}>{e.outcome}</Badge>
+        <td className="truncate px-2 py-2" title={e.actorLabel ?? e.actorType}>{e.actorLabel ?? e.actorType}</td>
+        <td className="truncate px-2 py-2 font-mono text-xs" title={e.action}>{e.action}</td>
+        <td className="truncate px-2 py-2 text-xs" data-testid="audit-target">
+          {e.targetType ? (
+            <>
+              <span className="text-slate-500">{e.targetType} </span>
+              {e.targetId ? <Named type={e.targetType} id={e.targetId} names={names} /> : null}
+            </>
+          ) : (
+            "—"
+          )}
         </td>
-        <td className="px-2 py-2 text-xs">{e.sourceIp ?? "—"}</td>
+        <td className="px-2 py-2" data-testid="audit-outcome">
+          {isIntent(e.action) ? (
+            <Badge tone="sky">intent</Badge>
+          ) : (
+            <Badge tone={outcomeTone[e.outcome as keyof typeof outcomeTone] ?? "slate"}>{e.outcome}</Badge>
+          )}
+        </td>
+        <td className="truncate px-2 py-2 text-xs" title={e.sourceIp ?? undefined}>{e.sourceIp ?? "—"}</td>
       </tr>
       {open ? (
         <tr>
           <td colSpan={7} className="bg-slate-50 px-4 py-3 text-xs dark:bg-slate-950">
             <dl className="grid gap-x-4 gap-y-1 sm:grid-cols-[10rem_1fr]">
-              {e.errorMessage ? (<><dt className="text-slate-500">Error</dt><dd>{e.errorMessage}</dd></>) : null}
+              {e.errorMessage ? (<><dt className="text-slate-500">Error</dt><dd className="break-words">{e.errorMessage}</dd></>) : null}
+              {e.targetType && e.targetId ? (<><dt className="text-slate-500">Target</dt><dd className="break-all">{e.targetType} {e.targetId}</dd></>) : null}
               <dt className="text-slate-500">Parameters</dt>
               <dd><pre className="whitespace-pre-wrap break-all font-mono">{JSON.stringify(e.params, null, 2)}</pre></dd>
-              <dt className="text-slate-500">Host</dt><dd>{e.hostId ?? "—"}</dd>
+              <dt className="text-slate-500">Host</dt>
+              <dd>{e.hostId ? (<><Named type="host" id={e.hostId} names={names} /> <span className="font-mono text-slate-500">{e.hostId}</span></>) : "—"}</dd>
               <dt className="text-slate-500">User agent</dt><dd className="break-all">{e.userAgent ?? "—"}</dd>
               <dt className="text-slate-500">Request id</dt><dd className="font-mono">{e.requestId ?? "—"}</dd>
               <dt className="text-slate-500">Hash</dt><dd className="break-all font-mono">{e.hash}</dd>

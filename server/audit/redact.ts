@@ -1,4 +1,7 @@
+import { storableText } from "../database/storable";
+
 // Parameters are stored with secrets replaced, strings capped and depth bounded.
+// (The writer then makes the result storable: keys too, and a cap that split a surrogate pair.)
 const SECRET_KEY = /pass(word|phrase)?|secret|token|private.?key|credential|authorization|cookie|api.?key/i;
 const MAX_STRING = 1000;
 const MAX_DEPTH = 6;
@@ -9,8 +12,8 @@ export const REDACTED = "[redacted]";
 export function redactParams(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") {
-    // \u0000 can't be stored in jsonb.
-    const clean = value.replaceAll("\u0000", "");
+    // \u0000 and unpaired surrogates can't be stored in jsonb.
+    const clean = storableText(value);
     return clean.length > MAX_STRING ? `${clean.slice(0, MAX_STRING)}…` : clean;
   }
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);

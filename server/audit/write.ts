@@ -1,4 +1,5 @@
 import { bumpAuthGeneration, changesAccess } from "../auth/generation";
+import { storableJson, storableText, storableTextOrNull } from "../database/storable";
 import type { Db } from "../db";
 import { GENESIS_HASH, hashEvent, type HashedFields } from "./canonical";
 import { redactParams } from "./redact";
@@ -23,43 +24,61 @@ export interface WrittenEvent {
   hash: string;
 }
 
-export function writeAudit(db: Db, input: AuditInput): Promise<WrittenEvent> {
+/** An audit record in exactly the form it will be stored and hashed; only its place in the chain is missing. */
+export type PreparedAudit = Omit<HashedFields, "id" | "createdAt" | "prevHash">;
+
+/**
+ * Encodes a record for storage: secrets redacted, sizes capped, and every
+ * string (parameter keys included) made storable (server/database/storable.ts).
+ * Pure and total: it never throws on what a client sent, so a record can be
+ * prepared before the action it describes runs, and the hash covers exactly
+ * what Postgres keeps.
+ */
+export function prepareAudit(input: AuditInput): PreparedAudit {
+  return {
+    actorType: input.actor.type,
+    actorId: storableTextOrNull(input.actor.id),
+    actorLabel: storableTextOrNull(input.actor.label),
+    sourceIp: storableTextOrNull(input.request?.ip),
+    userAgent: storableTextOrNull(input.request?.userAgent?.slice(0, 512)),
+    action: storableText(input.action),
+    targetType: storableTextOrNull(input.target?.type),
+    targetId: storableTextOrNull(input.target?.id),
+    hostId: storableTextOrNull(input.hostId),
+    params: storableJson(redactParams(input.params ?? {}) ?? {}),
+    outcome: input.outcome,
+    errorMessage: storableTextOrNull(input.errorMessage?.slice(0, 2000)),
+    requestId: storableTextOrNull(input.request?.requestId),
+  };
+}
+
+/** Appends a prepared record to the chain. */
+export function appendAudit(db: Db, record: PreparedAudit): Promise<WrittenEvent> {
   // Every change is audited, so this is where remembered authentications learn they may be stale.
-  if (changesAccess(input.action)) bumpAuthGeneration();
-  const params = redactParams(input.params ?? {}) ?? {};
+  if (changesAccess(record.action)) bumpAuthGeneration();
   return serialised(() =>
     db.$transaction(
       async (tx) => {
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-        const last = await tx.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { hash: true } });
-        const [{ id }] = await tx.$queryRawUnsafe<{ id: bigint }[]>(
-          `SELECT nextval(pg_get_serial_sequence('"AuditEvent"', 'id')) AS id`,
-        );
+        const last = await tx.auditEvent.findFirst({ orderBy: { id: "desc" }, select: { id: true, hash: true } });
+        // The id is the previous one plus one, taken under the lock: a write that rolls back
+        // consumes nothing (nextval would leave a gap), so verify can insist on consecutive ids.
+        const id = (last?.id ?? 0n) + 1n;
+        // The column's sequence is kept at the head, so anything inserting with the default can't collide.
+        await tx.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('"AuditEvent"', 'id'), ${id})`);
         const fields: HashedFields = {
-          id: BigInt(id),
+          ...record,
+          id,
           createdAt: new Date(),
-          actorType: input.actor.type,
-          actorId: input.actor.id ?? null,
-          actorLabel: input.actor.label ?? null,
-          sourceIp: input.request?.ip ?? null,
-          userAgent: input.request?.userAgent?.slice(0, 512) ?? null,
-          action: input.action,
-          targetType: input.target?.type ?? null,
-          targetId: input.target?.id ?? null,
-          hostId: input.hostId ?? null,
-          params,
-          outcome: input.outcome,
-          errorMessage: input.errorMessage?.slice(0, 2000) ?? null,
-          requestId: input.request?.requestId ?? null,
           prevHash: last?.hash ?? GENESIS_HASH,
         };
         const hash = hashEvent(fields);
         await tx.auditEvent.create({
           data: {
             ...fields,
-            actorType: input.actor.type,
-            outcome: input.outcome,
-            params: params as object,
+            actorType: record.actorType as AuditInput["actor"]["type"],
+            outcome: record.outcome as AuditInput["outcome"],
+            params: fields.params as object,
             hash,
           },
         });
@@ -68,4 +87,8 @@ export function writeAudit(db: Db, input: AuditInput): Promise<WrittenEvent> {
       { maxWait: 60_000, timeout: 60_000 },
     ),
   );
+}
+
+export function writeAudit(db: Db, input: AuditInput): Promise<WrittenEvent> {
+  return appendAudit(db, prepareAudit(input));
 }

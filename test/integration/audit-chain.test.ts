@@ -1,26 +1,8 @@
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAudit } from "../../server/audit/write";
 import { verifyAuditChain } from "../../server/audit/verify";
+import { auditVerifyCli } from "../fixtures/audit-verify-cli";
 import { createTestDatabase, withPg, type TestDatabase } from "../fixtures/database";
-
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-async function auditVerifyCli(url: string) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: url },
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
 
 describe("audit log: append-only and tamper-evident (real Postgres)", () => {
   let database: TestDatabase;

@@ -1,3 +1,4 @@
+import "server-only";
 import path from "node:path";
 import { loadCheckpointKey } from "./audit/checkpoint";
 import { startCheckpointSchedule, type CheckpointSchedule } from "./audit/checkpoint-schedule";

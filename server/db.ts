@@ -1,3 +1,4 @@
+import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { storableWriteArgs } from "./database/storable-writes";
 import { PrismaClient } from "./generated/prisma/client";

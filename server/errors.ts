@@ -1,3 +1,4 @@
+import "server-only";
 // Typed application errors. Services throw AppError; each boundary (tRPC,
 // REST, Docker API) maps the code once.
 export type AppErrorCode =

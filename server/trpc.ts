@@ -5,12 +5,12 @@ import { z, ZodError } from "zod";
 import { appendAudit, prepareAudit } from "./audit/write";
 import type { Actor, AuditOutcome, RequestMeta } from "./audit/types";
 import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
-import type { Permission } from "./auth/permissions";
+import type { Permission } from "../lib/permissions";
 import type { Db } from "./db";
 import { AppError, type AppErrorCode } from "./errors";
 import { fleetToAppError } from "./fleet/app-errors";
 import { isFleetError } from "./fleet/errors";
-import { isPolicyDeniedError } from "./policy/check";
+import { isPolicyDeniedError } from "../lib/policy/check";
 import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:

@@ -7,7 +7,7 @@ import type { ContainerEngine } from "../engine/engine";
 import type { EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
 import { shortId } from "../images/digest";
-import { familiarName, formatReference, parseReference } from "../images/reference";
+import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import { ApiError, toApiError } from "./errors";
 import { commonHeaders, query, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";

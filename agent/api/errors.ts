@@ -1,4 +1,4 @@
-import { CreateRequestError } from "../engine/create-request";
+import { isInputError } from "../../lib/errors";
 import { EngineError } from "../engine/errors";
 import { ImageError } from "../images/errors";
 import { SpecError } from "../runtime/spec";
@@ -50,7 +50,7 @@ export function toApiError(e: unknown): ApiError {
     if (e.code === "NOT_FOUND" && /^no such image: /.test(e.message)) return new ApiError(404, e.message.replace(/^no such image/, "No such image"));
     return new ApiError(IMAGE_STATUS[e.code], e.message);
   }
-  if (e instanceof CreateRequestError || e instanceof SpecError || e instanceof UserResolveError) return new ApiError(400, e.message);
+  if (isInputError(e) || e instanceof SpecError || e instanceof UserResolveError) return new ApiError(400, e.message);
   if (e instanceof NetworkError || e instanceof VolumeError) return new ApiError(e.code === "NOT_FOUND" ? 404 : e.code === "CONFLICT" ? 409 : 400, e.message);
   const message = e instanceof Error ? e.message : String(e);
   return new ApiError(500, message);

@@ -2,7 +2,7 @@ import type { ContainerEngine } from "../engine/engine";
 import type { EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
 import type { ProgressEvent } from "../images/progress";
-import { familiarName, formatReference, parseReference } from "../images/reference";
+import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import { parsePlatform } from "../images/platform";
 import { ApiError, toApiError } from "./errors";
 import { commonHeaders, type Ctx, query, readJson, Router, sendJson } from "./http";

@@ -1,7 +1,7 @@
 import type { Confinement } from "../../lib/confinement";
 import { judgeProvenance } from "../../lib/image-provenance";
 import type { ImageRecord } from "../images/image-records";
-import { collectMounts } from "../volumes/mounts";
+import { collectMounts } from "../../lib/docker/mounts";
 import { checkBindSourceWritten } from "./confined-bind";
 import type { HostSettings } from "./container-store";
 import { EngineError } from "./errors";

@@ -6,7 +6,7 @@ import { resolveInRoot } from "../snapshots/secure-path";
 import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
 import type { OciMount } from "../runtime/spec";
 import type { VolumeStore } from "../volumes/store";
-import { collectMounts, type MountSpec } from "../volumes/mounts";
+import { collectMounts, type MountSpec } from "../../lib/docker/mounts";
 import type { HostSettings } from "./container-store";
 
 // Mounts, from create (volumes made, names filled in) to start (host paths,

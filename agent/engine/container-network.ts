@@ -1,6 +1,6 @@
 import type { NetworkManager, PortBinding } from "../network/manager";
 import { DEFAULT_NETWORK } from "../network/manager";
-import type { CreateRequest } from "./create-request";
+import type { CreateRequest } from "../../lib/docker/create-request";
 import type { ContainerRecord, NetworkAttachment } from "./container-store";
 import { EngineError } from "./errors";
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Confinement } from "../../lib/confinement";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Status } from "./status";
-import type { ApiMount, MountSpec } from "../volumes/mounts";
+import type { ApiMount, MountSpec } from "../../lib/docker/mounts";
 
 // Container metadata on disk: root/containers/<id>/container.json, replaced
 // atomically (temp + fsync + rename), so a crash mid-write leaves the old or

@@ -1,5 +1,5 @@
 import type { HostSettings, RestartPolicy } from "./container-store";
-import type { ApiMount } from "../volumes/mounts";
+import type { ApiMount } from "../../lib/docker/mounts";
 
 // HostConfig as the client sent it (nulls and all) → the settings we keep.
 // Validation of types and ranges happened in create-request.ts.

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { ImageConfig } from "../images/media-types";
-import { type ContainerConfig, CreateRequestError, type HealthcheckConfig } from "./create-request";
+import { type ContainerConfig, CreateRequestError, type HealthcheckConfig } from "../../lib/docker/create-request";
 
 // Merging the image's config into the container's, as dockerd does at create
 // time (daemon/commit.go merge, then daemon/create.go mergeAndVerifyConfig),

@@ -1,4 +1,4 @@
-import { CreateRequestError, parseSignal } from "./create-request";
+import { CreateRequestError, parseSignal } from "../../lib/docker/create-request";
 import { EngineError } from "./errors";
 
 /**

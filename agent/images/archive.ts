@@ -14,7 +14,7 @@ import type { ImageRecord, ImageRecords } from "./image-records";
 import { imageConfigSchema, indexSchema, isIndexType, manifestSchema, MediaType, type ImageManifest } from "./media-types";
 import { hostPlatform, selectPlatform } from "./platform";
 import { layerRecords, recordImage } from "./record-image";
-import { familiarName, formatReference, parseReference } from "./reference";
+import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import { unpackLayer } from "./unpack";
 
 // `docker save` / `docker load`. Save writes the combined layout Docker 25+

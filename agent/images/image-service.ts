@@ -12,7 +12,7 @@ import { noProgress, type ProgressSink } from "./progress";
 import { pullImage } from "./pull";
 import { pushImage } from "./push";
 import { createLocalImage, type HistoryEntry } from "./local-image";
-import { familiarName, formatReference, parseReference } from "./reference";
+import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import type { RegistryClient } from "./registry-client";
 
 // The image half of the engine, as the CLI and (next issue) the Docker API use it.

@@ -9,7 +9,7 @@ import type { ProgressSink } from "./progress";
 import { limiter } from "./limit";
 import { pulledFrom } from "../../lib/image-provenance";
 import { layerRecords, recordImage } from "./record-image";
-import { familiarName, formatReference, repositoryName, type ImageReference } from "./reference";
+import { familiarName, formatReference, repositoryName, type ImageReference } from "../../lib/image-reference";
 import { mkdir, rm } from "node:fs/promises";
 import type { RegistryClient, Repo } from "./registry-client";
 import { pipeline } from "node:stream";

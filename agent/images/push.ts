@@ -4,7 +4,7 @@ import { ImageError } from "./errors";
 import type { ImageRecord, ImageRecords } from "./image-records";
 import { limiter } from "./limit";
 import type { ProgressSink } from "./progress";
-import { formatReference, repositoryName, type ImageReference } from "./reference";
+import { formatReference, repositoryName, type ImageReference } from "../../lib/image-reference";
 import type { RegistryClient, Repo } from "./registry-client";
 
 export interface PushDeps {

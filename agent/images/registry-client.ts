@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { ImageError } from "./errors";
 import { type HttpResponse, httpExchange } from "./http-transport";
 import { sha256 } from "./digest";
-import { isLoopbackRegistry, registryEndpointHost } from "./reference";
+import { isLoopbackRegistry, registryEndpointHost } from "../../lib/image-reference";
 import { MANIFEST_ACCEPT } from "./media-types";
 import { LocalRegistryRefused, RegistryAddressGuard } from "./registry-address";
 import { parseChallenge } from "./www-authenticate";

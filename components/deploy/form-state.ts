@@ -1,6 +1,6 @@
-import { formatByteSize, parseByteSize } from "@/server/deploy/docker-run";
-import { joinShellWords, ShellWordsError, splitShellWords } from "@/server/deploy/shell-words";
-import { type DeploySpec, type DeploySpecInput, deploySpecSchema, PULL_POLICIES } from "@/server/deploy/spec";
+import { formatByteSize, parseByteSize } from "@/lib/deploy/docker-run";
+import { joinShellWords, ShellWordsError, splitShellWords } from "@/lib/deploy/shell-words";
+import { type DeploySpec, type DeploySpecInput, deploySpecSchema, PULL_POLICIES } from "@/lib/deploy/spec";
 
 // The deploy form's state and its two directions: form → spec input (with the
 // form field each schema issue or policy violation belongs to) and spec input

@@ -2,7 +2,7 @@
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { EXEC_MAX_MESSAGE_BYTES, EXEC_PATH, type ExecClientControl, type ExecServerControl } from "@/server/exec/protocol";
+import { EXEC_MAX_MESSAGE_BYTES, EXEC_PATH, type ExecClientControl, type ExecServerControl } from "@/lib/exec-protocol";
 
 // A shell in a container: xterm.js over the gateway's /api/exec WebSocket
 // (protocol in server/exec/protocol.ts). Keystrokes go as binary frames,

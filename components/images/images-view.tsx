@@ -8,7 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Badge, Card, EmptyState } from "@/components/ui/card";
 import { Field, FormError, Input, Select } from "@/components/ui/field";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
-import { imageReferenceProblem } from "@/server/deploy/spec";
+import { imageReferenceProblem } from "@/lib/deploy/spec";
 import type { AppRouter } from "@/server/routers/_app";
 import { covers, fromUnix, HostScope, permissionReason, Reason, shortId, type Coverage } from "./host-scope";
 import { ActionDialog, Modal } from "./modal";

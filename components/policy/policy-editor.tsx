@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
 import { Field, FormError, Input, Select } from "@/components/ui/field";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
-import { DEFAULT_POLICY, deployPolicySchema, RULES, type DeployPolicy, type DeployPolicyInput, type RuleId } from "@/server/policy/rules";
+import { DEFAULT_POLICY, deployPolicySchema, RULES, type DeployPolicy, type DeployPolicyInput, type RuleId } from "@/lib/policy/rules";
 
 // The deploy policy of one scope (hosts in no group, or a host group), rule by
 // rule. The same schema the server enforces validates the form as you type.

@@ -1,3 +1,4 @@
+import "server-only";
 import { createHash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../db";
 import { readCheckpointFile, signCheckpoint, writeCheckpointFile, type Checkpoint, type CheckpointKey } from "./checkpoint";
 import { writeAudit } from "./write";

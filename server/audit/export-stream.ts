@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../db";
 import { csvHeader, formatRow, type ExportFormat } from "./export";
 import { iterateAudit, type AuditFilter } from "./query";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { AuditRow } from "./query";
 
 export type ExportFormat = "csv" | "ndjson";

@@ -1,4 +1,5 @@
-import { storableText } from "../database/storable";
+import "server-only";
+import { storableText } from "../../lib/storable-text";
 
 // Parameters are stored with secrets replaced, strings capped and depth bounded.
 // (The writer then makes the result storable: keys too, and a cap that split a surrogate pair.)

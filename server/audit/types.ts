@@ -1,3 +1,4 @@
+import "server-only";
 export type ActorType = "user" | "token" | "system" | "anonymous";
 export type AuditOutcome = "success" | "denied" | "error";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../db";
 import { GENESIS_HASH, hashEvent } from "./canonical";
 import { checkpointSignatureValid, type CheckpointEvidence } from "./checkpoint";

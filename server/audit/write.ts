@@ -1,5 +1,6 @@
+import "server-only";
 import { bumpAuthGeneration, changesAccess } from "../auth/generation";
-import { storableJson, storableText, storableTextOrNull } from "../database/storable";
+import { storableJson, storableText, storableTextOrNull } from "../../lib/storable-text";
 import type { Db } from "../db";
 import { GENESIS_HASH, hashEvent, type HashedFields } from "./canonical";
 import { redactParams } from "./redact";

@@ -1,5 +1,6 @@
+import "server-only";
 import type { Db } from "../db";
-import { isPermission, OWNER_ROLE, PERMISSIONS, type Permission } from "./permissions";
+import { isPermission, OWNER_ROLE, PERMISSIONS, type Permission } from "../../lib/permissions";
 
 // Pure access logic: who may do what where. Everything here fails closed.
 

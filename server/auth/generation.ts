@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../db";
 
 // A counter of changes that can alter who may do what: a token revoked or

@@ -1,3 +1,4 @@
+import "server-only";
 import type { RequestMeta } from "../audit/types";
 
 // Set by server/main.ts from the socket (or a trusted proxy); any value a

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../db";
 import { writeAudit } from "../audit/write";
 import type { RequestMeta } from "../audit/types";

@@ -1,3 +1,4 @@
+import "server-only";
 import pg from "pg";
 
 // Two database roles. The owner (migration) role applies migrations and owns

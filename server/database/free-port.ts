@@ -1,3 +1,4 @@
+import "server-only";
 import net from "node:net";
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

@@ -1,4 +1,5 @@
-import { storableJson } from "./storable";
+import "server-only";
+import { storableJson } from "../../lib/storable-text";
 
 // Every write to a JSON column goes through storableJson (NUL dropped,
 // unpaired surrogates replaced, keys too), so a value Postgres's jsonb would

@@ -1,3 +1,4 @@
+import "server-only";
 import type { ChildProcess } from "node:child_process";
 
 // Keeps a child process (the embedded Postgres) running: when it exits

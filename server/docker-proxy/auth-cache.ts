@@ -1,3 +1,4 @@
+import "server-only";
 import { authGeneration } from "../auth/generation";
 
 // A very short memory of lookups the proxy makes on every request (the

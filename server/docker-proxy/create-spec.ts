@@ -1,8 +1,9 @@
-import { CreateRequestError, parseCreateRequest, type CreateRequest, type HostConfig } from "../../agent/engine/create-request";
-import { parseApiMount, parseBind } from "../../agent/volumes/mounts";
-import { deploySpecSchema, type DeploySpec, type DeploySpecInput } from "../deploy/spec";
-import { RULES, type RuleId } from "../policy/rules";
-import type { PolicyViolation } from "../policy/check";
+import "server-only";
+import { CreateRequestError, parseCreateRequest, type CreateRequest, type HostConfig } from "../../lib/docker/create-request";
+import { parseApiMount, parseBind } from "../../lib/docker/mounts";
+import { deploySpecSchema, type DeploySpec, type DeploySpecInput } from "../../lib/deploy/spec";
+import { RULES, type RuleId } from "../../lib/policy/rules";
+import type { PolicyViolation } from "../../lib/policy/check";
 
 // The inverse of server/deploy/create-body.ts: a Docker `POST /containers/create`
 // body (as the docker CLI sends it) → our DeploySpec, so the proxy judges it

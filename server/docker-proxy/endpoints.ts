@@ -1,4 +1,5 @@
-import type { Permission } from "../auth/permissions";
+import "server-only";
+import type { Permission } from "../../lib/permissions";
 
 // Every Docker API endpoint the proxy forwards, with the permissions it needs
 // on the host (all of them). A method + path not in this table is refused

@@ -1,3 +1,4 @@
+import "server-only";
 // Which user created an exec through the proxy, on which host. Exec ids are
 // the host's (random, 64 hex), but anyone with containers.exec who learns one
 // could otherwise start, resize or read someone else's exec: a start, resize

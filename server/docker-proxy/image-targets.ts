@@ -1,6 +1,7 @@
-import { parseReference } from "../../agent/images/reference";
-import type { PolicyViolation } from "../policy/check";
-import { normaliseRegistry, RULES, type DeployPolicy } from "../policy/rules";
+import "server-only";
+import { parseReference } from "../../lib/image-reference";
+import type { PolicyViolation } from "../../lib/policy/check";
+import { normaliseRegistry, RULES, type DeployPolicy } from "../../lib/policy/rules";
 
 // The image names a call gives to an image on the host: `docker tag`, `build -t`,
 // `commit`, `import` name images anything, so a registry allowlist that only

@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 
 // POST /networks/create through the proxy: a plain bridge network, named,

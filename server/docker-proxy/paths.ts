@@ -1,3 +1,4 @@
+import "server-only";
 // The Docker-API proxy's request paths: `/api/docker/<host>[/v1.NN]/<docker path>`.
 // Parsed strictly, before anything is matched: a path that could mean two
 // things (dot segments, doubled slashes, backslashes, any percent-encoding,

@@ -1,3 +1,4 @@
+import "server-only";
 import { decode } from "next-auth/jwt";
 import type { Viewer } from "../auth/access";
 import { viewerForSession } from "../auth/sessions";

@@ -1,3 +1,4 @@
+import "server-only";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,7 +18,7 @@ import {
   EXEC_PATH,
   looksLikeControl,
   type ExecServerControl,
-} from "./protocol";
+} from "../../lib/exec-protocol";
 import { sendRawJson } from "../http/raw-answer";
 import { judgeOrigin, type OriginSettings } from "../http/same-origin";
 import { viewerFromCookie } from "./session-cookie";

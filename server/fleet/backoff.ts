@@ -1,3 +1,4 @@
+import "server-only";
 /**
  * Reconnect delay: exponential from `baseMs`, capped at `maxMs`, with jitter
  * (50–100% of the step) so a fleet that lost the gateway doesn't reconnect in lockstep.

@@ -1,3 +1,4 @@
+import "server-only";
 import type { SecretBox } from "../secrets/cipher";
 import { sshAuthSchema, type SshAuth } from "./ssh/target";
 

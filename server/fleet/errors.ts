@@ -1,3 +1,4 @@
+import "server-only";
 // What can go wrong between the gateway and a host, each with a message a user can act on.
 export type FleetErrorCode =
   | "UNREACHABLE"

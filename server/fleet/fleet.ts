@@ -1,3 +1,4 @@
+import "server-only";
 import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { writeAudit } from "../audit/write";

@@ -1,3 +1,4 @@
+import "server-only";
 import { EventEmitter } from "node:events";
 import { AgentClient } from "./agent/client";
 import { agentPath, commandLine, type AgentConfig } from "./agent-config";

@@ -1,3 +1,4 @@
+import "server-only";
 import path from "node:path";
 import { db } from "../db";
 import { dataDir, env } from "../env";

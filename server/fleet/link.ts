@@ -1,3 +1,4 @@
+import "server-only";
 import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { copyFile } from "node:fs/promises";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { writeAudit } from "../audit/write";
 import type { RequestMeta } from "../audit/types";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 // URL rules resolve "." and ".." segments (also when written %2e / %2E) before

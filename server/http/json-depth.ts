@@ -1,3 +1,4 @@
+import "server-only";
 // Deeply nested JSON parses (V8's parser copes), but every recursive walk
 // after it (validation, redaction, JSON.stringify) overflows the stack: a
 // 500 for what is bad input. So bodies are measured before they are parsed.

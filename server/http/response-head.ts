@@ -1,3 +1,4 @@
+import "server-only";
 import type { Readable } from "node:stream";
 
 // Reads an HTTP/1.x response head off a raw stream — an upgraded connection to

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Env } from "../env";
 
 // What "this console's own origin" means, decided in one place: where a

@@ -1,13 +1,14 @@
+import "server-only";
 import type { Confinement } from "../../lib/confinement";
 import type { ImageProvenance } from "../../lib/image-provenance";
 import { canOnHost, type HostRef, type Viewer } from "../auth/access";
 import type { Db } from "../db";
-import type { DeploySpec } from "../deploy/spec";
+import type { DeploySpec } from "../../lib/deploy/spec";
 import { isFleetError } from "../fleet/errors";
 import { getPolicy } from "../services/policy/policies";
-import { checkDeploy, PolicyDeniedError, type PolicyViolation } from "./check";
-import type { ImageOnHost, ResolvedImage } from "./evaluate";
-import { type DeployPolicy, normaliseRegistry, normalisePosixPath, RULES } from "./rules";
+import { checkDeploy, PolicyDeniedError, type PolicyViolation } from "../../lib/policy/check";
+import type { ImageOnHost, ResolvedImage } from "../../lib/policy/evaluate";
+import { type DeployPolicy, normaliseRegistry, normalisePosixPath, RULES } from "../../lib/policy/rules";
 
 // The one deploy-policy gate. Every path that creates or changes a container
 // (the form, a pasted `docker run`, the REST API, redeploy and edit, the

@@ -1,5 +1,6 @@
+import "server-only";
 import { z } from "zod";
-import { deploySpecSchema } from "../deploy/spec";
+import { deploySpecSchema } from "../../lib/deploy/spec";
 import {
   auditEventsQuery,
   auditExportQuery,

@@ -1,10 +1,11 @@
+import "server-only";
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z, ZodError } from "zod";
 import { AppError, type AppErrorCode } from "../errors";
 import { fleetToAppError } from "../fleet/app-errors";
 import { isFleetError } from "../fleet/errors";
-import { isPolicyDeniedError } from "../policy/check";
-import type { PolicyViolation } from "../policy/evaluate";
+import { isPolicyDeniedError } from "../../lib/policy/check";
+import type { PolicyViolation } from "../../lib/policy/evaluate";
 
 // The REST API's one mapping from errors to HTTP. Every error body is
 // { error: { code, message, requestId } }; unexpected errors never show their message.

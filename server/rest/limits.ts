@@ -1,3 +1,4 @@
+import "server-only";
 // The REST API's per-token rate, here so the OpenAPI document and the reference page quote the limit the handler applies.
 
 /** Per token: 20 requests a second, bursts of 40. */

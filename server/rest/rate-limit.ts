@@ -1,3 +1,4 @@
+import "server-only";
 // Token buckets in memory, one per key (an API token id, a client address).
 // Each bucket holds up to `burst` requests and refills at `perSecond`.
 // Refusals are counted so the audit log gets one record per burst of them,

@@ -1,3 +1,4 @@
+import "server-only";
 import { ENDPOINT_LIST, RESOURCES, type Endpoint } from "./endpoints";
 import { TOKEN_RATE_DOC } from "./limits";
 import { operationOf } from "./openapi";

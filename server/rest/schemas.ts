@@ -1,5 +1,6 @@
+import "server-only";
 import { z } from "zod";
-import { imageReferenceSchema } from "../deploy/spec";
+import { imageReferenceSchema } from "../../lib/deploy/spec";
 
 // Zod schemas of the REST API's path parameters, query strings and answers.
 // Request schemas are what the route handlers validate with; answers are

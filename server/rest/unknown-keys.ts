@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 
 // Request bodies refuse unknown fields at every depth: a misspelt key

@@ -3,15 +3,15 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Prisma } from "../generated/prisma/client";
 import { canOnHost, hostCoverage, type Viewer } from "../auth/access";
-import type { Permission } from "../auth/permissions";
-import { deploySpecSchema } from "../deploy/spec";
+import type { Permission } from "../../lib/permissions";
+import { deploySpecSchema } from "../../lib/deploy/spec";
 import { isFleetError } from "../fleet/errors";
 import { deploy, getDeployment, updateDeployment } from "../services/deploy/deploy";
 import { maskSpecSecrets } from "../services/deploy/secrets";
 import { containerQuerySchema, listFleetContainers, summariseStats } from "../services/containers/fleet-containers";
 import { coveredHosts } from "../services/hosts/list-hosts";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
-import { dockerObjectRefSchema } from "../validation/docker-objects";
+import { dockerObjectRefSchema } from "../../lib/validation/docker-objects";
 
 // Containers: one list across hosts, a container's details, logs and stats,
 // lifecycle actions (one or many), and deploy/update through the deploy policy.

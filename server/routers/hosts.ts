@@ -25,7 +25,7 @@ import {
 } from "../services/hosts/manage-hosts";
 import { agentConfigSchema } from "../fleet/agent-config";
 import { createRouter, hostScopedProcedure, permissionProcedure, type Context } from "../trpc";
-import { nameSchema, plainTextSchema } from "../validation/text";
+import { nameSchema, plainTextSchema } from "../../lib/validation/text";
 import type { Viewer } from "../auth/access";
 
 function requireGlobalManage(viewer: Viewer, what: string) {

@@ -2,10 +2,10 @@ import "server-only";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { canOnHost } from "../auth/access";
-import { imageReferenceSchema } from "../deploy/spec";
+import { imageReferenceSchema } from "../../lib/deploy/spec";
 import { registryAuthHeader } from "../services/registries/registries";
 import { createRouter, hostScopedProcedure } from "../trpc";
-import { dockerImageRefSchema } from "../validation/docker-objects";
+import { dockerImageRefSchema } from "../../lib/validation/docker-objects";
 
 // Images on one host: list (with the containers using each), pull with
 // progress, remove, tag, and push to a saved registry.

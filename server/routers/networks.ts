@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { createRouter, hostScopedProcedure } from "../trpc";
-import { dockerObjectRefSchema } from "../validation/docker-objects";
+import { dockerObjectRefSchema } from "../../lib/validation/docker-objects";
 
 // Networks and volumes on one host. Removing one in use is refused by the agent (409), and said so.
 const name = dockerObjectRefSchema.max(128);

@@ -2,9 +2,9 @@ import "server-only";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { canOnHost, hasGlobal, hasPermission } from "../auth/access";
-import { deploySpecSchema } from "../deploy/spec";
+import { deploySpecSchema } from "../../lib/deploy/spec";
 import { judgeDeploy, resolvedImageOf } from "../policy/gate";
-import { deployPolicySchema, RULES } from "../policy/rules";
+import { deployPolicySchema, RULES } from "../../lib/policy/rules";
 import { getPolicy, getPolicyForViewer, setPolicy } from "../services/policy/policies";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { holdsOn } from "../auth/access";
-import { PERMISSIONS } from "../auth/permissions";
+import { PERMISSIONS } from "../../lib/permissions";
 import { createRole, deleteRole, listRoles, updateRole } from "../services/roles/manage-roles";
 import { createRoleSchema, updateRoleSchema } from "../services/roles/schemas";
 import { createRouter, permissionProcedure } from "../trpc";

@@ -1,3 +1,4 @@
+import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 
 // API token secrets: `berth_` + 40 base62 characters (about 238 bits). Only

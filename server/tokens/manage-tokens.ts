@@ -1,6 +1,6 @@
 import "server-only";
 import { canOnHost, hasPermission, heldPermissions, hostCoverage, type Viewer } from "../auth/access";
-import { PERMISSIONS, type Permission } from "../auth/permissions";
+import { PERMISSIONS, type Permission } from "../../lib/permissions";
 import type { Db } from "../db";
 import { bumpAuthGeneration } from "../auth/generation";
 import { AppError } from "../errors";

@@ -1,6 +1,7 @@
+import "server-only";
 import { z } from "zod";
-import { ALL_PERMISSIONS } from "../auth/permissions";
-import { nameSchema } from "../validation/text";
+import { ALL_PERMISSIONS } from "../../lib/permissions";
+import { nameSchema } from "../../lib/validation/text";
 
 const id = z.string().min(1).max(64);
 const ids = z

@@ -1,5 +1,6 @@
+import "server-only";
 import type { Grant, Scope } from "../auth/access";
-import { isPermission, PERMISSIONS, type Permission } from "../auth/permissions";
+import { isPermission, PERMISSIONS, type Permission } from "../../lib/permissions";
 
 // What a token may do: its owner's grants as they are now, narrowed to the
 // token's permissions and host scope. Pure; the caller loads the grants and

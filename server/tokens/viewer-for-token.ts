@@ -1,3 +1,4 @@
+import "server-only";
 // Also loaded by the Docker-API proxy in server/main.ts, outside Next's bundle, where "server-only" can't be imported.
 import type { Actor, RequestMeta } from "../audit/types";
 import { loadGrants, type Viewer } from "../auth/access";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canOnHost, hasGlobal, hasPermission, heldPermissions, holdsOn, hostCoverage, isOwner, missingOn, type Grant, type Viewer } from "../../server/auth/access";
-import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../server/auth/permissions";
+import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../lib/permissions";
 
 function viewer(...grants: Grant[]): Viewer {
   return { user: { id: "u", email: "u@example.test", name: null }, sessionId: "s", grants };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { storableJson, storableText, unstorableTextProblem } from "../../server/database/storable";
+import { storableJson, storableText, unstorableTextProblem } from "../../lib/storable-text";
 import { storableWriteArgs } from "../../server/database/storable-writes";
 
 describe("what Postgres can store", () => {

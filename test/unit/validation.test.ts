@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dockerImageRefSchema, dockerObjectRefSchema } from "../../server/validation/docker-objects";
-import { nameSchema, plainTextProblem, plainTextSchema } from "../../server/validation/text";
+import { dockerImageRefSchema, dockerObjectRefSchema } from "../../lib/validation/docker-objects";
+import { nameSchema, plainTextProblem, plainTextSchema } from "../../lib/validation/text";
 
 describe("names people type", () => {
   it("refuses NUL, other control characters, bidi overrides and lone surrogates, with a reason", () => {

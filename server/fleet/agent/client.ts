@@ -1,3 +1,4 @@
+import "server-only";
 import type { ImageProvenance } from "../../../lib/image-provenance";
 import http from "node:http";
 import type { Duplex, Readable } from "node:stream";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 

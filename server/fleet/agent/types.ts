@@ -1,3 +1,4 @@
+import "server-only";
 // The parts of the Docker Engine API answers the console reads. The agent
 // sends more; these are the fields we rely on.
 

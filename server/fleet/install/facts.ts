@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import { agentPath, commandLine, type AgentConfig } from "../agent-config";
 

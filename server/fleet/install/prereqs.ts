@@ -1,3 +1,4 @@
+import "server-only";
 import type { HostFacts } from "./facts";
 
 // What the agent needs on a host, and which of it can be installed for the user.

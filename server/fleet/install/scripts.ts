@@ -1,3 +1,4 @@
+import "server-only";
 import { agentPath, commandLine, serveArgs, teardownArgs, type AgentConfig } from "../agent-config";
 
 // Shell for starting, stopping and removing the agent on a host. Where systemd

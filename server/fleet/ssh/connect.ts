@@ -1,3 +1,4 @@
+import "server-only";
 import { Client, type ConnectConfig } from "ssh2";
 import { FleetError } from "../errors";
 import { fingerprintOf } from "./fingerprint";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Client, ClientChannel } from "ssh2";
 import { FleetError } from "../errors";
 

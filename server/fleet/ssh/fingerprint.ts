@@ -1,3 +1,4 @@
+import "server-only";
 import { createHash } from "node:crypto";
 
 /** A host key's fingerprint as `ssh-keygen -l` prints it: SHA256 of the key blob, unpadded base64. */

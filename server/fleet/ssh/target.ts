@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 
 // How to reach a host over SSH. Validated at the boundary; the secret parts

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../../db";
 
 /** Users to offer in the Audit page's actor filter. */

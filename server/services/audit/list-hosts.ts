@@ -1,3 +1,4 @@
+import "server-only";
 import { hostCoverage, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import { coveredHosts } from "../hosts/list-hosts";

@@ -1,3 +1,4 @@
+import "server-only";
 import { canOnHost, hasPermission, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import type { ContainerSummary } from "../../fleet/agent/types";

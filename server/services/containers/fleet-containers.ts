@@ -1,3 +1,4 @@
+import "server-only";
 import { z } from "zod";
 import type { ContainerSummary } from "../../fleet/agent/types";
 import type { Fleet } from "../../fleet/fleet";

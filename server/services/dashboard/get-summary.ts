@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../../db";
 import { hasGlobal, hasPermission, hostCoverage, type Viewer } from "../../auth/access";
 import { listHosts } from "../hosts/list-hosts";

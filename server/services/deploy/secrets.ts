@@ -1,5 +1,6 @@
+import "server-only";
 import type { SecretBox } from "../../secrets/cipher";
-import type { DeploySpec } from "../../deploy/spec";
+import type { DeploySpec } from "../../../lib/deploy/spec";
 
 // Secret environment values: sealed in the saved spec, masked towards the browser.
 

@@ -1,3 +1,4 @@
+import "server-only";
 import type { HostSnapshot } from "../../fleet/fleet";
 import { hostFactsSchema, type HostFacts } from "../../fleet/install/facts";
 

@@ -1,3 +1,4 @@
+import "server-only";
 import type { Db } from "../../db";
 import type { HostCoverage } from "../../auth/access";
 import { AppError } from "../../errors";

@@ -1,7 +1,8 @@
+import "server-only";
 import { hostCoverage, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
-import { DEFAULT_POLICY, deployPolicySchema, type DeployPolicy } from "../../policy/rules";
+import { DEFAULT_POLICY, deployPolicySchema, type DeployPolicy } from "../../../lib/policy/rules";
 
 // Where deploy policies live: one per host group, plus a default for hosts in
 // no group. No row means the safe defaults.

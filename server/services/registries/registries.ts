@@ -1,11 +1,12 @@
+import "server-only";
 import { z } from "zod";
-import { parseReference } from "../../../agent/images/reference";
-import { normaliseRegistry } from "../../policy/rules";
+import { parseReference } from "../../../lib/image-reference";
+import { normaliseRegistry } from "../../../lib/policy/rules";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
 import type { SecretBox } from "../../secrets/cipher";
-import { nameSchema, plainTextSchema } from "../../validation/text";
+import { nameSchema, plainTextSchema } from "../../../lib/validation/text";
 
 // Saved registry credentials: usable for pull and push, never shown again.
 

@@ -1,3 +1,4 @@
+import "server-only";
 import type { z } from "zod";
 import { missingOn, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";

@@ -1,6 +1,7 @@
+import "server-only";
 import { z } from "zod";
-import { ALL_PERMISSIONS, type Permission } from "../../auth/permissions";
-import { plainTextSchema } from "../../validation/text";
+import { ALL_PERMISSIONS, type Permission } from "../../../lib/permissions";
+import { plainTextSchema } from "../../../lib/validation/text";
 
 export const roleNameSchema = z
   .string()

@@ -1,5 +1,6 @@
+import "server-only";
 import type { Db } from "../../db";
-import { BUILT_IN_ROLES } from "../../auth/permissions";
+import { BUILT_IN_ROLES } from "../../../lib/permissions";
 
 /** Creates or refreshes the built-in roles so their permissions track the code. */
 export async function seedBuiltInRoles(db: Db): Promise<void> {

@@ -1,9 +1,10 @@
+import "server-only";
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../../db";
 import { writeAudit } from "../../audit/write";
 import { SYSTEM_ACTOR, type RequestMeta } from "../../audit/types";
 import { hashPassword } from "../../auth/password";
-import { OWNER_ROLE } from "../../auth/permissions";
+import { OWNER_ROLE } from "../../../lib/permissions";
 import { AppError } from "../../errors";
 
 // The first owner is created either from BERTH_ADMIN_EMAIL/BERTH_ADMIN_PASSWORD

@@ -1,6 +1,7 @@
+import "server-only";
 import type { Db } from "../../db";
 import { isOwner, missingOn, type GrantTarget, type Scope, type Viewer } from "../../auth/access";
-import { OWNER_ROLE } from "../../auth/permissions";
+import { OWNER_ROLE } from "../../../lib/permissions";
 import { AppError } from "../../errors";
 
 // "Grant only what you hold, within your scope": users.manage lets its holder

@@ -1,9 +1,10 @@
+import "server-only";
 import type { z } from "zod";
 import type { Db } from "../../db";
 import { scopeKey, type Scope, type Viewer } from "../../auth/access";
 import { bumpAuthGeneration } from "../../auth/generation";
 import { hashPassword } from "../../auth/password";
-import { OWNER_ROLE } from "../../auth/permissions";
+import { OWNER_ROLE } from "../../../lib/permissions";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
 import { assertHoldsRole, assertMayChangeUser, isUserOwner, otherActiveOwners, resolveGrantTarget, scopeOfBinding } from "./guards";

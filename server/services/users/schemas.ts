@@ -1,6 +1,7 @@
+import "server-only";
 import { z } from "zod";
 import { MIN_PASSWORD_LENGTH } from "../../auth/password";
-import { plainTextSchema } from "../../validation/text";
+import { plainTextSchema } from "../../../lib/validation/text";
 
 export const emailSchema = z.email("Enter a valid email address").max(320).transform((e) => e.trim().toLowerCase());
 export const passwordSchema = z

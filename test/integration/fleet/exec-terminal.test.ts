@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import type { ExecServerControl } from "../../../server/exec/protocol";
+import type { ExecServerControl } from "../../../lib/exec-protocol";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
 import { waitFor } from "../../fixtures/fleet-env";
 import { addHostOverApi } from "../../fixtures/console-hosts";

@@ -3,7 +3,7 @@ import { ApiError, toApiError } from "../../../agent/api/errors";
 import { type Handler, query, Router } from "../../../agent/api/http";
 import { credentialsForRequest, decodeRegistryAuth, withRegistryAuth } from "../../../agent/api/registry-auth";
 import { frame, STDERR, STDOUT, SYSERR } from "../../../agent/api/streams";
-import { CreateRequestError } from "../../../agent/engine/create-request";
+import { CreateRequestError } from "../../../lib/docker/create-request";
 import { EngineError } from "../../../agent/engine/errors";
 import { ImageError } from "../../../agent/images/errors";
 import { SpecError } from "../../../agent/runtime/spec";

@@ -4,7 +4,7 @@ import {
   parseCreateRequest,
   parseSignal,
   validateContainerName,
-} from "../../../agent/engine/create-request";
+} from "../../../lib/docker/create-request";
 
 /** Roughly what docker CLI 28.2.2 sends for `docker run -d --name N -p 8080:80 -e K=V -v vol:/p -m 64m --cpus 0.5 --restart unless-stopped nginx`. */
 function cliBody(overrides: { HostConfig?: Record<string, unknown> } & Record<string, unknown> = {}) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CreateRequestError } from "../../../agent/engine/create-request";
+import { CreateRequestError } from "../../../lib/docker/create-request";
 import { DEFAULT_PATH_ENV, type ImageRunConfig, mergeContainerConfig, processEnv } from "../../../agent/engine/merge-config";
 
 const nginx: ImageRunConfig = {

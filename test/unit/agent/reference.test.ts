@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { familiarName, formatReference, isLoopbackRegistry, parseReference } from "../../../agent/images/reference";
+import { familiarName, formatReference, isLoopbackRegistry, parseReference } from "../../../lib/image-reference";
 
 const D = "sha256:" + "a".repeat(64);
 

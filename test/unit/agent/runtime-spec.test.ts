@@ -1,12 +1,11 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "../../../lib/docker/capabilities";
 import {
-  ALL_CAPABILITIES,
   hostCapabilities,
   buildExecProcess,
   buildRuntimeSpec,
   computeCapabilities,
-  DEFAULT_CAPABILITIES,
   parseHostLimits,
   readHostLimits,
   RLIM_INFINITY,

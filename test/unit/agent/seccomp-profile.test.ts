@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultSeccomp, type LinuxSeccomp } from "../../../agent/runtime/seccomp-profile";
-import { DEFAULT_CAPABILITIES } from "../../../agent/runtime/spec";
+import { DEFAULT_CAPABILITIES } from "../../../lib/docker/capabilities";
 
 const defaults = [...DEFAULT_CAPABILITIES];
 

@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { collectMounts, type MountSpec, parseApiMount, parseBind, parseTmpfs } from "../../../agent/volumes/mounts";
-import { VolumeError } from "../../../agent/volumes/store";
+import { collectMounts, MountError, type MountSpec, parseApiMount, parseBind, parseTmpfs } from "../../../lib/docker/mounts";
 
 function errorOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(VolumeError);
-    expect((err as VolumeError).code).toBe("INVALID");
+    expect(err).toBeInstanceOf(MountError);
+    expect((err as MountError).code).toBe("INVALID");
     return (err as Error).message;
   }
-  throw new Error("expected a VolumeError");
+  throw new Error("expected a MountError");
 }
 
 const base = { readOnly: false, tmpfsOptions: [], createHostPath: false, copyUp: false, anonymous: false };

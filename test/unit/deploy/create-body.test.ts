@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseCreateRequest } from "../../../agent/engine/create-request";
-import { collectMounts } from "../../../agent/volumes/mounts";
-import { toCreateBody } from "../../../server/deploy/create-body";
-import { parseDockerRun } from "../../../server/deploy/docker-run";
-import { type DeploySpecInput, deploySpecSchema } from "../../../server/deploy/spec";
+import { parseCreateRequest } from "../../../lib/docker/create-request";
+import { collectMounts } from "../../../lib/docker/mounts";
+import { toCreateBody } from "../../../lib/deploy/create-body";
+import { parseDockerRun } from "../../../lib/deploy/docker-run";
+import { type DeploySpecInput, deploySpecSchema } from "../../../lib/deploy/spec";
 
 function bodyOf(input: DeploySpecInput | string) {
   const spec = deploySpecSchema.parse(typeof input === "string" ? parseDockerRun(input).spec : input);

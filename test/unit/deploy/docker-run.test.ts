@@ -7,8 +7,8 @@ import {
   parseByteSize,
   parseDockerRun,
   parseGoDuration,
-} from "../../../server/deploy/docker-run";
-import { type DeploySpec, type DeploySpecInput, deploySpecSchema } from "../../../server/deploy/spec";
+} from "../../../lib/deploy/docker-run";
+import { type DeploySpec, type DeploySpecInput, deploySpecSchema } from "../../../lib/deploy/spec";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { joinShellWords, quoteShellWord, ShellWordsError, splitShellWords } from "../../../server/deploy/shell-words";
+import { joinShellWords, quoteShellWord, ShellWordsError, splitShellWords } from "../../../lib/deploy/shell-words";
 
 const values = (input: string) => splitShellWords(input).map((w) => w.value);
 

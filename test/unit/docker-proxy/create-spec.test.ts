@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createBodyToSpec, cpusOf } from "../../../server/docker-proxy/create-spec";
-import { toCreateBody } from "../../../server/deploy/create-body";
-import { deploySpecSchema } from "../../../server/deploy/spec";
-import { checkDeploy } from "../../../server/policy/check";
-import { DEFAULT_POLICY, deployPolicySchema } from "../../../server/policy/rules";
+import { toCreateBody } from "../../../lib/deploy/create-body";
+import { deploySpecSchema } from "../../../lib/deploy/spec";
+import { checkDeploy } from "../../../lib/policy/check";
+import { DEFAULT_POLICY, deployPolicySchema } from "../../../lib/policy/rules";
 
 /** Roughly what docker CLI 28 sends for `docker run` (nulls for what wasn't set). */
 function cliBody(hostConfig: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {

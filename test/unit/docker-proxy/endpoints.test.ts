@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ENDPOINTS, matchEndpoint } from "../../../server/docker-proxy/endpoints";
-import { isPermission } from "../../../server/auth/permissions";
+import { isPermission } from "../../../lib/permissions";
 
 const q = (s: string) => new URLSearchParams(s);
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { type DeploySpec, type DeploySpecInput, deploySpecSchema } from "../../../server/deploy/spec";
-import { checkDeploy, isPolicyDeniedError, PolicyDeniedError } from "../../../server/policy/check";
-import { evaluatePolicy, formatBytes, type PolicyViolation } from "../../../server/policy/evaluate";
+import { type DeploySpec, type DeploySpecInput, deploySpecSchema } from "../../../lib/deploy/spec";
+import { checkDeploy, isPolicyDeniedError, PolicyDeniedError } from "../../../lib/policy/check";
+import { evaluatePolicy, formatBytes, type PolicyViolation } from "../../../lib/policy/evaluate";
 import {
   DEFAULT_POLICY,
   type DeployPolicy,
   type DeployPolicyInput,
   deployPolicySchema,
   isPathWithin,
-  normaliseCapability,
   normalisePosixPath,
   RULE_IDS,
   RULES,
-} from "../../../server/policy/rules";
+} from "../../../lib/policy/rules";
+import { normaliseCapability } from "../../../lib/docker/capabilities";
 
 const spec = (input: Partial<DeploySpecInput> = {}): DeploySpec => deploySpecSchema.parse({ image: "busybox", ...input });
 const policy = (input: DeployPolicyInput = {}): DeployPolicy => deployPolicySchema.parse(input);

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { PolicyDeniedError } from "../../../server/policy/check";
+import { PolicyDeniedError } from "../../../lib/policy/check";
 import { errorResponse, toRestError } from "../../../server/rest/errors";
 
 // A deploy the policy refuses reaches an API client as 403 naming each rule, however it was thrown.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { deploySpecSchema } from "../../../server/deploy/spec";
+import { deploySpecSchema } from "../../../lib/deploy/spec";
 import { AppError } from "../../../server/errors";
 import { parseEndpointInput } from "../../../server/rest/endpoint";
 import { ENDPOINTS } from "../../../server/rest/endpoints";

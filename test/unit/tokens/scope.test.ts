@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canOnHost, hasPermission, hostCoverage, isOwner, type Grant, type Viewer } from "../../../server/auth/access";
-import { ALL_PERMISSIONS, BUILT_IN_ROLES, type Permission } from "../../../server/auth/permissions";
+import { ALL_PERMISSIONS, BUILT_IN_ROLES, type Permission } from "../../../lib/permissions";
 import { tokenGrants, tokenPermissions, type HostGroups, type TokenScope } from "../../../server/tokens/scope";
 
 const grant = (role: string, permissions: Permission[], scope: Grant["scope"]): Grant => ({ role, permissions: new Set(permissions), scope });

@@ -1,10 +1,10 @@
-import { parseReference } from "../../agent/images/reference";
-import { type ImageProvenance, judgeProvenance, looksLikeImageId } from "../../lib/image-provenance";
+import { parseReference } from "../image-reference";
+import { type ImageProvenance, judgeProvenance, looksLikeImageId } from "../image-provenance";
 import type { DeploySpec } from "../deploy/spec";
+import { normaliseCapability } from "../docker/capabilities";
 import {
   type DeployPolicy,
   isPathWithin,
-  normaliseCapability,
   normalisePosixPath,
   normaliseRegistry,
   RULES,

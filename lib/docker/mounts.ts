@@ -1,5 +1,30 @@
-import path from "node:path";
-import { VolumeError } from "./store";
+import { InputError } from "../errors";
+
+/** A mount the request describes wrongly (dockerd's wording). */
+export class MountError extends InputError {
+  readonly code = "INVALID" as const;
+  constructor(message: string) {
+    super(message);
+    this.name = "MountError";
+  }
+}
+
+/** POSIX path normalisation as Go's path.Clean and node's path.posix.normalize do it (this runs in the browser too). */
+export function normalisePath(p: string): string {
+  if (p === "") return ".";
+  const absolute = p.startsWith("/");
+  const out: string[] = [];
+  for (const part of p.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!absolute) out.push("..");
+    } else out.push(part);
+  }
+  const joined = (absolute ? "/" : "") + out.join("/");
+  const trailing = p.endsWith("/") && joined !== "/" && joined !== "" ? "/" : "";
+  return (joined || (absolute ? "/" : ".")) + trailing;
+}
 
 // A container's mounts, from the three ways Docker takes them: Binds
 // ("src:dst[:opts]"), Mounts ([{Type, Source, Target, ReadOnly, …}]) and
@@ -24,21 +49,21 @@ const VALID_MODES = new Set(["ro", "rw", "z", "Z", "nocopy", "rprivate", "privat
 
 /** Normalised, without a trailing slash ("/data/" and "/data" are one mount point). */
 function cleanPath(p: string): string {
-  const n = path.posix.normalize(p);
+  const n = normalisePath(p);
   return n.length > 1 ? n.replace(/\/+$/, "") : n;
 }
 
 function checkDestination(dst: string, what: string): string {
-  if (!dst.startsWith("/")) throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid mount path: '${dst}' mount path must be absolute`);
+  if (!dst.startsWith("/")) throw new MountError(`invalid mount config for type "${what}": invalid mount path: '${dst}' mount path must be absolute`);
   const clean = cleanPath(dst);
-  if (clean === "/") throw new VolumeError("INVALID", `invalid mount config for type "${what}": invalid specification: destination can't be '/'`);
+  if (clean === "/") throw new MountError(`invalid mount config for type "${what}": invalid specification: destination can't be '/'`);
   return clean;
 }
 
 /** One -v / Binds entry: "name:/dst[:ro]", "/host:/dst[:ro]" or just "/dst" (anonymous). */
 export function parseBind(spec: string): MountSpec {
   const parts = spec.split(":");
-  if (parts.length > 3 || parts.some((p) => p === "")) throw new VolumeError("INVALID", `invalid volume specification: '${spec}'`);
+  if (parts.length > 3 || parts.some((p) => p === "")) throw new MountError(`invalid volume specification: '${spec}'`);
   let source = "";
   let dst: string;
   let mode = "";
@@ -48,12 +73,12 @@ export function parseBind(spec: string): MountSpec {
     else [dst, mode] = [parts[0]!, parts[1]!];
   } else [source, dst, mode] = [parts[0]!, parts[1]!, parts[2]!];
   const modes = mode ? mode.split(",") : [];
-  for (const m of modes) if (!VALID_MODES.has(m)) throw new VolumeError("INVALID", `invalid mode: ${m}`);
+  for (const m of modes) if (!VALID_MODES.has(m)) throw new MountError(`invalid mode: ${m}`);
   const readOnly = modes.includes("ro");
   const isBind = source.startsWith("/");
   const type = isBind ? "bind" : "volume";
   const destination = checkDestination(dst, type);
-  if (isBind) return { type, source: path.posix.normalize(source), destination, readOnly, tmpfsOptions: [], createHostPath: true, copyUp: false, anonymous: false };
+  if (isBind) return { type, source: normalisePath(source), destination, readOnly, tmpfsOptions: [], createHostPath: true, copyUp: false, anonymous: false };
   return { type, source, destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: !modes.includes("nocopy"), anonymous: source === "" };
 }
 
@@ -69,20 +94,20 @@ export interface ApiMount {
 /** One --mount / HostConfig.Mounts entry. */
 export function parseApiMount(m: ApiMount): MountSpec {
   const type = m.Type ?? "volume";
-  if (type !== "bind" && type !== "volume" && type !== "tmpfs") throw new VolumeError("INVALID", `mount type "${type}" is not supported (bind, volume, tmpfs)`);
-  if (!m.Target) throw new VolumeError("INVALID", `invalid mount config for type "${type}": field Target must not be empty`);
+  if (type !== "bind" && type !== "volume" && type !== "tmpfs") throw new MountError(`mount type "${type}" is not supported (bind, volume, tmpfs)`);
+  if (!m.Target) throw new MountError(`invalid mount config for type "${type}": field Target must not be empty`);
   const destination = checkDestination(m.Target, type);
   const readOnly = Boolean(m.ReadOnly);
   if (type === "tmpfs") {
-    if (m.Source) throw new VolumeError("INVALID", `invalid mount config for type "tmpfs": field Source must not be specified`);
+    if (m.Source) throw new MountError(`invalid mount config for type "tmpfs": field Source must not be specified`);
     const opts: string[] = [];
     if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);
     if (m.TmpfsOptions?.Mode) opts.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
     return { type, source: "", destination, readOnly, tmpfsOptions: opts, createHostPath: false, copyUp: false, anonymous: false };
   }
   if (type === "bind") {
-    if (!m.Source || !m.Source.startsWith("/")) throw new VolumeError("INVALID", `invalid mount config for type "bind": invalid mount path: '${m.Source ?? ""}' mount path must be absolute`);
-    return { type, source: path.posix.normalize(m.Source), destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: false, anonymous: false };
+    if (!m.Source || !m.Source.startsWith("/")) throw new MountError(`invalid mount config for type "bind": invalid mount path: '${m.Source ?? ""}' mount path must be absolute`);
+    return { type, source: normalisePath(m.Source), destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: false, anonymous: false };
   }
   return { type, source: m.Source ?? "", destination, readOnly, tmpfsOptions: [], createHostPath: false, copyUp: !m.VolumeOptions?.NoCopy, anonymous: !m.Source };
 }
@@ -96,7 +121,7 @@ export function parseTmpfs(dst: string, options: string): MountSpec {
 export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpfs: Record<string, string>; imageVolumes: string[] }): MountSpec[] {
   const out: MountSpec[] = [];
   const add = (m: MountSpec) => {
-    if (out.some((o) => o.destination === m.destination)) throw new VolumeError("INVALID", `Duplicate mount point: ${m.destination}`);
+    if (out.some((o) => o.destination === m.destination)) throw new MountError(`Duplicate mount point: ${m.destination}`);
     out.push(m);
   };
   for (const b of input.binds) add(parseBind(b));

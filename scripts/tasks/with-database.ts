@@ -1,5 +1,5 @@
-import { runningEmbeddedUrl, startEmbeddedPostgres } from "../server/database/embedded";
-import { dataDir, env } from "../server/env";
+import { runningEmbeddedUrl, startEmbeddedPostgres } from "../../server/database/embedded";
+import { dataDir, env } from "../../server/env";
 
 /**
  * The database for a command-line task: DATABASE_URL if set, else the embedded

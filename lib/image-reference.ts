@@ -1,4 +1,13 @@
-import { ImageError } from "./errors";
+import { InputError } from "./errors";
+
+/** A reference that isn't one, with the reason. */
+export class InvalidReferenceError extends InputError {
+  readonly code = "INVALID_REFERENCE" as const;
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidReferenceError";
+  }
+}
 
 // Image references, parsed and normalised the way Docker's distribution/reference
 // does: `busybox` is `docker.io/library/busybox:latest`.
@@ -23,7 +32,7 @@ const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/
 const MAX_NAME = 255;
 
 function invalid(input: string, why: string): never {
-  throw new ImageError("INVALID_REFERENCE", `invalid reference "${input}": ${why}`);
+  throw new InvalidReferenceError(`invalid reference "${input}": ${why}`);
 }
 
 function validDomain(domain: string): boolean {
@@ -39,7 +48,7 @@ function validDomain(domain: string): boolean {
   return host.split(".").every((part) => DOMAIN_COMPONENT.test(part));
 }
 
-/** Parses a reference; throws ImageError("INVALID_REFERENCE") with the reason. */
+/** Parses a reference; throws InvalidReferenceError with the reason. */
 export function parseReference(input: string, options: { defaultTag?: boolean } = {}): ImageReference {
   const raw = input.trim();
   if (!raw) invalid(input, "it is empty");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normaliseCapability } from "../docker/capabilities";
 
 // The deploy policy: what a deployment may ask of a host. Pure data and
 // normalisers, no node: imports — the deploy form runs this in the browser to
@@ -8,11 +9,6 @@ import { z } from "zod";
 // capabilities, host namespaces, bind mounts, devices) is allowed until an
 // administrator says so.
 
-/** `cap_net_admin`, `CAP_NET_ADMIN`, ` net_admin ` → `NET_ADMIN`; `all` → `ALL`. */
-export function normaliseCapability(value: string): string {
-  const upper = value.trim().toUpperCase();
-  return upper.startsWith("CAP_") ? upper.slice("CAP_".length) : upper;
-}
 
 /**
  * A small POSIX path normaliser (no node:path — this runs in the browser too):

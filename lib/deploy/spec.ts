@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { parseReference } from "../../agent/images/reference";
-import { unstorableTextProblem } from "../database/storable";
+import { parseReference } from "../image-reference";
+import { unstorableTextProblem } from "../storable-text";
 
 /**
  * A string the database, the audit log and the agent can all take: no NUL

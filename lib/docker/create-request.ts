@@ -1,5 +1,7 @@
-import { constants as osConstants } from "node:os";
 import { z } from "zod";
+import { InputError } from "../errors";
+import { isKnownCapability } from "./capabilities";
+import { LINUX_SIGNALS } from "./signals";
 
 // The body of Docker Engine API `POST /containers/create` (v1.43), as the
 // stock docker CLI 28 sends it: the container Config fields at the top level
@@ -13,7 +15,7 @@ import { z } from "zod";
 // daemon/daemon_unix.go verifyPlatformContainerResources), with moby v28's
 // messages, so the CLI prints what users know.
 
-export class CreateRequestError extends Error {
+export class CreateRequestError extends InputError {
   readonly code = "INVALID";
   constructor(message: string) {
     super(message);
@@ -328,6 +330,30 @@ const fail = (message: string): never => {
   throw new CreateRequestError(message);
 };
 
+/**
+ * moby's signal.ParseSignal: a positive number, or a name with or without
+ * "SIG" (any case), including RTMIN+n / RTMAX-n. Returns the signal number;
+ * throws CreateRequestError.
+ */
+export function parseSignal(raw: string): number {
+  if (/^[+-]?\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n <= 0) fail(`Invalid signal: ${raw}`);
+    return n;
+  }
+  const name = raw.toUpperCase().replace(/^SIG/, "");
+  const direct = LINUX_SIGNALS[name];
+  if (direct !== undefined) return direct;
+  // Linux real-time signals as moby's SignalMap names them: RTMIN..RTMIN+15, RTMAX-14..RTMAX.
+  const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    const off = rt[3] === undefined ? 0 : Number(rt[3]);
+    if (rt[1] === "MIN" && rt[2] !== "-" && off <= 15) return 34 + off;
+    if (rt[1] === "MAX" && rt[2] !== "+" && off <= 14) return 64 - off;
+  }
+  return fail(`Invalid signal: ${raw}`);
+}
+
 const MINIMUM_DURATION_NS = 1_000_000; // container.MinimumDuration, printed by Go as "1ms"
 
 function verifyConfig(config: ContainerConfig): void {
@@ -518,45 +544,6 @@ function isValidPortKey(key: string, allowRange: boolean): boolean {
   if (rest.length > 0 || proto === "") return false;
   if (!allowRange && port.includes("-")) return false;
   return isValidPortRange(port);
-}
-
-// Linux capabilities (without the CAP_ prefix), as in moby's oci/caps.
-const CAPABILITIES = new Set([
-  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-  "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-  "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
-  "CHECKPOINT_RESTORE",
-]);
-
-function isKnownCapability(cap: string): boolean {
-  const upper = cap.toUpperCase();
-  return upper === "ALL" || CAPABILITIES.has(upper.startsWith("CAP_") ? upper.slice(4) : upper);
-}
-
-/**
- * moby's signal.ParseSignal: a positive number, or a name with or without
- * "SIG" (any case), including RTMIN+n / RTMAX-n. Returns the signal number.
- */
-export function parseSignal(raw: string): number {
-  if (/^[+-]?\d+$/.test(raw)) {
-    const n = Number(raw);
-    if (n <= 0) fail(`Invalid signal: ${raw}`);
-    return n;
-  }
-  const name = raw.toUpperCase().replace(/^SIG/, "");
-  const signals = osConstants.signals as Record<string, number>;
-  const direct = signals[`SIG${name}`];
-  if (direct !== undefined) return direct;
-  // Linux real-time signals as moby's SignalMap names them: RTMIN..RTMIN+15, RTMAX-14..RTMAX.
-  const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
-  if (rt) {
-    const off = rt[3] === undefined ? 0 : Number(rt[3]);
-    if (rt[1] === "MIN" && rt[2] !== "-" && off <= 15) return 34 + off;
-    if (rt[1] === "MAX" && rt[2] !== "+" && off <= 14) return 64 - off;
-  }
-  return fail(`Invalid signal: ${raw}`);
 }
 
 // ---------------------------------------------------------------------------

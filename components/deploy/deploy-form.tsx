@@ -8,7 +8,8 @@ import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState } from "@/components/ui/card";
 import { Field, FormError, Input, Select, inputClass } from "@/components/ui/field";
-import { DockerRunParseError, formatDockerRun, parseDockerRun } from "@/lib/deploy/docker-run";
+import { formatDockerRun } from "@/lib/deploy/docker-run/format";
+import { DockerRunParseError, parseDockerRun } from "@/lib/deploy/docker-run/parse";
 import {
   checkForm,
   emptyDevice,

@@ -1,4 +1,4 @@
-import { formatByteSize, parseByteSize } from "@/lib/deploy/docker-run";
+import { formatByteSize, parseByteSize } from "@/lib/deploy/docker-run/units";
 import { joinShellWords, ShellWordsError, splitShellWords } from "@/lib/deploy/shell-words";
 import { type DeploySpec, type DeploySpecInput, deploySpecSchema, PULL_POLICIES } from "@/lib/deploy/spec";
 

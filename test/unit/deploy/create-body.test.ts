@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseCreateRequest } from "../../../lib/docker/create-request";
 import { collectMounts } from "../../../lib/docker/mounts";
 import { toCreateBody } from "../../../lib/deploy/create-body";
-import { parseDockerRun } from "../../../lib/deploy/docker-run";
+import { parseDockerRun } from "../../../lib/deploy/docker-run/parse";
 import { type DeploySpecInput, deploySpecSchema } from "../../../lib/deploy/spec";
 
 function bodyOf(input: DeploySpecInput | string) {

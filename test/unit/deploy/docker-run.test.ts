@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  DockerRunParseError,
-  formatByteSize,
-  formatDockerRun,
-  formatGoDuration,
-  parseByteSize,
-  parseDockerRun,
-  parseGoDuration,
-} from "../../../lib/deploy/docker-run";
+import { formatDockerRun } from "../../../lib/deploy/docker-run/format";
+import { DockerRunParseError, parseDockerRun } from "../../../lib/deploy/docker-run/parse";
+import { formatByteSize, formatGoDuration, parseByteSize, parseGoDuration } from "../../../lib/deploy/docker-run/units";
 import { type DeploySpec, type DeploySpecInput, deploySpecSchema } from "../../../lib/deploy/spec";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;

@@ -2,10 +2,16 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useMemo, useState } from "react";
-import { Button } from "@/components/ui/button";
-import { Badge, Card, EmptyState } from "@/components/ui/card";
-import { Field, Input, Select } from "@/components/ui/field";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button, buttonClass } from "@/components/ui/button";
+import { Card, EmptyState } from "@/components/ui/card";
+import { cell, DataTable, QueryState } from "@/components/ui/data-table";
+import { ErrorText } from "@/components/ui/feedback";
+import { Field, Input, Select } from "@/components/ui/field";
+import { HostPicker } from "@/components/ui/host-picker";
+import { Pagination } from "@/components/ui/pagination";
+import { OutcomeBadge } from "./outcome-badge";
 
 interface Filters {
   actorId: string;
@@ -38,10 +44,6 @@ function exportHref(f: Filters, format: "csv" | "ndjson") {
   return `/api/audit/export?${params}`;
 }
 
-const linkButton =
-  "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-
-const outcomeTone = { success: "green", denied: "amber", error: "red" } as const;
 
 export function AuditView({ canExport }: { canExport: boolean }) {
   const trpc = useTRPC();
@@ -88,7 +90,7 @@ export function AuditView({ canExport }: { canExport: boolean }) {
               </p>
             )
           ) : verify.error ? (
-            <p role="alert" className="text-rose-700">{errorMessage(verify.error)}</p>
+            <ErrorText>{errorMessage(verify.error)}</ErrorText>
           ) : (
             <p className="text-slate-600 dark:text-slate-400">
               Each event carries the hash of the one before it, and ids have no gaps. Verify recomputes the whole chain, names the
@@ -123,14 +125,7 @@ export function AuditView({ canExport }: { canExport: boolean }) {
             </Select>
           </Field>
           <Field label="Host">
-            <Select value={draft.hostId} onChange={set("hostId")} name="hostId">
-              <option value="">Any host</option>
-              {hosts.data?.map((h) => (
-                <option key={h.id} value={h.id}>
-                  {h.name}
-                </option>
-              ))}
-            </Select>
+            <HostPicker hosts={hosts.data ?? []} value={draft.hostId} onChange={(hostId) => setDraft({ ...draft, hostId })} emptyLabel="Any host" name="hostId" />
           </Field>
           <Field label="From">
             <Input type="datetime-local" value={draft.from} onChange={set("from")} name="from" />
@@ -155,53 +150,46 @@ export function AuditView({ canExport }: { canExport: boolean }) {
         actions={
           canExport ? (
             <div className="flex gap-2">
-              <a className={linkButton} href={exportHref(filters, "csv")} download>
+              <a className={buttonClass("secondary", "sm")} href={exportHref(filters, "csv")} download>
                 Export CSV
               </a>
-              <a className={linkButton} href={exportHref(filters, "ndjson")} download>
+              <a className={buttonClass("secondary", "sm")} href={exportHref(filters, "ndjson")} download>
                 Export NDJSON
               </a>
             </div>
           ) : null
         }
       >
-        {page.error ? (
-          <p role="alert" className="text-sm text-rose-700">{errorMessage(page.error)}</p>
-        ) : page.isLoading ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : !page.data?.events.length ? (
-          <EmptyState title="No matching events">Change or clear the filters to see more.</EmptyState>
-        ) : (
-          <div className="overflow-x-auto">
-            {/* Fixed layout: long names and ids are cut (full text on hover), so every column stays in view. */}
-            <table className="w-full min-w-[48rem] table-fixed text-left text-sm" data-testid="audit-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="w-16 px-2 py-2">#</th>
-                  <th className="w-44 px-2 py-2">Time</th>
-                  <th className="px-2 py-2">Actor</th>
-                  <th className="px-2 py-2">Action</th>
-                  <th className="px-2 py-2">Target</th>
-                  <th className="w-24 px-2 py-2">Outcome</th>
-                  <th className="w-28 px-2 py-2">Source</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-                {page.data.events.map((e) => (
-                  <FragmentRow key={e.id} e={e} names={page.data.names} open={open === e.id} toggle={() => setOpen(open === e.id ? null : e.id)} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <div className="mt-3 flex justify-between">
-          <Button variant="secondary" disabled={!page.data?.newerCursor} onClick={() => setCursor({ after: page.data!.newerCursor! })}>
-            ← Newer
-          </Button>
-          <Button variant="secondary" disabled={!page.data?.olderCursor} onClick={() => setCursor({ before: page.data!.olderCursor! })}>
-            Older →
-          </Button>
-        </div>
+        <QueryState
+          query={page}
+          empty={<EmptyState title="No matching events">Change or clear the filters to see more.</EmptyState>}
+          isEmpty={(data) => data.events.length === 0}
+        >
+          {(data) => (
+            // Fixed layout: long names and ids are cut (full text on hover), so every column stays in view.
+            <DataTable
+              testId="audit-table"
+              className="min-w-[48rem] table-fixed"
+              columns={[
+                { label: "#", className: "w-16" },
+                { label: "Time", className: "w-44" },
+                "Actor",
+                "Action",
+                "Target",
+                { label: "Outcome", className: "w-24" },
+                { label: "Source", className: "w-28" },
+              ]}
+            >
+              {data.events.map((e) => (
+                <FragmentRow key={e.id} e={e} names={data.names} open={open === e.id} toggle={() => setOpen(open === e.id ? null : e.id)} />
+              ))}
+            </DataTable>
+          )}
+        </QueryState>
+        <Pagination
+          previous={{ label: "← Newer", disabled: !page.data?.newerCursor, onClick: () => setCursor({ after: page.data!.newerCursor! }) }}
+          next={{ label: "Older →", disabled: !page.data?.olderCursor, onClick: () => setCursor({ before: page.data!.olderCursor! }) }}
+        />
       </Card>
     </div>
   );
@@ -256,15 +244,15 @@ function FragmentRow({ e, names, open, toggle }: { e: Event; names: Names; open:
   return (
     <>
       <tr className="cursor-pointer hover:bg-slate-50 dark:hover:bg-slate-800/50" onClick={toggle}>
-        <td className="px-2 py-2 font-mono text-xs">
+        <td className={`${cell} font-mono text-xs`}>
           <button type="button" onClick={toggle} aria-expanded={open} className="underline-offset-2 hover:underline">
             {e.id}
           </button>
         </td>
-        <td className="whitespace-nowrap px-2 py-2">{new Date(e.createdAt).toLocaleString()}</td>
-        <td className="truncate px-2 py-2" title={e.actorLabel ?? e.actorType}>{e.actorLabel ?? e.actorType}</td>
-        <td className="truncate px-2 py-2 font-mono text-xs" title={e.action}>{e.action}</td>
-        <td className="truncate px-2 py-2 text-xs" data-testid="audit-target">
+        <td className={`${cell} whitespace-nowrap`}>{new Date(e.createdAt).toLocaleString()}</td>
+        <td className={`${cell} truncate`} title={e.actorLabel ?? e.actorType}>{e.actorLabel ?? e.actorType}</td>
+        <td className={`${cell} truncate font-mono text-xs`} title={e.action}>{e.action}</td>
+        <td className={`${cell} truncate text-xs`} data-testid="audit-target">
           {e.targetType ? (
             <>
               <span className="text-slate-500">{e.targetType} </span>
@@ -274,14 +262,14 @@ function FragmentRow({ e, names, open, toggle }: { e: Event; names: Names; open:
             "—"
           )}
         </td>
-        <td className="px-2 py-2" data-testid="audit-outcome">
+        <td className={cell} data-testid="audit-outcome">
           {isIntent(e.action) ? (
             <Badge tone="sky">intent</Badge>
           ) : (
-            <Badge tone={outcomeTone[e.outcome as keyof typeof outcomeTone] ?? "slate"}>{e.outcome}</Badge>
+            <OutcomeBadge outcome={e.outcome} />
           )}
         </td>
-        <td className="truncate px-2 py-2 text-xs" title={e.sourceIp ?? undefined}>{e.sourceIp ?? "—"}</td>
+        <td className={`${cell} truncate text-xs`} title={e.sourceIp ?? undefined}>{e.sourceIp ?? "—"}</td>
       </tr>
       {open ? (
         <tr>

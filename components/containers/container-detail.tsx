@@ -7,33 +7,37 @@ import { useRouter } from "next/navigation";
 import { useId, useState, type ReactNode } from "react";
 import { OperationProgress } from "@/components/deploy/operation-progress";
 import { useOperationProgress } from "@/components/deploy/use-operation-progress";
-import { ConfirmDialog } from "@/components/hosts/confirm-dialog";
-import { formatBytes } from "@/components/hosts/host-status";
+import { covers, needsPermission, type HostCoverage } from "@/components/hosts/coverage";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { Badge, Card, PageHeader } from "@/components/ui/card";
+import { Card, PageHeader } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DetailItem, DetailList } from "@/components/ui/details";
+import { Callout, Note, Loading, Reason } from "@/components/ui/feedback";
 import { FormError } from "@/components/ui/field";
+import { formatBytes, formatDate, shortId } from "@/components/ui/format";
 import type { AppRouter } from "@/server/routers/_app";
 import { ContainerLogs } from "./container-logs";
 import { ContainerStats } from "./container-stats";
-import { ACTION_LABEL, ACTION_PERMISSION, covers, formatDate, Reason, reasonFor, shortId, StateBadge, type ContainerAction, type Coverage } from "./shared";
+import { ACTION_LABEL, ACTION_PERMISSION, StateBadge, type ContainerAction } from "./shared";
 import { useLiveContainers } from "./use-live-containers";
 
 // xterm touches the DOM when it loads: the terminal is rendered in the browser only.
 const ExecTerminal = dynamic(() => import("@/components/exec/terminal").then((m) => m.ExecTerminal), {
   ssr: false,
-  loading: () => <p className="text-sm text-slate-500">Loading the terminal…</p>,
+  loading: () => <Loading>Loading the terminal…</Loading>,
 });
 
 export type ContainerTab = "overview" | "logs" | "stats" | "exec";
 type Inspect = inferRouterOutputs<AppRouter>["containers"]["inspect"];
 
 export interface ContainerPermissions {
-  control: Coverage;
-  remove: Coverage;
-  exec: Coverage;
-  logs: Coverage;
-  deploy: Coverage;
+  control: HostCoverage;
+  remove: HostCoverage;
+  exec: HostCoverage;
+  logs: HostCoverage;
+  deploy: HostCoverage;
   canReadHosts: boolean;
 }
 
@@ -102,10 +106,10 @@ export function ContainerDetail({
     );
   }
   const c = inspect.data;
-  if (!c) return <p className="text-sm text-slate-500">Loading…</p>;
+  if (!c) return <Loading />;
 
   const hostRef = { id: hostId, hostGroupId: host.data?.hostGroupId };
-  const can = (coverage: Coverage) => covers(coverage, hostRef);
+  const can = (coverage: HostCoverage) => covers(coverage, hostRef);
   const name = c.Name.replace(/^\//, "");
   const state = c.State.Status;
   const running = c.State.Running && !c.State.Paused;
@@ -115,7 +119,7 @@ export function ContainerDetail({
     ...(c.State.Paused ? (["unpause", "stop"] as const) : []),
     "remove",
   ];
-  const reasons = available.map((a) => (can(permissions[a === "remove" ? "remove" : "control"]) ? null : reasonFor(ACTION_PERMISSION[a])));
+  const reasons = available.map((a) => (can(permissions[a === "remove" ? "remove" : "control"]) ? null : needsPermission(ACTION_PERMISSION[a])));
 
   const run = (a: ContainerAction) => {
     action.reset();
@@ -137,7 +141,6 @@ export function ContainerDetail({
                 <Button
                   key={a}
                   variant={a === "remove" ? "danger" : "secondary"}
-                  className="disabled:opacity-50"
                   disabled={Boolean(reasons[i]) || action.isPending}
                   title={reasons[i] ?? undefined}
                   onClick={() => run(a)}
@@ -179,7 +182,7 @@ export function ContainerDetail({
           can(permissions.logs) ? (
             <ContainerLogs hostId={hostId} containerId={c.Id} name={name} />
           ) : (
-            <Unavailable>{reasonFor("containers.logs")} Logs are hidden without it.</Unavailable>
+            <Unavailable>{needsPermission("containers.logs")} Logs are hidden without it.</Unavailable>
           )
         ) : tab === "stats" ? (
           running ? (
@@ -188,7 +191,7 @@ export function ContainerDetail({
             <Unavailable>The container is {state}: statistics are live figures from a running container. Start it to see them.</Unavailable>
           )
         ) : !can(permissions.exec) ? (
-          <Unavailable>{reasonFor("containers.exec")} Opening a shell in a container is only for those who hold it.</Unavailable>
+          <Unavailable>{needsPermission("containers.exec")} Opening a shell in a container is only for those who hold it.</Unavailable>
         ) : !running ? (
           <Unavailable>The container is {state}: a shell runs inside a running container. Start it first.</Unavailable>
         ) : (
@@ -198,27 +201,23 @@ export function ContainerDetail({
         )}
       </div>
 
-      <ConfirmDialog
-        open={confirming !== null}
-        title={confirming ? `${ACTION_LABEL[confirming]} ${name}?` : ""}
-        confirmLabel={confirming ? ACTION_LABEL[confirming] : ""}
-        pending={action.isPending}
-        error={action.error ? errorMessage(action.error) : null}
-        onConfirm={() => confirming && action.mutate({ hostId, containerId: c.Id, action: confirming })}
-        onClose={() => setConfirming(null)}
-      >
-        <p>{confirming ? CONFIRM[confirming] : null}</p>
-      </ConfirmDialog>
+      {confirming ? (
+        <ConfirmDialog
+          title={`${ACTION_LABEL[confirming]} ${name}?`}
+          confirmLabel={ACTION_LABEL[confirming]}
+          mutation={action}
+          onConfirm={() => action.mutate({ hostId, containerId: c.Id, action: confirming })}
+          onClose={() => setConfirming(null)}
+        >
+          <p>{CONFIRM[confirming]}</p>
+        </ConfirmDialog>
+      ) : null}
     </>
   );
 }
 
 function Unavailable({ children }: { children: ReactNode }) {
-  return (
-    <p role="status" className="rounded-md border border-slate-200 bg-slate-50 px-4 py-3 text-sm text-slate-700 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-300">
-      {children}
-    </p>
-  );
+  return <Callout tone="slate">{children}</Callout>;
 }
 
 // ---------------------------------------------------------------------------
@@ -229,19 +228,6 @@ const rec = (v: unknown): Rec => (v && typeof v === "object" && !Array.isArray(v
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
-
-function Rows({ children }: { children: ReactNode }) {
-  return <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2">{children}</dl>;
-}
-
-function Item({ label, children, wide }: { label: string; children: ReactNode; wide?: boolean }) {
-  return (
-    <div className={`flex justify-between gap-4 border-b border-slate-100 pb-1 dark:border-slate-800 ${wide ? "sm:col-span-2" : ""}`}>
-      <dt className="shrink-0 text-slate-500">{label}</dt>
-      <dd className="min-w-0 break-all text-right font-medium">{children}</dd>
-    </div>
-  );
-}
 
 function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: string; hostAddress: string | null; canDeploy: boolean }) {
   const full = c as unknown as Rec;
@@ -273,39 +259,39 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
       {c.deployment ? <DeploymentCard deployment={c.deployment} hostId={hostId} canDeploy={canDeploy} /> : null}
 
       <Card title="Container">
-        <Rows>
-          <Item label="State">
+        <DetailList>
+          <DetailItem label="State">
             <StateBadge state={c.State.Status} />
             {!c.State.Running && c.State.FinishedAt && !c.State.FinishedAt.startsWith("0001") ? (
               <span className="ml-2 text-xs text-slate-500">exit code {c.State.ExitCode}</span>
             ) : null}
-          </Item>
-          <Item label="Image">
+          </DetailItem>
+          <DetailItem label="Image">
             <span className="font-mono text-xs">{c.Config.Image}</span>
-          </Item>
-          <Item label="Command" wide>
+          </DetailItem>
+          <DetailItem label="Command" wide>
             <span className="font-mono text-xs">{command.join(" ") || "—"}</span>
-          </Item>
-          <Item label="Created">{formatDate(c.Created)}</Item>
-          <Item label="Started">{c.State.StartedAt && !c.State.StartedAt.startsWith("0001") ? formatDate(c.State.StartedAt) : "—"}</Item>
-          <Item label="Restart policy">
+          </DetailItem>
+          <DetailItem label="Created">{formatDate(c.Created)}</DetailItem>
+          <DetailItem label="Started">{c.State.StartedAt && !c.State.StartedAt.startsWith("0001") ? formatDate(c.State.StartedAt) : "—"}</DetailItem>
+          <DetailItem label="Restart policy">
             {str(restart.Name) || "no"}
             {num(restart.MaximumRetryCount) ? ` (max ${num(restart.MaximumRetryCount)})` : ""}
-          </Item>
-          <Item label="Restarts">{num(full.RestartCount)}</Item>
-          <Item label="Working directory">{str(config.WorkingDir) || "—"}</Item>
-          <Item label="User">{str(config.User) || "(image default)"}</Item>
-          <Item label="Hostname">{str(config.Hostname) || "—"}</Item>
-          <Item label="ID">
+          </DetailItem>
+          <DetailItem label="Restarts">{num(full.RestartCount)}</DetailItem>
+          <DetailItem label="Working directory">{str(config.WorkingDir) || "—"}</DetailItem>
+          <DetailItem label="User">{str(config.User) || "(image default)"}</DetailItem>
+          <DetailItem label="Hostname">{str(config.Hostname) || "—"}</DetailItem>
+          <DetailItem label="ID">
             <span className="font-mono text-xs">{c.Id}</span>
-          </Item>
-        </Rows>
+          </DetailItem>
+        </DetailList>
       </Card>
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Published ports">
           {ports.length === 0 ? (
-            <p className="text-sm text-slate-500">No ports published.</p>
+            <Note>No ports published.</Note>
           ) : (
             <ul className="space-y-1 text-sm" data-testid="container-ports">
               {ports.map((p, i) => {
@@ -329,7 +315,7 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
 
         <Card title="Networks">
           {networks.length === 0 ? (
-            <p className="text-sm text-slate-500">Network mode: {str(hostConfig.NetworkMode) || "—"}</p>
+            <Note>Network mode: {str(hostConfig.NetworkMode) || "—"}</Note>
           ) : (
             <ul className="space-y-2 text-sm">
               {networks.map((n) => (
@@ -348,7 +334,7 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
 
         <Card title="Mounts">
           {mounts.length === 0 && tmpfs.length === 0 ? (
-            <p className="text-sm text-slate-500">Nothing mounted.</p>
+            <Note>Nothing mounted.</Note>
           ) : (
             <ul className="space-y-1 font-mono text-xs">
               {mounts.map((m, i) => (
@@ -368,21 +354,21 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
         </Card>
 
         <Card title="Limits and privileges">
-          <Rows>
-            <Item label="Memory">{memory ? formatBytes(memory) : "no limit"}</Item>
-            <Item label="CPUs">{nanoCpus ? String(nanoCpus / 1e9) : "no limit"}</Item>
-            <Item label="PIDs">{pids > 0 ? pids : "no limit"}</Item>
-            <Item label="Privileged">{hostConfig.Privileged ? <Badge tone="red">yes</Badge> : "no"}</Item>
-            <Item label="Read-only root">{hostConfig.ReadonlyRootfs ? "yes" : "no"}</Item>
-            <Item label="Capabilities">{[...capAdd.map((x) => `+${x}`), ...capDrop.map((x) => `-${x}`)].join(" ") || "defaults"}</Item>
-          </Rows>
+          <DetailList>
+            <DetailItem label="Memory">{memory ? formatBytes(memory) : "no limit"}</DetailItem>
+            <DetailItem label="CPUs">{nanoCpus ? String(nanoCpus / 1e9) : "no limit"}</DetailItem>
+            <DetailItem label="PIDs">{pids > 0 ? pids : "no limit"}</DetailItem>
+            <DetailItem label="Privileged">{hostConfig.Privileged ? <Badge tone="red">yes</Badge> : "no"}</DetailItem>
+            <DetailItem label="Read-only root">{hostConfig.ReadonlyRootfs ? "yes" : "no"}</DetailItem>
+            <DetailItem label="Capabilities">{[...capAdd.map((x) => `+${x}`), ...capDrop.map((x) => `-${x}`)].join(" ") || "defaults"}</DetailItem>
+          </DetailList>
         </Card>
       </div>
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Environment">
           {env.length === 0 ? (
-            <p className="text-sm text-slate-500">No variables.</p>
+            <Note>No variables.</Note>
           ) : (
             <ul className="max-h-72 space-y-0.5 overflow-auto font-mono text-xs">
               {env.map((kv, i) => (
@@ -395,7 +381,7 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
         </Card>
         <Card title="Labels">
           {labels.length === 0 ? (
-            <p className="text-sm text-slate-500">No labels.</p>
+            <Note>No labels.</Note>
           ) : (
             <ul className="max-h-72 space-y-0.5 overflow-auto font-mono text-xs">
               {labels.map(([k, v]) => (
@@ -448,25 +434,25 @@ function DeploymentCard({ deployment, hostId, canDeploy }: { deployment: NonNull
       title="Deployment"
       actions={
         <div className="flex items-center gap-2">
-          {!canDeploy ? <Reason>{reasonFor("containers.deploy")}</Reason> : null}
-          <Button className="disabled:opacity-50" disabled={!canDeploy || busy} title={canDeploy ? undefined : reasonFor("containers.deploy")} onClick={() => setConfirming(true)}>
+          {!canDeploy ? <Reason>{needsPermission("containers.deploy")}</Reason> : null}
+          <Button disabled={!canDeploy || busy} title={canDeploy ? undefined : needsPermission("containers.deploy")} onClick={() => setConfirming(true)}>
             {busy ? "Updating…" : "Update"}
           </Button>
         </div>
       }
     >
       <div className="space-y-3">
-        <Rows>
-          <Item label="Deployment">{deployment.name}</Item>
-          <Item label="Status">
+        <DetailList>
+          <DetailItem label="Deployment">{deployment.name}</DetailItem>
+          <DetailItem label="Status">
             <Badge tone={deployment.status === "running" ? "green" : deployment.status === "rolledBack" ? "amber" : "slate"}>{deployment.status}</Badge>
-          </Item>
+          </DetailItem>
           {deployment.message ? (
-            <Item label="Last message" wide>
+            <DetailItem label="Last message" wide>
               {deployment.message}
-            </Item>
+            </DetailItem>
           ) : null}
-        </Rows>
+        </DetailList>
         <p className="text-xs text-slate-500">Update pulls the newest image for this deployment and replaces the container; if the new one won&apos;t stay up, the old one comes back.</p>
         {busy || progress.phase ? <OperationProgress progress={progress} title="Update progress" steps={["pull", "create", "start", "verify", "done"]} /> : null}
         {outcome ? (
@@ -476,15 +462,11 @@ function DeploymentCard({ deployment, hostId, canDeploy }: { deployment: NonNull
         ) : null}
         <FormError message={error} />
       </div>
-      <ConfirmDialog
-        open={confirming}
-        title={`Update ${deployment.name}?`}
-        confirmLabel="Update"
-        onConfirm={() => void start()}
-        onClose={() => setConfirming(false)}
-      >
-        <p>The newest image is pulled, this container is stopped and replaced by a new one made from the same settings. It is briefly unavailable.</p>
-      </ConfirmDialog>
+      {confirming ? (
+        <ConfirmDialog title={`Update ${deployment.name}?`} confirmLabel="Update" onConfirm={() => void start()} onClose={() => setConfirming(false)}>
+          <p>The newest image is pulled, this container is stopped and replaced by a new one made from the same settings. It is briefly unavailable.</p>
+        </ConfirmDialog>
+      ) : null}
     </Card>
   );
 }

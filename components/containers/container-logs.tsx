@@ -178,11 +178,11 @@ export function ContainerLogs({ hostId, containerId, name }: { hostId: string; c
             ))}
           </div>
           {mode === "live" ? (
-            <Button variant="secondary" className="px-2 py-1 text-xs" onClick={() => (paused ? resume() : setPaused(true))}>
+            <Button variant="secondary" size="xs" onClick={() => (paused ? resume() : setPaused(true))}>
               {paused ? "Follow" : "Pause"}
             </Button>
           ) : null}
-          <Button variant="secondary" className="px-2 py-1 text-xs disabled:opacity-50" disabled={shown.length === 0} onClick={download}>
+          <Button variant="secondary" size="xs" disabled={shown.length === 0} onClick={download}>
             Download .txt
           </Button>
         </div>

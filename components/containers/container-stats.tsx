@@ -2,7 +2,7 @@
 import { useSubscription } from "@trpc/tanstack-react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
-import { formatBytes } from "@/components/hosts/host-status";
+import { formatBytes } from "@/components/ui/format";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
 import { Card } from "@/components/ui/card";
 import { FormError } from "@/components/ui/field";

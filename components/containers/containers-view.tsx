@@ -3,13 +3,21 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
-import { ConfirmDialog } from "@/components/hosts/confirm-dialog";
+import { covers, type HostCoverage } from "@/components/hosts/coverage";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
-import { Button } from "@/components/ui/button";
-import { Badge, Card, EmptyState } from "@/components/ui/card";
+import { Badge } from "@/components/ui/badge";
+import { Button, ButtonLink } from "@/components/ui/button";
+import { Card, EmptyState } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { cell, DataTable, type Column } from "@/components/ui/data-table";
+import { Callout, Loading, Reason } from "@/components/ui/feedback";
 import { FormError, Input, Select } from "@/components/ui/field";
+import { formatDate, plural } from "@/components/ui/format";
+import { HostPicker } from "@/components/ui/host-picker";
+import { Pagination } from "@/components/ui/pagination";
+import { useDebounced } from "@/components/ui/use-debounced";
 import type { AppRouter } from "@/server/routers/_app";
-import { ACTION_LABEL, ACTION_PERMISSION, covers, formatDate, linkButton, portText, Reason, StateBadge, type ContainerAction, type Coverage } from "./shared";
+import { ACTION_LABEL, ACTION_PERMISSION, portText, StateBadge, type ContainerAction } from "./shared";
 import { useLiveContainers } from "./use-live-containers";
 
 // Every container the viewer may read, across hosts: filtered, sorted and
@@ -27,18 +35,9 @@ const BULK_ACTIONS: ContainerAction[] = ["start", "stop", "restart", "remove"];
 
 const keyOf = (r: { hostId: string; id: string }) => `${r.hostId}/${r.id}`;
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return debounced;
-}
-
 export interface ContainersPermissions {
-  control: Coverage;
-  remove: Coverage;
+  control: HostCoverage;
+  remove: HostCoverage;
   /** containers.deploy anywhere: the Deploy button. */
   canDeploy: boolean;
   /** hosts.read anywhere: host names and groups for the filter and the permission checks, and live updates. */
@@ -127,7 +126,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
   };
 
   if (list.error && !data) return <FormError message={errorMessage(list.error)} />;
-  if (!data) return <p className="text-sm text-slate-500">Loading…</p>;
+  if (!data) return <Loading />;
 
   if (!filtered && data.total === 0) {
     const noHosts = data.hosts.length === 0;
@@ -135,15 +134,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
       <EmptyState
         title={noHosts ? "No hosts yet" : "No containers yet"}
         action={
-          noHosts ? (
-            <Link href="/hosts" className={linkButton}>
-              Go to Hosts
-            </Link>
-          ) : permissions.canDeploy ? (
-            <Link href="/deploy" className={linkButton}>
-              Deploy a container
-            </Link>
-          ) : null
+          noHosts ? <ButtonLink href="/hosts">Go to Hosts</ButtonLink> : permissions.canDeploy ? <ButtonLink href="/deploy">Deploy a container</ButtonLink> : null
         }
       >
         {noHosts
@@ -155,20 +146,35 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
     );
   }
 
+  const sortable = (label: string, column: Sort): Column => ({ label, sort: { order: sort === column ? order : null, onSort: () => toggleSort(column) } });
+  const columns: Column[] = [
+    {
+      label: (
+        <input
+          type="checkbox"
+          aria-label="Select every container on this page"
+          checked={allOnPage}
+          onChange={(e) => {
+            for (const r of pageRows) toggle(r, e.target.checked);
+          }}
+        />
+      ),
+      className: "w-8",
+    },
+    sortable("Name", "name"),
+    sortable("Host", "host"),
+    sortable("Image", "image"),
+    sortable("State", "state"),
+    { label: "Ports" },
+    sortable("Created", "created"),
+  ];
   const hostOptions = permissions.canReadHosts && hosts.data ? hosts.data.map((h) => ({ id: h.id, name: h.name })) : data.hosts.map((h) => ({ id: h.hostId, name: h.hostId }));
   const selection = [...selected.values()];
 
   return (
     <div className="space-y-4">
       <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-5" role="search" aria-label="Filter containers">
-        <Select aria-label="Host" value={hostId} onChange={(e) => setHostId(e.target.value)}>
-          <option value="">All hosts</option>
-          {hostOptions.map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.name}
-            </option>
-          ))}
-        </Select>
+        <HostPicker aria-label="Host" hosts={hostOptions} value={hostId} onChange={setHostId} emptyLabel="All hosts" />
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="">Any state</option>
           {STATES.map((s) => (
@@ -183,10 +189,10 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
       </div>
 
       {staleHosts.length ? (
-        <p role="status" className="rounded-md border border-amber-300 bg-amber-50 px-4 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200" data-testid="stale-hosts">
+        <Callout testId="stale-hosts">
           {staleHosts.map((h) => hostById.get(h.hostId)?.name ?? h.hostId).join(", ")} {staleHosts.length === 1 ? "is" : "are"} not answering:{" "}
           {staleHosts.some((h) => h.known) ? "their containers are shown as last seen, marked stale." : "their containers can't be listed until they reconnect."}
-        </p>
+        </Callout>
       ) : null}
 
       {selection.length ? (
@@ -198,7 +204,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
               <Button
                 key={action}
                 variant={action === "remove" ? "danger" : "secondary"}
-                className="px-2 py-1 text-xs disabled:opacity-50"
+                size="xs"
                 disabled={Boolean(reason)}
                 title={reason ?? undefined}
                 onClick={() => {
@@ -210,7 +216,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
               </Button>
             );
           })}
-          <Button variant="ghost" className="px-2 py-1 text-xs" onClick={() => setSelected(new Map())}>
+          <Button variant="ghost" size="xs" onClick={() => setSelected(new Map())}>
             Clear
           </Button>
           <Reason>{BULK_ACTIONS.map(bulkReason).find(Boolean)}</Reason>
@@ -219,7 +225,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
 
       {results ? (
         <div role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
-          {ACTION_LABEL[results.action]} failed for {results.failed.length} container{results.failed.length === 1 ? "" : "s"}:
+          {ACTION_LABEL[results.action]} failed for {plural(results.failed.length, "container")}:
           <ul className="mt-1 list-disc pl-5">
             {results.failed.map((r) => (
               <li key={`${r.hostId}/${r.containerId}`}>
@@ -233,7 +239,7 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
       <Card
         title={
           <span className="flex items-center gap-2">
-            {data.total} container{data.total === 1 ? "" : "s"}
+            {plural(data.total, "container")}
             {filtered ? <span className="text-xs font-normal text-slate-500">matching the filters</span> : null}
             {permissions.canReadHosts ? (
               <span className="text-xs font-normal text-slate-500" data-testid="live-indicator">
@@ -262,121 +268,64 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
             </button>
           </div>
         ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="containers-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="w-8 px-2 py-2">
-                    <input
-                      type="checkbox"
-                      aria-label="Select every container on this page"
-                      checked={allOnPage}
-                      onChange={(e) => {
-                        for (const r of pageRows) toggle(r, e.target.checked);
-                      }}
-                    />
-                  </th>
-                  <SortHeader label="Name" column="name" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="Host" column="host" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="Image" column="image" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="State" column="state" sort={sort} order={order} onSort={toggleSort} />
-                  <th className="px-2 py-2">Ports</th>
-                  <SortHeader label="Created" column="created" sort={sort} order={order} onSort={toggleSort} />
-                </tr>
-              </thead>
-              <tbody>
-                {pageRows.map((r) => (
-                  <tr key={keyOf(r)} className="border-t border-slate-100 align-top dark:border-slate-800" data-testid={`container-${r.name}`}>
-                    <td className="px-2 py-2">
-                      <input type="checkbox" aria-label={`Select ${r.name} on ${r.hostName}`} checked={selected.has(keyOf(r))} onChange={(e) => toggle(r, e.target.checked)} />
-                    </td>
-                    <td className="px-2 py-2">
-                      <Link href={`/containers/${r.hostId}/${r.id}`} className="font-medium text-sky-700 hover:underline dark:text-sky-400">
-                        {r.name}
-                      </Link>
-                      <div className="font-mono text-xs text-slate-500">{r.id.slice(0, 12)}</div>
-                    </td>
-                    <td className="px-2 py-2">
-                      {r.hostName}
-                      {r.stale ? (
-                        <span className="ml-1" title="The host isn't answering: this is its last known state.">
-                          <Badge tone="amber">stale</Badge>
-                        </span>
-                      ) : null}
-                    </td>
-                    <td className="max-w-xs break-all px-2 py-2 font-mono text-xs">{r.image}</td>
-                    <td className="px-2 py-2">
-                      <StateBadge state={r.state} />
-                      <div className="text-xs text-slate-500">{r.status}</div>
-                    </td>
-                    <td className="px-2 py-2 font-mono text-xs">{r.ports.length ? r.ports.map(portText).join(", ") : "—"}</td>
-                    <td className="whitespace-nowrap px-2 py-2 text-xs text-slate-600 dark:text-slate-400">{formatDate(r.created * 1000)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable testId="containers-table" columns={columns}>
+            {pageRows.map((r) => (
+              <tr key={keyOf(r)} className="align-top" data-testid={`container-${r.name}`}>
+                <td className={cell}>
+                  <input type="checkbox" aria-label={`Select ${r.name} on ${r.hostName}`} checked={selected.has(keyOf(r))} onChange={(e) => toggle(r, e.target.checked)} />
+                </td>
+                <td className={cell}>
+                  <Link href={`/containers/${r.hostId}/${r.id}`} className="font-medium text-sky-700 hover:underline dark:text-sky-400">
+                    {r.name}
+                  </Link>
+                  <div className="font-mono text-xs text-slate-500">{r.id.slice(0, 12)}</div>
+                </td>
+                <td className={cell}>
+                  {r.hostName}
+                  {r.stale ? (
+                    <span className="ml-1" title="The host isn't answering: this is its last known state.">
+                      <Badge tone="amber">stale</Badge>
+                    </span>
+                  ) : null}
+                </td>
+                <td className={`${cell} max-w-xs break-all font-mono text-xs`}>{r.image}</td>
+                <td className={cell}>
+                  <StateBadge state={r.state} />
+                  <div className="text-xs text-slate-500">{r.status}</div>
+                </td>
+                <td className={`${cell} font-mono text-xs`}>{r.ports.length ? r.ports.map(portText).join(", ") : "—"}</td>
+                <td className={`${cell} whitespace-nowrap text-xs text-slate-600 dark:text-slate-400`}>{formatDate(r.created * 1000)}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
-        <nav className="mt-4 flex flex-wrap items-center justify-between gap-3 text-sm" aria-label="Pages">
-          <span className="text-slate-600 dark:text-slate-400">
-            {data.total === 0 ? "Nothing to show" : `${(data.page - 1) * data.pageSize + 1}–${Math.min(data.total, data.page * data.pageSize)} of ${data.total}`}
-          </span>
-          <div className="flex items-center gap-2">
-            <label className="flex items-center gap-1 whitespace-nowrap text-xs text-slate-500">
-              Per page
-              <Select className="w-auto py-1" value={pageSize} onChange={(e) => setPageSize(Number(e.target.value))}>
-                {PAGE_SIZES.map((n) => (
-                  <option key={n} value={n}>
-                    {n}
-                  </option>
-                ))}
-              </Select>
-            </label>
-            <Button variant="secondary" className="px-2 py-1 disabled:opacity-50" disabled={page <= 1} onClick={() => setPage((p) => Math.max(1, p - 1))}>
-              Previous
-            </Button>
-            <span className="text-xs text-slate-500">
-              Page {data.page} of {pages}
-            </span>
-            <Button variant="secondary" className="px-2 py-1 disabled:opacity-50" disabled={page >= pages} onClick={() => setPage((p) => Math.min(pages, p + 1))}>
-              Next
-            </Button>
-          </div>
-        </nav>
+        <Pagination
+          summary={data.total === 0 ? "Nothing to show" : `${(data.page - 1) * data.pageSize + 1}–${Math.min(data.total, data.page * data.pageSize)} of ${data.total}`}
+          pageSize={{ value: pageSize, options: PAGE_SIZES, onChange: setPageSize }}
+          previous={{ label: "Previous", disabled: page <= 1, onClick: () => setPage((p) => Math.max(1, p - 1)) }}
+          position={`Page ${data.page} of ${pages}`}
+          next={{ label: "Next", disabled: page >= pages, onClick: () => setPage((p) => Math.min(pages, p + 1)) }}
+        />
       </Card>
 
-      <ConfirmDialog
-        open={pending !== null}
-        title={pending ? `${ACTION_LABEL[pending]} ${selection.length} container${selection.length === 1 ? "" : "s"}?` : ""}
-        confirmLabel={pending ? ACTION_LABEL[pending] : ""}
-        pending={bulk.isPending}
-        error={bulk.error ? errorMessage(bulk.error) : null}
-        onConfirm={() => pending && void runBulk(pending)}
-        onClose={() => setPending(null)}
-      >
-        {pending === "remove" ? <p>They are stopped if running and deleted with their writable layer. Volumes stay.</p> : null}
-        <ul className="max-h-48 list-disc overflow-auto pl-5">
-          {selection.map((r) => (
-            <li key={keyOf(r)}>
-              {r.name} <span className="text-slate-500">on {r.hostName}</span>
-            </li>
-          ))}
-        </ul>
-      </ConfirmDialog>
+      {pending ? (
+        <ConfirmDialog
+          title={`${ACTION_LABEL[pending]} ${plural(selection.length, "container")}?`}
+          confirmLabel={ACTION_LABEL[pending]}
+          mutation={bulk}
+          onConfirm={() => void runBulk(pending)}
+          onClose={() => setPending(null)}
+        >
+          {pending === "remove" ? <p>They are stopped if running and deleted with their writable layer. Volumes stay.</p> : null}
+          <ul className="max-h-48 list-disc overflow-auto pl-5">
+            {selection.map((r) => (
+              <li key={keyOf(r)}>
+                {r.name} <span className="text-slate-500">on {r.hostName}</span>
+              </li>
+            ))}
+          </ul>
+        </ConfirmDialog>
+      ) : null}
     </div>
-  );
-}
-
-function SortHeader({ label, column, sort, order, onSort }: { label: string; column: Sort; sort: Sort; order: "asc" | "desc"; onSort: (c: Sort) => void }) {
-  const active = sort === column;
-  return (
-    <th className="px-2 py-2" aria-sort={active ? (order === "asc" ? "ascending" : "descending") : "none"}>
-      <button type="button" className="inline-flex items-center gap-1 uppercase hover:text-slate-800 dark:hover:text-slate-200" onClick={() => onSort(column)}>
-        {label}
-        <span aria-hidden className={active ? "" : "opacity-30"}>
-          {active && order === "desc" ? "▼" : "▲"}
-        </span>
-      </button>
-    </th>
   );
 }

@@ -1,29 +1,27 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSubscription } from "@trpc/tanstack-react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useEffect, useRef } from "react";
-import { StatusBadge, statusOf } from "@/components/hosts/host-status";
-import { Button } from "@/components/ui/button";
-import { Badge, Card, EmptyState } from "@/components/ui/card";
+import { AddLocalButton } from "@/components/hosts/add-local-button";
+import { containerCounts, StatusBadge, statusOf } from "@/components/hosts/host-status";
+import { useLiveReread } from "@/components/hosts/use-live-reread";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { Badge, type Tone } from "@/components/ui/badge";
+import { ButtonLink } from "@/components/ui/button";
+import { Card, EmptyState } from "@/components/ui/card";
+import { cell, DataTable } from "@/components/ui/data-table";
+import { ErrorText, Loading } from "@/components/ui/feedback";
 import type { AppRouter } from "@/server/routers/_app";
 import { Sparkline } from "./sparkline";
 
 type Overview = inferRouterOutputs<AppRouter>["hosts"]["overview"];
 type OverviewHost = Overview["hosts"][number];
 
-/** Live changes arrive in bursts (a host connecting sends several): re-read the overview once per burst. */
-const REREAD_MS = 300;
-
-const linkButton =
-  "inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium transition-colors bg-sky-600 text-white hover:bg-sky-700";
-
 /** Why a host wants someone to look at it; empty when it's fine. */
-export function attentionReasons(h: OverviewHost): { label: string; tone: "red" | "amber" | "slate"; explain: string }[] {
-  const reasons: { label: string; tone: "red" | "amber" | "slate"; explain: string }[] = [];
+type Attention = { label: string; tone: Extract<Tone, "red" | "amber" | "slate">; explain: string };
+
+export function attentionReasons(h: OverviewHost): Attention[] {
+  const reasons: Attention[] = [];
   if (h.status !== "connected") {
     const s = statusOf(h);
     reasons.push({ label: s.label, tone: s.tone === "red" ? "red" : "slate", explain: s.explain });
@@ -35,25 +33,11 @@ export function attentionReasons(h: OverviewHost): { label: string; tone: "red" 
   return reasons;
 }
 
-function useLiveOverview() {
+/** The overview is made from the fleet's live state: re-read it when a host changes. */
+function useLiveOverview(): boolean {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(
-    () => () => {
-      if (timer.current) clearTimeout(timer.current);
-    },
-    [],
-  );
-  const reread = () => {
-    if (timer.current) return;
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      void qc.invalidateQueries(trpc.hosts.overview.pathFilter());
-    }, REREAD_MS);
-  };
-  const sub = useSubscription(trpc.hosts.live.subscriptionOptions(undefined, { onStarted: reread, onData: reread }));
-  return sub.status === "pending";
+  return useLiveReread({ reread: () => void qc.invalidateQueries(trpc.hosts.overview.pathFilter()) }).live;
 }
 
 export function FleetOverview({ canAddHosts, canReadContainers }: { canAddHosts: boolean; canReadContainers: boolean }) {
@@ -61,8 +45,8 @@ export function FleetOverview({ canAddHosts, canReadContainers }: { canAddHosts:
   const overview = useQuery(trpc.hosts.overview.queryOptions());
   const live = useLiveOverview();
 
-  if (overview.error) return <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">{errorMessage(overview.error)}</p>;
-  if (!overview.data) return <p className="text-sm text-slate-500">Loading the fleet…</p>;
+  if (overview.error) return <ErrorText>{errorMessage(overview.error)}</ErrorText>;
+  if (!overview.data) return <Loading>Loading the fleet…</Loading>;
   const { hosts, totals } = overview.data;
 
   if (totals.hosts === 0) {
@@ -72,10 +56,8 @@ export function FleetOverview({ canAddHosts, canReadContainers }: { canAddHosts:
         action={
           canAddHosts ? (
             <div className="flex flex-wrap justify-center gap-2">
-              <Link href="/hosts/new" className={linkButton}>
-                Add a host
-              </Link>
-              <AddThisMachine />
+              <ButtonLink href="/hosts/new">Add a host</ButtonLink>
+              <AddLocalButton />
             </div>
           ) : null
         }
@@ -152,52 +134,39 @@ export function FleetOverview({ canAddHosts, canReadContainers }: { canAddHosts:
       </Card>
 
       <Card title="Hosts at a glance">
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" data-testid="dashboard-hosts">
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th className="px-2 py-2">Host</th>
-                <th className="px-2 py-2">Status</th>
-                <th className="px-2 py-2">Load</th>
-                <th className="px-2 py-2">Memory used</th>
-                <th className="px-2 py-2">Containers</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-              {hosts.map((h) => (
-                <tr key={h.id}>
-                  <td className="px-2 py-2">
-                    <Link href={`/hosts/${h.id}`} className="font-medium text-sky-700 hover:underline dark:text-sky-400">
-                      {h.name}
-                    </Link>
-                  </td>
-                  <td className="px-2 py-2">
-                    <StatusBadge host={h} />
-                  </td>
-                  <td className="px-2 py-2">
-                    <Sparkline
-                      label={`Load of ${h.name}`}
-                      values={h.samples.map((s) => s.load)}
-                      minCeiling={h.facts?.cpus ?? 1}
-                      format={(v) => v.toFixed(2)}
-                    />
-                  </td>
-                  <td className="px-2 py-2">
-                    <Sparkline
-                      label={`Memory used on ${h.name}`}
-                      values={h.samples.map((s) => s.memory)}
-                      min={0}
-                      max={1}
-                      tone="violet"
-                      format={(v) => `${Math.round(v * 100)}%`}
-                    />
-                  </td>
-                  <td className="px-2 py-2 text-xs">{h.containerCount === null ? "—" : `${h.runningCount ?? 0} running / ${h.containerCount}`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable testId="dashboard-hosts" columns={["Host", "Status", "Load", "Memory used", "Containers"]}>
+          {hosts.map((h) => (
+            <tr key={h.id}>
+              <td className={cell}>
+                <Link href={`/hosts/${h.id}`} className="font-medium text-sky-700 hover:underline dark:text-sky-400">
+                  {h.name}
+                </Link>
+              </td>
+              <td className={cell}>
+                <StatusBadge host={h} />
+              </td>
+              <td className={cell}>
+                <Sparkline
+                  label={`Load of ${h.name}`}
+                  values={h.samples.map((s) => s.load)}
+                  minCeiling={h.facts?.cpus ?? 1}
+                  format={(v) => v.toFixed(2)}
+                />
+              </td>
+              <td className={cell}>
+                <Sparkline
+                  label={`Memory used on ${h.name}`}
+                  values={h.samples.map((s) => s.memory)}
+                  min={0}
+                  max={1}
+                  tone="violet"
+                  format={(v) => `${Math.round(v * 100)}%`}
+                />
+              </td>
+              <td className={`${cell} text-xs`}>{containerCounts(h)}</td>
+            </tr>
+          ))}
+        </DataTable>
         <p className="mt-2 text-xs text-slate-500">Load and memory are sampled every 30 seconds while a host is connected; the last 30 minutes are kept.</p>
       </Card>
     </div>
@@ -215,31 +184,5 @@ export function Tile({ label, value, href, hint, testId, tone }: { label: string
         <div className="mt-2 text-xs text-slate-500">{hint}</div>
       </Link>
     </Card>
-  );
-}
-
-function AddThisMachine() {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const router = useRouter();
-  const add = useMutation(
-    trpc.hosts.addLocal.mutationOptions({
-      onSuccess: async (host) => {
-        await qc.invalidateQueries(trpc.hosts.pathFilter());
-        router.push(`/hosts/${host.id}`);
-      },
-    }),
-  );
-  return (
-    <span className="inline-flex flex-col items-center gap-1">
-      <Button variant="secondary" disabled={add.isPending} onClick={() => add.mutate({})}>
-        {add.isPending ? "Adding this machine…" : "Add this machine"}
-      </Button>
-      {add.error ? (
-        <span role="alert" className="text-xs text-rose-700 dark:text-rose-400">
-          {errorMessage(add.error)}
-        </span>
-      ) : null}
-    </span>
   );
 }

@@ -3,11 +3,13 @@ import { keepPreviousData, skipToken, useMutation, useQuery, useQueryClient } fr
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from "react";
-import { canManageHost, statusOf, type ManageCoverage } from "@/components/hosts/host-status";
+import { covers, needsPermission, type HostCoverage } from "@/components/hosts/coverage";
+import { statusOf } from "@/components/hosts/host-status";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
 import { Button } from "@/components/ui/button";
 import { Card, EmptyState } from "@/components/ui/card";
 import { Field, FormError, Input, Select, inputClass } from "@/components/ui/field";
+import { useDebounced } from "@/components/ui/use-debounced";
 import { formatDockerRun } from "@/lib/deploy/docker-run/format";
 import { DockerRunParseError, parseDockerRun } from "@/lib/deploy/docker-run/parse";
 import {
@@ -34,26 +36,17 @@ import { useOperationProgress } from "./use-operation-progress";
 // one. Deploying streams pull progress per layer, then opens the container.
 
 const POLICY_DEBOUNCE_MS = 400;
-const DEPLOY_REASON = "Needs the containers.deploy permission on this host.";
+const DEPLOY_REASON = needsPermission("containers.deploy");
 
 type Violation = { rule: string; label: string; message: string; field: string };
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return debounced;
-}
-
-export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: ManageCoverage; initialHostId: string | null }) {
+export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: HostCoverage; initialHostId: string | null }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const router = useRouter();
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   const registries = useQuery({ ...trpc.registries.choices.queryOptions(), retry: false });
-  const deployable = useMemo(() => (hosts.data ?? []).filter((h) => canManageHost(deployCoverage, h)), [hosts.data, deployCoverage]);
+  const deployable = useMemo(() => (hosts.data ?? []).filter((h) => covers(deployCoverage, h)), [hosts.data, deployCoverage]);
 
   const [form, setForm] = useState<DeployFormState>(() => emptyForm(initialHostId ?? ""));
   const [touched, setTouched] = useState<Set<string>>(new Set());

@@ -1,5 +1,5 @@
 "use client";
-import { formatBytes } from "@/components/hosts/host-status";
+import { formatBytes } from "@/components/ui/format";
 import type { LayerState, OperationProgressState, ProgressEvent } from "./use-operation-progress";
 
 const PHASE_LABEL: Record<ProgressEvent["phase"], string> = {

@@ -2,12 +2,11 @@
 import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
-import { Button } from "@/components/ui/button";
+import { Button, buttonClass } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { Field, FormError, Input, inputClass } from "@/components/ui/field";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
 import type { HostItem } from "./host-status";
-import { linkButton } from "./hosts-view";
 import { InstallAgent } from "./install-agent";
 
 // Adding a host over SSH in three steps: connect (probe) → confirm the key
@@ -40,6 +39,21 @@ const AGENT_FIELDS = [
   { key: "bridge", label: "Bridge", placeholder: "(agent default)", kind: "iface" },
   { key: "bridgeSubnet", label: "Bridge subnet", placeholder: "e.g. 172.29.0.0/16", kind: "cidr" },
   { key: "networkPool", label: "Network pool", placeholder: "e.g. 172.30.0.0/16", kind: "cidr" },
+] as const;
+/** The agent settings that are lists, typed comma-separated. */
+const LIST_FIELDS = [
+  {
+    key: "insecureRegistries",
+    label: "Insecure registries",
+    hint: "Comma-separated host or host:port the agent may pull from over plain HTTP",
+    placeholder: "registry.lan:5000, 10.0.0.5:5000",
+  },
+  {
+    key: "allowLocalRegistries",
+    label: "Registries on the host itself",
+    hint: "Comma-separated host:port of registries the agent may reach on a loopback or link-local address (e.g. one running on the host). Pulls from any other address that resolves there are refused.",
+    placeholder: "127.0.0.1:5000, localhost:5000",
+  },
 ] as const;
 type AgentKey = (typeof AGENT_FIELDS)[number]["key"];
 type AgentForm = Record<AgentKey, string> & { insecureRegistries: string; allowLocalRegistries: string };
@@ -299,58 +313,33 @@ export function AddHostWizard() {
               <summary className="cursor-pointer text-sm font-medium">Advanced agent settings</summary>
               <p className="mt-2 text-xs text-slate-500">Leave blank for the defaults. Set these when several agents share one machine.</p>
               <div className="mt-3 grid gap-3 sm:grid-cols-2">
-                {AGENT_FIELDS.map((f) => (
-                  <Field key={f.key} label={f.label} error={agentProblems[f.key] ?? addFields[`agent.${f.key}`]}>
-                    <Input
-                      name={f.key}
-                      autoComplete="off"
-                      spellCheck={false}
-                      placeholder={f.placeholder}
-                      value={agent[f.key]}
-                      onChange={(e) => setAgent({ ...agent, [f.key]: e.target.value })}
-                      aria-invalid={Boolean(agentProblems[f.key])}
-                    />
-                  </Field>
-                ))}
-                <div className="sm:col-span-2">
-                  <Field
-                    label="Insecure registries"
-                    hint="Comma-separated host or host:port the agent may pull from over plain HTTP"
-                    error={agentProblems.insecureRegistries ?? Object.entries(addFields).find(([k]) => k.startsWith("agent.insecureRegistries"))?.[1]}
-                  >
-                    <Input
-                      name="insecureRegistries"
-                      autoComplete="off"
-                      spellCheck={false}
-                      placeholder="registry.lan:5000, 10.0.0.5:5000"
-                      value={agent.insecureRegistries}
-                      onChange={(e) => setAgent({ ...agent, insecureRegistries: e.target.value })}
-                    />
-                  </Field>
-                </div>
-                <div className="sm:col-span-2">
-                  <Field
-                    label="Registries on the host itself"
-                    hint="Comma-separated host:port of registries the agent may reach on a loopback or link-local address (e.g. one running on the host). Pulls from any other address that resolves there are refused."
-                    error={agentProblems.allowLocalRegistries ?? Object.entries(addFields).find(([k]) => k.startsWith("agent.allowLocalRegistries"))?.[1]}
-                  >
-                    <Input
-                      name="allowLocalRegistries"
-                      autoComplete="off"
-                      spellCheck={false}
-                      placeholder="127.0.0.1:5000, localhost:5000"
-                      value={agent.allowLocalRegistries}
-                      onChange={(e) => setAgent({ ...agent, allowLocalRegistries: e.target.value })}
-                    />
-                  </Field>
-                </div>
+                {[...AGENT_FIELDS, ...LIST_FIELDS].map((f) => {
+                  const list = "hint" in f;
+                  // A list's error may be about one of its items (agent.insecureRegistries.1).
+                  const serverError = addFields[`agent.${f.key}`] ?? Object.entries(addFields).find(([k]) => k.startsWith(`agent.${f.key}.`))?.[1];
+                  return (
+                    <div key={f.key} className={list ? "sm:col-span-2" : undefined}>
+                      <Field label={f.label} hint={list ? f.hint : undefined} error={agentProblems[f.key] ?? serverError}>
+                        <Input
+                          name={f.key}
+                          autoComplete="off"
+                          spellCheck={false}
+                          placeholder={f.placeholder}
+                          value={agent[f.key]}
+                          onChange={(e) => setAgent({ ...agent, [f.key]: e.target.value })}
+                          aria-invalid={Boolean(agentProblems[f.key])}
+                        />
+                      </Field>
+                    </div>
+                  );
+                })}
               </div>
             </details>
             <div className="flex flex-wrap items-center gap-3">
               <Button type="submit" disabled={add.isPending || Boolean(nameError(name)) || Object.keys(agentProblems).length > 0}>
                 {add.isPending ? "Adding…" : "Trust this key and add the host"}
               </Button>
-              <Button variant="secondary" className="disabled:opacity-50" onClick={() => setStep("connect")} disabled={add.isPending}>
+              <Button variant="secondary" onClick={() => setStep("connect")} disabled={add.isPending}>
                 Back
               </Button>
             </div>
@@ -368,7 +357,7 @@ export function AddHostWizard() {
             </p>
             <InstallAgent hostId={added.id} onInstalled={() => setInstalled(true)} />
             <div className="flex flex-wrap gap-3 border-t border-slate-200 pt-4 dark:border-slate-800">
-              <Link href="/hosts" className={installed ? linkButton : "text-sm text-sky-700 hover:underline dark:text-sky-400"}>
+              <Link href="/hosts" className={installed ? buttonClass() : "text-sm text-sky-700 hover:underline dark:text-sky-400"}>
                 {installed ? "Go to the host list" : "Skip for now: go to the host list"}
               </Link>
               <Link href={`/hosts/${added.id}`} className="self-center text-sm text-sky-700 hover:underline dark:text-sky-400">

@@ -3,11 +3,15 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useState } from "react";
+import { errorMessage, useTRPC } from "@/components/trpc/client";
 import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
-import { errorMessage, useTRPC } from "@/components/trpc/client";
-import { ConfirmDialog } from "./confirm-dialog";
-import { AgentBadge, canManageHost, FactsList, LastSeen, MANAGE_REASON, StatusBadge, statusOf, type HostItem, type ManageCoverage } from "./host-status";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DetailItem, DetailList } from "@/components/ui/details";
+import { Callout, ErrorText, Loading, Note, Reason, SuccessText } from "@/components/ui/feedback";
+import { CheckboxField } from "@/components/ui/form";
+import { covers, needsPermission, type HostCoverage } from "./coverage";
+import { AgentBadge, FactsList, LastSeen, StatusBadge, statusOf, type HostItem } from "./host-status";
 import { InstallAgent } from "./install-agent";
 import { useLiveHosts } from "./use-live-hosts";
 
@@ -16,7 +20,9 @@ import { useLiveHosts } from "./use-live-hosts";
 const FINGERPRINT_REREAD_MS = 1_000;
 const FINGERPRINT_REREADS = 10;
 
-export function HostDetail({ hostId, manage }: { hostId: string; manage: ManageCoverage }) {
+const MANAGE_REASON = needsPermission("hosts.manage");
+
+export function HostDetail({ hostId, manage }: { hostId: string; manage: HostCoverage }) {
   const trpc = useTRPC();
   const host = useQuery({ ...trpc.hosts.get.queryOptions({ hostId }), retry: false });
   useLiveHosts();
@@ -37,17 +43,15 @@ export function HostDetail({ hostId, manage }: { hostId: string; manage: ManageC
     return (
       <>
         <PageHeader title="Host" />
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-          {errorMessage(host.error)}
-        </p>
+        <ErrorText>{errorMessage(host.error)}</ErrorText>
         <Link href="/hosts" className="mt-4 inline-block text-sm text-sky-700 hover:underline dark:text-sky-400">
           ← All hosts
         </Link>
       </>
     );
   }
-  if (!h) return <p className="text-sm text-slate-500">Loading…</p>;
-  const canManage = canManageHost(manage, h);
+  if (!h) return <Loading />;
+  const canManage = covers(manage, h);
   const status = statusOf(h);
 
   return (
@@ -63,36 +67,36 @@ export function HostDetail({ hostId, manage }: { hostId: string; manage: ManageC
       <div className="space-y-6">
         {h.status === "hostKeyChanged" ? <KeyChangedPanel host={h} canManage={canManage} /> : null}
         {h.status === "unreachable" || h.status === "authFailed" ? (
-          <p role="status" className="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+          <Callout>
             <strong>{status.label}:</strong> {status.explain}
             {h.status === "unreachable" ? " The gateway keeps retrying; what you see below is the last known state." : " Fix the credential on the host or remove and add it again."}
-          </p>
+          </Callout>
         ) : null}
 
         <Card title="Status">
-          <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2">
-            <Row label="Status">
+          <DetailList>
+            <DetailItem label="Status">
               <span className="inline-flex items-center gap-2">
                 <StatusBadge host={h} /> <span className="text-xs text-slate-500">{status.explain}</span>
               </span>
-            </Row>
-            <Row label="Last seen">
+            </DetailItem>
+            <DetailItem label="Last seen">
               <LastSeen at={h.lastSeenAt} />
-            </Row>
-            <Row label="Agent">
+            </DetailItem>
+            <DetailItem label="Agent">
               <AgentBadge host={h} />
-            </Row>
-            <Row label="Containers">{h.containerCount === null ? "—" : `${h.runningCount ?? 0} running of ${h.containerCount}`}</Row>
+            </DetailItem>
+            <DetailItem label="Containers">{h.containerCount === null ? "—" : `${h.runningCount ?? 0} running of ${h.containerCount}`}</DetailItem>
             {h.transport === "ssh" ? (
-              <Row label="Pinned host key">
+              <DetailItem label="Pinned host key">
                 <span className="break-all font-mono text-xs" data-testid="pinned-key">
                   {h.hostKeyFingerprint ?? "—"}
                 </span>
-              </Row>
+              </DetailItem>
             ) : null}
-            {h.hostGroupName ? <Row label="Host group">{h.hostGroupName}</Row> : null}
-            {h.labels.length ? <Row label="Labels">{h.labels.join(", ")}</Row> : null}
-          </dl>
+            {h.hostGroupName ? <DetailItem label="Host group">{h.hostGroupName}</DetailItem> : null}
+            {h.labels.length ? <DetailItem label="Labels">{h.labels.join(", ")}</DetailItem> : null}
+          </DetailList>
         </Card>
 
         <Card title="Facts">
@@ -104,15 +108,6 @@ export function HostDetail({ hostId, manage }: { hostId: string; manage: ManageC
         <RemoveCard host={h} canManage={canManage} />
       </div>
     </>
-  );
-}
-
-function Row({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div className="flex justify-between gap-4 border-b border-slate-100 pb-1 dark:border-slate-800">
-      <dt className="text-slate-500">{label}</dt>
-      <dd className="text-right font-medium">{children}</dd>
-    </div>
   );
 }
 
@@ -179,13 +174,9 @@ function KeyChangedPanel({ host: h, canManage }: { host: HostItem; canManage: bo
         >
           Check for the pinned key now
         </Button>
-        {!canManage ? <span className="text-xs text-slate-600 dark:text-slate-400">{MANAGE_REASON}</span> : null}
+        {!canManage ? <Reason>{MANAGE_REASON}</Reason> : null}
       </div>
-      {repin.error ? (
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-          {errorMessage(repin.error)}
-        </p>
-      ) : null}
+      {repin.error ? <ErrorText>{errorMessage(repin.error)}</ErrorText> : null}
     </section>
   );
 }
@@ -193,7 +184,6 @@ function KeyChangedPanel({ host: h, canManage }: { host: HostItem; canManage: bo
 function AgentCard({ host: h, canManage }: { host: HostItem; canManage: boolean }) {
   const trpc = useTRPC();
   const refresh = useRefreshHost(h.id);
-  const checkboxId = useId();
   const [installing, setInstalling] = useState(false);
   const [confirmUninstall, setConfirmUninstall] = useState(false);
   const [removeData, setRemoveData] = useState(false);
@@ -222,21 +212,21 @@ function AgentCard({ host: h, canManage }: { host: HostItem; canManage: boolean 
         </p>
         {!local && !showInstall ? (
           <div className="flex flex-wrap items-center gap-2">
-            <Button variant="secondary" className="disabled:opacity-50" disabled={Boolean(reason) || upgrade.isPending} title={reason ?? undefined} onClick={() => upgrade.mutate({ hostId: h.id })}>
+            <Button variant="secondary" disabled={Boolean(reason) || upgrade.isPending} title={reason ?? undefined} onClick={() => upgrade.mutate({ hostId: h.id })}>
               {upgrade.isPending ? "Upgrading…" : "Upgrade agent"}
             </Button>
             <Button variant="danger" disabled={Boolean(reason)} title={reason ?? undefined} onClick={() => { uninstall.reset(); setConfirmUninstall(true); }}>
               Uninstall agent
             </Button>
-            <Button variant="ghost" className="disabled:opacity-50" disabled={Boolean(reason)} title={reason ?? undefined} onClick={() => setInstalling(true)}>
+            <Button variant="ghost" disabled={Boolean(reason)} title={reason ?? undefined} onClick={() => setInstalling(true)}>
               Reinstall…
             </Button>
-            {reason ? <span className="text-xs text-slate-500">{reason}</span> : null}
+            <Reason>{reason}</Reason>
           </div>
         ) : null}
         {local ? (
           <div className="flex flex-wrap items-center gap-2">
-            <Button variant="secondary" className="disabled:opacity-50" disabled={!canManage || upgrade.isPending} title={!canManage ? MANAGE_REASON : undefined} onClick={() => upgrade.mutate({ hostId: h.id })}>
+            <Button variant="secondary" disabled={!canManage || upgrade.isPending} title={!canManage ? MANAGE_REASON : undefined} onClick={() => upgrade.mutate({ hostId: h.id })}>
               {upgrade.isPending ? "Restarting…" : "Restart agent"}
             </Button>
             <span className="text-xs text-slate-500">This machine&apos;s agent comes with the gateway: it is upgraded with it and removed with the host.</span>
@@ -244,7 +234,7 @@ function AgentCard({ host: h, canManage }: { host: HostItem; canManage: boolean 
         ) : null}
         {showInstall ? (
           reason ? (
-            <p className="text-sm text-slate-500">No agent installed. {reason}</p>
+            <Note>No agent installed. {reason}</Note>
           ) : (
             <InstallAgent hostId={h.id} onInstalled={() => setInstalling(false)} />
           )
@@ -254,40 +244,27 @@ function AgentCard({ host: h, canManage }: { host: HostItem; canManage: boolean 
             {local ? "Restarting the agent…" : "Uploading the agent, verifying its SHA-256 and restarting it; containers keep running…"}
           </p>
         ) : null}
-        {upgrade.data ? (
-          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-            {upgrade.data.version ? `Agent ${upgrade.data.version} is running.` : "The agent restarted."}
-          </p>
-        ) : null}
-        {upgrade.error ? (
-          <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-            Upgrade failed: {errorMessage(upgrade.error)}
-          </p>
-        ) : null}
-        {uninstall.isSuccess && !confirmUninstall ? (
-          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-            The agent is uninstalled.
-          </p>
-        ) : null}
+        {upgrade.data ? <SuccessText>{upgrade.data.version ? `Agent ${upgrade.data.version} is running.` : "The agent restarted."}</SuccessText> : null}
+        {upgrade.error ? <ErrorText>Upgrade failed: {errorMessage(upgrade.error)}</ErrorText> : null}
+        {uninstall.isSuccess && !confirmUninstall ? <SuccessText>The agent is uninstalled.</SuccessText> : null}
       </div>
-      <ConfirmDialog
-        open={confirmUninstall}
-        title={`Uninstall the agent from ${h.name}?`}
-        confirmLabel="Uninstall agent"
-        pending={uninstall.isPending}
-        error={uninstall.error ? errorMessage(uninstall.error) : null}
-        onConfirm={() => uninstall.mutate({ hostId: h.id, removeData })}
-        onClose={() => setConfirmUninstall(false)}
-      >
-        <p>The agent stops and its program is removed. The host stays in the list; you can install the agent again later.</p>
-        <div className="flex items-start gap-2">
-          <input id={checkboxId} type="checkbox" className="mt-1" checked={removeData} onChange={(e) => setRemoveData(e.target.checked)} />
-          <label htmlFor={checkboxId}>
-            Also remove containers and data
-            <span className="block text-xs text-slate-500">Stops and deletes every container, image, volume and network the agent manages. This cannot be undone.</span>
-          </label>
-        </div>
-      </ConfirmDialog>
+      {confirmUninstall ? (
+        <ConfirmDialog
+          title={`Uninstall the agent from ${h.name}?`}
+          confirmLabel="Uninstall agent"
+          mutation={uninstall}
+          onConfirm={() => uninstall.mutate({ hostId: h.id, removeData })}
+          onClose={() => setConfirmUninstall(false)}
+        >
+          <p>The agent stops and its program is removed. The host stays in the list; you can install the agent again later.</p>
+          <CheckboxField
+            label="Also remove containers and data"
+            hint="Stops and deletes every container, image, volume and network the agent manages. This cannot be undone."
+            checked={removeData}
+            onChange={setRemoveData}
+          />
+        </ConfirmDialog>
+      ) : null}
     </Card>
   );
 }
@@ -316,26 +293,26 @@ function RemoveCard({ host: h, canManage }: { host: HostItem; canManage: boolean
             : "The gateway forgets the host and its credential. The agent and its containers keep running on the host: uninstall the agent first to remove them."}
         </p>
         <div className="flex items-center gap-2">
-          {!canManage ? <span className="text-xs text-slate-500">{MANAGE_REASON}</span> : null}
+          {!canManage ? <Reason>{MANAGE_REASON}</Reason> : null}
           <Button variant="danger" disabled={!canManage} title={!canManage ? MANAGE_REASON : undefined} onClick={() => { remove.reset(); setConfirming(true); }}>
             Remove host
           </Button>
         </div>
       </div>
-      <ConfirmDialog
-        open={confirming}
-        title={`Remove ${h.name}?`}
-        confirmLabel="Remove host"
-        pending={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => remove.mutate({ hostId: h.id })}
-        onClose={() => setConfirming(false)}
-      >
-        <p>
-          {h.name} ({h.transport === "local" ? "this machine" : `${h.address}:${h.port}`}) disappears from the console, with its pinned key and stored
-          credential. Adding it again means confirming its key again.
-        </p>
-      </ConfirmDialog>
+      {confirming ? (
+        <ConfirmDialog
+          title={`Remove ${h.name}?`}
+          confirmLabel="Remove host"
+          mutation={remove}
+          onConfirm={() => remove.mutate({ hostId: h.id })}
+          onClose={() => setConfirming(false)}
+        >
+          <p>
+            {h.name} ({h.transport === "local" ? "this machine" : `${h.address}:${h.port}`}) disappears from the console, with its pinned key and stored
+            credential. Adding it again means confirming its key again.
+          </p>
+        </ConfirmDialog>
+      ) : null}
     </Card>
   );
 }

@@ -1,30 +1,18 @@
 "use client";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useEffect, useState } from "react";
-import { Badge } from "@/components/ui/card";
+import { Badge, type Tone } from "@/components/ui/badge";
+import { DetailItem, DetailList } from "@/components/ui/details";
+import { formatBytes, relativeTime } from "@/components/ui/format";
+import type { HostChoice } from "@/components/ui/host-picker";
 import type { AppRouter } from "@/server/routers/_app";
 
 // What the hosts pages share: the host type as the API returns it, the status
-// badge, facts and the small formatters.
+// badge, the agent badge and the facts.
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type HostItem = Outputs["hosts"]["list"][number];
 export type LiveChange = Outputs["hosts"]["live"] extends AsyncIterable<infer T> ? T : never;
-
-/** Where the viewer holds hosts.manage, as the page computed it on the server. */
-export interface ManageCoverage {
-  all: boolean;
-  hostIds: string[];
-  hostGroupIds: string[];
-}
-
-export const MANAGE_REASON = "Needs the hosts.manage permission on this host.";
-
-export function canManageHost(coverage: ManageCoverage, host: { id: string; hostGroupId: string | null }): boolean {
-  return coverage.all || coverage.hostIds.includes(host.id) || (host.hostGroupId !== null && coverage.hostGroupIds.includes(host.hostGroupId));
-}
-
-type Tone = "slate" | "green" | "red" | "amber" | "sky";
 
 /** The one word (and its explanation) the console shows for a host's state. */
 export function statusOf(h: Pick<HostItem, "status" | "stale" | "agent" | "statusMessage">): { label: string; tone: Tone; explain: string } {
@@ -44,6 +32,11 @@ export function statusOf(h: Pick<HostItem, "status" | "stale" | "agent" | "statu
   }
 }
 
+/** A host as the host picker offers it: its name, and its state when it isn't connected. */
+export function hostChoice(h: Pick<HostItem, "id" | "name" | "status" | "stale" | "agent" | "statusMessage">): HostChoice {
+  return { id: h.id, name: h.name, note: h.status === "connected" ? null : statusOf(h).label };
+}
+
 export function StatusBadge({ host }: { host: Pick<HostItem, "status" | "stale" | "agent" | "statusMessage"> }) {
   const s = statusOf(host);
   return (
@@ -61,28 +54,6 @@ export function AgentBadge({ host }: { host: Pick<HostItem, "agent" | "agentVers
   return <span className="font-mono text-xs" data-testid="agent-version">{host.agentVersion}</span>;
 }
 
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return "—";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function relativeTime(date: Date, now: number): string {
-  const seconds = Math.round((now - date.getTime()) / 1000);
-  if (seconds < 45) return "just now";
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 36) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} days ago`;
-}
-
 /** "3 min ago", kept current by a local clock (no server traffic). */
 export function LastSeen({ at }: { at: Date | null }) {
   const [now, setNow] = useState<number | null>(null);
@@ -97,6 +68,11 @@ export function LastSeen({ at }: { at: Date | null }) {
       {now === null ? at.toLocaleString() : relativeTime(at, now)}
     </time>
   );
+}
+
+/** "2 running / 5", or — while the agent hasn't said. */
+export function containerCounts(h: Pick<HostItem, "containerCount" | "runningCount">): string {
+  return h.containerCount === null ? "—" : `${h.runningCount ?? 0} running / ${h.containerCount}`;
 }
 
 type Facts = NonNullable<HostItem["facts"]>;
@@ -149,13 +125,12 @@ export function FactsList({ facts }: { facts: Facts | null }) {
     ["Gathered", new Date(facts.gatheredAt).toLocaleString()],
   ];
   return (
-    <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-2" data-testid="host-facts">
+    <DetailList testId="host-facts">
       {rows.map(([k, v]) => (
-        <div key={k} className="flex justify-between gap-4 border-b border-slate-100 pb-1 dark:border-slate-800">
-          <dt className="text-slate-500">{k}</dt>
-          <dd className="text-right font-medium">{v}</dd>
-        </div>
+        <DetailItem key={k} label={k}>
+          {v}
+        </DetailItem>
       ))}
-    </dl>
+    </DetailList>
   );
 }

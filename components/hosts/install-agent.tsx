@@ -2,8 +2,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useId, useState } from "react";
-import { Button } from "@/components/ui/button";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { Button } from "@/components/ui/button";
+import { ErrorText, SuccessText } from "@/components/ui/feedback";
+import { FormError } from "@/components/ui/field";
+import { CheckboxField } from "@/components/ui/form";
 
 const STEP_ORDER = ["check", "packages", "upload", "start", "confirm"];
 const STEP_LABEL: Record<string, string> = {
@@ -21,7 +24,7 @@ const STEP_LABEL: Record<string, string> = {
 export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstalled?: (result: { version: string; sha256: string }) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const consentId = useId();
+  const headingId = useId();
   const [installPackages, setInstallPackages] = useState(false);
   const prereqs = useQuery({ ...trpc.hosts.prereqs.queryOptions({ hostId }), retry: false, staleTime: 0 });
   const install = useMutation(
@@ -47,8 +50,8 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
 
   return (
     <div className="space-y-4" data-testid="install-agent">
-      <section aria-labelledby={`${consentId}-prereqs`} className="space-y-2">
-        <h3 id={`${consentId}-prereqs`} className="text-sm font-semibold">
+      <section aria-labelledby={`${headingId}-prereqs`} className="space-y-2">
+        <h3 id={`${headingId}-prereqs`} className="text-sm font-semibold">
           Prerequisites
         </h3>
         {prereqs.isFetching && !prereqs.data ? (
@@ -57,17 +60,13 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
           </p>
         ) : prereqs.error ? (
           <div className="space-y-2">
-            <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-              Could not check the host: {errorMessage(prereqs.error)}
-            </p>
+            <ErrorText>Could not check the host: {errorMessage(prereqs.error)}</ErrorText>
             <Button variant="secondary" onClick={() => void prereqs.refetch()}>
               Check again
             </Button>
           </div>
         ) : missing.length === 0 ? (
-          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="prereqs-ok">
-            Nothing is missing: the host has everything the agent needs.
-          </p>
+          <SuccessText testId="prereqs-ok">Nothing is missing: the host has everything the agent needs.</SuccessText>
         ) : (
           <ul className="space-y-1 text-sm" data-testid="prereqs-missing" aria-label="Missing prerequisites">
             {missing.map((m) => (
@@ -80,29 +79,19 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
           </ul>
         )}
         {prereqs.data && missing.length > 0 ? (
-          <Button variant="ghost" className="disabled:opacity-50" onClick={() => void prereqs.refetch()} disabled={prereqs.isFetching}>
+          <Button variant="ghost" onClick={() => void prereqs.refetch()} disabled={prereqs.isFetching}>
             {prereqs.isFetching ? "Checking…" : "Check again"}
           </Button>
         ) : null}
       </section>
 
       {installable.length > 0 ? (
-        <div className="flex items-start gap-2 text-sm">
-          <input
-            id={consentId}
-            type="checkbox"
-            className="mt-1"
-            checked={installPackages}
-            onChange={(e) => setInstallPackages(e.target.checked)}
-          />
-          <label htmlFor={consentId}>
-            Install missing packages with the host&apos;s package manager
-            <span className="block text-xs text-slate-500">
-              Runs {prereqs.data?.facts.packageManager ?? "the package manager"} as root to install{" "}
-              {installable.map((m) => m.package).join(", ")}.
-            </span>
-          </label>
-        </div>
+        <CheckboxField
+          label="Install missing packages with the host's package manager"
+          hint={`Runs ${prereqs.data?.facts.packageManager ?? "the package manager"} as root to install ${installable.map((m) => m.package).join(", ")}.`}
+          checked={installPackages}
+          onChange={setInstallPackages}
+        />
       ) : null}
       {blocking.length > 0 ? (
         <p className="text-xs text-amber-700 dark:text-amber-400">
@@ -143,16 +132,12 @@ export function InstallAgent({ hostId, onInstalled }: { hostId: string; onInstal
           ))}
         </ol>
       ) : null}
-      {install.error ? (
-        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
-          Installing failed: {errorMessage(install.error)}
-        </p>
-      ) : null}
+      <FormError message={install.error ? `Installing failed: ${errorMessage(install.error)}` : null} />
       {install.data ? (
-        <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="install-result">
+        <SuccessText testId="install-result">
           Agent {install.data.version} installed and running.{" "}
           <span className="break-all font-mono text-xs text-slate-500">sha256:{install.data.sha256}</span>
-        </p>
+        </SuccessText>
       ) : null}
     </div>
   );

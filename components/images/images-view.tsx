@@ -3,25 +3,33 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { useId, useState } from "react";
-import { formatBytes, type HostItem } from "@/components/hosts/host-status";
-import { Button } from "@/components/ui/button";
-import { Badge, Card, EmptyState } from "@/components/ui/card";
-import { Field, FormError, Input, Select } from "@/components/ui/field";
+import { covers, reasonOn, type HostCoverage } from "@/components/hosts/coverage";
+import { HostScope } from "@/components/hosts/host-scope";
+import type { HostItem } from "@/components/hosts/host-status";
+import { RegistryPicker } from "@/components/settings/registry-picker";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, EmptyState } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { cell, ListCard } from "@/components/ui/data-table";
+import { Reason, SuccessText } from "@/components/ui/feedback";
+import { Field, FormError, Input } from "@/components/ui/field";
+import { CheckboxField, FormActions } from "@/components/ui/form";
+import { formatBytes, fromUnix, shortId } from "@/components/ui/format";
+import { Modal } from "@/components/ui/modal";
 import { imageReferenceProblem } from "@/lib/deploy/spec";
 import type { AppRouter } from "@/server/routers/_app";
-import { covers, fromUnix, HostScope, permissionReason, Reason, shortId, type Coverage } from "./host-scope";
-import { ActionDialog, Modal } from "./modal";
 import { OperationProgressView, useOperation } from "./use-operation";
 
 type ImageItem = inferRouterOutputs<AppRouter>["images"]["list"][number];
 type Registry = inferRouterOutputs<AppRouter>["registries"]["choices"][number];
 
 export interface ImagesCoverage {
-  read: Coverage;
-  pull: Coverage;
-  remove: Coverage;
-  build: Coverage;
+  read: HostCoverage;
+  pull: HostCoverage;
+  remove: HostCoverage;
+  build: HostCoverage;
 }
 
 /** Images per host: list, pull with progress, tag, push to a saved registry, remove. */
@@ -46,53 +54,23 @@ function HostImages({ host, coverage, canManageRegistries }: { host: HostItem; c
   // Saved registries are offered to those who may pull here (a Viewer isn't asked, so isn't refused).
   const registries = useQuery({ ...trpc.registries.choices.queryOptions(), enabled: covers(coverage.pull, host) });
   const rights: Rights = {
-    pull: permissionReason(coverage.pull, host, "images.pull"),
-    remove: permissionReason(coverage.remove, host, "images.delete"),
+    pull: reasonOn(coverage.pull, host, "images.pull"),
+    remove: reasonOn(coverage.remove, host, "images.delete"),
     push: covers(coverage.pull, host) && covers(coverage.build, host) ? null : "Pushing needs the images.pull and images.build permissions on this host.",
   };
   return (
     <div className="space-y-6">
       <PullCard hostId={host.id} reason={rights.pull} registries={registries.data ?? []} />
-      <Card
-        title={images.data ? `${images.data.length} image${images.data.length === 1 ? "" : "s"} on ${host.name}` : `Images on ${host.name}`}
-        actions={
-          <Button variant="ghost" className="disabled:opacity-50" disabled={images.isFetching} onClick={() => void images.refetch()}>
-            {images.isFetching ? "Refreshing…" : "Refresh"}
-          </Button>
-        }
+      <ListCard
+        noun="image"
+        where={`on ${host.name}`}
+        query={images}
+        empty={<EmptyState title="No images on this host">Pull one above, or deploy a container and its image is pulled for you.</EmptyState>}
+        testId="images-table"
+        columns={["Image", "ID", "Size", "Created", "Used by", { label: "Actions", srOnly: true }]}
       >
-        {images.error ? (
-          <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-            Could not list the images: {errorMessage(images.error)}
-          </p>
-        ) : !images.data ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : images.data.length === 0 ? (
-          <EmptyState title="No images on this host">Pull one above, or deploy a container and its image is pulled for you.</EmptyState>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="images-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="px-2 py-2">Image</th>
-                  <th className="px-2 py-2">ID</th>
-                  <th className="px-2 py-2">Size</th>
-                  <th className="px-2 py-2">Created</th>
-                  <th className="px-2 py-2">Used by</th>
-                  <th className="px-2 py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-                {images.data.map((img) => (
-                  <ImageRow key={img.id} image={img} hostId={host.id} rights={rights} registries={registries.data ?? []} canManageRegistries={canManageRegistries} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Card>
+        {(img) => <ImageRow key={img.id} image={img} hostId={host.id} rights={rights} registries={registries.data ?? []} canManageRegistries={canManageRegistries} />}
+      </ListCard>
     </div>
   );
 }
@@ -147,14 +125,7 @@ function PullCard({ hostId, reason, registries }: { hostId: string; reason: stri
             />
           </Field>
           <Field label="Saved registry" hint={registries.length ? "Its credentials are used for the pull." : "None saved: anonymous pull."}>
-            <Select value={registryId} onChange={(e) => setRegistryId(e.target.value)} disabled={Boolean(reason) || registries.length === 0}>
-              <option value="">None (anonymous)</option>
-              {registries.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name} ({r.address})
-                </option>
-              ))}
-            </Select>
+            <RegistryPicker registries={registries} value={registryId} onChange={setRegistryId} noneLabel="None (anonymous)" disabled={Boolean(reason) || registries.length === 0} />
           </Field>
           <Button type="submit" disabled={Boolean(reason) || op.state.running || Boolean(reference.trim() && problem)} title={reason ?? undefined}>
             {op.state.running ? "Pulling…" : "Pull"}
@@ -164,11 +135,7 @@ function PullCard({ hostId, reason, registries }: { hostId: string; reason: stri
       </form>
       <div className="mt-3 space-y-2">
         <OperationProgressView state={op.state} label="Pull progress" testId="pull-progress" />
-        {pulled && op.state.result === "done" ? (
-          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400" data-testid="pull-result">
-            Pulled {pulled}.
-          </p>
-        ) : null}
+        {pulled && op.state.result === "done" ? <SuccessText testId="pull-result">Pulled {pulled}.</SuccessText> : null}
       </div>
     </Card>
   );
@@ -193,7 +160,7 @@ function ImageRow({
   const inUse = image.containers.length > 0;
   return (
     <tr className="align-top" data-testid={`image-${name}`}>
-      <td className="px-2 py-2">
+      <td className={cell}>
         {image.tags.length ? (
           <ul className="space-y-0.5">
             {image.tags.map((t) => (
@@ -206,16 +173,16 @@ function ImageRow({
           <Badge>untagged</Badge>
         )}
       </td>
-      <td className="px-2 py-2 font-mono text-xs" title={image.id}>
+      <td className={`${cell} font-mono text-xs`} title={image.id}>
         {shortId(image.id)}
       </td>
-      <td className="whitespace-nowrap px-2 py-2 text-xs">{formatBytes(image.size)}</td>
-      <td className="whitespace-nowrap px-2 py-2 text-xs">
+      <td className={`${cell} whitespace-nowrap text-xs`}>{formatBytes(image.size)}</td>
+      <td className={`${cell} whitespace-nowrap text-xs`}>
         <time dateTime={created.toISOString()} title={created.toLocaleString()}>
           {created.toLocaleDateString()}
         </time>
       </td>
-      <td className="px-2 py-2 text-xs" data-testid="image-used-by">
+      <td className={`${cell} text-xs`} data-testid="image-used-by">
         {inUse ? (
           <ul className="space-y-0.5">
             {image.containers.map((c) => (
@@ -228,15 +195,15 @@ function ImageRow({
           <span className="text-slate-500">not in use</span>
         )}
       </td>
-      <td className="px-2 py-2">
+      <td className={cell}>
         <div className="flex flex-wrap justify-end gap-1">
-          <Button variant="ghost" className="px-2 py-1 disabled:opacity-50" disabled={Boolean(rights.pull)} title={rights.pull ?? undefined} onClick={() => setDialog("tag")}>
+          <Button variant="ghost" size="sm" disabled={Boolean(rights.pull)} title={rights.pull ?? undefined} onClick={() => setDialog("tag")}>
             Tag
           </Button>
-          <Button variant="ghost" className="px-2 py-1 disabled:opacity-50" disabled={Boolean(rights.push)} title={rights.push ?? undefined} onClick={() => setDialog("push")}>
+          <Button variant="ghost" size="sm" disabled={Boolean(rights.push)} title={rights.push ?? undefined} onClick={() => setDialog("push")}>
             Push
           </Button>
-          <Button variant="ghost" className="px-2 py-1 text-rose-700 disabled:opacity-50 dark:text-rose-400" disabled={Boolean(rights.remove)} title={rights.remove ?? undefined} onClick={() => setDialog("remove")}>
+          <Button variant="ghostDanger" size="sm" disabled={Boolean(rights.remove)} title={rights.remove ?? undefined} onClick={() => setDialog("remove")}>
             Remove
           </Button>
         </div>
@@ -254,7 +221,6 @@ function ImageRow({
 function RemoveImageDialog({ image, name, hostId, onClose }: { image: ImageItem; name: string; hostId: string; onClose: () => void }) {
   const trpc = useTRPC();
   const refresh = useRefreshImages(hostId);
-  const forceId = useId();
   const [force, setForce] = useState(false);
   const remove = useMutation(
     trpc.images.remove.mutationOptions({
@@ -266,12 +232,11 @@ function RemoveImageDialog({ image, name, hostId, onClose }: { image: ImageItem;
   );
   const users = image.containers.map((c) => c.name || shortId(c.id));
   return (
-    <ActionDialog
+    <ConfirmDialog
       title={`Remove ${name}?`}
       confirmLabel="Remove image"
-      pending={remove.isPending}
+      mutation={remove}
       blocked={users.length > 0 && !force ? `In use by ${users.join(", ")}: tick Force to remove it anyway.` : null}
-      error={remove.error ? errorMessage(remove.error) : null}
       onConfirm={() => remove.mutate({ hostId, image: image.id, force })}
       onClose={onClose}
     >
@@ -284,14 +249,8 @@ function RemoveImageDialog({ image, name, hostId, onClose }: { image: ImageItem;
           In use by {users.join(", ")}. Remove those containers first, or force the removal.
         </p>
       ) : null}
-      <div className="flex items-start gap-2">
-        <input id={forceId} type="checkbox" className="mt-1" checked={force} onChange={(e) => setForce(e.target.checked)} />
-        <label htmlFor={forceId}>
-          Force
-          <span className="block text-xs text-slate-500">Remove it even if containers use it or it has several tags.</span>
-        </label>
-      </div>
-    </ActionDialog>
+      <CheckboxField label="Force" hint="Remove it even if containers use it or it has several tags." checked={force} onChange={setForce} />
+    </ConfirmDialog>
   );
 }
 
@@ -315,14 +274,7 @@ function TagImageDialog({ image, name, hostId, onClose }: { image: ImageItem; na
           <Input value={target} onChange={(e) => setTarget(e.target.value)} autoFocus autoComplete="off" spellCheck={false} />
         </Field>
         <FormError message={tag.error && !serverField ? errorMessage(tag.error) : null} />
-        <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={onClose} disabled={tag.isPending}>
-            Cancel
-          </Button>
-          <Button type="submit" disabled={tag.isPending || !target.trim() || Boolean(problem)}>
-            {tag.isPending ? "Tagging…" : "Add tag"}
-          </Button>
-        </div>
+        <FormActions submitLabel="Add tag" pendingLabel="Tagging…" pending={tag.isPending} disabled={!target.trim() || Boolean(problem)} onCancel={onClose} />
       </form>
     </Modal>
   );
@@ -398,21 +350,15 @@ function PushImageDialog({
       ) : (
         <form className="space-y-4" onSubmit={push}>
           <Field label="Registry">
-            <Select
+            <RegistryPicker
+              registries={registries}
               value={registryId}
-              onChange={(e) => {
-                const next = registries.find((r) => r.id === e.target.value);
-                setRegistryId(e.target.value);
-                setTarget(suggested(next));
+              onChange={(id) => {
+                setRegistryId(id);
+                setTarget(suggested(registries.find((r) => r.id === id)));
               }}
               disabled={op.state.running}
-            >
-              {registries.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name} ({r.address})
-                </option>
-              ))}
-            </Select>
+            />
           </Field>
           <Field
             label="Push as"
@@ -422,19 +368,15 @@ function PushImageDialog({
             <Input value={target} onChange={(e) => setTarget(e.target.value)} autoComplete="off" spellCheck={false} disabled={op.state.running} />
           </Field>
           <OperationProgressView state={op.state} label="Push progress" testId="push-progress" />
-          {pushed && op.state.result === "done" ? (
-            <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-              Pushed {pushed}.
-            </p>
-          ) : null}
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={onClose} disabled={op.state.running}>
-              {op.state.result === "done" ? "Close" : "Cancel"}
-            </Button>
-            <Button type="submit" disabled={op.state.running || Boolean(problem) || Boolean(elsewhere)}>
-              {op.state.running ? "Pushing…" : "Push"}
-            </Button>
-          </div>
+          {pushed && op.state.result === "done" ? <SuccessText>Pushed {pushed}.</SuccessText> : null}
+          <FormActions
+            submitLabel="Push"
+            pendingLabel="Pushing…"
+            pending={op.state.running}
+            disabled={Boolean(problem) || Boolean(elsewhere)}
+            cancelLabel={op.state.result === "done" ? "Close" : "Cancel"}
+            onCancel={onClose}
+          />
         </form>
       )}
     </Modal>

@@ -2,8 +2,9 @@
 import { skipToken } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useRef, useState } from "react";
-import { formatBytes } from "@/components/hosts/host-status";
+import { formatBytes } from "@/components/ui/format";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { FormError } from "@/components/ui/field";
 
 // A long operation (pull, push) with live progress: pick a token, subscribe to
 // operations.progress with it FIRST, and only once the subscription is open
@@ -156,11 +157,7 @@ export function OperationProgressView({ state, label, testId }: { state: Operati
         </ul>
       ) : null}
       {state.running && state.message ? <p className="truncate text-xs text-slate-500">{state.message}</p> : null}
-      {state.result === "error" ? (
-        <p role="alert" className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
-          {state.error}
-        </p>
-      ) : null}
+      {state.result === "error" ? <FormError message={state.error} /> : null}
     </div>
   );
 }

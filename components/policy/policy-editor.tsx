@@ -1,10 +1,12 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type ReactNode } from "react";
-import { Button } from "@/components/ui/button";
-import { Badge, Card } from "@/components/ui/card";
-import { Field, FormError, Input, Select } from "@/components/ui/field";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { ErrorText, Loading, Reason, SuccessText } from "@/components/ui/feedback";
+import { Field, FieldError, FormError, Input, Select } from "@/components/ui/field";
 import { DEFAULT_POLICY, deployPolicySchema, RULES, type DeployPolicy, type DeployPolicyInput, type RuleId } from "@/lib/policy/rules";
 
 // The deploy policy of one scope (hosts in no group, or a host group), rule by
@@ -154,11 +156,9 @@ export function PolicyEditor({ rights, initialScope }: { rights: PolicyRights; i
         Every deploy path (the form, the API, the Docker proxy) is checked against it; an admin who overrides a rule is audited.
       </p>
       {policy.error ? (
-        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-          {errorMessage(policy.error)}
-        </p>
+        <ErrorText>{errorMessage(policy.error)}</ErrorText>
       ) : !policy.data ? (
-        <p className="text-sm text-slate-500">Loading…</p>
+        <Loading />
       ) : (
         <PolicyForm key={effective} hostGroupId={hostGroupId} saved={policy.data} reason={reason} />
       )}
@@ -281,20 +281,16 @@ function PolicyForm({ hostGroupId, saved, reason }: { hostGroupId: string | null
         <Button type="submit" disabled={disabled || set.isPending || invalid || !dirty} title={reason ?? undefined}>
           {set.isPending ? "Saving…" : "Save policy"}
         </Button>
-        <Button variant="secondary" className="disabled:opacity-50" disabled={disabled || set.isPending || same(input, DEFAULT_POLICY)} onClick={() => update(toDraft(DEFAULT_POLICY))}>
+        <Button variant="secondary" disabled={disabled || set.isPending || same(input, DEFAULT_POLICY)} onClick={() => update(toDraft(DEFAULT_POLICY))}>
           Reset to safe defaults
         </Button>
-        <Button variant="ghost" className="disabled:opacity-50" disabled={disabled || set.isPending || !dirty} onClick={() => update(toDraft(saved))}>
+        <Button variant="ghost" disabled={disabled || set.isPending || !dirty} onClick={() => update(toDraft(saved))}>
           Discard changes
         </Button>
-        {reason ? <span className="text-xs text-slate-600 dark:text-slate-400">{reason}</span> : null}
+        <Reason>{reason}</Reason>
         {!reason && dirty && !invalid ? <span className="text-xs text-amber-700 dark:text-amber-400">Unsaved changes.</span> : null}
         {!reason && invalid ? <span className="text-xs text-rose-700 dark:text-rose-400">Fix the marked rules first.</span> : null}
-        {justSaved && !dirty ? (
-          <span role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-            Policy saved.
-          </span>
-        ) : null}
+        {justSaved && !dirty ? <SuccessText>Policy saved.</SuccessText> : null}
       </div>
       <FormError message={set.error && Object.keys(server).length === 0 ? errorMessage(set.error) : null} />
     </form>
@@ -392,9 +388,9 @@ function ListRule({
           <p className="text-xs italic text-slate-500">{empty}</p>
         )}
         <div className="flex max-w-md gap-2">
-          <input
+          <Input
             id={inputId}
-            className="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 font-mono text-sm shadow-sm placeholder:text-slate-400 focus:border-sky-500 dark:border-slate-700 dark:bg-slate-900"
+            className="font-mono"
             value={entry}
             placeholder={placeholder}
             autoComplete="off"
@@ -410,15 +406,11 @@ function ListRule({
               }
             }}
           />
-          <Button variant="secondary" className="py-1.5" onClick={add} disabled={!entry.trim()} aria-label={`Add to ${RULES[rule]}`}>
+          <Button variant="secondary" onClick={add} disabled={!entry.trim()} aria-label={`Add to ${RULES[rule]}`}>
             Add
           </Button>
         </div>
-        {problem || error ? (
-          <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
-            {problem ?? error}
-          </p>
-        ) : null}
+        <FieldError message={problem ?? error} />
       </div>
     </RuleBlock>
   );

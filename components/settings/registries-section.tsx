@@ -1,12 +1,15 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { useId, useState } from "react";
-import { ActionDialog } from "@/components/images/modal";
+import { useState } from "react";
+import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { cell, DataTable, QueryState } from "@/components/ui/data-table";
+import { Note, SuccessText } from "@/components/ui/feedback";
 import { Field, FormError, Input } from "@/components/ui/field";
-import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
+import { FormActions, FormPanel } from "@/components/ui/form";
 import type { AppRouter } from "@/server/routers/_app";
 
 // Saved registry credentials, for pulls and pushes from the Images page and
@@ -52,11 +55,7 @@ export function RegistriesSection() {
         <p className="text-sm text-slate-600 dark:text-slate-400">
           Credentials for private registries, used to pull images and push them. Passwords and tokens are encrypted on the server and never shown again.
         </p>
-        {notice ? (
-          <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-            {notice}
-          </p>
-        ) : null}
+        {notice ? <SuccessText>{notice}</SuccessText> : null}
         {editing !== null ? (
           <RegistryForm
             key={editing === "new" ? "new" : editing.id}
@@ -68,59 +67,37 @@ export function RegistriesSection() {
             onCancel={() => setEditing(null)}
           />
         ) : null}
-        {registries.error ? (
-          <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-            {errorMessage(registries.error)}
-          </p>
-        ) : !registries.data ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : registries.data.length === 0 ? (
-          <p className="text-sm text-slate-500">No registries saved yet. Public images need none.</p>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="registries-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="px-2 py-2">Name</th>
-                  <th className="px-2 py-2">Address</th>
-                  <th className="px-2 py-2">User</th>
-                  <th className="px-2 py-2">Password</th>
-                  <th className="px-2 py-2">Added</th>
-                  <th className="px-2 py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
+        <QueryState query={registries} empty={<Note>No registries saved yet. Public images need none.</Note>}>
+          {(list) => (
+            <DataTable testId="registries-table" columns={["Name", "Address", "User", "Password", "Added", { label: "Actions", srOnly: true }]}>
+              {list.map((r) => (
+                <tr key={r.id} data-testid={`registry-${r.name}`}>
+                  <td className={`${cell} font-medium`}>{r.name}</td>
+                  <td className={`${cell} font-mono text-xs`}>{r.address}</td>
+                  <td className={`${cell} text-xs`}>{r.username}</td>
+                  <td className={`${cell} text-xs text-slate-500`}>stored, hidden</td>
+                  <td className={`${cell} whitespace-nowrap text-xs`}>{new Date(r.createdAt).toLocaleDateString()}</td>
+                  <td className={`${cell} text-right`}>
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      aria-label={`Edit registry ${r.name}`}
+                      onClick={() => {
+                        setNotice(null);
+                        setEditing(r);
+                      }}
+                    >
+                      Edit
+                    </Button>
+                    <Button variant="ghostDanger" size="sm" aria-label={`Remove registry ${r.name}`} onClick={() => setRemoving(r)}>
+                      Remove
+                    </Button>
+                  </td>
                 </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-                {registries.data.map((r) => (
-                  <tr key={r.id} data-testid={`registry-${r.name}`}>
-                    <td className="px-2 py-2 font-medium">{r.name}</td>
-                    <td className="px-2 py-2 font-mono text-xs">{r.address}</td>
-                    <td className="px-2 py-2 text-xs">{r.username}</td>
-                    <td className="px-2 py-2 text-xs text-slate-500">stored, hidden</td>
-                    <td className="whitespace-nowrap px-2 py-2 text-xs">{new Date(r.createdAt).toLocaleDateString()}</td>
-                    <td className="px-2 py-2 text-right">
-                      <Button
-                        variant="ghost"
-                        className="px-2 py-1"
-                        aria-label={`Edit registry ${r.name}`}
-                        onClick={() => {
-                          setNotice(null);
-                          setEditing(r);
-                        }}
-                      >
-                        Edit
-                      </Button>
-                      <Button variant="ghost" className="px-2 py-1 text-rose-700 dark:text-rose-400" aria-label={`Remove registry ${r.name}`} onClick={() => setRemoving(r)}>
-                        Remove
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+              ))}
+            </DataTable>
+          )}
+        </QueryState>
       </div>
       {removing ? (
         <RemoveRegistry
@@ -138,7 +115,6 @@ export function RegistriesSection() {
 function RegistryForm({ registry, onDone, onCancel }: { registry: Registry | null; onDone: (message: string) => void; onCancel: () => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const titleId = useId();
   const [draft, setDraft] = useState<Draft>(registry ? { name: registry.name, address: registry.address, username: registry.username, password: "" } : EMPTY);
   const refresh = () => qc.invalidateQueries(trpc.registries.list.pathFilter());
   const create = useMutation(trpc.registries.create.mutationOptions({ onSuccess: async (r) => { await refresh(); onDone(`Saved ${r.name}.`); } }));
@@ -164,10 +140,7 @@ function RegistryForm({ registry, onDone, onCancel }: { registry: Registry | nul
   };
 
   return (
-    <form aria-labelledby={titleId} onSubmit={submit} className="space-y-3 rounded-md border border-slate-200 p-4 dark:border-slate-800">
-      <h3 id={titleId} className="text-sm font-semibold">
-        {registry ? `Edit ${registry.name}` : "Add a registry"}
-      </h3>
+    <FormPanel title={registry ? `Edit ${registry.name}` : "Add a registry"} onSubmit={submit}>
       <div className="grid gap-3 md:grid-cols-2">
         <Field label="Name" hint="How it is listed when you pull or push." error={errors.name}>
           <Input value={draft.name} onChange={set("name")} required maxLength={60} autoComplete="off" />
@@ -195,15 +168,8 @@ function RegistryForm({ registry, onDone, onCancel }: { registry: Registry | nul
         </Field>
       </div>
       <FormError message={mutation.error && Object.keys(errors).length === 0 ? errorMessage(mutation.error) : null} />
-      <div className="flex justify-end gap-2">
-        <Button variant="secondary" onClick={onCancel} disabled={mutation.isPending}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={mutation.isPending}>
-          {mutation.isPending ? "Saving…" : registry ? "Save changes" : "Save registry"}
-        </Button>
-      </div>
-    </form>
+      <FormActions submitLabel={registry ? "Save changes" : "Save registry"} pendingLabel="Saving…" pending={mutation.isPending} onCancel={onCancel} />
+    </FormPanel>
   );
 }
 
@@ -219,11 +185,10 @@ function RemoveRegistry({ registry, onClose }: { registry: Registry; onClose: (r
     }),
   );
   return (
-    <ActionDialog
+    <ConfirmDialog
       title={`Remove registry ${registry.name}?`}
       confirmLabel="Remove registry"
-      pending={remove.isPending}
-      error={remove.error ? errorMessage(remove.error) : null}
+      mutation={remove}
       onConfirm={() => remove.mutate({ id: registry.id })}
       onClose={() => onClose(false)}
     >
@@ -231,6 +196,6 @@ function RemoveRegistry({ registry, onClose }: { registry: Registry; onClose: (r
         Its stored credentials for <span className="font-mono text-xs">{registry.address}</span> are deleted. Pulls and pushes that used it need it saved
         again; running containers are not affected.
       </p>
-    </ActionDialog>
+    </ConfirmDialog>
   );
 }

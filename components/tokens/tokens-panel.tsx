@@ -1,11 +1,15 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { useId, useRef, useState } from "react";
-import { Button } from "@/components/ui/button";
-import { Badge, Card } from "@/components/ui/card";
-import { Field, FormError, Input, inputClass, Select } from "@/components/ui/field";
+import { useRef, useState } from "react";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { cell, DataTable, QueryState } from "@/components/ui/data-table";
+import { ErrorText, Note } from "@/components/ui/feedback";
+import { Field, FormError, Input, inputClass, Select } from "@/components/ui/field";
+import { FormActions, FormPanel } from "@/components/ui/form";
 import type { AppRouter } from "@/server/routers/_app";
 
 // The signed-in user's API tokens for /api/v1: list, create (the secret is
@@ -67,39 +71,15 @@ export function TokensPanel() {
             onCancel={() => setCreating(false)}
           />
         ) : null}
-        {tokens.error ? (
-          <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
-            {errorMessage(tokens.error)}
-          </p>
-        ) : !tokens.data ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : tokens.data.length === 0 ? (
-          <p className="text-sm text-slate-500">No tokens yet.</p>
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" data-testid="tokens-table">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="px-2 py-2">Name</th>
-                  <th className="px-2 py-2">Token</th>
-                  <th className="px-2 py-2">Permissions</th>
-                  <th className="px-2 py-2">Hosts</th>
-                  <th className="px-2 py-2">Expires</th>
-                  <th className="px-2 py-2">Last used</th>
-                  <th className="px-2 py-2">Status</th>
-                  <th className="px-2 py-2">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-200 dark:divide-slate-800">
-                {tokens.data.map((t) => (
-                  <TokenRow key={t.id} token={t} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryState query={tokens} empty={<Note>No tokens yet.</Note>}>
+          {(list) => (
+            <DataTable testId="tokens-table" columns={["Name", "Token", "Permissions", "Hosts", "Expires", "Last used", "Status", { label: "Actions", srOnly: true }]}>
+              {list.map((t) => (
+                <TokenRow key={t.id} token={t} />
+              ))}
+            </DataTable>
+          )}
+        </QueryState>
       </div>
     </Card>
   );
@@ -124,12 +104,12 @@ function TokenRow({ token }: { token: Token }) {
   );
   return (
     <tr data-testid={`token-${token.name}`} className={token.status === "active" ? "" : "text-slate-500"}>
-      <td className="px-2 py-2 font-medium">{token.name}</td>
-      <td className="px-2 py-2 font-mono text-xs">{token.prefix}…</td>
-      <td className="px-2 py-2 text-xs">{token.permissions.length ? <span className="font-mono">{token.permissions.join(" · ")}</span> : "All of yours"}</td>
-      <td className="px-2 py-2 text-xs">{scopeLabel(token)}</td>
-      <td className="whitespace-nowrap px-2 py-2 text-xs">{token.expiresAt ? formatDate(token.expiresAt) : "Never"}</td>
-      <td className="whitespace-nowrap px-2 py-2 text-xs">
+      <td className={`${cell} font-medium`}>{token.name}</td>
+      <td className={`${cell} font-mono text-xs`}>{token.prefix}…</td>
+      <td className={`${cell} text-xs`}>{token.permissions.length ? <span className="font-mono">{token.permissions.join(" · ")}</span> : "All of yours"}</td>
+      <td className={`${cell} text-xs`}>{scopeLabel(token)}</td>
+      <td className={`${cell} whitespace-nowrap text-xs`}>{token.expiresAt ? formatDate(token.expiresAt) : "Never"}</td>
+      <td className={`${cell} whitespace-nowrap text-xs`}>
         {token.lastUsedAt ? (
           <>
             {formatDate(token.lastUsedAt)}
@@ -139,29 +119,25 @@ function TokenRow({ token }: { token: Token }) {
           "Never"
         )}
       </td>
-      <td className="px-2 py-2">
+      <td className={cell}>
         <Badge tone={STATUS_TONE[token.status]}>{token.status}</Badge>
       </td>
-      <td className="whitespace-nowrap px-2 py-2 text-right">
+      <td className={`${cell} whitespace-nowrap text-right`}>
         {token.status === "revoked" ? null : confirming ? (
           <span className="inline-flex items-center gap-1">
-            <Button variant="danger" className="px-2 py-1" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: token.id })}>
+            <Button variant="danger" size="sm" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: token.id })}>
               {revoke.isPending ? "Revoking…" : "Revoke now"}
             </Button>
-            <Button variant="ghost" className="px-2 py-1" disabled={revoke.isPending} onClick={() => setConfirming(false)}>
+            <Button variant="ghost" size="sm" disabled={revoke.isPending} onClick={() => setConfirming(false)}>
               Keep
             </Button>
           </span>
         ) : (
-          <Button variant="ghost" className="px-2 py-1 text-rose-700 dark:text-rose-400" aria-label={`Revoke token ${token.name}`} onClick={() => setConfirming(true)}>
+          <Button variant="ghostDanger" size="sm" aria-label={`Revoke token ${token.name}`} onClick={() => setConfirming(true)}>
             Revoke
           </Button>
         )}
-        {revoke.error ? (
-          <span role="alert" className="block text-xs text-rose-700 dark:text-rose-400">
-            {errorMessage(revoke.error)}
-          </span>
-        ) : null}
+        {revoke.error ? <ErrorText small>{errorMessage(revoke.error)}</ErrorText> : null}
       </td>
     </tr>
   );
@@ -224,7 +200,6 @@ function toggle(list: string[], value: string, on: boolean): string[] {
 function CreateTokenForm({ onCreated, onCancel }: { onCreated: (name: string, secret: string) => void; onCancel: () => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const titleId = useId();
   const options = useQuery(trpc.tokens.options.queryOptions());
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const create = useMutation(
@@ -251,10 +226,7 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (name: string, se
   const noHostPicked = !draft.allHosts && draft.hostIds.length === 0 && draft.hostGroupIds.length === 0;
 
   return (
-    <form aria-labelledby={titleId} onSubmit={submit} className="space-y-4 rounded-md border border-slate-200 p-4 dark:border-slate-800">
-      <h3 id={titleId} className="text-sm font-semibold">
-        New API token
-      </h3>
+    <FormPanel title="New API token" onSubmit={submit} className="space-y-4">
       <div className="grid gap-3 md:grid-cols-2">
         <Field label="Name" hint="What uses it, e.g. “CI deploys”." error={errors.name}>
           <Input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required maxLength={60} autoComplete="off" />
@@ -272,7 +244,7 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (name: string, se
       {options.error ? (
         <FormError message={errorMessage(options.error)} />
       ) : !options.data ? (
-        <p className="text-sm text-slate-500">Loading your permissions…</p>
+        <Note>Loading your permissions…</Note>
       ) : (
         <>
           <PermissionsPicker options={options.data} draft={draft} setDraft={setDraft} />
@@ -280,15 +252,14 @@ function CreateTokenForm({ onCreated, onCancel }: { onCreated: (name: string, se
         </>
       )}
       <FormError message={create.error && Object.keys(errors).length === 0 ? errorMessage(create.error) : null} />
-      <div className="flex justify-end gap-2">
-        <Button variant="secondary" onClick={onCancel} disabled={create.isPending}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={create.isPending || !options.data || noPermissionPicked || noHostPicked}>
-          {create.isPending ? "Creating…" : "Create token"}
-        </Button>
-      </div>
-    </form>
+      <FormActions
+        submitLabel="Create token"
+        pendingLabel="Creating…"
+        pending={create.isPending}
+        disabled={!options.data || noPermissionPicked || noHostPicked}
+        onCancel={onCancel}
+      />
+    </FormPanel>
   );
 }
 

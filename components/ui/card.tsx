@@ -1,8 +1,10 @@
 import type { ReactNode } from "react";
 
+const SURFACE = "rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900";
+
 export function Card({ title, actions, children, className = "" }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
   return (
-    <section className={`rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900 ${className}`}>
+    <section className={`${SURFACE} ${className}`}>
       {title || actions ? (
         <header className="flex flex-wrap items-center justify-between gap-2 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
           <h2 className="text-sm font-semibold">{title}</h2>
@@ -36,21 +38,31 @@ export function EmptyState({ title, children, action }: { title: string; childre
   );
 }
 
-export function Badge({ tone = "slate", children }: { tone?: "slate" | "green" | "red" | "amber" | "sky"; children: ReactNode }) {
-  const tones = {
-    slate: "bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
-    green: "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/50 dark:text-emerald-300",
-    red: "bg-rose-100 text-rose-800 dark:bg-rose-900/50 dark:text-rose-300",
-    amber: "bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300",
-    sky: "bg-sky-100 text-sky-800 dark:bg-sky-900/50 dark:text-sky-300",
-  };
-  return <span className={`inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium ${tones[tone]}`}>{children}</span>;
-}
-
 export function Forbidden({ what }: { what: string }) {
   return (
     <EmptyState title="You don't have access to this page">
       {what} Ask an Owner or Admin for a role that grants it.
     </EmptyState>
+  );
+}
+
+/** A card that opens on demand (a paste box, advanced settings): the native <details>, its summary the title. */
+export function CollapsibleCard({
+  title,
+  open,
+  onToggle,
+  children,
+}: {
+  title: ReactNode;
+  /** Controlled when given; else the reader opens and closes it. */
+  open?: boolean;
+  onToggle?: (open: boolean) => void;
+  children: ReactNode;
+}) {
+  return (
+    <details open={open} onToggle={(e) => onToggle?.(e.currentTarget.open)} className={SURFACE}>
+      <summary className="cursor-pointer px-4 py-3 text-sm font-semibold">{title}</summary>
+      <div className="border-t border-slate-200 p-4 dark:border-slate-800">{children}</div>
+    </details>
   );
 }

@@ -12,12 +12,18 @@ export function Field({ label, hint, error, children }: { label: string; hint?: 
         {children}
       </label>
       {hint && !error ? <span className="block text-xs text-slate-500">{hint}</span> : null}
-      {error ? (
-        <span role="alert" className="block text-xs text-rose-600 dark:text-rose-400">
-          {error}
-        </span>
-      ) : null}
+      <FieldError message={error} />
     </div>
+  );
+}
+
+/** A field's own error, under it; announced to screen readers. */
+export function FieldError({ message, className = "" }: { message: string | null | undefined; className?: string }) {
+  if (!message) return null;
+  return (
+    <span role="alert" className={`block text-xs text-rose-600 dark:text-rose-400 ${className}`}>
+      {message}
+    </span>
   );
 }
 

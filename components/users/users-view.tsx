@@ -1,10 +1,13 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Button } from "@/components/ui/button";
-import { Badge, Card, EmptyState } from "@/components/ui/card";
-import { Field, Input, Select } from "@/components/ui/field";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, EmptyState } from "@/components/ui/card";
+import { QueryState } from "@/components/ui/data-table";
+import { ErrorText, SuccessText } from "@/components/ui/feedback";
+import { Field, Input, Select } from "@/components/ui/field";
 
 function useInvalidate() {
   const qc = useQueryClient();
@@ -29,19 +32,15 @@ function UsersSection() {
     <>
       <CreateUserForm roles={roles.data?.roles ?? []} />
       <Card title="Users">
-        {users.error ? (
-          <p role="alert" className="text-sm text-rose-700">{errorMessage(users.error)}</p>
-        ) : !users.data ? (
-          <p className="text-sm text-slate-500">Loading…</p>
-        ) : users.data.length === 0 ? (
-          <EmptyState title="No users">Create the first one above.</EmptyState>
-        ) : (
-          <ul className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="users-list">
-            {users.data.map((u) => (
-              <UserRow key={u.id} user={u} roles={roles.data?.roles ?? []} />
-            ))}
-          </ul>
-        )}
+        <QueryState query={users} empty={<EmptyState title="No users">Create the first one above.</EmptyState>}>
+          {(list) => (
+            <ul className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="users-list">
+              {list.map((u) => (
+                <UserRow key={u.id} user={u} roles={roles.data?.roles ?? []} />
+              ))}
+            </ul>
+          )}
+        </QueryState>
       </Card>
     </>
   );
@@ -89,8 +88,8 @@ function CreateUserForm({ roles }: { roles: RoleOption[] }) {
           <Button type="submit" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create user"}</Button>
         </div>
       </form>
-      {create.error ? <p role="alert" className="mt-2 text-sm text-rose-700 dark:text-rose-400">{errorMessage(create.error)}</p> : null}
-      {create.isSuccess ? <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">Created {create.data.email}.</p> : null}
+      {create.error ? <ErrorText className="mt-2">{errorMessage(create.error)}</ErrorText> : null}
+      {create.isSuccess ? <SuccessText className="mt-2">Created {create.data.email}.</SuccessText> : null}
     </Card>
   );
 }
@@ -143,8 +142,8 @@ function UserRow({ user, roles }: { user: UserItem; roles: RoleOption[] }) {
           </span>
         ))}
       </div>
-      {error ? <p role="alert" className="mt-2 text-sm text-rose-700 dark:text-rose-400">{errorMessage(error)}</p> : null}
-      {notice ? <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">{notice}</p> : null}
+      {error ? <ErrorText className="mt-2">{errorMessage(error)}</ErrorText> : null}
+      {notice ? <SuccessText className="mt-2">{notice}</SuccessText> : null}
       {panel === "password" ? <PasswordForm userId={user.id} done={(message) => { setPanel("none"); setNotice(message); }} /> : null}
       {panel === "bind" ? <BindForm userId={user.id} roles={roles} done={async () => { setPanel("none"); await invalidate(); }} /> : null}
     </li>
@@ -200,7 +199,7 @@ function BindForm({ userId, roles, done }: { userId: string; roles: RoleOption[]
         </Select>
       </Field>
       <Button type="submit" disabled={bind.isPending || !roleId}>Add role</Button>
-      {bind.error ? <p role="alert" className="w-full text-sm text-rose-700 dark:text-rose-400">{errorMessage(bind.error)}</p> : null}
+      {bind.error ? <ErrorText className="w-full">{errorMessage(bind.error)}</ErrorText> : null}
     </form>
   );
 }
@@ -214,8 +213,8 @@ function RolesSection({ canManageRoles }: { canManageRoles: boolean }) {
     <>
       {canManageRoles && roles.data ? <CreateRoleForm permissions={roles.data.permissions} /> : null}
       <Card title="Roles">
-        {roles.error ? <p role="alert" className="text-sm text-rose-700">{errorMessage(roles.error)}</p> : null}
-        {remove.error ? <p role="alert" className="mb-2 text-sm text-rose-700 dark:text-rose-400">{errorMessage(remove.error)}</p> : null}
+        {roles.error ? <ErrorText>{errorMessage(roles.error)}</ErrorText> : null}
+        {remove.error ? <ErrorText className="mb-2">{errorMessage(remove.error)}</ErrorText> : null}
         <ul className="divide-y divide-slate-200 dark:divide-slate-800" data-testid="roles-list">
           {roles.data?.roles.map((r) => (
             <li key={r.id} className="py-3">
@@ -275,7 +274,7 @@ function CreateRoleForm({ permissions }: { permissions: { name: string; descript
           </div>
         </fieldset>
         <Button type="submit" disabled={create.isPending}>Create role</Button>
-        {create.error ? <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">{errorMessage(create.error)}</p> : null}
+        {create.error ? <ErrorText>{errorMessage(create.error)}</ErrorText> : null}
       </form>
     </Card>
   );

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ContainersView } from "@/components/containers/containers-view";
-import { linkButton } from "@/components/containers/shared";
+import { buttonClass } from "@/components/ui/button";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
 import { getViewer } from "@/server/auth/viewer";
@@ -19,7 +19,7 @@ export default async function ContainersPage() {
         description="Everything on your hosts, kept current from each agent's events."
         actions={
           canDeploy ? (
-            <Link href="/deploy" className={linkButton}>
+            <Link href="/deploy" className={buttonClass()}>
               Deploy
             </Link>
           ) : (

@@ -111,6 +111,16 @@ export function canOnHost(viewer: Viewer, permission: Permission, host: HostRef)
   );
 }
 
+/** Refuses (FORBIDDEN) unless the viewer holds the permission everywhere; `what` names the action ("Adding hosts"). */
+export function requireGlobal(viewer: Viewer, permission: Permission, what: string): void {
+  if (!hasGlobal(viewer, permission)) throw new AppError("FORBIDDEN", `${what} needs ${permission} everywhere.`);
+}
+
+/** Refuses (FORBIDDEN) unless the viewer holds the permission on the host; a missing host is refused alike (no lookup by id alone). */
+export function requireOnHost(viewer: Viewer, permission: Permission, host: HostRef | null | undefined, message?: string): asserts host is HostRef {
+  if (!host || !canOnHost(viewer, permission, host)) throw new AppError("FORBIDDEN", message ?? `You need the ${permission} permission on this host.`);
+}
+
 /** What a host permission covers, for filtering lists. */
 export interface HostCoverage {
   all: boolean;

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { Duplex } from "node:stream";
 import next from "next";
-import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./auth/request-meta";
+import { CLIENT_IP_HEADER, REQUEST_ID_HEADER, REQUEST_PATH_HEADER } from "./auth/request-meta";
 import { bootDatabase, ensureFirstOwner } from "./bootstrap";
 import { createDockerProxy } from "./docker-proxy/proxy";
 import { dataDir, env as loadEnv, EnvError } from "./env";
@@ -62,6 +62,7 @@ async function main() {
     const requestId = randomUUID();
     req.headers[REQUEST_ID_HEADER] = requestId;
     req.headers[CLIENT_IP_HEADER] = clientIp(req, env.BERTH_TRUST_PROXY);
+    req.headers[REQUEST_PATH_HEADER] = req.url ?? "/";
     res.setHeader("x-request-id", requestId);
     const policy = securityHeaders.apply(res);
     // The proxy answers oversized bodies itself, Docker-style, after checking the token.

@@ -1,17 +1,16 @@
-import { redirect } from "next/navigation";
 import { Nav } from "@/components/shell/nav";
 import { visibleNav } from "@/components/shell/nav-items";
 import { ThemeToggle } from "@/components/shell/theme-toggle";
 import { TRPCReactProvider } from "@/components/trpc/client";
 import { heldPermissions } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 import { signOutAction } from "./actions";
 
 export const dynamic = "force-dynamic";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
-  const viewer = await getViewer();
-  if (!viewer) redirect("/sign-in");
+  // The page beside this layout renders at the same time and asks for its viewer itself.
+  const viewer = await requireViewer();
   const items = visibleNav(heldPermissions(viewer));
   const user = (
     <div className="space-y-2 border-t border-slate-200 pt-3 text-sm dark:border-slate-800">

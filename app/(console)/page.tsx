@@ -2,14 +2,14 @@ import type { Metadata } from "next";
 import { FleetOverview, Tile } from "@/components/dashboard/fleet-overview";
 import { RecentActivity } from "@/components/dashboard/recent-activity";
 import { PageHeader } from "@/components/ui/card";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 import { db } from "@/server/db";
 import { getDashboardSummary } from "@/server/services/dashboard/get-summary";
 
 export const metadata: Metadata = { title: "Dashboard" };
 
 export default async function DashboardPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   const { can, users, events } = await getDashboardSummary(db(), viewer);
   const extra = [
     users !== null ? { label: "Users", value: users, href: "/users", hint: "People who can sign in.", testId: "tile-users" } : null,

@@ -1,8 +1,11 @@
 import "server-only";
 import type { Db } from "../db";
+import { AppError } from "../errors";
 import { isPermission, OWNER_ROLE, PERMISSIONS, type Permission } from "../../lib/permissions";
 
-// Pure access logic: who may do what where. Everything here fails closed.
+// Pure access logic: who may do what where. Everything here fails closed:
+// asked about nobody (a page or procedure that forgot to require a viewer),
+// it throws a typed UNAUTHORIZED rather than crashing on a missing object.
 
 export type Scope = { type: "global" } | { type: "hostGroup"; id: string } | { type: "host"; id: string };
 
@@ -33,8 +36,14 @@ export function scopeKey(scope: Scope): string {
   return scope.type === "global" ? "global" : `${scope.type}:${scope.id}`;
 }
 
+/** The viewer's grants; no viewer is UNAUTHORIZED. Every question below starts here. */
+function grantsOf(viewer: Viewer | null | undefined): Grant[] {
+  if (!viewer) throw new AppError("UNAUTHORIZED", "Sign in first.");
+  return viewer.grants;
+}
+
 function grantsWith(viewer: Viewer, permission: Permission): Grant[] {
-  return viewer.grants.filter((g) => g.permissions.has(permission));
+  return grantsOf(viewer).filter((g) => g.permissions.has(permission));
 }
 
 /** A permission held everywhere (the only way to hold a global-only permission). */
@@ -49,6 +58,7 @@ export function hasGlobal(viewer: Viewer, permission: Permission): boolean {
  * binding on any scope.
  */
 export function hasPermission(viewer: Viewer, permission: Permission): boolean {
+  grantsOf(viewer);
   if (!isPermission(permission)) return false;
   if (PERMISSIONS[permission].scope === "global") return hasGlobal(viewer, permission);
   return grantsWith(viewer, permission).length > 0;
@@ -64,6 +74,7 @@ export type GrantTarget = { type: "global" } | { type: "hostGroup"; id: string }
  * everywhere, wherever the target; a "self" one when held at all.
  */
 export function holdsOn(viewer: Viewer, permission: string, target: GrantTarget): boolean {
+  grantsOf(viewer);
   if (!isPermission(permission)) return false;
   const kind = PERMISSIONS[permission].scope;
   if (kind === "global") return hasGlobal(viewer, permission);
@@ -85,10 +96,12 @@ export function holdsOn(viewer: Viewer, permission: string, target: GrantTarget)
  * within your scope"). An unknown permission string is always missing.
  */
 export function missingOn(viewer: Viewer, permissions: Iterable<string>, target: GrantTarget): string[] {
+  grantsOf(viewer);
   return [...new Set(permissions)].filter((p) => !holdsOn(viewer, p, target)).sort();
 }
 
 export function canOnHost(viewer: Viewer, permission: Permission, host: HostRef): boolean {
+  grantsOf(viewer);
   if (!isPermission(permission) || PERMISSIONS[permission].scope !== "host") return false;
   return grantsWith(viewer, permission).some(
     (g) =>
@@ -96,6 +109,16 @@ export function canOnHost(viewer: Viewer, permission: Permission, host: HostRef)
       (g.scope.type === "host" && g.scope.id === host.id) ||
       (g.scope.type === "hostGroup" && host.hostGroupId !== null && g.scope.id === host.hostGroupId),
   );
+}
+
+/** Refuses (FORBIDDEN) unless the viewer holds the permission everywhere; `what` names the action ("Adding hosts"). */
+export function requireGlobal(viewer: Viewer, permission: Permission, what: string): void {
+  if (!hasGlobal(viewer, permission)) throw new AppError("FORBIDDEN", `${what} needs ${permission} everywhere.`);
+}
+
+/** Refuses (FORBIDDEN) unless the viewer holds the permission on the host; a missing host is refused alike (no lookup by id alone). */
+export function requireOnHost(viewer: Viewer, permission: Permission, host: HostRef | null | undefined, message?: string): asserts host is HostRef {
+  if (!host || !canOnHost(viewer, permission, host)) throw new AppError("FORBIDDEN", message ?? `You need the ${permission} permission on this host.`);
 }
 
 /** What a host permission covers, for filtering lists. */
@@ -115,13 +138,13 @@ export function hostCoverage(viewer: Viewer, permission: Permission): HostCovera
 }
 
 export function isOwner(viewer: Viewer): boolean {
-  return viewer.grants.some((g) => g.role === OWNER_ROLE && g.scope.type === "global");
+  return grantsOf(viewer).some((g) => g.role === OWNER_ROLE && g.scope.type === "global");
 }
 
 /** Permissions the viewer holds somewhere, for the console's navigation. */
 export function heldPermissions(viewer: Viewer): Permission[] {
   const held = new Set<Permission>();
-  for (const g of viewer.grants) for (const p of g.permissions) if (hasPermission(viewer, p)) held.add(p);
+  for (const g of grantsOf(viewer)) for (const p of g.permissions) if (hasPermission(viewer, p)) held.add(p);
   return [...held].sort();
 }
 

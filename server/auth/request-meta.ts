@@ -5,6 +5,8 @@ import type { RequestMeta } from "../audit/types";
 // client sends under these names is dropped there first.
 export const REQUEST_ID_HEADER = "x-berth-request-id";
 export const CLIENT_IP_HEADER = "x-berth-client-ip";
+/** The path and query the client asked for: a page's way back after sign-in (Next doesn't tell a page its URL). */
+export const REQUEST_PATH_HEADER = "x-berth-request-path";
 
 export function requestMetaFrom(headers: Pick<Headers, "get">): RequestMeta {
   return {

@@ -1,35 +1,20 @@
 import "server-only";
-import { loadCheckpointEvidence } from "../audit/checkpoint";
-import { auditPageSchema, queryAuditPage } from "../audit/query";
-import { verifyAuditChain } from "../audit/verify";
-import { dataDir, env } from "../env";
+import { auditPageSchema } from "../audit/query";
 import { listAuditActors } from "../services/audit/list-actors";
 import { listAuditHosts } from "../services/audit/list-hosts";
-import { nameAuditTargets, type ContainerLists } from "../services/audit/name-targets";
+import { getAuditPage, listAuditEvents } from "../services/audit/audit-page";
+import { verifyAuditLog } from "../services/audit/verify-audit-log";
 import { createRouter, permissionProcedure } from "../trpc";
 
 export const auditRouter = createRouter({
   list: permissionProcedure("audit.read")
     .input(auditPageSchema)
-    .query(async ({ ctx, input }) => {
-      const page = await queryAuditPage(ctx.db, input);
-      return {
-        ...page,
-        events: page.events.map((e) => ({ ...e, id: e.id.toString() })),
-      };
-    }),
+    .query(({ ctx, input }) => listAuditEvents({ db: ctx.db, query: input })),
 
   /** The console's page: audit.list plus readable names (and links) for its targets and hosts. */
   page: permissionProcedure("audit.read")
     .input(auditPageSchema)
-    .query(async ({ ctx, input }) => {
-      const page = await queryAuditPage(ctx.db, input);
-      // Names of containers no deployment knows come from the fleet's last lists (in memory; no host is contacted).
-      const fleet = await ctx.fleet().then((s) => s.fleet, () => null);
-      const containersOf: ContainerLists = (hostId) => fleet?.snapshot(hostId).containers ?? null;
-      const names = await nameAuditTargets(ctx.db, ctx.viewer, page.events, containersOf);
-      return { ...page, events: page.events.map((e) => ({ ...e, id: e.id.toString() })), names };
-    }),
+    .query(({ ctx, input }) => getAuditPage({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet, query: input })),
 
   actors: permissionProcedure("audit.read").query(({ ctx }) => listAuditActors(ctx.db)),
 
@@ -38,8 +23,7 @@ export const auditRouter = createRouter({
 
   // Recorded like a mutation: who checked the chain, and what they found.
   verify: permissionProcedure("audit.read").mutation(async ({ ctx }) => {
-    const e = env();
-    const result = await verifyAuditChain(ctx.db, { checkpoint: await loadCheckpointEvidence(dataDir(e), e.BERTH_AUDIT_CHECKPOINT_KEY) });
+    const result = await verifyAuditLog({ db: ctx.db });
     ctx.audit.params = { ok: result.ok, checked: result.checked, firstBad: result.firstBad?.id ?? null, checkpoint: result.checkpoint.status };
     return result;
   }),

@@ -1,22 +1,11 @@
 import "server-only";
-import { on } from "node:events";
 import { z } from "zod";
-import type { OperationProgress } from "../fleet/fleet";
+import { watchOperationProgress } from "../services/operations/progress";
 import { createRouter, protectedProcedure } from "../trpc";
 
-// Progress of a user's own long operations (deploy, pull, push). The console
-// picks a token, subscribes here, then starts the operation with that token.
+// Progress of a user's own long operations (deploy, pull, push).
 export const operationsRouter = createRouter({
   progress: protectedProcedure
     .input(z.object({ token: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      const { fleet } = await ctx.fleet();
-      const key = `${ctx.viewer.user.id}:${input.token}`;
-      for await (const [p] of on(fleet, "progress", { signal }) as AsyncIterable<[OperationProgress]>) {
-        if (p.key !== key) continue;
-        const { key: _key, ...event } = p;
-        yield event;
-        if (p.phase === "done" || p.phase === "error") return;
-      }
-    }),
+    .subscription(({ ctx, input, signal }) => watchOperationProgress({ viewer: ctx.viewer, fleet: ctx.fleet, token: input.token, signal })),
 });

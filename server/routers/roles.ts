@@ -1,17 +1,11 @@
 import "server-only";
 import { z } from "zod";
-import { holdsOn } from "../auth/access";
-import { PERMISSIONS } from "../../lib/permissions";
-import { createRole, deleteRole, listRoles, updateRole } from "../services/roles/manage-roles";
+import { createRole, deleteRole, listRolesForViewer, updateRole } from "../services/roles/manage-roles";
 import { createRoleSchema, updateRoleSchema } from "../services/roles/schemas";
 import { createRouter, permissionProcedure } from "../trpc";
 
 export const rolesRouter = createRouter({
-  list: permissionProcedure(["users.manage", "roles.manage"]).query(async ({ ctx }) => ({
-    roles: await listRoles(ctx.db),
-    // grantable: whether the viewer may put it in a role (the form offers only those).
-    permissions: Object.entries(PERMISSIONS).map(([name, p]) => ({ name, ...p, grantable: holdsOn(ctx.viewer, name, { type: "global" }) })),
-  })),
+  list: permissionProcedure(["users.manage", "roles.manage"]).query(({ ctx }) => listRolesForViewer({ db: ctx.db, viewer: ctx.viewer })),
 
   create: permissionProcedure("roles.manage")
     .input(createRoleSchema)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canOnHost, hasGlobal, hasPermission, heldPermissions, holdsOn, hostCoverage, isOwner, missingOn, type Grant, type Viewer } from "../../server/auth/access";
+import { AppError } from "../../server/errors";
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, PERMISSIONS, type Permission } from "../../lib/permissions";
 
 function viewer(...grants: Grant[]): Viewer {
@@ -113,5 +114,33 @@ describe("grant only what you hold, within your scope", () => {
       "made.up",
     ]);
     expect(missingOn(viewer(), [], { type: "global" })).toEqual([]);
+  });
+});
+
+describe("asked about nobody", () => {
+  // What a page or procedure that forgot to require a viewer would pass.
+  const nobody = null as unknown as Viewer;
+  const unauthorized = (ask: () => unknown) => {
+    let thrown: unknown;
+    try {
+      ask();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect((thrown as AppError).code).toBe("UNAUTHORIZED");
+  };
+  it("every access helper throws a typed UNAUTHORIZED, for known and unknown permissions alike", () => {
+    unauthorized(() => hasPermission(nobody, "hosts.read"));
+    unauthorized(() => hasPermission(nobody, "made.up" as Permission));
+    unauthorized(() => hasGlobal(nobody, "users.manage"));
+    unauthorized(() => canOnHost(nobody, "containers.deploy", hostA));
+    unauthorized(() => canOnHost(nobody, "made.up" as Permission, hostA));
+    unauthorized(() => hostCoverage(nobody, "containers.read"));
+    unauthorized(() => holdsOn(nobody, "hosts.read", { type: "global" }));
+    unauthorized(() => missingOn(nobody, [], { type: "global" }));
+    unauthorized(() => isOwner(nobody));
+    unauthorized(() => heldPermissions(nobody));
+    unauthorized(() => hasPermission(undefined as unknown as Viewer, "hosts.read"));
   });
 });

@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { AuditView } from "@/components/audit/audit-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Audit" };
 
 export default async function AuditPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "audit.read")) return <Forbidden what="The audit log needs the audit.read permission." />;
   return (
     <>

@@ -4,12 +4,12 @@ import { ContainersView } from "@/components/containers/containers-view";
 import { buttonClass } from "@/components/ui/button";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Containers" };
 
 export default async function ContainersPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "containers.read")) return <Forbidden what="Containers need the containers.read permission." />;
   const canDeploy = hasPermission(viewer, "containers.deploy");
   return (

@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { DeployForm } from "@/components/deploy/deploy-form";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Deploy" };
 
 export default async function DeployPage({ searchParams }: { searchParams: Promise<{ host?: string | string[] }> }) {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "containers.deploy")) return <Forbidden what="Deploying needs the containers.deploy permission." />;
   const { host } = await searchParams;
   return (

@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { HostsView } from "@/components/hosts/hosts-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasGlobal, hostCoverage, hasPermission } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Hosts" };
 
 export default async function HostsPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "hosts.read")) return <Forbidden what="Hosts need the hosts.read permission." />;
   return (
     <>

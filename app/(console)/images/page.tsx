@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { ImagesView } from "@/components/images/images-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Images" };
 
 export default async function ImagesPage({ searchParams }: { searchParams: Promise<{ host?: string | string[] }> }) {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "images.read")) return <Forbidden what="Images need the images.read permission." />;
   const { host } = await searchParams;
   // Where each button may act; the server checks every call again.

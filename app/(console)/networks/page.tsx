@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { NetworksView } from "@/components/networks/networks-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Networks" };
 
 export default async function NetworksPage({ searchParams }: { searchParams: Promise<{ host?: string | string[] }> }) {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "containers.read")) return <Forbidden what="Networks need the containers.read permission." />;
   const { host } = await searchParams;
   return (

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import { PolicyEditor } from "@/components/policy/policy-editor";
 import { Forbidden, PageHeader } from "@/components/ui/card";
-import { hasGlobal, hasPermission } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { hasGlobal, hasPermission, hostCoverage } from "@/server/auth/access";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Deploy policy" };
 
 export default async function PolicyPage({ searchParams }: { searchParams: Promise<{ group?: string | string[] }> }) {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "hosts.read") && !hasPermission(viewer, "hosts.manage")) {
     return <Forbidden what="The deploy policy needs the hosts.read permission to see and hosts.manage to change." />;
   }
@@ -15,7 +15,7 @@ export default async function PolicyPage({ searchParams }: { searchParams: Promi
   // Who may save which policy; policy.set checks again.
   const rights = {
     all: hasGlobal(viewer, "hosts.manage"),
-    groupIds: viewer.grants.flatMap((g) => (g.permissions.has("hosts.manage") && g.scope.type === "hostGroup" ? [g.scope.id] : [])),
+    groupIds: hostCoverage(viewer, "hosts.manage").hostGroupIds,
   };
   return (
     <>

@@ -3,12 +3,12 @@ import { RegistriesSection } from "@/components/settings/registries-section";
 import { TokensPanel } from "@/components/tokens/tokens-panel";
 import { Card, PageHeader } from "@/components/ui/card";
 import { hasPermission, heldPermissions } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   const canManageRegistries = hasPermission(viewer, "registries.manage");
   return (
     <>

@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { UsersView } from "@/components/users/users-view";
 import { hasPermission } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Users & roles" };
 
 export default async function UsersPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   const canManageUsers = hasPermission(viewer, "users.manage");
   const canManageRoles = hasPermission(viewer, "roles.manage");
   if (!canManageUsers && !canManageRoles) return <Forbidden what="Users & roles need the users.manage or roles.manage permission." />;

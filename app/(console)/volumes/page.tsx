@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { VolumesView } from "@/components/networks/volumes-view";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Volumes" };
 
 export default async function VolumesPage({ searchParams }: { searchParams: Promise<{ host?: string | string[] }> }) {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "containers.read")) return <Forbidden what="Volumes need the containers.read permission." />;
   const { host } = await searchParams;
   return (

@@ -12,7 +12,8 @@ import type { OperationProgress } from "../../fleet/fleet";
 import type { PolicyViolation } from "../../../lib/policy/check";
 import type { DeployPolicy } from "../../../lib/policy/rules";
 import { agentPolicyDenial, type DeployGateInput, type DeployVerdict, enforceDeploy, resolvedImageOf } from "../../policy/gate";
-import { canOnHost, type Viewer } from "../../auth/access";
+import { canOnHost, type HostRef, type Viewer } from "../../auth/access";
+import { layerProgress, progressKey } from "../operations/progress";
 import { registryAuthHeader } from "../registries/registries";
 import { keepMaskedSecrets, maskSpecSecrets, openSpecSecrets, sealSpecSecrets, secretExposingChanges } from "./secrets";
 import { CONFINEMENT_HEADER, encodeConfinement } from "../../../lib/confinement";
@@ -21,18 +22,42 @@ import { CONFINEMENT_HEADER, encodeConfinement } from "../../../lib/confinement"
 // start → save the Deployment. Updating: pull the newest image, replace the
 // container with one made from the same spec, and roll back if it won't run.
 
-export interface DeployContext {
+/** Who deploys what where: what a deploy or update is given by its caller. */
+export interface DeployRequest {
+  db: Db;
+  services: FleetServices;
+  /** Who deploys: the gate works out from it whether they may override. */
+  viewer: Viewer;
+  host: HostRef;
+  /** Ticked "override policy" (honoured only for a viewer who may override). */
+  override: boolean;
+  /** The console's token for live progress (see operations/progress). */
+  progressToken?: string;
+}
+
+interface DeployContext {
   db: Db;
   services: FleetServices;
   hostId: string;
   hostGroupId: string | null;
   userId: string;
-  /** Who deploys: the gate works out from it whether they may override. */
   viewer: Viewer;
-  /** Ticked "override policy" (honoured only for a viewer who may override). */
   override: boolean;
   /** Where progress goes (the console subscribes to it). */
   progressKey?: string;
+}
+
+function contextOf(r: DeployRequest): DeployContext {
+  return {
+    db: r.db,
+    services: r.services,
+    hostId: r.host.id,
+    hostGroupId: r.host.hostGroupId,
+    userId: r.viewer.user.id,
+    viewer: r.viewer,
+    override: r.override,
+    progressKey: progressKey(r.viewer, r.progressToken),
+  };
 }
 
 export interface DeployResult {
@@ -90,7 +115,7 @@ async function pull(c: DeployContext, client: AgentClient, spec: DeploySpec): Pr
     registryAuth: auth?.header,
     timeoutMs: 60_000,
     onProgress: (p: PullProgress) => {
-      if (p.id) report(c, { phase: "pull", message: p.status ?? "", layer: { id: p.id, status: p.status ?? "", current: p.progressDetail?.current, total: p.progressDetail?.total } });
+      if (p.id) report(c, { phase: "pull", message: p.status ?? "", layer: layerProgress(p) });
       else if (p.status) report(c, { phase: "pull", message: p.status });
     },
   });
@@ -125,7 +150,10 @@ async function createAndStart(c: DeployContext, client: AgentClient, spec: Deplo
   }
 }
 
-export async function deploy(c: DeployContext, spec: DeploySpec): Promise<DeployResult> {
+/** Deploys a spec to the request's host. */
+export async function deploy(r: DeployRequest & { spec: DeploySpec }): Promise<DeployResult> {
+  const c = contextOf(r);
+  const spec = r.spec;
   const { policy } = await judgeByName(c, spec);
   const client = c.services.fleet.client(c.hostId);
   const name = containerName(spec);
@@ -165,7 +193,11 @@ async function runningAfterSettle(client: AgentClient, id: string): Promise<{ ok
  * fails to start or stops within a moment, it is removed and the old one
  * comes back under its name.
  */
-export async function updateDeployment(c: DeployContext, deploymentId: string, edited?: DeploySpec): Promise<DeployResult & { rolledBack: boolean; message: string | null }> {
+export async function updateDeployment(
+  r: DeployRequest & { deploymentId: string; spec?: DeploySpec },
+): Promise<DeployResult & { rolledBack: boolean; message: string | null }> {
+  const c = contextOf(r);
+  const { deploymentId, spec: edited } = r;
   const saved = await c.db.deployment.findUnique({ where: { id: deploymentId } });
   if (!saved || saved.hostId !== c.hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
   const previous = openSpecSecrets(c.services.box, saved.spec as DeploySpec);
@@ -234,13 +266,9 @@ export async function updateDeployment(c: DeployContext, deploymentId: string, e
   return { deploymentId: saved.id, containerId: newId, name: saved.name, overridden, rolledBack: false, message: null };
 }
 
-export async function getDeployment(db: Db, hostId: string, deploymentId: string) {
-  const row = await db.deployment.findUnique({ where: { id: deploymentId } });
-  if (!row || row.hostId !== hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
+/** A saved deployment on the host with its spec, secret values masked (to prefill the form for an edited update). */
+export async function getDeployment(o: { db: Db; hostId: string; deploymentId: string }) {
+  const row = await o.db.deployment.findUnique({ where: { id: o.deploymentId } });
+  if (!row || row.hostId !== o.hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
   return { ...row, spec: maskSpecSecrets(row.spec as DeploySpec) };
-}
-
-export async function listDeployments(db: Db, hostIds: string[] | "all") {
-  const rows = await db.deployment.findMany({ where: hostIds === "all" ? {} : { hostId: { in: hostIds } }, orderBy: { updatedAt: "desc" }, take: 500 });
-  return rows.map((r) => ({ ...r, spec: maskSpecSecrets(r.spec as DeploySpec) }));
 }

@@ -5,7 +5,8 @@ import { hostFactsSchema, type HostFacts } from "../../fleet/install/facts";
 // What the console may see of a host. Built field by field: the credential
 // never leaves the server.
 
-export interface HostRowForView {
+/** What the console sees of a host's own columns, as stored. */
+interface HostColumns {
   id: string;
   name: string;
   address: string;
@@ -14,38 +15,27 @@ export interface HostRowForView {
   username: string;
   authMethod: string;
   hostGroupId: string | null;
-  hostGroup?: { name: string } | null;
   labels: string[];
   hostKeyFingerprint: string | null;
-  presentedFingerprint: string | null;
   agentVersion: string | null;
-  facts: unknown;
   status: string;
   statusMessage: string | null;
   lastSeenAt: Date | null;
 }
 
-export interface HostView {
-  id: string;
-  name: string;
-  address: string;
-  port: number;
-  transport: "ssh" | "local";
-  username: string;
-  authMethod: string;
-  hostGroupId: string | null;
+export interface HostRowForView extends HostColumns {
+  hostGroup?: { name: string } | null;
+  presentedFingerprint: string | null;
+  facts: unknown;
+}
+
+export interface HostView extends HostColumns {
   hostGroupName: string | null;
-  labels: string[];
-  hostKeyFingerprint: string | null;
   /** Only while the host key changed: the key the host now presents. */
   presentedFingerprint: string | null;
-  agentVersion: string | null;
   /** The installed agent differs from the gateway's bundle. */
   upgradeAvailable: boolean;
   facts: HostFacts | null;
-  status: string;
-  statusMessage: string | null;
-  lastSeenAt: Date | null;
   /** Live: whether what we show is the last known state rather than current. */
   stale: boolean;
   agent: HostSnapshot["agent"];

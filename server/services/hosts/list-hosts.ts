@@ -1,6 +1,6 @@
 import "server-only";
 import type { Db } from "../../db";
-import type { HostCoverage } from "../../auth/access";
+import { hostCoverage, requireGlobal, type HostCoverage, type Viewer } from "../../auth/access";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
 
@@ -18,7 +18,9 @@ export async function listHosts(db: Db, coverage: HostCoverage) {
   });
 }
 
-export async function listHostGroups(db: Db, coverage: HostCoverage) {
+/** The host groups the viewer reads hosts in (hosts.read), with how many hosts each holds. */
+export async function listHostGroups({ db, viewer }: { db: Db; viewer: Viewer }) {
+  const coverage = hostCoverage(viewer, "hosts.read");
   return db.hostGroup.findMany({
     where: coverage.all ? {} : { id: { in: coverage.hostGroupIds } },
     orderBy: { name: "asc" },
@@ -26,7 +28,9 @@ export async function listHostGroups(db: Db, coverage: HostCoverage) {
   });
 }
 
-export async function createHostGroup(db: Db, input: { name: string; description: string }) {
+/** A new, empty host group. Groups span hosts nobody may be scoped to yet: it takes hosts.manage everywhere. */
+export async function createHostGroup({ db, viewer, ...input }: { db: Db; viewer: Viewer; name: string; description: string }) {
+  requireGlobal(viewer, "hosts.manage", "Creating host groups");
   try {
     return await db.hostGroup.create({ data: input, select: { id: true, name: true } });
   } catch (e) {

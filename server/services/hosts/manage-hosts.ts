@@ -1,7 +1,7 @@
 import "server-only";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
-import type { HostCoverage } from "../../auth/access";
+import { hostCoverage, requireGlobal, type Viewer } from "../../auth/access";
 import { agentConfigOf, agentConfigSchema, type AgentConfig } from "../../fleet/agent-config";
 import { sealCredential } from "../../fleet/credentials";
 import { FleetError, isFleetError } from "../../fleet/errors";
@@ -14,12 +14,23 @@ import { sshAuthSchema, sshEndpointSchema, type SshTarget } from "../../fleet/ss
 import { Prisma } from "../../generated/prisma/client";
 import { z } from "zod";
 import { HOST_VIEW_SELECT, hostView, type HostView } from "./host-view";
+import type { FleetAccess } from "../service-deps";
 import { coveredHosts } from "./list-hosts";
 
 // Adding hosts (probe → confirm the key → add), re-pinning, and the agent's
 // install, upgrade and removal. The fleet holds the live connections.
+// Adding a host can't be scoped to a host that isn't there yet, and moving
+// one between groups would let a group-scoped admin give hosts away: both take
+// hosts.manage everywhere, checked here before any host is contacted.
 
 const PROBE_TIMEOUT_MS = 10_000;
+
+/** A host the caller has already checked the viewer's rights on (a host-scoped procedure). */
+interface OnHost {
+  db: Db;
+  services: FleetServices;
+  hostId: string;
+}
 
 export const probeInputSchema = sshEndpointSchema.extend({ auth: sshAuthSchema });
 export type ProbeInput = z.infer<typeof probeInputSchema>;
@@ -43,7 +54,8 @@ function targetOf(input: ProbeInput): SshTarget {
 }
 
 /** Step 1: the host's key fingerprint for the user to confirm. No credential is sent (the handshake stops at the key). */
-export async function probeHost(input: ProbeInput): Promise<{ fingerprint: string }> {
+export async function probeHost({ viewer, input }: { viewer: Viewer; input: ProbeInput }): Promise<{ fingerprint: string }> {
+  requireGlobal(viewer, "hosts.manage", "Adding hosts");
   return { fingerprint: await fetchHostKey(input, PROBE_TIMEOUT_MS) };
 }
 
@@ -59,7 +71,9 @@ async function uniqueName<T>(name: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** Adds a host whose key the user confirmed. The key is checked again here: it must still be the one confirmed. */
-export async function addHost(db: Db, services: FleetServices, input: AddHostInput): Promise<HostView> {
+export async function addHost({ db, viewer, fleet, input }: { db: Db; viewer: Viewer; fleet: FleetAccess; input: AddHostInput }): Promise<HostView> {
+  requireGlobal(viewer, "hosts.manage", "Adding hosts");
+  const services = await fleet();
   let probed;
   try {
     const session = await connectSsh(targetOf(input), { pinned: input.fingerprint, timeoutMs: PROBE_TIMEOUT_MS });
@@ -106,13 +120,16 @@ export async function addHost(db: Db, services: FleetServices, input: AddHostInp
 }
 
 /** "This machine": the gateway runs the agent itself, no SSH. */
-export async function addLocalHost(db: Db, services: FleetServices, input: { name: string; agent?: Partial<AgentConfig> }): Promise<HostView> {
+export async function addLocalHost(o: { db: Db; viewer: Viewer; fleet: FleetAccess; name: string; agent?: Partial<AgentConfig> }): Promise<HostView> {
+  requireGlobal(o.viewer, "hosts.manage", "Adding hosts");
+  const { db, name } = o;
+  const services = await o.fleet();
   if (await db.host.findFirst({ where: { transport: "local" } })) {
     throw new AppError("CONFLICT", "This machine is already a host.");
   }
-  const row = await uniqueName(input.name, () =>
+  const row = await uniqueName(name, () =>
     db.host.create({
-      data: { name: input.name, address: "local", port: 0, transport: "local", authMethod: "none", agentConfig: agentConfigSchema.parse(input.agent ?? {}), status: "pending" },
+      data: { name, address: "local", port: 0, transport: "local", authMethod: "none", agentConfig: agentConfigSchema.parse(o.agent ?? {}), status: "pending" },
       select: HOST_VIEW_SELECT,
     }),
   );
@@ -120,9 +137,10 @@ export async function addLocalHost(db: Db, services: FleetServices, input: { nam
   return hostView(row, services.fleet.snapshot(row.id));
 }
 
-export async function listHostViews(db: Db, services: FleetServices, coverage: HostCoverage): Promise<HostView[]> {
+/** The hosts the viewer may read (hosts.read), by name. */
+export async function listHostViews({ db, viewer, services }: { db: Db; viewer: Viewer; services: FleetServices }): Promise<HostView[]> {
   const rows = await db.host.findMany({
-    where: coveredHosts(coverage),
+    where: coveredHosts(hostCoverage(viewer, "hosts.read")),
     orderBy: { name: "asc" },
     select: HOST_VIEW_SELECT,
   });
@@ -130,7 +148,22 @@ export async function listHostViews(db: Db, services: FleetServices, coverage: H
   return rows.map((r) => hostView(r, services.fleet.snapshot(r.id), bundle));
 }
 
-export async function getHostView(db: Db, services: FleetServices, hostId: string): Promise<HostView> {
+/** The fleet at a glance from the last known state: answers at once even when hosts are down. */
+export async function getFleetOverview(o: { db: Db; viewer: Viewer; services: FleetServices }) {
+  const hosts = await listHostViews(o);
+  return {
+    hosts,
+    totals: {
+      hosts: hosts.length,
+      connected: hosts.filter((h) => h.status === "connected").length,
+      needsAttention: hosts.filter((h) => h.status !== "connected" || h.agent !== "ok").length,
+      containers: hosts.reduce((n, h) => n + (h.containerCount ?? 0), 0),
+      running: hosts.reduce((n, h) => n + (h.runningCount ?? 0), 0),
+    },
+  };
+}
+
+export async function getHostView({ db, services, hostId }: OnHost): Promise<HostView> {
   const row = await db.host.findUnique({ where: { id: hostId }, select: HOST_VIEW_SELECT });
   if (!row) throw new AppError("NOT_FOUND", "No such host.");
   return hostView(row, services.fleet.snapshot(hostId), await services.fleet.bundleSha256());
@@ -142,7 +175,7 @@ export async function getHostView(db: Db, services: FleetServices, hostId: strin
  * nothing and is always allowed: it asks for a check now (the host also
  * reconnects by itself once it presents that key again).
  */
-export async function repinHost(db: Db, services: FleetServices, hostId: string, fingerprint: string): Promise<{ previous: string | null; pinned: string }> {
+export async function repinHost({ db, services, hostId, fingerprint }: OnHost & { fingerprint: string }): Promise<{ previous: string | null; pinned: string }> {
   const host = await db.host.findUnique({ where: { id: hostId } });
   if (!host) throw new AppError("NOT_FOUND", "No such host.");
   if (host.hostKeyFingerprint && fingerprint === host.hostKeyFingerprint) {
@@ -163,7 +196,7 @@ export async function repinHost(db: Db, services: FleetServices, hostId: string,
   return { previous: host.hostKeyFingerprint, pinned: fingerprint };
 }
 
-export async function removeHost(db: Db, services: FleetServices, hostId: string): Promise<void> {
+export async function removeHost({ db, services, hostId }: OnHost): Promise<void> {
   await db.host.delete({ where: { id: hostId } }).catch(() => {
     throw new AppError("NOT_FOUND", "No such host.");
   });
@@ -183,7 +216,7 @@ async function exclusively<T>(hostId: string, work: () => Promise<T>): Promise<T
   }
 }
 
-async function installDeps(db: Db, services: FleetServices, hostId: string) {
+async function installDeps({ db, services, hostId }: OnHost) {
   const onStep = (step: InstallStep, detail: string) => services.fleet.reportInstall(hostId, step, detail);
   const host = await db.host.findUnique({ where: { id: hostId }, select: { agentConfig: true } });
   if (!host) throw new AppError("NOT_FOUND", "No such host.");
@@ -192,43 +225,44 @@ async function installDeps(db: Db, services: FleetServices, hostId: string) {
   return { link: connection.requireLink(), config: agentConfigOf(host.agentConfig), bundle: services.fleet.bundle, client: connection.client, onStep };
 }
 
-export async function checkPrereqs(db: Db, services: FleetServices, hostId: string) {
-  return checkHost(await installDeps(db, services, hostId));
+export async function checkPrereqs(o: OnHost) {
+  return checkHost(await installDeps(o));
 }
 
-async function recordInstall(db: Db, services: FleetServices, hostId: string, result: { facts: object; version: string }) {
+async function recordInstall({ db, services, hostId }: OnHost, result: { facts: object; version: string }) {
   await db.host.update({ where: { id: hostId }, data: { facts: result.facts, agentVersion: result.version, lastSeenAt: new Date() } });
   // The live watcher picks the agent up again.
   await services.fleet.sync(hostId);
 }
 
-export async function installHostAgent(db: Db, services: FleetServices, hostId: string, o: { installPackages: boolean }) {
-  const local = services.fleet.localAgent(hostId);
+export async function installHostAgent(o: OnHost & { installPackages: boolean }) {
+  const local = o.services.fleet.localAgent(o.hostId);
   if (local) throw new AppError("PRECONDITION_FAILED", "This machine's agent is run by the gateway itself; there is nothing to install.");
-  return exclusively(hostId, async () => {
-    const result = await installAgent(await installDeps(db, services, hostId), o);
-    await recordInstall(db, services, hostId, result);
+  return exclusively(o.hostId, async () => {
+    const result = await installAgent(await installDeps(o), { installPackages: o.installPackages });
+    await recordInstall(o, result);
     return { version: result.version, sha256: result.sha256 };
   });
 }
 
-export async function upgradeHostAgent(db: Db, services: FleetServices, hostId: string) {
-  const local = services.fleet.localAgent(hostId);
+export async function upgradeHostAgent(o: OnHost) {
+  const local = o.services.fleet.localAgent(o.hostId);
   if (local) {
     await local.restart();
     return { version: null, sha256: null };
   }
-  return exclusively(hostId, async () => {
-    const result = await upgradeAgent(await installDeps(db, services, hostId));
-    await recordInstall(db, services, hostId, result);
+  return exclusively(o.hostId, async () => {
+    const result = await upgradeAgent(await installDeps(o));
+    await recordInstall(o, result);
     return { version: result.version, sha256: result.sha256 };
   });
 }
 
-export async function uninstallHostAgent(db: Db, services: FleetServices, hostId: string, o: { removeData: boolean }) {
+export async function uninstallHostAgent(o: OnHost & { removeData: boolean }) {
+  const { db, services, hostId } = o;
   if (services.fleet.localAgent(hostId)) throw new AppError("PRECONDITION_FAILED", "Remove this machine as a host instead; the gateway stops its agent.");
   await exclusively(hostId, async () => {
-    await uninstallAgent(await installDeps(db, services, hostId), o);
+    await uninstallAgent(await installDeps(o), { removeData: o.removeData });
     await db.host.update({ where: { id: hostId }, data: { agentVersion: null } });
     await services.fleet.sync(hostId);
   });
@@ -242,8 +276,22 @@ export const updateHostInputSchema = z.object({
   auth: sshAuthSchema.optional(),
 });
 
-/** Renames, regroups, relabels, or replaces the credentials of a host; the connection restarts with them. */
-export async function updateHost(db: Db, services: FleetServices, hostId: string, input: z.infer<typeof updateHostInputSchema>): Promise<HostView> {
+/**
+ * Renames, regroups, relabels, or replaces the credentials of a host; the
+ * connection restarts with them. Moving a host into another group takes
+ * hosts.manage everywhere: a group-scoped admin can't give hosts away.
+ */
+export async function updateHost(o: {
+  db: Db;
+  viewer: Viewer;
+  fleet: FleetAccess;
+  host: { id: string; hostGroupId: string | null };
+  input: z.infer<typeof updateHostInputSchema>;
+}): Promise<HostView> {
+  const { db, input } = o;
+  const hostId = o.host.id;
+  if (input.hostGroupId !== undefined && input.hostGroupId !== o.host.hostGroupId) requireGlobal(o.viewer, "hosts.manage", "Moving a host between groups");
+  const services = await o.fleet();
   const host = await db.host.findUnique({ where: { id: hostId } });
   if (!host) throw new AppError("NOT_FOUND", "No such host.");
   if (input.auth && host.transport === "local") throw new AppError("BAD_REQUEST", "This machine has no SSH credentials.");
@@ -262,5 +310,5 @@ export async function updateHost(db: Db, services: FleetServices, hostId: string
     }),
   );
   if (input.auth) await services.fleet.sync(hostId);
-  return getHostView(db, services, hostId);
+  return getHostView({ db, services, hostId });
 }

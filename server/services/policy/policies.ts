@@ -1,5 +1,5 @@
 import "server-only";
-import { hostCoverage, type Viewer } from "../../auth/access";
+import { holdsOn, hostCoverage, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { DEFAULT_POLICY, deployPolicySchema, type DeployPolicy } from "../../../lib/policy/rules";
@@ -35,7 +35,7 @@ export async function mayReadPolicy(db: Db, viewer: Viewer, hostGroupId: string 
 }
 
 /** A policy for someone to look at: refused (an unknown group too) unless they see a host it governs. */
-export async function getPolicyForViewer(db: Db, viewer: Viewer, hostGroupId: string | null): Promise<DeployPolicy> {
+export async function getPolicyForViewer({ db, viewer, hostGroupId }: { db: Db; viewer: Viewer; hostGroupId: string | null }): Promise<DeployPolicy> {
   if (!(await mayReadPolicy(db, viewer, hostGroupId))) {
     throw new AppError(
       "FORBIDDEN",
@@ -47,12 +47,23 @@ export async function getPolicyForViewer(db: Db, viewer: Viewer, hostGroupId: st
   return getPolicy(db, hostGroupId);
 }
 
-export async function setPolicy(db: Db, hostGroupId: string | null, rules: DeployPolicy, userId: string): Promise<DeployPolicy> {
+/**
+ * Saves a host group's policy (null: the default, for hosts in no group). The
+ * default takes hosts.manage everywhere; a group's, hosts.manage on that group.
+ */
+export async function setPolicy(o: { db: Db; viewer: Viewer; hostGroupId: string | null; rules: DeployPolicy }): Promise<DeployPolicy> {
+  const { db, viewer, hostGroupId, rules } = o;
+  if (!holdsOn(viewer, "hosts.manage", hostGroupId ? { type: "hostGroup", id: hostGroupId } : { type: "global" })) {
+    throw new AppError("FORBIDDEN", "You need the hosts.manage permission on this host group.");
+  }
+  if (hostGroupId && !(await db.hostGroup.findUnique({ where: { id: hostGroupId } }))) {
+    throw new AppError("NOT_FOUND", "No such host group.");
+  }
   const scopeKey = policyScopeKey(hostGroupId);
   await db.deployPolicy.upsert({
     where: { scopeKey },
-    create: { scopeKey, hostGroupId, rules, updatedById: userId },
-    update: { rules, updatedById: userId },
+    create: { scopeKey, hostGroupId, rules, updatedById: viewer.user.id },
+    update: { rules, updatedById: viewer.user.id },
   });
   return rules;
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import type { z } from "zod";
-import { missingOn, type Viewer } from "../../auth/access";
+import { holdsOn, missingOn, type Viewer } from "../../auth/access";
+import { PERMISSIONS } from "../../../lib/permissions";
 import type { Db } from "../../db";
 import { AppError } from "../../errors";
 import { Prisma } from "../../generated/prisma/client";
@@ -19,6 +20,14 @@ export async function listRoles(db: Db) {
     permissions: r.permissions,
     bindingCount: r._count.bindings,
   }));
+}
+
+/** The roles, and every permission with whether the viewer may put it in a role (the form offers only those). */
+export async function listRolesForViewer({ db, viewer }: { db: Db; viewer: Viewer }) {
+  return {
+    roles: await listRoles(db),
+    permissions: Object.entries(PERMISSIONS).map(([name, p]) => ({ name, ...p, grantable: holdsOn(viewer, name, { type: "global" }) })),
+  };
 }
 
 function isUniqueViolation(e: unknown): boolean {

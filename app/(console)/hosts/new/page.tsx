@@ -2,12 +2,12 @@ import type { Metadata } from "next";
 import { AddHostWizard } from "@/components/hosts/add-host-wizard";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { hasGlobal } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Add a host" };
 
 export default async function NewHostPage() {
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasGlobal(viewer, "hosts.manage")) return <Forbidden what="Adding hosts needs the hosts.manage permission everywhere." />;
   return (
     <>

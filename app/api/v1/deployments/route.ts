@@ -1,7 +1,7 @@
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
 import { db } from "@/server/db";
-import { deploymentsWhere } from "@/server/routers/containers";
+import { countDeployments } from "@/server/services/deploy/list-deployments";
 
 export const dynamic = "force-dynamic";
 
@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 export const GET = endpointRoute(ENDPOINTS.listDeployments, async ({ caller, viewer, query }) => {
   // The procedure checks containers.read (and audits a denial) before anything is counted.
   const rows = await caller.containers.deployments({ hostId: query.hostId, skip: query.offset, take: query.limit });
-  const total = await db().deployment.count({ where: deploymentsWhere(viewer, query.hostId) });
+  const total = await countDeployments({ db: db(), viewer, hostId: query.hostId });
   const end = query.offset + rows.length;
   return {
     items: rows.map(({ host, ...r }) => ({ ...r, hostName: host.name })),

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { ContainerDetail, type ContainerTab } from "@/components/containers/container-detail";
 import { Forbidden } from "@/components/ui/card";
 import { hasPermission, hostCoverage } from "@/server/auth/access";
-import { getViewer } from "@/server/auth/viewer";
+import { requireViewer } from "@/server/auth/viewer";
 
 export const metadata: Metadata = { title: "Container" };
 
@@ -17,7 +17,7 @@ export default async function ContainerPage({
 }) {
   const { hostId, containerId } = await params;
   const { tab } = await searchParams;
-  const viewer = (await getViewer())!;
+  const viewer = await requireViewer();
   if (!hasPermission(viewer, "containers.read")) return <Forbidden what="Containers need the containers.read permission." />;
   // Where each control may act; the client applies it to this container's host, and the server checks every call again.
   return (

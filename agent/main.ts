@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { isInputError } from "../lib/errors";
-import { ImageError } from "./images/errors";
+import { AgentError } from "./errors";
 import { createImageService } from "./images/create";
 import { shortId } from "./images/digest";
 import { parsePlatform } from "./images/platform";
@@ -314,7 +314,7 @@ async function main(argv: string[]) {
             process.stdout.write("Untagged" in line ? `Untagged: ${line.Untagged}\n` : `Deleted: ${line.Deleted}\n`);
           }
         } catch (e) {
-          if (!(e instanceof ImageError) && !isInputError(e)) throw e;
+          if (!(e instanceof AgentError) && !isInputError(e)) throw e;
           process.stderr.write(`Error: ${e.message}\n`);
           failed = true;
         }
@@ -349,7 +349,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof ImageError || isInputError(e)) fail(e.message);
+  if (e instanceof AgentError || isInputError(e)) fail(e.message);
   if (e instanceof TypeError && /ERR_PARSE_ARGS/.test(String((e as NodeJS.ErrnoException).code))) fail(`${e.message}\n\n${USAGE}`, 2);
   // Stack traces only on request: users get the message.
   fail(e instanceof Error ? (process.env.BERTH_DEBUG ? (e.stack ?? e.message) : e.message) : String(e));

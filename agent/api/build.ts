@@ -2,13 +2,12 @@ import path from "node:path";
 import { BuildError, buildImage } from "../build/builder";
 import type { BuildCache } from "../build/cache";
 import { extractContext } from "../build/context";
-import { DockerfileError } from "../build/dockerfile";
 import type { ContainerEngine } from "../engine/engine";
 import type { EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
 import { shortId } from "../images/digest";
 import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
-import { ApiError, toApiError } from "./errors";
+import { ApiError, toClientError } from "./errors";
 import { commonHeaders, query, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
@@ -49,7 +48,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
     };
     const context = await extractContext(ctx.req, deps.tmpDir).catch((e: unknown) => {
       ctx.req.resume();
-      throw new ApiError(400, e instanceof Error ? e.message : String(e));
+      throw e;
     });
     const res = ctx.res!;
     res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
@@ -74,7 +73,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
       res.end();
     } catch (e) {
       const code = e instanceof BuildError ? e.exitCode : undefined;
-      const message = e instanceof DockerfileError || e instanceof BuildError ? e.message : toApiError(e).message;
+      const message = toClientError(e).message;
       write({ errorDetail: { message, ...(code ? { code } : {}) }, error: message });
       res.end();
     } finally {

@@ -11,7 +11,7 @@ import { followLog, parseTimeBound, readLog, type LogEntry, type LogQuery } from
 import { isActive } from "../engine/status";
 import type { ImageService } from "../images/image-service";
 import { familiarName, parseReference } from "../../lib/image-reference";
-import { ApiError } from "./errors";
+import { ApiError, toClientError } from "./errors";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
 import { inspectView, listItem, type NetworkView } from "./container-views";
 import type { NetworkManager } from "../network/manager";
@@ -178,7 +178,7 @@ export function containerRoutes(
       const result = await waiting;
       if (!gone) res.end(JSON.stringify(result) + "\n");
     } catch (e) {
-      if (!gone) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: e instanceof Error ? e.message : String(e) } }) + "\n");
+      if (!gone) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toClientError(e).message } }) + "\n");
     }
   });
 

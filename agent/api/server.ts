@@ -8,7 +8,7 @@ import type { ExecManager } from "../engine/exec";
 import type { ImageService } from "../images/image-service";
 import { API_VERSION } from "../version";
 import { containerRoutes } from "./containers";
-import { ApiError, toApiError } from "./errors";
+import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
 import { execRoutes } from "./exec";
 import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
 import { imageRoutes } from "./images";
@@ -82,7 +82,7 @@ export function createApi(deps: ApiDeps): http.Server {
       ctx.params = match.params;
       await match.handler(ctx);
     } catch (e) {
-      const err = toApiError(e);
+      const err = toClientError(e);
       if (res) sendError(res, err);
       else if (socket && socket.writable) {
         const text = JSON.stringify({ message: err.message });
@@ -103,7 +103,7 @@ export function createApi(deps: ApiDeps): http.Server {
   const server = http.createServer({ allowHalfOpen: true, requestTimeout: 0 } as http.ServerOptions, (req, res) =>
     handle(req, res, null, null).catch((e: unknown) => {
       process.stderr.write(`berth-agent: request failed: ${e instanceof Error ? e.stack : String(e)}\n`);
-      if (!res.headersSent) sendError(res, new ApiError(500, "internal error"));
+      if (!res.headersSent) sendError(res, new ApiError(500, INTERNAL_MESSAGE));
       else res.destroy();
     }),
   );

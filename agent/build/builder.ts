@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, cp, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, utimes } from "node:fs/promises";
+import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
 import path from "node:path";
 import type { ContainerEngine } from "../engine/engine";
@@ -22,13 +23,14 @@ import { directoryToTar } from "./layer-tar";
 // committed; COPY/ADD build a layer directly from the context. Every step is
 // cached by (parent image, instruction, content of the files it copies).
 
-export class BuildError extends Error {
+/** The build failed: a step's command exited non-zero (`exitCode`), or the Dockerfile asks for what can't be done. */
+export class BuildError extends AgentError<"BUILD_FAILED"> {
+  override name = "BuildError";
   constructor(
     message: string,
     readonly exitCode?: number,
   ) {
-    super(message);
-    this.name = "BuildError";
+    super("BUILD_FAILED", message);
   }
 }
 

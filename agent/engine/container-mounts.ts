@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
 import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
 import type { OciMount } from "../runtime/spec";
@@ -33,7 +34,7 @@ export async function prepareMounts(host: HostSettings, imageVolumes: string[], 
 
 function copyInto(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile("cp", ["-a", "--", `${from}/.`, `${to}/`], { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new Error(`copying the image's content into the volume failed: ${stderr || err.message}`)) : resolve())),
+    execFile("cp", ["-a", "--", `${from}/.`, `${to}/`], { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new AgentError("INTERNAL", `copying the image's content into the volume failed: ${stderr || err.message}`)) : resolve())),
   );
 }
 
@@ -70,7 +71,7 @@ export async function ociMounts(
 /** An unconfined bind: the host path as given (-v makes a missing directory, --mount doesn't). */
 async function bindSource(m: MountSpec): Promise<string> {
   if (!existsSync(m.source)) {
-    if (!m.createHostPath) throw new Error(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+    if (!m.createHostPath) throw new AgentError("INVALID", `invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
     await mkdir(m.source, { recursive: true, mode: 0o755 });
   }
   return m.source;

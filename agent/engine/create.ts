@@ -3,6 +3,7 @@ import { BuildCache } from "../build/cache";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createHash } from "node:crypto";
+import { AgentError } from "../errors";
 import { createApi } from "../api/server";
 import { createImageService } from "../images/create";
 import type { RegistryClientOptions } from "../images/registry-client";
@@ -69,5 +70,5 @@ async function which(binary: string): Promise<string> {
     const candidate = path.join(dir, binary);
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error(`${binary} is not installed (looked in PATH)`);
+  throw new AgentError("INTERNAL", `${binary} is not installed (looked in PATH)`);
 }

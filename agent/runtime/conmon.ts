@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
+import { AgentError } from "../errors";
 import { lastRuntimeError } from "./runc";
 
 // Stateless adapter over conmon, the monitor that holds a container's stdio,
@@ -29,10 +30,11 @@ export interface ConmonLaunch {
   logSizeMax?: number;
 }
 
-export class ConmonError extends Error {
+/** conmon (or the runtime under it) could not create the container; the engine reports it as a failed start. */
+export class ConmonError extends AgentError<"RUNTIME"> {
+  override name = "ConmonError";
   constructor(message: string) {
-    super(message);
-    this.name = "ConmonError";
+    super("RUNTIME", message);
   }
 }
 

@@ -13,18 +13,8 @@ import { readFileSync } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { SpecError } from "./spec-error";
 import { defaultSeccomp, type LinuxSeccomp } from "./seccomp-profile";
-
-// ---------------------------------------------------------------------------
-// Errors
-
-export class SpecError extends Error {
-  readonly code = "INVALID" as const;
-  constructor(message: string) {
-    super(message);
-    this.name = "SpecError";
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Capabilities (the lists: lib/docker/capabilities.ts)

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { AgentError } from "../errors";
 import { CorruptLayerError } from "./errors";
 
 // Layers are gzip, zstd or plain tar. Registries and archives mislabel media
@@ -131,7 +132,7 @@ function unzstd(input: Readable, out: PassThrough, label: string): Promise<void>
     };
 
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-2000)));
-    child.on("error", (err) => fail(new Error(`cannot run zstd to decompress ${label}: ${err.message}`, { cause: err })));
+    child.on("error", (err) => fail(new AgentError("INTERNAL", `cannot run zstd to decompress ${label}: ${err.message}`, { cause: err })));
     // The consumer went away: stop decompressing.
     out.once("close", () => fail(new Error("layer stream closed before zstd finished")));
     child.stdout.pipe(out, { end: false });

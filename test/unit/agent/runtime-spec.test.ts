@@ -10,9 +10,9 @@ import {
   readHostLimits,
   RLIM_INFINITY,
   type RuntimeSpecInput,
-  SpecError,
   specToJson,
 } from "../../../agent/runtime/spec";
+import { SpecError } from "../../../agent/runtime/spec-error";
 
 const MiB = 1024 * 1024;
 

@@ -12,7 +12,6 @@ import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
 import { execRoutes } from "./exec";
 import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
 import { imageRoutes } from "./images";
-import { StatsReader } from "./stats";
 import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
 import { commitRoutes } from "./commit";
@@ -55,7 +54,7 @@ export function createApi(deps: ApiDeps): http.Server {
   commitRoutes(router, deps.engine, deps.images, deps.events);
   buildRoutes(router, { engine: deps.engine, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
-  containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
+  containerRoutes(router, deps.engine, deps.images, deps.execs, deps.network, deps.volumes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     let url: URL;

@@ -2,13 +2,19 @@ import { type Confinement, isConfining } from "../../lib/confinement";
 import type { MadeHow } from "../../lib/image-provenance";
 import { randomBytes } from "node:crypto";
 import { existsSync, watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ImageService } from "../images/image-service";
 import type { OverlaySnapshotter } from "../snapshots/snapshotter";
 import { writeFileAtomic } from "../state/atomic-write";
 import type { Conmon } from "../runtime/conmon";
 import type { Runc } from "../runtime/runc";
+import { StatsReader, type StatsDocument, type StatsTarget } from "../runtime/cgroup-stats";
+import { processTable, type ProcessTable } from "../runtime/ps";
+import { StdinRelay } from "./stdin-relay";
+import { followLog, readLog, type LogEntry, type LogQuery } from "./logs";
 import { buildRuntimeSpec, specToJson, type HostLimits, type OciMount } from "../runtime/spec";
 import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { CreateRequest } from "../../lib/docker/create-request";
@@ -65,6 +71,7 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A container that ran this long before exiting restarts without backoff (Docker resets after 10 s). */
 const RESTART_RESET_MS = 10_000;
 const EXIT_POLL_MS = 2_000;
+const STATS_INTERVAL_MS = 1_000;
 
 export class ContainerEngine {
   private readonly store: ContainerStore;
@@ -80,6 +87,7 @@ export class ContainerEngine {
   /** Containers whose root filesystem this agent has seen mounted (saves reading mountinfo on every start). */
   private readonly mounted = new Set<string>();
   private readonly exitDir: string;
+  private readonly statsReader: StatsReader;
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout | null = null;
   private closed = false;
@@ -87,6 +95,7 @@ export class ContainerEngine {
   constructor(private readonly deps: EngineDeps) {
     this.store = new ContainerStore(deps.root);
     this.exitDir = path.join(deps.execRoot, "exits");
+    this.statsReader = new StatsReader(deps.cgroupVersion, (id) => this.cgroupsPath(id));
   }
 
   // ---- start-up and shutdown ----
@@ -220,6 +229,118 @@ export class ContainerEngine {
 
   cgroupsPath(id: string): string {
     return `/${this.deps.cgroupParent}/${id}`;
+  }
+
+  // ---- what runs inside: processes, stats, terminal, stdin ----
+
+  /** docker top: the host's ps table, cut down to the container's processes. */
+  async top(key: string, psArgs: string): Promise<ProcessTable> {
+    const c = this.get(key);
+    if (!isActive(c.state.status)) throw new EngineError("CONFLICT", `Container ${c.id} is not running`);
+    return processTable(new Set(await this.pids(c.id)), psArgs);
+  }
+
+  /** One stats document (Docker's); `withPrevious` samples twice, 100 ms apart, to fill precpu_stats. */
+  stats(key: string, withPrevious: boolean): Promise<StatsDocument> {
+    return this.statsReader.sample(this.statsTarget(this.get(key)), withPrevious);
+  }
+
+  /** A stats document every second, each with the one before as precpu, until `signal` aborts or the container goes. */
+  async *statsStream(key: string, signal: AbortSignal): AsyncGenerator<StatsDocument> {
+    const id = this.get(key).id;
+    let previous = await this.stats(id, false);
+    while (!signal.aborted && this.find(id)) {
+      const waited = await sleep(STATS_INTERVAL_MS, undefined, { signal }).then(() => true, () => false);
+      if (!waited || !this.find(id)) return;
+      const current = await this.stats(id, false);
+      yield { ...current, preread: previous.read, precpu_stats: previous.cpu_stats };
+      previous = current;
+    }
+  }
+
+  private statsTarget(c: ContainerRecord): StatsTarget {
+    return { id: c.id, name: c.name, running: isActive(c.state.status), pid: c.state.pid };
+  }
+
+  /**
+   * The container's log as `q` selects it; with `follow`, then what it writes
+   * next, until it stops (or is removed) or `signal` aborts. Streams from the
+   * file: a multi-GB log never sits in memory.
+   */
+  async *logs(key: string, q: LogQuery, options: { follow: boolean; signal: AbortSignal }): AsyncGenerator<LogEntry> {
+    const id = this.get(key).id;
+    const file = this.paths(id).log;
+    const running = () => Boolean(this.find(id)) && isActive(this.get(id).state.status);
+    const done = options.follow ? () => !running() : () => true;
+    const onChange = (wake: () => void) => this.subscribe((ev) => ev.Actor.ID === id && wake());
+    if (q.tail === "all") {
+      yield* followLog(file, 0, q, done, options.signal, onChange);
+      return;
+    }
+    // --tail N: read to the end keeping the last N, then follow from there.
+    const { entries, offset, parser } = await readLog(file, q);
+    yield* entries;
+    if (options.follow && running()) yield* followLog(file, offset, { ...q, tail: "all" }, done, options.signal, onChange, parser);
+  }
+
+  /**
+   * docker attach's output: what the container writes from now on (the log
+   * from its current end), until it exits or is removed, or `signal` aborts.
+   * Where "now" is, is fixed when this resolves, before any input is relayed.
+   */
+  async attachOutput(key: string, streams: { stdout: boolean; stderr: boolean }, signal: AbortSignal): Promise<AsyncGenerator<LogEntry>> {
+    const id = this.get(key).id;
+    const file = this.paths(id).log;
+    const offset = await stat(file).then((s) => s.size, () => 0);
+    let exited = false;
+    const stopWatching = this.subscribe((ev) => {
+      if (ev.Actor.ID === id && (ev.Action === "die" || ev.Action === "destroy")) exited = true;
+    });
+    signal.addEventListener("abort", stopWatching, { once: true });
+    const q: LogQuery = { ...streams, tail: "all", since: 0, until: 0 };
+    const follow = followLog(file, offset, q, () => exited, signal, (wake) => this.subscribe((ev) => ev.Actor.ID === id && wake()));
+    return (async function* () {
+      try {
+        yield* follow;
+      } finally {
+        stopWatching();
+      }
+    })();
+  }
+
+  /** Resizes a running container's terminal (nothing to do without one). */
+  async resize(key: string, height: number, width: number): Promise<void> {
+    const c = this.get(key);
+    if (!isActive(c.state.status)) throw new EngineError("CONFLICT", `container ${c.id} is not running`);
+    if (c.config.Tty) await this.deps.conmon.resizeTerminal(this.controlFifo(c.id), height, width);
+  }
+
+  /**
+   * A client's input → the container's stdin, until `signal` aborts. Before
+   * the container runs (docker run -i attaches first), input is held until
+   * it starts.
+   */
+  relayStdin(id: string, client: Duplex, head: Buffer | null, signal: AbortSignal): void {
+    const relay = new StdinRelay(client, head);
+    let target: { close(): void } | null = null;
+    const connect = () => {
+      if (target || signal.aborted) return;
+      const opened = this.deps.conmon.openStdin(this.attachSocket(id));
+      target = opened;
+      relay.connect(opened.stdin);
+    };
+    const c = this.find(id);
+    if (c && (c.state.status === "running" || c.state.status === "paused")) connect();
+    else {
+      const unsubscribe = this.subscribe((ev) => {
+        if (ev.Actor.ID === id && ev.Action === "start") {
+          unsubscribe();
+          connect();
+        }
+      });
+      signal.addEventListener("abort", unsubscribe, { once: true });
+    }
+    signal.addEventListener("abort", () => target?.close(), { once: true });
   }
 
   // ---- lifecycle ----

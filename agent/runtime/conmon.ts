@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { AgentError } from "../errors";
 import { lastRuntimeError } from "./runc";
@@ -125,5 +127,37 @@ export class Conmon {
       start.on("error", () => {});
       start.write("\0");
     });
+  }
+
+  /**
+   * Resizes the container's terminal through conmon's control FIFO. Opened
+   * non-blocking, so a container whose conmon is gone gives ENXIO, not a hang.
+   */
+  async resizeTerminal(controlFifo: string, height: number, width: number): Promise<void> {
+    let handle;
+    try {
+      handle = await open(controlFifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENXIO" || code === "ENOENT") throw new AgentError("CONFLICT", "the container is not running (no terminal to resize)");
+      throw new AgentError("INTERNAL", `cannot resize: ${(e as Error).message}`);
+    }
+    try {
+      await handle.write(`1 ${height} ${width}\n`);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The container's stdin: conmon's SEQPACKET attach socket, through socat
+   * (Node can't open SEQPACKET sockets). Ending `stdin` makes socat close the
+   * socket, and conmon the container's stdin.
+   */
+  openStdin(attachSocket: string): { stdin: Writable; close(): void } {
+    const child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${attachSocket},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
+    child.on("error", () => {});
+    child.stdin!.on("error", () => {});
+    return { stdin: child.stdin!, close: () => void child.kill() };
   }
 }

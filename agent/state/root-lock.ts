@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AgentError } from "../errors";
 
@@ -16,10 +16,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes root/agent.pid for this process; throws if another live process holds it. */
+/** Takes root/agent.pid for this process (making the root, root-only, if it is new); throws if another live process holds it. */
 export function lockRoot(root: string): void {
   const file = path.join(root, "agent.pid");
   if (held.has(file)) return;
+  mkdirSync(root, { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });

@@ -14,6 +14,7 @@ import { BuildCache } from "./build/cache";
 import { type EngineSettings, parseCommandLine } from "./cli/args";
 import { runCommand } from "./cli/commands";
 import { failWith } from "./cli/output";
+import { ContainerIo } from "./engine/container-io";
 import { ContainerEngine } from "./engine/engine";
 import { EventBus } from "./engine/events";
 import { ExecManager } from "./engine/exec";
@@ -22,7 +23,7 @@ import { createImageService } from "./images/create";
 import type { RegistryClientOptions } from "./images/registry-client";
 import { NetworkManager } from "./network/manager";
 import { Conmon } from "./runtime/conmon";
-import { readHostLimits } from "./runtime/spec";
+import { readHostLimits } from "./runtime/rlimits";
 import { Runc } from "./runtime/runc";
 import { lockRoot } from "./state/root-lock";
 import { AGENT_VERSION } from "./version";
@@ -55,10 +56,11 @@ async function createAgent(settings: EngineSettings, registry: RegistryClientOpt
     cgroupParent: settings.cgroupParent,
   });
   await engine.init();
+  const io = new ContainerIo(engine, conmon, cgroupVersion);
   const execs = new ExecManager(engine, runc, settings.execRoot);
   const buildCache = new BuildCache(settings.root);
   await buildCache.init();
-  return { engine, images, events, execs, network, volumes, buildCache, cgroupVersion };
+  return { engine, io, images, events, execs, network, volumes, buildCache, cgroupVersion };
 }
 
 async function which(binary: string): Promise<string> {

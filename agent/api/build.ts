@@ -3,6 +3,7 @@ import { BuildError, buildImage } from "../build/builder";
 import type { BuildCache } from "../build/cache";
 import { extractContext } from "../build/context";
 import type { ContainerEngine } from "../engine/engine";
+import type { ContainerIo } from "../engine/container-io";
 import type { EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
 import { shortId } from "../images/digest";
@@ -24,7 +25,7 @@ function jsonParam(value: string | null, name: string): Record<string, string> {
   }
 }
 
-export function buildRoutes(router: Router, deps: { engine: ContainerEngine; images: ImageService; cache: BuildCache; events: EventBus; tmpDir: string }): void {
+export function buildRoutes(router: Router, deps: { engine: ContainerEngine; io: ContainerIo; images: ImageService; cache: BuildCache; events: EventBus; tmpDir: string }): void {
   router.add("POST", "/build/prune", async (ctx) => {
     await deps.cache.clear();
     sendJson(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
@@ -59,7 +60,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
     try {
       const image = await withRegistryAuth(ctx.req.headers["x-registry-auth"], () =>
         buildImage(
-          { engine: deps.engine, images: deps.images, cache: deps.cache, tmpDir: deps.tmpDir },
+          { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.cache, tmpDir: deps.tmpDir },
           { context: context.root, dockerfile: path.posix.normalize(options.dockerfile), tags, buildArgs: options.buildArgs, labels: options.labels, noCache: options.noCache, target: options.target, output: (text) => options.quiet || write({ stream: text }), signal: abort.signal },
         ),
       );

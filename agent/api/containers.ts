@@ -12,6 +12,7 @@ import type { VolumeStore } from "../volumes/store";
 import { mountViews } from "../engine/container-mounts";
 import { frame, MUX_TYPE, RAW_TYPE, STDERR, STDOUT } from "./streams";
 import type { ExecManager } from "../engine/exec";
+import type { ContainerIo } from "../engine/container-io";
 
 // /containers/* — translation only: Docker request → engine call → Docker answer.
 
@@ -29,6 +30,7 @@ function confinementOf(ctx: Ctx): Confinement | undefined {
 export function containerRoutes(
   router: Router,
   engine: ContainerEngine,
+  io: ContainerIo,
   images: ImageService,
   execs: ExecManager,
   network: NetworkManager,
@@ -174,7 +176,7 @@ export function containerRoutes(
   });
 
   router.add("POST", "/containers/{id}/resize", async (ctx) => {
-    await engine.resize(ctx.params[0]!, query.int(ctx.url, "h") ?? 0, query.int(ctx.url, "w") ?? 0);
+    await io.resize(ctx.params[0]!, query.int(ctx.url, "h") ?? 0, query.int(ctx.url, "w") ?? 0);
     sendEmpty(ctx, 200);
   });
 
@@ -187,7 +189,7 @@ export function containerRoutes(
     const res = streamResponse(ctx, c.config.Tty ? RAW_TYPE : MUX_TYPE);
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    for await (const e of engine.logs(c.id, q, { follow, signal: abort.signal })) {
+    for await (const e of io.logs(c.id, q, { follow, signal: abort.signal })) {
       const text = timestamps ? `${dockerTime(e.time)} ${e.text}` : e.text;
       // With backpressure: the client reads as fast as it likes.
       if (!res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text))) await new Promise((r) => res.once("drain", r));
@@ -207,8 +209,8 @@ export function containerRoutes(
     out.on("close", () => abort.abort());
     out.on("error", () => abort.abort());
 
-    const output = await engine.attachOutput(c.id, { stdout: wantStdout, stderr: wantStderr }, abort.signal);
-    if (wantStdin && ctx.socket) engine.relayStdin(c.id, ctx.socket, ctx.head, abort.signal);
+    const output = await io.output(c.id, { stdout: wantStdout, stderr: wantStderr }, abort.signal);
+    if (wantStdin && ctx.socket) io.relayStdin(c.id, ctx.socket, ctx.head, abort.signal);
     try {
       for await (const e of output) {
         const chunk = c.config.Tty ? Buffer.from(e.text) : frame(e.stream === "stdout" ? STDOUT : STDERR, e.text);
@@ -220,20 +222,20 @@ export function containerRoutes(
   });
 
   router.add("GET", "/containers/{id}/top", async (ctx) => {
-    sendJson(ctx, 200, await engine.top(ctx.params[0]!, ctx.url.searchParams.get("ps_args") || "-ef"));
+    sendJson(ctx, 200, await io.top(ctx.params[0]!, ctx.url.searchParams.get("ps_args") || "-ef"));
   });
 
   router.add("GET", "/containers/{id}/stats", async (ctx) => {
     const id = engine.get(ctx.params[0]!).id;
     if (!query.bool(ctx.url, "stream", true)) {
-      sendJson(ctx, 200, await engine.stats(id, !query.bool(ctx.url, "one-shot")));
+      sendJson(ctx, 200, await io.sample(id, !query.bool(ctx.url, "one-shot")));
       return;
     }
     const res = streamResponse(ctx, "application/json");
     // Bounded by the client: the stream ends when it disconnects or the container goes.
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    for await (const doc of engine.statsStream(id, abort.signal)) res.write(JSON.stringify(doc) + "\n");
+    for await (const doc of io.sampleEverySecond(id, abort.signal)) res.write(JSON.stringify(doc) + "\n");
     res.end();
   });
 }

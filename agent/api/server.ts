@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import type { ContainerEngine } from "../engine/engine";
+import type { ContainerIo } from "../engine/container-io";
 import type { EventBus } from "../engine/events";
 import type { ExecManager } from "../engine/exec";
 import type { ImageService } from "../images/image-service";
@@ -26,6 +27,7 @@ import type { VolumeStore } from "../volumes/store";
 
 export interface ApiDeps {
   engine: ContainerEngine;
+  io: ContainerIo;
   execs: ExecManager;
   images: ImageService;
   events: EventBus;
@@ -52,9 +54,9 @@ export function createApi(deps: ApiDeps): http.Server {
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);
   commitRoutes(router, deps.engine, deps.images, deps.events);
-  buildRoutes(router, { engine: deps.engine, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
+  buildRoutes(router, { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
-  containerRoutes(router, deps.engine, deps.images, deps.execs, deps.network, deps.volumes);
+  containerRoutes(router, deps.engine, deps.io, deps.images, deps.execs, deps.network, deps.volumes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     let url: URL;

@@ -29,7 +29,7 @@ export async function buildCommand(cl: CommandLine, openAgent: OpenAgent): Promi
   let code = 0;
   try {
     const image = await buildImage(
-      { engine: agent.engine, images: agent.images, cache: agent.buildCache, tmpDir },
+      { engine: agent.engine, io: agent.io, images: agent.images, cache: agent.buildCache, tmpDir },
       { context: context.root, dockerfile: cl.values.file ?? "Dockerfile", tags, buildArgs, labels: {}, noCache: cl.values["no-cache"], output: (t) => void process.stdout.write(t) },
     );
     process.stdout.write(`Successfully built ${shortId(image.id)}\n`);

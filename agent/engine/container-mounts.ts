@@ -5,8 +5,9 @@ import path from "node:path";
 import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
 import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
-import type { OciMount } from "../runtime/spec";
+import type { OciMount } from "../runtime/spec-types";
 import type { VolumeStore } from "../volumes/store";
+import type { EngineVolumes } from "./deps";
 import { collectMounts, type MountSpec } from "../../lib/docker/mounts";
 import type { HostSettings } from "./container-store";
 
@@ -14,7 +15,7 @@ import type { HostSettings } from "./container-store";
 // copy-up, OCI mounts).
 
 /** At create: parse every mount and create the volumes they name (anonymous ones get random names). */
-export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: VolumeStore): Promise<{ mounts: MountSpec[]; created: string[] }> {
+export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: EngineVolumes): Promise<{ mounts: MountSpec[]; created: string[] }> {
   const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes });
   const created: string[] = [];
   try {
@@ -47,7 +48,7 @@ function copyInto(from: string, to: string): Promise<void> {
 export async function ociMounts(
   mounts: MountSpec[],
   rootfs: string,
-  volumes: VolumeStore,
+  volumes: EngineVolumes,
   confine?: { prefixes: string[]; stageDir: string },
 ): Promise<{ mounts: OciMount[]; stages: BindStage[] }> {
   const out: OciMount[] = [];
@@ -91,7 +92,7 @@ async function stagedBind(m: MountSpec, confine: { prefixes: string[]; stageDir:
 }
 
 /** A volume's directory, first filled with the image's content at the destination when it is new. */
-async function volumeSource(m: MountSpec, rootfs: string, volumes: VolumeStore): Promise<string> {
+async function volumeSource(m: MountSpec, rootfs: string, volumes: EngineVolumes): Promise<string> {
   const v = volumes.get(m.source);
   if (m.copyUp && !v.populated) {
     // Like Docker: only into a volume that is still empty, and only once.
@@ -105,7 +106,7 @@ async function volumeSource(m: MountSpec, rootfs: string, volumes: VolumeStore):
 }
 
 /** Docker's inspect Mounts. */
-export function mountViews(mounts: MountSpec[], volumes: VolumeStore) {
+export function mountViews(mounts: MountSpec[], volumes: Pick<VolumeStore, "find">) {
   return mounts.map((m) => {
     if (m.type === "volume") {
       const v = volumes.find(m.source);

@@ -84,7 +84,9 @@ export class Conmon {
     return new Promise((resolve, reject) => {
       // Its own session: the container must not die with the agent's process group.
       const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" };
-      const child: ChildProcess = spawn(this.binary, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv, detached: true });
+      // In the bundle: conmon writes an `oom` marker into its working directory (besides the persist dir's),
+      // which would otherwise land in whatever directory the agent was started from.
+      const child: ChildProcess = spawn(this.binary, args, { cwd: c.bundle, stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv, detached: true });
       child.unref();
       const sync = child.stdio[3] as Readable;
       const start = child.stdio[4] as Writable;

@@ -539,18 +539,24 @@ export class ContainerEngine {
     for (const record of this.containers.values()) if (isActive(record.state.status) && record.state.status !== "restarting") yield record.id;
   }
 
-  /** The exit watcher's entry point: settle the exit, then apply AutoRemove or the restart policy. */
+  /**
+   * The exit watcher's entry point: settle the exit and, under the same lock,
+   * the restart policy's verdict (restarting, the restart scheduled after
+   * Docker's backoff); or, for --rm, remove the container.
+   */
   private async onExit(id: string): Promise<void> {
     if (this.closed || !this.containers.has(id)) return;
-    let exited: ContainerRecord | null = null;
+    let autoRemove = false;
     await this.withLock(id, async () => {
       const record = this.containers.get(id);
       if (!record || !isActive(record.state.status) || record.state.status === "restarting") return;
       if (!(await this.processGone(id)).gone) return;
       await this.settleExit(record);
-      exited = record;
+      if (record.host.AutoRemove) autoRemove = true;
+      else await this.applyRestartPolicy(record);
     }).catch(() => {});
-    if (exited) await this.afterExit(exited);
+    // remove() takes the lock itself.
+    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
   }
 
   /** Records the exit (code, OOM), releases runc's copy, wakes waiters. Under the lock. */
@@ -571,18 +577,12 @@ export class ContainerEngine {
     await clearExit(p);
   }
 
-  private async afterExit(record: ContainerRecord): Promise<void> {
-    if (record.host.AutoRemove) {
-      await this.remove(record.id, { force: true }).catch(() => {});
-      return;
-    }
+  /** After an exit the watcher settled: restarting, and the restart scheduled, if the policy wants it. Under the lock. */
+  private async applyRestartPolicy(record: ContainerRecord): Promise<void> {
     if (!restartWanted(record) || this.closed) return;
     const delay = this.restarts.nextDelay(record.id, Date.now() - Date.parse(record.state.startedAt));
-    await this.withLock(record.id, async () => {
-      if (record.state.status !== "exited") return;
-      record.state = { ...record.state, status: "restarting" };
-      await this.store.save(record);
-    });
+    record.state = { ...record.state, status: "restarting" };
+    await this.store.save(record);
     this.restarts.schedule(record.id, delay, () => {
       void this.withLock(record.id, async () => {
         const current = this.containers.get(record.id);

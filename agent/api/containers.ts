@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import { CONFINEMENT_HEADER, type Confinement, decodeConfinement } from "../../lib/confinement";
 import { parseCreateRequest } from "../../lib/docker/create-request";
+import { drained } from "../drained";
 import type { ContainerEngine } from "../engine/engine";
 import { parseTimeBound, type LogQuery } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
@@ -192,7 +193,7 @@ export function containerRoutes(
     for await (const e of io.logs(c.id, q, { follow, signal: abort.signal })) {
       const text = timestamps ? `${dockerTime(e.time)} ${e.text}` : e.text;
       // With backpressure: the client reads as fast as it likes.
-      if (!res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text))) await new Promise((r) => res.once("drain", r));
+      if (!res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text))) await drained(res);
     }
     res.end();
   });
@@ -214,7 +215,7 @@ export function containerRoutes(
     try {
       for await (const e of output) {
         const chunk = c.config.Tty ? Buffer.from(e.text) : frame(e.stream === "stdout" ? STDOUT : STDERR, e.text);
-        if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+        if (!out.write(chunk)) await drained(out);
       }
     } finally {
       out.end();

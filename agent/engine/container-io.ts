@@ -70,7 +70,10 @@ export class ContainerIo {
     }
     // --tail N: read to the end keeping the last N, then follow from there.
     const { entries, offset, parser } = await readLog(file, q);
-    yield* entries;
+    for (const e of entries) {
+      if (options.signal.aborted) return;
+      yield e;
+    }
     if (options.follow && running()) yield* followLog(file, offset, { ...q, tail: "all" }, done, options.signal, onChange, parser);
   }
 

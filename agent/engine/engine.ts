@@ -268,18 +268,8 @@ export class ContainerEngine {
     const id = record.id;
     const running = await this.withLock(id, async () => {
       const current = await this.reconcile(id);
-      this.restarts.cancel(id);
-      if (current.state.status === "restarting") {
-        current.state = { ...current.state, status: "exited", manuallyStopped: true };
-        await this.store.save(current);
-        return false;
-      }
-      if (!canKill(current.state.status)) return false;
-      current.state = { ...current.state, manuallyStopped: true };
-      await this.store.save(current);
-      if (current.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
       const signal = signalNumber(options.signal || current.config.StopSignal || "SIGTERM");
-      await this.deps.runc.kill(id, signal).catch(() => {});
+      if (!(await this.stopByHand(current, signal))) return false;
       this.emit(current, "kill", { signal: String(signal) });
       return true;
     });
@@ -362,19 +352,7 @@ export class ContainerEngine {
         if (record.state.status === "removing") throw new EngineError("CONFLICT", `removal of container ${id} is already in progress`);
         throw new EngineError("CONFLICT", `You cannot remove a ${record.state.status} container ${id}. Stop the container before attempting removal or force remove`);
       }
-      this.restarts.cancel(id);
-      if (record.state.status === "restarting") {
-        // Waiting out a restart delay: there is no process to kill.
-        record.state = { ...record.state, status: "exited", manuallyStopped: true };
-        await this.store.save(record);
-        return false;
-      }
-      if (!isActive(record.state.status)) return false;
-      record.state = { ...record.state, manuallyStopped: true };
-      await this.store.save(record);
-      if (record.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
-      await this.deps.runc.kill(id, "KILL", true).catch(() => {});
-      return true;
+      return this.stopByHand(record, "KILL", { all: true });
     });
     if (wasActive) await raceTimeout(this.waitFor(id, "not-running"), 30_000);
     await this.withLock(id, async () => {
@@ -494,6 +472,28 @@ export class ContainerEngine {
       await this.store.save(record);
       this.emit(record, t.event);
     });
+  }
+
+  /**
+   * The first half of docker stop and rm -f (under the lock): no restart any
+   * more, the container marked as stopped by hand (so no restart policy
+   * brings it back), and `signal` sent, a paused container resumed first so
+   * it can act on it. Whether there was a process to signal.
+   */
+  private async stopByHand(record: ContainerRecord, signal: number | "KILL", options: { all?: boolean } = {}): Promise<boolean> {
+    this.restarts.cancel(record.id);
+    if (record.state.status === "restarting") {
+      // Waiting out a restart delay: there is no process to signal.
+      record.state = { ...record.state, status: "exited", manuallyStopped: true };
+      await this.store.save(record);
+      return false;
+    }
+    if (!canKill(record.state.status)) return false;
+    record.state = { ...record.state, manuallyStopped: true };
+    await this.store.save(record);
+    if (record.state.status === "paused") await this.deps.runc.resume(record.id).catch(() => {});
+    await this.deps.runc.kill(record.id, signal, options.all).catch(() => {});
+    return true;
   }
 
   private waitFor(id: string, condition: WaitCondition): Promise<WaitResult> {

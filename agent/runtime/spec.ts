@@ -100,24 +100,9 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): OciSpec {
     if (input.seccomp !== "unconfined") linux.seccomp = defaultSeccomp({ capabilities: caps, arch: input.arch });
   }
 
-  const p = input.process;
-  const proc: OciProcess = {
-    terminal: p.terminal,
-    user: { uid: p.uid, gid: p.gid, additionalGids: [...p.additionalGids] },
-    args: [...p.args],
-    env: [...p.env],
-    cwd: p.cwd,
-    capabilities: capabilitySet(caps),
-    rlimits,
-    noNewPrivileges: input.noNewPrivileges,
-    oomScoreAdj: 0,
-  };
-  if (p.terminal && p.consoleSize) proc.consoleSize = { ...p.consoleSize };
-  if (input.apparmorProfile && !input.privileged) proc.apparmorProfile = input.apparmorProfile;
-
   return {
     ociVersion: "1.0.2",
-    process: proc,
+    process: ociProcess(input.process, caps, { ...input, rlimits }),
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
     hostname: input.hostname,
     mounts,
@@ -141,19 +126,29 @@ export interface ExecProcessInput extends ProcessInput {
 export function buildExecProcess(input: ExecProcessInput): OciProcess {
   validateProcess(input);
   const caps = computeCapabilities(input.privileged, input.capAdd, input.capDrop);
+  return ociProcess(input, caps, { ...input, rlimits: input.rlimits?.map((r) => ({ ...r })) });
+}
+
+/** The OCI process, for the container's own process and for an exec alike. */
+function ociProcess(
+  p: ProcessInput,
+  caps: string[],
+  o: { noNewPrivileges: boolean; privileged: boolean; rlimits?: OciRlimit[]; apparmorProfile?: string },
+): OciProcess {
   const proc: OciProcess = {
-    terminal: input.terminal,
-    user: { uid: input.uid, gid: input.gid, additionalGids: [...input.additionalGids] },
-    args: [...input.args],
-    env: [...input.env],
-    cwd: input.cwd,
+    terminal: p.terminal,
+    user: { uid: p.uid, gid: p.gid, additionalGids: [...p.additionalGids] },
+    args: [...p.args],
+    env: [...p.env],
+    cwd: p.cwd,
     capabilities: capabilitySet(caps),
-    noNewPrivileges: input.noNewPrivileges,
+    ...(o.rlimits ? { rlimits: o.rlimits } : {}),
+    noNewPrivileges: o.noNewPrivileges,
     oomScoreAdj: 0,
   };
-  if (input.rlimits) proc.rlimits = input.rlimits.map((r) => ({ ...r }));
-  if (input.terminal && input.consoleSize) proc.consoleSize = { ...input.consoleSize };
-  if (input.apparmorProfile && !input.privileged) proc.apparmorProfile = input.apparmorProfile;
+  if (p.terminal && p.consoleSize) proc.consoleSize = { ...p.consoleSize };
+  // AppArmor doesn't confine a privileged container, as in Docker.
+  if (o.apparmorProfile && !o.privileged) proc.apparmorProfile = o.apparmorProfile;
   return proc;
 }
 

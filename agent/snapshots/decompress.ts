@@ -3,6 +3,7 @@ import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { AgentError } from "../errors";
+import { drained } from "../drained";
 import { CorruptLayerError } from "./errors";
 
 // Layers are gzip, zstd or plain tar. Registries and archives mislabel media
@@ -84,17 +85,7 @@ function forwardTo(out: PassThrough): (source: AsyncIterable<Buffer>) => Promise
   return async (source) => {
     for await (const chunk of source) {
       if (out.destroyed) throw new Error("layer stream closed before decompression finished");
-      if (!out.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off("drain", done);
-            out.off("close", done);
-            resolve();
-          };
-          out.on("drain", done);
-          out.on("close", done);
-        });
-      }
+      if (!out.write(chunk)) await drained(out);
     }
   };
 }

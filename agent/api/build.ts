@@ -2,13 +2,13 @@ import path from "node:path";
 import { BuildError, buildImage } from "../build/builder";
 import type { BuildCache } from "../build/cache";
 import { extractContext } from "../build/context";
-import { DockerfileError } from "../build/dockerfile";
 import type { ContainerEngine } from "../engine/engine";
+import type { ContainerIo } from "../engine/container-io";
 import type { EventBus } from "../engine/events";
 import type { ImageService } from "../images/image-service";
 import { shortId } from "../images/digest";
 import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
-import { ApiError, toApiError } from "./errors";
+import { ApiError, toClientError } from "./errors";
 import { commonHeaders, query, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
@@ -25,7 +25,7 @@ function jsonParam(value: string | null, name: string): Record<string, string> {
   }
 }
 
-export function buildRoutes(router: Router, deps: { engine: ContainerEngine; images: ImageService; cache: BuildCache; events: EventBus; tmpDir: string }): void {
+export function buildRoutes(router: Router, deps: { engine: ContainerEngine; io: ContainerIo; images: ImageService; cache: BuildCache; events: EventBus; tmpDir: string }): void {
   router.add("POST", "/build/prune", async (ctx) => {
     await deps.cache.clear();
     sendJson(ctx, 200, { CachesDeleted: [], SpaceReclaimed: 0 });
@@ -49,7 +49,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
     };
     const context = await extractContext(ctx.req, deps.tmpDir).catch((e: unknown) => {
       ctx.req.resume();
-      throw new ApiError(400, e instanceof Error ? e.message : String(e));
+      throw e;
     });
     const res = ctx.res!;
     res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
@@ -60,7 +60,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
     try {
       const image = await withRegistryAuth(ctx.req.headers["x-registry-auth"], () =>
         buildImage(
-          { engine: deps.engine, images: deps.images, cache: deps.cache, tmpDir: deps.tmpDir },
+          { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.cache, tmpDir: deps.tmpDir },
           { context: context.root, dockerfile: path.posix.normalize(options.dockerfile), tags, buildArgs: options.buildArgs, labels: options.labels, noCache: options.noCache, target: options.target, output: (text) => options.quiet || write({ stream: text }), signal: abort.signal },
         ),
       );
@@ -74,7 +74,7 @@ export function buildRoutes(router: Router, deps: { engine: ContainerEngine; ima
       res.end();
     } catch (e) {
       const code = e instanceof BuildError ? e.exitCode : undefined;
-      const message = e instanceof DockerfileError || e instanceof BuildError ? e.message : toApiError(e).message;
+      const message = toClientError(e).message;
       write({ errorDetail: { message, ...(code ? { code } : {}) }, error: message });
       res.end();
     } finally {

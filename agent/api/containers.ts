@@ -1,25 +1,19 @@
-import { execFile, spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
-import { stat } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { CONFINEMENT_HEADER, type Confinement, decodeConfinement } from "../../lib/confinement";
 import { parseCreateRequest } from "../../lib/docker/create-request";
+import { drained } from "../drained";
 import type { ContainerEngine } from "../engine/engine";
-import { EngineError } from "../engine/errors";
-import { followLog, parseTimeBound, readLog, type LogEntry, type LogQuery } from "../engine/logs";
-import { isActive } from "../engine/status";
+import { parseTimeBound, type LogQuery } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
-import { familiarName, parseReference } from "../../lib/image-reference";
-import { ApiError } from "./errors";
+import { ApiError, toClientError } from "./errors";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
 import { inspectView, listItem, type NetworkView } from "./container-views";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { mountViews } from "../engine/container-mounts";
 import { frame, MUX_TYPE, RAW_TYPE, STDERR, STDOUT } from "./streams";
-import type { StatsReader } from "./stats";
 import type { ExecManager } from "../engine/exec";
+import type { ContainerIo } from "../engine/container-io";
 
 // /containers/* — translation only: Docker request → engine call → Docker answer.
 
@@ -37,8 +31,8 @@ function confinementOf(ctx: Ctx): Confinement | undefined {
 export function containerRoutes(
   router: Router,
   engine: ContainerEngine,
+  io: ContainerIo,
   images: ImageService,
-  stats: StatsReader,
   execs: ExecManager,
   network: NetworkManager,
   volumes: VolumeStore,
@@ -178,16 +172,12 @@ export function containerRoutes(
       const result = await waiting;
       if (!gone) res.end(JSON.stringify(result) + "\n");
     } catch (e) {
-      if (!gone) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: e instanceof Error ? e.message : String(e) } }) + "\n");
+      if (!gone) res.end(JSON.stringify({ StatusCode: -1, Error: { Message: toClientError(e).message } }) + "\n");
     }
   });
 
   router.add("POST", "/containers/{id}/resize", async (ctx) => {
-    const c = engine.get(ctx.params[0]!);
-    const h = query.int(ctx.url, "h") ?? 0;
-    const w = query.int(ctx.url, "w") ?? 0;
-    if (!isActive(c.state.status)) throw new ApiError(409, `container ${c.id} is not running`);
-    if (c.config.Tty) await writeControl(engine.controlFifo(c.id), `1 ${h} ${w}\n`);
+    await io.resize(ctx.params[0]!, query.int(ctx.url, "h") ?? 0, query.int(ctx.url, "w") ?? 0);
     sendEmpty(ctx, 200);
   });
 
@@ -200,25 +190,10 @@ export function containerRoutes(
     const res = streamResponse(ctx, c.config.Tty ? RAW_TYPE : MUX_TYPE);
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    const write = (e: LogEntry) => {
+    for await (const e of io.logs(c.id, q, { follow, signal: abort.signal })) {
       const text = timestamps ? `${dockerTime(e.time)} ${e.text}` : e.text;
-      return res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text));
-    };
-    const file = engine.paths(c.id).log;
-    const running = () => Boolean(engine.find(c.id)) && isActive(engine.get(c.id).state.status);
-    const done = follow ? () => !running() : () => true;
-    const onChange = (wake: () => void) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake());
-    const drain = () => new Promise((r) => res.once("drain", r));
-    if (q.tail === "all") {
-      // The whole log streams through (with backpressure): a multi-GB log never sits in memory.
-      for await (const e of followLog(file, 0, q, done, abort.signal, onChange)) if (!write(e)) await drain();
-    } else {
-      // --tail N: read to the end keeping the last N, then follow from there.
-      const { entries, offset, parser } = await readLog(file, q);
-      for (const e of entries) if (!write(e)) await drain();
-      if (follow && running()) {
-        for await (const e of followLog(file, offset, { ...q, tail: "all" }, done, abort.signal, onChange, parser)) if (!write(e)) await drain();
-      }
+      // With backpressure: the client reads as fast as it likes.
+      if (!res.write(c.config.Tty ? Buffer.from(text) : frame(e.stream === "stdout" ? STDOUT : STDERR, text))) await drained(res);
     }
     res.end();
   });
@@ -235,68 +210,33 @@ export function containerRoutes(
     out.on("close", () => abort.abort());
     out.on("error", () => abort.abort());
 
-    const file = engine.paths(c.id).log;
-    const offset = await stat(file).then((s) => s.size, () => 0);
-    let exited = false;
-    const stopWatching = engine.subscribe((ev) => {
-      if (ev.Actor.ID === c.id && (ev.Action === "die" || ev.Action === "destroy")) exited = true;
-    });
-    if (wantStdin && ctx.socket) pipeStdin(ctx, engine, c.id, abort.signal);
+    const output = await io.output(c.id, { stdout: wantStdout, stderr: wantStderr }, abort.signal);
+    if (wantStdin && ctx.socket) io.relayStdin(c.id, ctx.socket, ctx.head, abort.signal);
     try {
-      const q: LogQuery = { stdout: wantStdout, stderr: wantStderr, tail: "all", since: 0, until: 0 };
-      for await (const e of followLog(file, offset, q, () => exited, abort.signal, (wake) => engine.subscribe((ev) => ev.Actor.ID === c.id && wake()))) {
+      for await (const e of output) {
         const chunk = c.config.Tty ? Buffer.from(e.text) : frame(e.stream === "stdout" ? STDOUT : STDERR, e.text);
-        if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+        if (!out.write(chunk)) await drained(out);
       }
     } finally {
-      stopWatching();
       out.end();
     }
   });
 
   router.add("GET", "/containers/{id}/top", async (ctx) => {
-    const c = engine.get(ctx.params[0]!);
-    if (!isActive(c.state.status)) throw new ApiError(409, `Container ${c.id} is not running`);
-    const pids = new Set(await engine.pids(c.id));
-    const args = ctx.url.searchParams.get("ps_args") || "-ef";
-    const output = await new Promise<string>((resolve, reject) =>
-      execFile("ps", args.split(/\s+/).filter(Boolean), { maxBuffer: 8 << 20 }, (err, stdout) => (err ? reject(new ApiError(500, `ps failed: ${err.message}`)) : resolve(stdout))),
-    );
-    const lines = output.trimEnd().split("\n");
-    const titles = lines[0]!.trim().split(/\s+/);
-    const pidColumn = titles.indexOf("PID");
-    if (pidColumn < 0) throw new ApiError(500, `Couldn't find PID field in ps output`);
-    const processes = lines
-      .slice(1)
-      .map((line) => {
-        const fields = line.trim().split(/\s+/);
-        const head = fields.slice(0, titles.length - 1);
-        return [...head, fields.slice(titles.length - 1).join(" ")];
-      })
-      .filter((row) => pids.has(Number(row[pidColumn])));
-    sendJson(ctx, 200, { Titles: titles, Processes: processes });
+    sendJson(ctx, 200, await io.top(ctx.params[0]!, ctx.url.searchParams.get("ps_args") || "-ef"));
   });
 
   router.add("GET", "/containers/{id}/stats", async (ctx) => {
-    const c = engine.get(ctx.params[0]!);
-    const stream = query.bool(ctx.url, "stream", true);
-    const oneShot = query.bool(ctx.url, "one-shot");
-    if (!stream) {
-      sendJson(ctx, 200, await stats.sample(c, !oneShot));
+    const id = engine.get(ctx.params[0]!).id;
+    if (!query.bool(ctx.url, "stream", true)) {
+      sendJson(ctx, 200, await io.sample(id, !query.bool(ctx.url, "one-shot")));
       return;
     }
     const res = streamResponse(ctx, "application/json");
-    let open = true;
-    res.on("close", () => (open = false));
-    let previous = await stats.sample(c, false);
-    // Bounded by the client: the loop ends when it disconnects or the container goes.
-    while (open && engine.find(c.id)) {
-      await new Promise((r) => setTimeout(r, 1000));
-      if (!open) break;
-      const current = await stats.sample(engine.get(c.id), false);
-      res.write(JSON.stringify({ ...current, preread: previous.read, precpu_stats: previous.cpu_stats }) + "\n");
-      previous = current;
-    }
+    // Bounded by the client: the stream ends when it disconnects or the container goes.
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    for await (const doc of io.sampleEverySecond(id, abort.signal)) res.write(JSON.stringify(doc) + "\n");
     res.end();
   });
 }
@@ -322,83 +262,3 @@ function logQuery(ctx: Ctx): LogQuery {
 function dockerTime(t: string): string {
   return t.replace(/\+00:00$/, "Z");
 }
-
-/** conmon's control FIFO; opened non-blocking, so a container whose conmon is gone gives ENXIO, not a hang. */
-async function writeControl(fifo: string, line: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENXIO" || code === "ENOENT") throw new ApiError(409, "the container is not running (no terminal to resize)");
-    throw new ApiError(500, `cannot resize: ${(e as Error).message}`);
-  }
-  try {
-    await handle.write(line);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Client stdin → conmon's SEQPACKET attach socket, through socat (Node can't
- * open SEQPACKET sockets). `docker run -i` attaches before the container
- * starts, when the socket doesn't exist yet: input is held until it does.
- * When the client closes its side, socat closes the socket and conmon closes
- * the container's stdin.
- */
-const HELD_STDIN_MAX = 1024 * 1024;
-
-function pipeStdin(ctx: Ctx, engine: ContainerEngine, id: string, signal: AbortSignal): void {
-  const socket = ctx.socket!;
-  const held: Buffer[] = ctx.head?.length ? [Buffer.from(ctx.head)] : [];
-  let heldBytes = held.reduce((n, b) => n + b.length, 0);
-  let ended = false;
-  let child: ReturnType<typeof spawn> | null = null;
-  // Backpressure both ways: the client is paused while socat is busy, or while 1 MiB waits for the start.
-  const onData = (d: Buffer) => {
-    if (child) {
-      if (!child.stdin?.write(d)) {
-        socket.pause();
-        child.stdin?.once("drain", () => socket.resume());
-      }
-      return;
-    }
-    held.push(d);
-    heldBytes += d.length;
-    if (heldBytes > HELD_STDIN_MAX) socket.pause();
-  };
-  const onEnd = () => {
-    ended = true;
-    child?.stdin?.end();
-  };
-  socket.on("data", onData);
-  socket.on("end", onEnd);
-  const connect = () => {
-    if (child || signal.aborted) return;
-    child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${engine.attachSocket(id)},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
-    child.on("error", () => {});
-    child.stdin?.on("error", () => {});
-    for (const d of held.splice(0)) child.stdin?.write(d);
-    heldBytes = 0;
-    socket.resume();
-    if (ended) child.stdin?.end();
-  };
-  const running = () => {
-    const c = engine.find(id);
-    return c !== undefined && (c.state.status === "running" || c.state.status === "paused");
-  };
-  if (running()) connect();
-  else {
-    const unsubscribe = engine.subscribe((ev) => {
-      if (ev.Actor.ID === id && ev.Action === "start") {
-        unsubscribe();
-        connect();
-      }
-    });
-    signal.addEventListener("abort", unsubscribe, { once: true });
-  }
-  signal.addEventListener("abort", () => child?.kill(), { once: true });
-}
-
-export { EngineError };

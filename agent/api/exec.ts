@@ -54,21 +54,8 @@ export function execRoutes(router: Router, engine: ContainerEngine, execs: ExecM
     if (session.config.AttachStderr !== false) child.stderr?.on("data", send(STDERR));
     else child.stderr?.resume();
     child.stdin?.on("error", () => {});
-    if (session.config.AttachStdin && ctx.socket) {
-      if (ctx.head?.length) child.stdin?.write(ctx.head);
-      const socket = ctx.socket;
-      socket.on("data", (d: Buffer) => {
-        if (!child.stdin?.write(d)) {
-          socket.pause();
-          child.stdin?.once("drain", () => socket.resume());
-        }
-      });
-      socket.on("end", () => child.stdin?.end());
-      // Reading a body that came after the headers left the socket paused: stdin would be dead.
-      socket.resume();
-    } else {
-      child.stdin?.end();
-    }
+    if (session.config.AttachStdin && ctx.socket) execs.relayStdin(session.id, ctx.socket, ctx.head);
+    else child.stdin?.end();
     out.on("close", () => {
       if (session.running) child.kill("SIGKILL");
     });

@@ -4,7 +4,7 @@ import type { ImageService } from "../images/image-service";
 import type { ProgressEvent } from "../images/progress";
 import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import { parsePlatform } from "../images/platform";
-import { ApiError, toApiError } from "./errors";
+import { ApiError, toClientError } from "./errors";
 import { commonHeaders, type Ctx, query, readJson, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
@@ -23,7 +23,7 @@ function progressStream(ctx: Ctx) {
     },
     write,
     fail: (e: unknown) => {
-      const message = toApiError(e).message;
+      const message = toClientError(e).message;
       write({ errorDetail: { message }, error: message });
       res.end();
     },
@@ -102,7 +102,7 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
     try {
       await withRegistryAuth(header, () => images.login(server === "docker.io" ? "registry-1.docker.io" : server));
     } catch (e) {
-      const err = toApiError(e);
+      const err = toClientError(e);
       throw new ApiError(err.status === 401 || err.status === 403 ? 401 : err.status, `login attempt to ${server} failed: ${err.message}`);
     }
     sendJson(ctx, 200, { Status: "Login Succeeded", IdentityToken: "" });

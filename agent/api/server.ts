@@ -3,16 +3,16 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import type { ContainerEngine } from "../engine/engine";
+import type { ContainerIo } from "../engine/container-io";
 import type { EventBus } from "../engine/events";
 import type { ExecManager } from "../engine/exec";
 import type { ImageService } from "../images/image-service";
 import { API_VERSION } from "../version";
 import { containerRoutes } from "./containers";
-import { ApiError, toApiError } from "./errors";
+import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
 import { execRoutes } from "./exec";
 import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
 import { imageRoutes } from "./images";
-import { StatsReader } from "./stats";
 import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
 import { commitRoutes } from "./commit";
@@ -27,6 +27,7 @@ import type { VolumeStore } from "../volumes/store";
 
 export interface ApiDeps {
   engine: ContainerEngine;
+  io: ContainerIo;
   execs: ExecManager;
   images: ImageService;
   events: EventBus;
@@ -53,9 +54,9 @@ export function createApi(deps: ApiDeps): http.Server {
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);
   commitRoutes(router, deps.engine, deps.images, deps.events);
-  buildRoutes(router, { engine: deps.engine, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
+  buildRoutes(router, { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
-  containerRoutes(router, deps.engine, deps.images, new StatsReader(deps.info.cgroupVersion, (id) => deps.engine.cgroupsPath(id)), deps.execs, deps.network, deps.volumes);
+  containerRoutes(router, deps.engine, deps.io, deps.images, deps.execs, deps.network, deps.volumes);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     let url: URL;
@@ -82,7 +83,7 @@ export function createApi(deps: ApiDeps): http.Server {
       ctx.params = match.params;
       await match.handler(ctx);
     } catch (e) {
-      const err = toApiError(e);
+      const err = toClientError(e);
       if (res) sendError(res, err);
       else if (socket && socket.writable) {
         const text = JSON.stringify({ message: err.message });
@@ -103,7 +104,7 @@ export function createApi(deps: ApiDeps): http.Server {
   const server = http.createServer({ allowHalfOpen: true, requestTimeout: 0 } as http.ServerOptions, (req, res) =>
     handle(req, res, null, null).catch((e: unknown) => {
       process.stderr.write(`berth-agent: request failed: ${e instanceof Error ? e.stack : String(e)}\n`);
-      if (!res.headersSent) sendError(res, new ApiError(500, "internal error"));
+      if (!res.headersSent) sendError(res, new ApiError(500, INTERNAL_MESSAGE));
       else res.destroy();
     }),
   );

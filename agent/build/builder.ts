@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, cp, lchown, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, utimes } from "node:fs/promises";
+import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
 import path from "node:path";
 import type { ContainerEngine } from "../engine/engine";
-import { followLog } from "../engine/logs";
+import type { ContainerIo } from "../engine/container-io";
 import { resolveUser } from "../engine/resolve-user";
 import type { ImageService } from "../images/image-service";
 import type { ImageRecord } from "../images/image-records";
@@ -22,13 +23,14 @@ import { directoryToTar } from "./layer-tar";
 // committed; COPY/ADD build a layer directly from the context. Every step is
 // cached by (parent image, instruction, content of the files it copies).
 
-export class BuildError extends Error {
+/** The build failed: a step's command exited non-zero (`exitCode`), or the Dockerfile asks for what can't be done. */
+export class BuildError extends AgentError<"BUILD_FAILED"> {
+  override name = "BuildError";
   constructor(
     message: string,
     readonly exitCode?: number,
   ) {
-    super(message);
-    this.name = "BuildError";
+    super("BUILD_FAILED", message);
   }
 }
 
@@ -49,6 +51,8 @@ export interface BuildOptions {
 
 export interface BuildDeps {
   engine: ContainerEngine;
+  /** A RUN step's output. */
+  io: ContainerIo;
   images: ImageService;
   cache: BuildCache;
   tmpDir: string;
@@ -363,10 +367,6 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
   const id = created.id;
   say(` ---> Running in ${id.slice(0, 12)}\n`);
   try {
-    let exited = false;
-    const stop = deps.engine.subscribe((e) => {
-      if (e.Actor.ID === id && (e.Action === "die" || e.Action === "destroy")) exited = true;
-    });
     const abort = new AbortController();
     // The client went away: the RUN process goes too, not just our reading of its output.
     opts.signal?.addEventListener(
@@ -378,14 +378,12 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
       { once: true },
     );
     const exitWait = deps.engine.wait(id, "next-exit");
-    await deps.engine.start(id);
-    try {
-      for await (const entry of followLog(deps.engine.paths(id).log, 0, { stdout: true, stderr: true, tail: "all", since: 0, until: 0 }, () => exited, abort.signal, (wake) => deps.engine.subscribe((e) => e.Actor.ID === id && wake()))) {
-        say(entry.text);
-      }
-    } finally {
-      stop();
-    }
+    const output = await deps.io.output(id, { stdout: true, stderr: true }, abort.signal);
+    await deps.engine.start(id).catch((e: unknown) => {
+      abort.abort(); // nothing will read the output
+      throw e;
+    });
+    for await (const entry of output) say(entry.text);
     const { StatusCode } = await exitWait;
     if (StatusCode !== 0) throw new BuildError(`The command '${cmd.join(" ")}' returned a non-zero code: ${StatusCode}`, StatusCode);
     const imageId = await deps.engine.commit(id, { config: state.config, createdBy: `${cmd.join(" ")}`, pause: false, made: "build" });

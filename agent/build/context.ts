@@ -4,6 +4,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, realpath, rm } from "node:
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { AgentError } from "../errors";
 import { applyLayer } from "../snapshots/apply-layer";
 import { openLayerStream } from "../snapshots/decompress";
 import { parseDockerignore } from "./dockerignore";
@@ -12,11 +13,10 @@ import { parseDockerignore } from "./dockerignore";
 // local directory, with .dockerignore applied. Extraction goes through the
 // same confined unpacker as image layers, so no entry can land outside it.
 
-export class ContextError extends Error {
-  readonly code = "INVALID";
+export class ContextError extends AgentError<"INVALID"> {
+  override name = "ContextError";
   constructor(message: string) {
-    super(message);
-    this.name = "ContextError";
+    super("INVALID", message);
   }
 }
 

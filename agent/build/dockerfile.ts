@@ -3,23 +3,23 @@
 // instructions) and its shell lexer (frontend/dockerfile/shell). Heredocs are
 // BuildKit-only and not supported here, as in the legacy builder.
 
-export class DockerfileError extends Error {
-  readonly code = "INVALID";
+import { AgentError } from "../errors";
+
+export class DockerfileError extends AgentError<"INVALID"> {
+  override name = "DockerfileError";
   constructor(
     readonly line: number,
     message: string,
   ) {
-    super(message);
-    this.name = "DockerfileError";
+    super("INVALID", message);
   }
 }
 
 /** An error of the shell lexer ($VAR expansion, quotes); Docker's wording. */
-export class ShellExpansionError extends Error {
-  readonly code = "INVALID";
+export class ShellExpansionError extends AgentError<"INVALID"> {
+  override name = "ShellExpansionError";
   constructor(message: string) {
-    super(message);
-    this.name = "ShellExpansionError";
+    super("INVALID", message);
   }
 }
 

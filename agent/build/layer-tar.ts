@@ -4,6 +4,7 @@ import { lstat, open, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pack, type Header } from "tar-stream";
+import { AgentError } from "../errors";
 
 // A directory as a layer tar. For a container's overlay upper dir (a RUN step,
 // docker commit) the overlayfs markers become the tar forms: a 0:0 character
@@ -50,7 +51,7 @@ async function openSame(file: string, st: Stats): Promise<Readable> {
   const now = await handle.stat();
   if (now.ino !== st.ino || now.dev !== st.dev || !now.isFile() || now.size !== st.size) {
     await handle.close();
-    throw new Error(`${file} changed while the layer was being written; stop or pause the container and try again`);
+    throw new AgentError("CONFLICT", `${file} changed while the layer was being written; stop or pause the container and try again`);
   }
   return handle.createReadStream({ start: 0, end: st.size - 1 });
 }

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { type FileHandle, mkdir, open, readlink, realpath, rmdir, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { EngineError } from "./errors";
 
 // Bind mounts under a path allowlist (the gateway's deploy policy), made
@@ -151,7 +152,7 @@ function run(command: string, args: string[], extraFd?: number): Promise<void> {
     child.on("close", (status) => {
       clearTimeout(timer);
       if (status === 0) resolve();
-      else reject(new Error(`${command} ${args.join(" ")}: ${stderr.trim() || `exit ${status}`}`));
+      else reject(new AgentError("INTERNAL", `${command} ${args.join(" ")}: ${stderr.trim() || `exit ${status}`}`));
     });
   });
 }

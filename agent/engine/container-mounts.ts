@@ -2,10 +2,12 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
 import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
-import type { OciMount } from "../runtime/spec";
+import type { OciMount } from "../runtime/spec-types";
 import type { VolumeStore } from "../volumes/store";
+import type { EngineVolumes } from "./deps";
 import { collectMounts, type MountSpec } from "../../lib/docker/mounts";
 import type { HostSettings } from "./container-store";
 
@@ -13,7 +15,7 @@ import type { HostSettings } from "./container-store";
 // copy-up, OCI mounts).
 
 /** At create: parse every mount and create the volumes they name (anonymous ones get random names). */
-export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: VolumeStore): Promise<{ mounts: MountSpec[]; created: string[] }> {
+export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: EngineVolumes): Promise<{ mounts: MountSpec[]; created: string[] }> {
   const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes });
   const created: string[] = [];
   try {
@@ -33,7 +35,7 @@ export async function prepareMounts(host: HostSettings, imageVolumes: string[], 
 
 function copyInto(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile("cp", ["-a", "--", `${from}/.`, `${to}/`], { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new Error(`copying the image's content into the volume failed: ${stderr || err.message}`)) : resolve())),
+    execFile("cp", ["-a", "--", `${from}/.`, `${to}/`], { timeout: 600_000 }, (err, _o, stderr) => (err ? reject(new AgentError("INTERNAL", `copying the image's content into the volume failed: ${stderr || err.message}`)) : resolve())),
   );
 }
 
@@ -46,7 +48,7 @@ function copyInto(from: string, to: string): Promise<void> {
 export async function ociMounts(
   mounts: MountSpec[],
   rootfs: string,
-  volumes: VolumeStore,
+  volumes: EngineVolumes,
   confine?: { prefixes: string[]; stageDir: string },
 ): Promise<{ mounts: OciMount[]; stages: BindStage[] }> {
   const out: OciMount[] = [];
@@ -70,7 +72,7 @@ export async function ociMounts(
 /** An unconfined bind: the host path as given (-v makes a missing directory, --mount doesn't). */
 async function bindSource(m: MountSpec): Promise<string> {
   if (!existsSync(m.source)) {
-    if (!m.createHostPath) throw new Error(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+    if (!m.createHostPath) throw new AgentError("INVALID", `invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
     await mkdir(m.source, { recursive: true, mode: 0o755 });
   }
   return m.source;
@@ -90,7 +92,7 @@ async function stagedBind(m: MountSpec, confine: { prefixes: string[]; stageDir:
 }
 
 /** A volume's directory, first filled with the image's content at the destination when it is new. */
-async function volumeSource(m: MountSpec, rootfs: string, volumes: VolumeStore): Promise<string> {
+async function volumeSource(m: MountSpec, rootfs: string, volumes: EngineVolumes): Promise<string> {
   const v = volumes.get(m.source);
   if (m.copyUp && !v.populated) {
     // Like Docker: only into a volume that is still empty, and only once.
@@ -104,7 +106,7 @@ async function volumeSource(m: MountSpec, rootfs: string, volumes: VolumeStore):
 }
 
 /** Docker's inspect Mounts. */
-export function mountViews(mounts: MountSpec[], volumes: VolumeStore) {
+export function mountViews(mounts: MountSpec[], volumes: Pick<VolumeStore, "find">) {
   return mounts.map((m) => {
     if (m.type === "volume") {
       const v = volumes.find(m.source);

@@ -7,7 +7,7 @@ import { EngineError } from "./errors";
 // What networking a container asks for, in the network manager's terms.
 
 /** "default"/"bridge" → the default network; "none"/"host" → none; a name or id → that network (must exist). */
-export function attachmentsFor(request: CreateRequest, networks: NetworkManager): NetworkAttachment[] {
+export function attachmentsFor(request: CreateRequest, networks: Pick<NetworkManager, "find">): NetworkAttachment[] {
   const mode = request.HostConfig?.NetworkMode || "default";
   if (mode === "none" || mode === "host") return [];
   if (mode.startsWith("container:")) throw new EngineError("INVALID", `network mode "${mode}" is not supported`);

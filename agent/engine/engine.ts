@@ -1,92 +1,78 @@
 import { type Confinement, isConfining } from "../../lib/confinement";
-import type { MadeHow } from "../../lib/image-provenance";
-import { randomBytes } from "node:crypto";
-import { existsSync, watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
-import type { ImageService } from "../images/image-service";
-import type { OverlaySnapshotter } from "../snapshots/snapshotter";
-import { writeFileAtomic } from "../state/atomic-write";
-import type { Conmon } from "../runtime/conmon";
-import type { Runc } from "../runtime/runc";
-import { buildRuntimeSpec, specToJson, type HostLimits, type OciMount } from "../runtime/spec";
-import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { CreateRequest } from "../../lib/docker/create-request";
 import { validateContainerName } from "../../lib/docker/create-request";
+import type { MadeHow } from "../../lib/image-provenance";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { directoryToTar } from "../build/layer-tar";
+import type { HostLimits } from "../runtime/rlimits";
+import { checkConfinement } from "./confinement";
+import { HostsFiles } from "./container-hosts";
+import { prepareMounts } from "./container-mounts";
+import { attachmentsFor } from "./container-network";
+import { ContainerPaths } from "./container-paths";
+import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
+import type { EngineImages, EngineMonitor, EngineNetwork, EngineRuntime, EngineSnapshots, EngineVolumes } from "./deps";
 import { EngineError } from "./errors";
 import type { EventBus } from "./events";
-import { mergeContainerConfig, processEnv } from "./merge-config";
-import { isMountPoint } from "./mounts";
-import { generateName } from "./names";
-import { resolveUser } from "./resolve-user";
-import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
-import { signalNumber } from "./signals";
+import { clearExit, ExitWatcher, exitRecorded, readExit, restartAfterReboot, RestartTimers, restartWanted, type WaitCondition, type WaitResult, Waiters } from "./exits";
 import { hostSettingsFrom } from "./host-settings";
-import { directoryToTar } from "../build/layer-tar";
-import type { NetworkManager } from "../network/manager";
-import type { VolumeStore } from "../volumes/store";
-import { ociMounts, prepareMounts } from "./container-mounts";
-import { checkConfinement } from "./confinement";
-import { type BindStage, unstage } from "./confined-bind";
-import { attachmentsFor, extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
+import { Launcher } from "./launch";
+import { mergeContainerConfig } from "./merge-config";
+import { newRecord } from "./new-record";
+import { generateName } from "./names";
+import { signalNumber } from "./signals";
+import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
 
 // The container engine. It owns every container's state; the runtime
 // adapters (runc, conmon) are stateless. Each operation: lock → reconcile
 // with runc and the exit file → guard → act → save atomically → event.
+// Launching is launch.ts; hearing of exits and restarting is exits.ts; what
+// flows in and out of a running container is container-io.ts.
 
 export interface EngineDeps {
   root: string;
   /** Runtime state on tmpfs (runc's root, exit files, pid files): cleared by a reboot. */
   execRoot: string;
-  images: ImageService;
-  snapshots: OverlaySnapshotter;
-  runc: Runc;
-  conmon: Conmon;
+  images: EngineImages;
+  snapshots: EngineSnapshots;
+  runc: EngineRuntime;
+  conmon: EngineMonitor;
   events: EventBus;
   hostLimits: HostLimits;
   cgroupVersion: 1 | 2;
   bootId: string;
   /** cgroupfs parent for containers (e.g. "berth"); per agent so tests don't collide. */
   cgroupParent: string;
-  network: NetworkManager;
-  volumes: VolumeStore;
+  network: EngineNetwork;
+  volumes: EngineVolumes;
 }
 
-export type WaitCondition = "not-running" | "next-exit" | "removed";
-
-interface Waiter {
-  condition: WaitCondition;
-  resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void;
-  reject: (e: unknown) => void;
-}
-
-const MIN_RESTART_DELAY_MS = 100;
-const MAX_RESTART_DELAY_MS = 60_000;
-/** A container that ran this long before exiting restarts without backoff (Docker resets after 10 s). */
-const RESTART_RESET_MS = 10_000;
-const EXIT_POLL_MS = 2_000;
+export type { WaitCondition } from "./exits";
 
 export class ContainerEngine {
   private readonly store: ContainerStore;
+  private readonly locations: ContainerPaths;
+  private readonly launcher: Launcher;
+  private readonly hosts: HostsFiles;
+  private readonly exits: ExitWatcher;
+  private readonly waiters = new Waiters();
+  private readonly restarts = new RestartTimers();
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly waiters = new Map<string, Waiter[]>();
-  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
-  private readonly restartDelay = new Map<string, number>();
   /** Containers being created, and the volumes they are about to use. */
   private readonly creating = new Map<string, string[]>();
   /** remove() asked for the container's anonymous volumes to go too. */
   private readonly removeVolumes = new Map<string, boolean>();
-  /** Containers whose root filesystem this agent has seen mounted (saves reading mountinfo on every start). */
-  private readonly mounted = new Set<string>();
-  private readonly exitDir: string;
-  private watcher: FSWatcher | null = null;
-  private poller: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(private readonly deps: EngineDeps) {
     this.store = new ContainerStore(deps.root);
-    this.exitDir = path.join(deps.execRoot, "exits");
+    this.locations = new ContainerPaths(this.store.dir, deps.execRoot);
+    this.launcher = new Launcher({ ...deps, paths: this.locations, cgroupsPath: (id) => this.cgroupsPath(id) });
+    this.hosts = new HostsFiles(deps.network, this.locations, { byId: (id) => this.containers.get(id), find: (key) => this.find(key), all: () => this.containers.values() });
+    this.exits = new ExitWatcher(this.locations.exitDir);
   }
 
   // ---- start-up and shutdown ----
@@ -94,18 +80,14 @@ export class ContainerEngine {
   /** Loads every container, re-adopts the running ones, settles those that died while we were away. */
   async init(): Promise<void> {
     await this.store.init();
-    await mkdir(this.exitDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.exits.dir, { recursive: true, mode: 0o700 });
     await mkdir(this.deps.runc.root, { recursive: true, mode: 0o700 });
     const { records, orphans } = await this.store.loadAll();
     for (const id of orphans) await this.store.removeDir(id);
     for (const record of records) {
-      if (record.state.status === "removing") {
-        // A remove that crashed midway finishes now.
-        this.containers.set(record.id, record);
-        await this.finishRemove(record).catch(() => {});
-        continue;
-      }
       this.containers.set(record.id, record);
+      // A remove that crashed midway finishes now.
+      if (record.state.status === "removing") await this.finishRemove(record).catch(() => {});
     }
     // Addresses and ports of containers that stopped while we were away are released here.
     await this.deps.network.init((id) => {
@@ -113,10 +95,7 @@ export class ContainerEngine {
       return Boolean(r && isActive(r.state.status) && r.state.bootId === this.deps.bootId);
     });
     this.deps.images.setImageInUse((imageId) => [...this.containers.values()].filter((c) => c.imageId === imageId).map((c) => c.id));
-    this.watcher = watch(this.exitDir, (_event, file) => {
-      if (file && this.containers.has(String(file))) void this.onExit(String(file));
-    });
-    this.watcher.on("error", () => {});
+    this.exits.watch((id) => this.containers.has(id), (id) => void this.onExit(id));
     const rebooted: ContainerRecord[] = [];
     for (const record of [...this.containers.values()]) {
       if (!isActive(record.state.status)) continue;
@@ -129,24 +108,17 @@ export class ContainerEngine {
         record.state = { ...record.state, status: "exited", pid: 0, exitCode: 255, finishedAt: new Date().toISOString() };
         await this.store.save(record);
       });
-      const policy = record.host.RestartPolicy.Name;
-      if (policy === "always" || (policy === "unless-stopped" && !record.state.manuallyStopped)) {
-        await this.start(record.id).catch(() => {});
-      }
+      if (restartAfterReboot(record)) await this.start(record.id).catch(() => {});
     }
-    // inotify can miss events (e.g. the directory was replaced); a slow poll backs it up.
-    this.poller = setInterval(() => void this.pollExits(), EXIT_POLL_MS);
-    this.poller.unref();
+    this.exits.poll(() => this.awaitingExit(), (id) => void this.onExit(id));
   }
 
   /** Stops watching. Containers keep running: conmon holds them. */
   close(): void {
     this.closed = true;
-    this.watcher?.close();
-    if (this.poller) clearInterval(this.poller);
-    for (const t of this.restartTimers.values()) clearTimeout(t);
-    for (const list of this.waiters.values()) for (const w of list) w.reject(new EngineError("INTERNAL", "the agent is shutting down"));
-    this.waiters.clear();
+    this.exits.close();
+    this.restarts.close();
+    this.waiters.rejectAll(new EngineError("INTERNAL", "the agent is shutting down"));
   }
 
   // ---- queries ----
@@ -173,40 +145,9 @@ export class ContainerEngine {
     return matches[0];
   }
 
+  /** Where the container's files are (container-paths.ts). */
   paths(id: string) {
-    const dir = this.store.containerDir(id);
-    const run = path.join(this.deps.execRoot, id);
-    return {
-      dir,
-      bundle: path.join(dir, "bundle"),
-      rootfs: path.join(dir, "rootfs"),
-      upper: path.join(dir, "upper"),
-      work: path.join(dir, "work"),
-      log: path.join(dir, "ctr.log"),
-      persist: path.join(dir, "conmon"),
-      hostname: path.join(dir, "hostname"),
-      hosts: path.join(dir, "hosts"),
-      resolvConf: path.join(dir, "resolv.conf"),
-      run,
-      pidFile: path.join(run, "pidfile"),
-      conmonPidFile: path.join(run, "conmon.pid"),
-      runtimeLog: path.join(run, "oci-log"),
-      exitFile: path.join(this.exitDir, id),
-    };
-  }
-
-  /** conmon links <socketDir>/<id> to the bundle; short, since a unix socket path has 107 bytes at most. */
-  get socketDir(): string {
-    return path.join(this.deps.execRoot, "s");
-  }
-
-  /** conmon's SEQPACKET attach socket (stdin in, output out) and resize FIFO. */
-  attachSocket(id: string): string {
-    return path.join(this.socketDir, id, "attach");
-  }
-
-  controlFifo(id: string): string {
-    return path.join(this.paths(id).bundle, "ctl");
+    return this.locations.of(id);
   }
 
   subscribe(listener: Parameters<EventBus["subscribe"]>[0]): () => void {
@@ -222,18 +163,24 @@ export class ContainerEngine {
     return `/${this.deps.cgroupParent}/${id}`;
   }
 
+  /** Containers (ids) whose mounts use the volume. */
+  volumeUsers(name: string): string[] {
+    const users = [...this.containers.values()].filter((c) => c.mounts.some((m) => m.type === "volume" && m.source === name)).map((c) => c.id);
+    for (const [id, names] of this.creating) if (names.includes(name)) users.push(id);
+    return users;
+  }
+
   // ---- lifecycle ----
 
   async create(request: CreateRequest, options: { name?: string; confinement?: Confinement } = {}): Promise<{ id: string; warnings: string[] }> {
-    const cfg = request;
-    const imageKey = cfg.Image;
+    const imageKey = request.Image;
     if (!imageKey) throw new EngineError("INVALID", "config: image is required (Config.Image is empty)");
     let name: string;
     if (options.name) {
       validateContainerName(options.name);
       name = options.name.replace(/^\//, "");
     } else {
-      name = generateName((n) => this.nameTaken(n));
+      name = generateName((n) => this.nameHolder(n) !== undefined);
     }
     const image = this.deps.images.resolve(imageKey);
     const imageChainId = image.layers.at(-1)?.chainId;
@@ -251,13 +198,11 @@ export class ContainerEngine {
     }
     const hostname = request.Hostname || id.slice(0, 12);
     // Checked before anything is written, so a refused request leaves nothing behind.
-    buildRuntimeSpec(this.specInput(id, host, { args: [merged.path, ...merged.args], env: [], cwd: "/", uid: 0, gid: 0, additionalGids: [], terminal: Boolean(request.Tty) }, hostname));
+    this.launcher.checkSpec(id, host, [merged.path, ...merged.args], hostname, Boolean(request.Tty));
 
     return this.withLock(`name:${name}`, async () => {
-      const holder = [...this.containers.values()].find((c) => c.name === name);
-      if (holder) {
-        throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
+      const holder = this.nameHolder(name);
+      if (holder) throw nameConflict(name, holder);
       // Claimed before they exist, so a concurrent volume rm/prune can't take them between create and save.
       this.creating.set(id, [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? "")].filter((n) => n && !n.startsWith("/")));
       let prepared: Awaited<ReturnType<typeof prepareMounts>>;
@@ -269,58 +214,12 @@ export class ContainerEngine {
       }
       const { mounts, created: createdVolumes } = prepared;
       this.creating.set(id, mounts.filter((m) => m.type === "volume").map((m) => m.source));
-      const record: ContainerRecord = {
-        id,
-        name,
-        networks,
-        mounts,
-        ...(confinement ? { confinement } : {}),
-        created: new Date().toISOString(),
-        imageId: image.id,
-        imageChainId,
-        path: merged.path,
-        args: merged.args,
-        config: {
-          Hostname: hostname,
-          Domainname: request.Domainname ?? "",
-          User: merged.User,
-          AttachStdin: Boolean(request.AttachStdin),
-          AttachStdout: Boolean(request.AttachStdout),
-          AttachStderr: Boolean(request.AttachStderr),
-          ExposedPorts: merged.ExposedPorts,
-          Tty: Boolean(request.Tty),
-          OpenStdin: Boolean(request.OpenStdin),
-          StdinOnce: Boolean(request.StdinOnce),
-          Env: merged.Env,
-          Cmd: merged.Cmd,
-          Image: imageKey,
-          Volumes: merged.Volumes,
-          WorkingDir: merged.WorkingDir,
-          Entrypoint: merged.Entrypoint,
-          Labels: merged.Labels,
-          StopSignal: merged.StopSignal,
-          StopTimeout: request.StopTimeout ?? null,
-          Healthcheck: merged.Healthcheck,
-        },
-        host,
-        state: {
-          status: "created",
-          pid: 0,
-          exitCode: 0,
-          error: "",
-          oomKilled: false,
-          startedAt: "0001-01-01T00:00:00Z",
-          finishedAt: "0001-01-01T00:00:00Z",
-          manuallyStopped: false,
-          restartCount: 0,
-          bootId: this.deps.bootId,
-        },
-      };
+      const record = newRecord({ id, name, hostname, request, imageKey, imageId: image.id, imageChainId, merged, host, networks, mounts, confinement, bootId: this.deps.bootId });
       const p = this.paths(id);
       try {
         await mkdir(p.dir, { mode: 0o700 });
         await Promise.all([mkdir(p.bundle), mkdir(p.rootfs), mkdir(p.upper), mkdir(p.work), mkdir(p.persist)]);
-        await this.writeEtcFiles(record);
+        await this.launcher.writeEtcFiles(record);
         await this.store.save(record);
       } catch (e) {
         await this.store.removeDir(id);
@@ -333,7 +232,7 @@ export class ContainerEngine {
       this.emit(record, "create");
       // Mount the root filesystem now, while the client attaches and asks to
       // start (start waits for it); a failure here is retried, and reported, by start.
-      void this.withLock(id, () => this.ensureMounted(record)).catch(() => {});
+      void this.withLock(id, () => this.launcher.ensureMounted(record)).catch(() => {});
       return { id, warnings: [] };
     });
   }
@@ -349,7 +248,7 @@ export class ContainerEngine {
       if (!canStart(record.state.status) && record.state.status !== "restarting") {
         throw new EngineError("CONFLICT", `cannot start container ${record.id} in state ${record.state.status}`);
       }
-      this.cancelRestart(id);
+      this.restarts.cancel(id);
       try {
         await this.launch(record);
       } catch (e) {
@@ -369,18 +268,8 @@ export class ContainerEngine {
     const id = record.id;
     const running = await this.withLock(id, async () => {
       const current = await this.reconcile(id);
-      this.cancelRestart(id);
-      if (current.state.status === "restarting") {
-        current.state = { ...current.state, status: "exited", manuallyStopped: true };
-        await this.store.save(current);
-        return false;
-      }
-      if (!canKill(current.state.status)) return false;
-      current.state = { ...current.state, manuallyStopped: true };
-      await this.store.save(current);
-      if (current.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
       const signal = signalNumber(options.signal || current.config.StopSignal || "SIGTERM");
-      await this.deps.runc.kill(id, signal).catch(() => {});
+      if (!(await this.stopByHand(current, signal))) return false;
       this.emit(current, "kill", { signal: String(signal) });
       return true;
     });
@@ -429,27 +318,11 @@ export class ContainerEngine {
   }
 
   async pause(key: string): Promise<void> {
-    const id = this.get(key).id;
-    await this.withLock(id, async () => {
-      const record = await this.reconcile(id);
-      if (!canPause(record.state.status)) throw new EngineError("CONFLICT", `Container ${record.id} is not running`);
-      await this.deps.runc.pause(id);
-      record.state = { ...record.state, status: "paused" };
-      await this.store.save(record);
-      this.emit(record, "pause");
-    });
+    await this.transition(key, { allowed: canPause, refused: (id) => `Container ${id} is not running`, act: (id) => this.deps.runc.pause(id), to: "paused", event: "pause" });
   }
 
   async unpause(key: string): Promise<void> {
-    const id = this.get(key).id;
-    await this.withLock(id, async () => {
-      const record = await this.reconcile(id);
-      if (!canUnpause(record.state.status)) throw new EngineError("CONFLICT", `Container ${record.id} is not paused`);
-      await this.deps.runc.resume(id);
-      record.state = { ...record.state, status: "running" };
-      await this.store.save(record);
-      this.emit(record, "unpause");
-    });
+    await this.transition(key, { allowed: canUnpause, refused: (id) => `Container ${id} is not paused`, act: (id) => this.deps.runc.resume(id), to: "running", event: "unpause" });
   }
 
   async rename(key: string, newName: string): Promise<void> {
@@ -458,8 +331,8 @@ export class ContainerEngine {
     const id = this.get(key).id;
     await this.withLock(`name:${name}`, () =>
       this.withLock(id, async () => {
-        const holder = [...this.containers.values()].find((c) => c.name === name);
-        if (holder && holder.id !== id) throw new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        const holder = this.nameHolder(name);
+        if (holder && holder.id !== id) throw nameConflict(name, holder);
         const record = this.containers.get(id)!;
         const oldName = record.name;
         record.name = name;
@@ -479,19 +352,7 @@ export class ContainerEngine {
         if (record.state.status === "removing") throw new EngineError("CONFLICT", `removal of container ${id} is already in progress`);
         throw new EngineError("CONFLICT", `You cannot remove a ${record.state.status} container ${id}. Stop the container before attempting removal or force remove`);
       }
-      this.cancelRestart(id);
-      if (record.state.status === "restarting") {
-        // Waiting out a restart delay: there is no process to kill.
-        record.state = { ...record.state, status: "exited", manuallyStopped: true };
-        await this.store.save(record);
-        return false;
-      }
-      if (!isActive(record.state.status)) return false;
-      record.state = { ...record.state, manuallyStopped: true };
-      await this.store.save(record);
-      if (record.state.status === "paused") await this.deps.runc.resume(id).catch(() => {});
-      await this.deps.runc.kill(id, "KILL", true).catch(() => {});
-      return true;
+      return this.stopByHand(record, "KILL", { all: true });
     });
     if (wasActive) await raceTimeout(this.waitFor(id, "not-running"), 30_000);
     await this.withLock(id, async () => {
@@ -505,271 +366,11 @@ export class ContainerEngine {
   }
 
   /** Resolves when the condition holds: Docker's POST /containers/{id}/wait. */
-  async wait(key: string, condition: WaitCondition = "not-running"): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+  async wait(key: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
     const id = this.get(key).id;
     return this.waitFor(id, condition);
   }
 
-  private waitFor(id: string, condition: WaitCondition): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
-    const record = this.containers.get(id);
-    if (!record) {
-      if (condition === "removed") return Promise.resolve({ StatusCode: 0, Error: null });
-      return Promise.reject(new EngineError("NOT_FOUND", `No such container: ${id}`));
-    }
-    if (condition === "not-running" && !isActive(record.state.status)) {
-      return Promise.resolve({ StatusCode: record.state.exitCode, Error: null });
-    }
-    return new Promise((resolve, reject) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push({ condition, resolve, reject });
-      this.waiters.set(id, list);
-    });
-  }
-
-  // ---- internals ----
-
-  private nameTaken(name: string): boolean {
-    for (const c of this.containers.values()) if (c.name === name) return true;
-    return false;
-  }
-
-  private emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
-    const attributes: Record<string, string> = { name: record.name, image: record.config.Image, ...record.config.Labels, ...extra };
-    this.deps.events.emit("container", action, record.id, attributes);
-  }
-
-  /** Runs `task` holding the lock for `key`; tasks on one key run one at a time. */
-  withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
-
-  /**
-   * Brings the record in line with reality (call under the lock): an active
-   * container whose runc state is stopped or gone, or whose exit file exists,
-   * has exited.
-   */
-  private async reconcile(id: string): Promise<ContainerRecord> {
-    const record = this.containers.get(id);
-    if (!record) throw new EngineError("NOT_FOUND", `No such container: ${id}`);
-    if (!isActive(record.state.status) || record.state.status === "restarting") return record;
-    const exitFileThere = existsSync(this.paths(id).exitFile);
-    const state = exitFileThere ? null : await this.deps.runc.state(id);
-    if (state && (state.status === "running" || state.status === "paused")) {
-      const status: Status = state.status === "paused" ? "paused" : "running";
-      if (record.state.status !== status) {
-        record.state = { ...record.state, status };
-        await this.store.save(record);
-      }
-      return record;
-    }
-    await this.settleExit(record);
-    return record;
-  }
-
-  /** The exit watcher's entry point: settle the exit, then apply AutoRemove or the restart policy. */
-  private async onExit(id: string): Promise<void> {
-    if (this.closed || !this.containers.has(id)) return;
-    let exited: ContainerRecord | null = null;
-    await this.withLock(id, async () => {
-      const record = this.containers.get(id);
-      if (!record || !isActive(record.state.status) || record.state.status === "restarting") return;
-      const exitFileThere = existsSync(this.paths(id).exitFile);
-      if (!exitFileThere) {
-        const state = await this.deps.runc.state(id);
-        if (state && (state.status === "running" || state.status === "paused")) return;
-      }
-      await this.settleExit(record);
-      exited = record;
-    }).catch(() => {});
-    if (exited) await this.afterExit(exited);
-  }
-
-  private async pollExits(): Promise<void> {
-    const names = new Set(await readdir(this.exitDir).catch(() => [] as string[]));
-    for (const record of this.containers.values()) {
-      if (isActive(record.state.status) && record.state.status !== "restarting" && names.has(record.id)) void this.onExit(record.id);
-    }
-  }
-
-  /** Records the exit (code, OOM), releases runc's copy, wakes waiters. Under the lock. */
-  private async settleExit(record: ContainerRecord): Promise<void> {
-    const p = this.paths(record.id);
-    const code = await readFile(p.exitFile, "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null);
-    const persisted = code ?? (await readFile(path.join(p.persist, "exit"), "utf8").then((s) => Number.parseInt(s.trim(), 10), () => null));
-    const oom = existsSync(path.join(p.persist, "oom"));
-    record.state = {
-      ...record.state,
-      status: "exited",
-      pid: 0,
-      exitCode: Number.isFinite(persisted) && persisted !== null ? persisted : 255,
-      oomKilled: oom,
-      finishedAt: new Date().toISOString(),
-    };
-    await this.store.save(record);
-    if (oom) this.emit(record, "oom");
-    this.emit(record, "die", { exitCode: String(record.state.exitCode) });
-    this.settleWaiters(record, ["not-running", "next-exit"]);
-    // Clean-up after the news: whoever waits for the exit doesn't wait for it.
-    // runc's record (and cgroup) goes; still under the lock, so a restart can't race it.
-    await this.deps.runc.delete(record.id, true).catch(() => {});
-    const peersOf = this.networkPeers(record.id);
-    await this.deps.network.release(record.id).catch(() => {});
-    for (const peer of peersOf) await this.refreshHosts(peer).catch(() => {});
-    await rm(p.exitFile, { force: true });
-    await rm(path.join(p.persist, "oom"), { force: true });
-    await rm(path.join(p.persist, "exit"), { force: true });
-  }
-
-  private settleWaiters(record: ContainerRecord, conditions: WaitCondition[]): void {
-    const list = this.waiters.get(record.id);
-    if (!list) return;
-    const keep: Waiter[] = [];
-    for (const w of list) {
-      if (conditions.includes(w.condition)) w.resolve({ StatusCode: record.state.exitCode, Error: null });
-      else keep.push(w);
-    }
-    if (keep.length) this.waiters.set(record.id, keep);
-    else this.waiters.delete(record.id);
-  }
-
-  private async afterExit(record: ContainerRecord): Promise<void> {
-    if (record.host.AutoRemove) {
-      await this.remove(record.id, { force: true }).catch(() => {});
-      return;
-    }
-    const policy = record.host.RestartPolicy;
-    const failed = record.state.exitCode !== 0;
-    const wanted =
-      !record.state.manuallyStopped &&
-      (policy.Name === "always" ||
-        policy.Name === "unless-stopped" ||
-        (policy.Name === "on-failure" && failed && (policy.MaximumRetryCount <= 0 || record.state.restartCount < policy.MaximumRetryCount)));
-    if (!wanted || this.closed) return;
-    const ranFor = Date.now() - Date.parse(record.state.startedAt);
-    const previous = this.restartDelay.get(record.id);
-    const delay = ranFor >= RESTART_RESET_MS || previous === undefined ? MIN_RESTART_DELAY_MS : Math.min(previous * 2, MAX_RESTART_DELAY_MS);
-    this.restartDelay.set(record.id, delay);
-    await this.withLock(record.id, async () => {
-      if (record.state.status !== "exited") return;
-      record.state = { ...record.state, status: "restarting" };
-      await this.store.save(record);
-    });
-    const timer = setTimeout(() => {
-      this.restartTimers.delete(record.id);
-      void this.withLock(record.id, async () => {
-        const current = this.containers.get(record.id);
-        if (!current || current.state.status !== "restarting") return;
-        current.state = { ...current.state, restartCount: current.state.restartCount + 1 };
-        try {
-          await this.launch(current);
-        } catch {
-          current.state = { ...current.state, status: "exited" };
-          await this.store.save(current);
-        }
-      }).catch(() => {});
-    }, delay);
-    timer.unref();
-    this.restartTimers.set(record.id, timer);
-  }
-
-  private cancelRestart(id: string): void {
-    const t = this.restartTimers.get(id);
-    if (t) clearTimeout(t);
-    this.restartTimers.delete(id);
-  }
-
-  /** Mounts the rootfs, writes the bundle, has conmon create it and runc start it. Under the lock. */
-  private async launch(record: ContainerRecord): Promise<void> {
-    const id = record.id;
-    const p = this.paths(id);
-    await mkdir(p.run, { recursive: true, mode: 0o700 });
-    await mkdir(this.socketDir, { recursive: true, mode: 0o700 });
-    await rm(path.join(this.socketDir, id), { force: true });
-    await rm(p.exitFile, { force: true });
-    await rm(p.runtimeLog, { force: true });
-    // runc's copy of an earlier run is deleted when that run's exit is settled (and again on failure below).
-    await this.ensureMounted(record);
-    let stages: BindStage[] = [];
-    try {
-      const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
-      const { mounts: extraMounts, stages: bindStages } = await ociMounts(record.mounts, p.rootfs, this.deps.volumes, record.confinement?.bindPrefixes ? { prefixes: record.confinement.bindPrefixes, stageDir: path.join(p.run, "binds") } : undefined);
-      stages = bindStages;
-      const ports = record.networks.length ? await this.deps.network.resolvePorts(id, portBindingsOf(record)) : [];
-      const spec = buildRuntimeSpec(
-        this.specInput(
-          id,
-          record.host,
-          {
-            args: [record.path, ...record.args],
-            env: processEnv(record.config.Env, { hostname: record.config.Hostname, tty: record.config.Tty }),
-            cwd: record.config.WorkingDir || "/",
-            uid,
-            gid,
-            additionalGids,
-            terminal: record.config.Tty,
-          },
-          record.config.Hostname,
-          extraMounts,
-        ),
-      );
-      spec.mounts.push(
-        { destination: "/etc/resolv.conf", type: "bind", source: p.resolvConf, options: ["rbind", "rprivate"] },
-        { destination: "/etc/hostname", type: "bind", source: p.hostname, options: ["rbind", "rprivate"] },
-        { destination: "/etc/hosts", type: "bind", source: p.hosts, options: ["rbind", "rprivate"] },
-      );
-      // Rewritten on every start, so no fsync: a crash just means the next start writes it again.
-      await writeFile(path.join(p.bundle, "config.json"), specToJson(spec), { mode: 0o600 });
-      await mkdir(p.rootfs + "/dev", { recursive: true }).catch(() => {});
-      const pid = await this.createWithConmon(record);
-      // runc has made its own mounts from the staging points: they are not needed any more.
-      await unstage(stages);
-      stages = [];
-      if (record.networks.length) {
-        await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
-        // Without a network the hosts file written at create is already right.
-        await this.refreshHosts(record);
-      }
-      await this.deps.runc.start(id);
-      record.state = {
-        ...record.state,
-        status: "running",
-        pid,
-        exitCode: 0,
-        error: "",
-        oomKilled: false,
-        startedAt: new Date().toISOString(),
-        finishedAt: "0001-01-01T00:00:00Z",
-        manuallyStopped: false,
-        bootId: this.deps.bootId,
-      };
-      await this.store.save(record);
-      this.emit(record, "start");
-    } catch (e) {
-      await unstage(stages);
-      await this.deps.runc.delete(id, true).catch(() => {});
-      await this.deps.network.release(id).catch(() => {});
-      await rm(p.exitFile, { force: true });
-      const message = e instanceof Error ? e.message : String(e);
-      record.state = {
-        ...record.state,
-        status: record.state.status === "restarting" ? "exited" : record.state.status,
-        error: message,
-        exitCode: /executable file not found|no such file or directory/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 128,
-      };
-      await this.store.save(record);
-      if (e instanceof EngineError) throw e;
-      throw new EngineError("RUNTIME", `failed to create task for container: ${message}`, { cause: e });
-    }
-  }
-
-  /** conmon → runc create. A runc record left by a crash (the exit settled, the delete not) is cleared and the create retried once. */
   /** docker network connect: joins now if running, and at every start. */
   async connect(key: string, networkId: string, aliases: string[]): Promise<void> {
     const id = this.get(key).id;
@@ -787,7 +388,7 @@ export class ContainerEngine {
       }
       record.networks = [...record.networks, { networkId, aliases }];
       await this.store.save(record);
-      await this.refreshHosts(record);
+      await this.hosts.refresh(record);
       this.deps.events.emit("network", "connect", networkId, { container: id, name: network.name });
     });
   }
@@ -799,12 +400,12 @@ export class ContainerEngine {
       const network = this.deps.network.find(networkId);
       if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
       if (!record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `container ${record.name} is not connected to network ${network.name}`);
-      const peers = this.networkPeers(id);
+      const peers = this.hosts.peersOf(id);
       await this.deps.network.detach(id, networkId);
       record.networks = record.networks.filter((a) => a.networkId !== networkId);
       await this.store.save(record);
-      await this.refreshHosts(record);
-      for (const peer of peers) await this.refreshHosts(peer, false).catch(() => {});
+      await this.hosts.refresh(record);
+      await this.hosts.refreshAll(peers);
       this.deps.events.emit("network", "disconnect", networkId, { container: id, name: network.name });
     });
   }
@@ -824,7 +425,7 @@ export class ContainerEngine {
         const image = await this.deps.images.createImage({
           parent,
           config: input.config,
-          layer: directoryToTar(this.paths(id).upper, { overlay: true, skipIfEmpty: this.mountpoints(record) }),
+          layer: directoryToTar(this.paths(id).upper, { overlay: true, skipIfEmpty: mountpoints(record) }),
           history: { created_by: input.createdBy ?? [record.path, ...record.args].join(" "), ...(input.comment ? { comment: input.comment } : {}), ...(input.author ? { author: input.author } : {}) },
           // The container's image is what its content came from, whatever the image is called now.
           made: input.made ?? "commit",
@@ -836,112 +437,212 @@ export class ContainerEngine {
     });
   }
 
-  /** Where runc mounts things into this container (relative to its root): not part of what it changed. */
-  private mountpoints(record: ContainerRecord): Set<string> {
-    const points = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue"];
-    for (const m of record.mounts) points.push(m.destination.replace(/^\/+/, ""));
-    return new Set(points);
+  /** Runs `task` holding the lock for `key`; tasks on one key run one at a time. */
+  withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
   }
 
-  /** Containers (ids) whose mounts use the volume. */
-  volumeUsers(name: string): string[] {
-    const users = [...this.containers.values()].filter((c) => c.mounts.some((m) => m.type === "volume" && m.source === name)).map((c) => c.id);
-    for (const [id, names] of this.creating) if (names.includes(name)) users.push(id);
-    return users;
+  // ---- internals ----
+
+  private nameHolder(name: string): ContainerRecord | undefined {
+    for (const c of this.containers.values()) if (c.name === name) return c;
+    return undefined;
   }
 
-  /** Running containers sharing a user-defined network with this one (their /etc/hosts name it). */
-  private networkPeers(id: string): ContainerRecord[] {
-    const mine = new Set(this.deps.network.endpointsOf(id).filter((e) => !this.deps.network.find(e.networkId)?.builtin).map((e) => e.networkId));
-    const out: ContainerRecord[] = [];
-    for (const c of this.containers.values()) {
-      if (c.id === id) continue;
-      if (this.deps.network.endpointsOf(c.id).some((e) => mine.has(e.networkId))) out.push(c);
-    }
-    return out;
+  private emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    const attributes: Record<string, string> = { name: record.name, image: record.config.Image, ...record.config.Labels, ...extra };
+    this.deps.events.emit("container", action, record.id, attributes);
+  }
+
+  /** A pause-like operation: under the lock, guard, act through runc, then the new status and its event. */
+  private async transition(key: string, t: { allowed: (s: Status) => boolean; refused: (id: string) => string; act: (id: string) => Promise<unknown>; to: Status; event: string }): Promise<void> {
+    const id = this.get(key).id;
+    await this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (!t.allowed(record.state.status)) throw new EngineError("CONFLICT", t.refused(record.id));
+      await t.act(id);
+      record.state = { ...record.state, status: t.to };
+      await this.store.save(record);
+      this.emit(record, t.event);
+    });
   }
 
   /**
-   * Rewrites the container's /etc/hosts (in place: it is bind-mounted) with its
-   * address, the containers sharing its user-defined networks (by name, alias
-   * and short id), and its --links; then the same for those peers.
+   * The first half of docker stop and rm -f (under the lock): no restart any
+   * more, the container marked as stopped by hand (so no restart policy
+   * brings it back), and `signal` sent, a paused container resumed first so
+   * it can act on it. Whether there was a process to signal.
    */
-  private async refreshHosts(record: ContainerRecord, cascade = true): Promise<void> {
-    const eps = this.deps.network.endpointsOf(record.id);
-    const peers: { ip: string; names: string[] }[] = [];
-    for (const ep of eps) {
-      const n = this.deps.network.find(ep.networkId);
-      if (!n || n.builtin) continue;
-      for (const otherId of this.deps.network.members(n.id)) {
-        if (otherId === record.id) continue;
-        const other = this.containers.get(otherId);
-        const theirs = this.deps.network.endpointsOf(otherId).find((e) => e.networkId === n.id);
-        if (other && theirs) peers.push({ ip: theirs.ip, names: [other.name, ...theirs.aliases, other.id.slice(0, 12)] });
-      }
+  private async stopByHand(record: ContainerRecord, signal: number | "KILL", options: { all?: boolean } = {}): Promise<boolean> {
+    this.restarts.cancel(record.id);
+    if (record.state.status === "restarting") {
+      // Waiting out a restart delay: there is no process to signal.
+      record.state = { ...record.state, status: "exited", manuallyStopped: true };
+      await this.store.save(record);
+      return false;
     }
-    for (const link of record.host.Links) {
-      const [target, alias] = link.split(":") as [string, string | undefined];
-      const other = this.find(target.replace(/^\//, ""));
-      const ip = other ? this.deps.network.endpointsOf(other.id)[0]?.ip : undefined;
-      if (other && ip) peers.push({ ip, names: [alias ?? other.name, other.name, other.id.slice(0, 12)] });
-    }
-    peers.push(...extraHostsOf(record));
-    await writeFile(this.paths(record.id).hosts, hostsFile({ hostname: record.config.Hostname, ip: eps[0]?.ip ?? null }, peers));
-    if (cascade) for (const peer of this.networkPeers(record.id)) await this.refreshHosts(peer, false).catch(() => {});
+    if (!canKill(record.state.status)) return false;
+    record.state = { ...record.state, manuallyStopped: true };
+    await this.store.save(record);
+    if (record.state.status === "paused") await this.deps.runc.resume(record.id).catch(() => {});
+    await this.deps.runc.kill(record.id, signal, options.all).catch(() => {});
+    return true;
   }
 
-  /** Mounts the container's overlay root unless it is mounted (known from memory, or from mountinfo after a restart). */
-  private async ensureMounted(record: ContainerRecord): Promise<void> {
-    if (this.mounted.has(record.id)) return;
+  private waitFor(id: string, condition: WaitCondition): Promise<WaitResult> {
+    const record = this.containers.get(id);
+    if (!record) {
+      if (condition === "removed") return Promise.resolve({ StatusCode: 0, Error: null });
+      return Promise.reject(new EngineError("NOT_FOUND", `No such container: ${id}`));
+    }
+    if (condition === "not-running" && !isActive(record.state.status)) {
+      return Promise.resolve({ StatusCode: record.state.exitCode, Error: null });
+    }
+    return this.waiters.add(id, condition);
+  }
+
+  /** Has the process ended, as far as runc and conmon know? (The exit file can come before runc notices.) */
+  private async processGone(id: string): Promise<{ gone: boolean; status?: Status }> {
+    if (exitRecorded(this.paths(id))) return { gone: true };
+    const state = await this.deps.runc.state(id);
+    if (state && (state.status === "running" || state.status === "paused")) return { gone: false, status: state.status === "paused" ? "paused" : "running" };
+    return { gone: true };
+  }
+
+  /**
+   * Brings the record in line with reality (call under the lock): an active
+   * container whose runc state is stopped or gone, or whose exit file exists,
+   * has exited.
+   */
+  private async reconcile(id: string): Promise<ContainerRecord> {
+    const record = this.containers.get(id);
+    if (!record) throw new EngineError("NOT_FOUND", `No such container: ${id}`);
+    if (!isActive(record.state.status) || record.state.status === "restarting") return record;
+    const now = await this.processGone(id);
+    if (now.gone) await this.settleExit(record);
+    else if (now.status && record.state.status !== now.status) {
+      record.state = { ...record.state, status: now.status };
+      await this.store.save(record);
+    }
+    return record;
+  }
+
+  /** Running containers, not waiting out a restart: the ones an exit file can be for. */
+  private *awaitingExit(): Iterable<string> {
+    for (const record of this.containers.values()) if (isActive(record.state.status) && record.state.status !== "restarting") yield record.id;
+  }
+
+  /**
+   * The exit watcher's entry point: settle the exit and, under the same lock,
+   * the restart policy's verdict (restarting, the restart scheduled after
+   * Docker's backoff); or, for --rm, remove the container.
+   */
+  private async onExit(id: string): Promise<void> {
+    if (this.closed || !this.containers.has(id)) return;
+    let autoRemove = false;
+    await this.withLock(id, async () => {
+      const record = this.containers.get(id);
+      if (!record || !isActive(record.state.status) || record.state.status === "restarting") return;
+      if (!(await this.processGone(id)).gone) return;
+      await this.settleExit(record);
+      if (record.host.AutoRemove) autoRemove = true;
+      else await this.applyRestartPolicy(record);
+    }).catch(() => {});
+    // remove() takes the lock itself.
+    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
+  }
+
+  /** Records the exit (code, OOM), releases runc's copy, wakes waiters. Under the lock. */
+  private async settleExit(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
-    if (!(await isMountPoint(p.rootfs))) {
-      await this.deps.snapshots.mount(record.imageChainId, p.rootfs, { upperDir: p.upper, workDir: p.work });
-    }
-    this.mounted.add(record.id);
+    const { exitCode, oomKilled } = await readExit(p);
+    record.state = { ...record.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString() };
+    await this.store.save(record);
+    if (oomKilled) this.emit(record, "oom");
+    this.emit(record, "die", { exitCode: String(exitCode) });
+    this.waiters.settle(record.id, exitCode, ["not-running", "next-exit"]);
+    // Clean-up after the news: whoever waits for the exit doesn't wait for it.
+    // runc's record (and cgroup) goes; still under the lock, so a restart can't race it.
+    await this.deps.runc.delete(record.id, true).catch(() => {});
+    const peers = this.hosts.peersOf(record.id);
+    await this.deps.network.release(record.id).catch(() => {});
+    await this.hosts.refreshAll(peers);
+    await clearExit(p);
   }
 
-  private async createWithConmon(record: ContainerRecord): Promise<number> {
-    const id = record.id;
-    const p = this.paths(id);
-    const launch = () =>
-      this.deps.conmon.launch({
-        id,
-        name: record.name,
-        bundle: p.bundle,
-        pidFile: p.pidFile,
-        conmonPidFile: p.conmonPidFile,
-        exitDir: this.exitDir,
-        persistDir: p.persist,
-        logPath: p.log,
-        runtimeLog: p.runtimeLog,
-        socketDir: this.socketDir,
-        runtimeArgs: this.deps.runc.globalArgs(),
-        terminal: record.config.Tty,
-        stdin: record.config.OpenStdin,
-      });
+  /** After an exit the watcher settled: restarting, and the restart scheduled, if the policy wants it. Under the lock. */
+  private async applyRestartPolicy(record: ContainerRecord): Promise<void> {
+    if (!restartWanted(record) || this.closed) return;
+    const delay = this.restarts.nextDelay(record.id, Date.now() - Date.parse(record.state.startedAt));
+    record.state = { ...record.state, status: "restarting" };
+    await this.store.save(record);
+    this.restarts.schedule(record.id, delay, () => {
+      void this.withLock(record.id, async () => {
+        const current = this.containers.get(record.id);
+        if (!current || current.state.status !== "restarting") return;
+        current.state = { ...current.state, restartCount: current.state.restartCount + 1 };
+        try {
+          await this.launch(current);
+        } catch {
+          current.state = { ...current.state, status: "exited" };
+          await this.store.save(current);
+        }
+      }).catch(() => {});
+    });
+  }
+
+  /** Launches the container (launch.ts) and records the outcome. Under the lock. */
+  private async launch(record: ContainerRecord): Promise<void> {
+    await this.launcher.prepare(record);
     try {
-      return await launch();
+      const pid = await this.launcher.launch(record, () => this.hosts.refresh(record));
+      record.state = {
+        ...record.state,
+        status: "running",
+        pid,
+        exitCode: 0,
+        error: "",
+        oomKilled: false,
+        startedAt: new Date().toISOString(),
+        finishedAt: "0001-01-01T00:00:00Z",
+        manuallyStopped: false,
+        bootId: this.deps.bootId,
+      };
+      await this.store.save(record);
+      this.emit(record, "start");
     } catch (e) {
-      if (!(e instanceof Error && /already exists/.test(e.message))) throw e;
-      await this.deps.runc.delete(id, true);
-      return launch();
+      await this.launcher.abort(record.id);
+      const message = e instanceof Error ? e.message : String(e);
+      record.state = {
+        ...record.state,
+        status: record.state.status === "restarting" ? "exited" : record.state.status,
+        error: message,
+        exitCode: /executable file not found|no such file or directory/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 128,
+      };
+      await this.store.save(record);
+      if (e instanceof EngineError) throw e;
+      throw new EngineError("RUNTIME", `failed to create task for container: ${message}`, { cause: e });
     }
   }
 
   private async finishRemove(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
-    // Lazily: a host process sitting in the root filesystem must not leave the container half-removed.
-    if (this.mounted.has(record.id) || (await isMountPoint(p.rootfs))) await this.deps.snapshots.unmount(p.rootfs, { lazy: true }).catch(() => {});
-    this.mounted.delete(record.id);
-    if (await isMountPoint(p.rootfs)) throw new EngineError("INTERNAL", `could not unmount the root filesystem of ${record.id}; try again`);
+    if (!(await this.launcher.unmountRoot(record.id))) throw new EngineError("INTERNAL", `could not unmount the root filesystem of ${record.id}; try again`);
     await this.deps.runc.delete(record.id, true).catch(() => {});
     await rm(p.run, { recursive: true, force: true });
-    await rm(path.join(this.socketDir, record.id), { force: true });
+    await rm(path.join(this.locations.socketDir, record.id), { force: true });
     await rm(p.exitFile, { force: true });
     await this.deps.network.release(record.id).catch(() => {});
     await this.store.removeDir(record.id);
     this.containers.delete(record.id);
-    this.restartDelay.delete(record.id);
+    this.restarts.forget(record.id);
     // rm -v and --rm take the container's anonymous volumes with it (if nothing else uses them).
     if (this.removeVolumes.get(record.id) || record.host.AutoRemove) {
       for (const m of record.mounts) {
@@ -951,80 +652,29 @@ export class ContainerEngine {
     }
     this.removeVolumes.delete(record.id);
     this.emit(record, "destroy");
-    this.settleWaiters(record, ["not-running", "next-exit", "removed"]);
-  }
-
-  private async writeEtcFiles(record: ContainerRecord): Promise<void> {
-    const p = this.paths(record.id);
-    await writeFile(p.hostname, `${record.config.Hostname}\n`);
-    // Until the container starts and has an address (refreshHosts then rewrites it).
-    await writeFile(p.hosts, hostsFile({ hostname: record.config.Hostname, ip: null }, extraHostsOf(record)));
-    if (record.host.Dns.length || record.host.DnsSearch.length || record.host.DnsOptions.length) {
-      const lines = [...record.host.Dns.map((d) => `nameserver ${d}`)];
-      if (record.host.DnsSearch.length) lines.push(`search ${record.host.DnsSearch.join(" ")}`);
-      if (record.host.DnsOptions.length) lines.push(`options ${record.host.DnsOptions.join(" ")}`);
-      await writeFile(p.resolvConf, lines.join("\n") + "\n");
-    } else {
-      // The host's resolvers, minus loopback ones a private network namespace can't reach.
-      const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-      const kept = host.split("\n").filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-      await writeFile(p.resolvConf, kept.join("\n"));
-    }
-  }
-
-  private specInput(
-    id: string,
-    host: HostSettings,
-    proc: { args: string[]; env: string[]; cwd: string; uid: number; gid: number; additionalGids: number[]; terminal: boolean },
-    hostname: string,
-    mounts: OciMount[] = [],
-  ) {
-    const [h, w] = host.ConsoleSize;
-    return {
-      id,
-      rootfs: this.paths(id).rootfs,
-      readonlyRootfs: host.ReadonlyRootfs,
-      hostname,
-      process: { ...proc, consoleSize: h && w ? { height: h, width: w } : undefined },
-      privileged: host.Privileged,
-      capAdd: host.CapAdd,
-      capDrop: host.CapDrop,
-      noNewPrivileges: host.SecurityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
-      seccomp: host.SecurityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o)) ? ("unconfined" as const) : ("default" as const),
-      resources: {
-        memory: host.Memory || undefined,
-        memorySwap: host.MemorySwap || undefined,
-        nanoCpus: host.NanoCpus || undefined,
-        cpuShares: host.CpuShares || undefined,
-        cpuPeriod: host.CpuPeriod || undefined,
-        cpuQuota: host.CpuQuota || undefined,
-        cpusetCpus: host.CpusetCpus || undefined,
-        cpusetMems: host.CpusetMems || undefined,
-        pidsLimit: host.PidsLimit > 0 ? host.PidsLimit : undefined,
-      },
-      shmSize: host.ShmSize || 64 * 1024 * 1024,
-      ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-      hostLimits: this.deps.hostLimits,
-      mounts,
-      hostNetwork: host.NetworkMode === "host",
-      cgroupsPath: this.cgroupsPath(id),
-      cgroupVersion: this.deps.cgroupVersion,
-    };
+    this.waiters.settle(record.id, record.state.exitCode, ["not-running", "next-exit", "removed"]);
   }
 }
 
+function nameConflict(name: string, holder: ContainerRecord): EngineError {
+  return new EngineError("CONFLICT", `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+}
+
+/** Where runc mounts things into this container (relative to its root): not part of what it changed. */
+function mountpoints(record: ContainerRecord): Set<string> {
+  const points = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue"];
+  for (const m of record.mounts) points.push(m.destination.replace(/^\/+/, ""));
+  return new Set(points);
+}
+
+/** Whether `p` settles within `ms` (either way). */
 function raceTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
-    p.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    p.then(settled, settled);
   });
 }

@@ -1,19 +1,10 @@
-// Typed errors of the container engine. The Docker API maps `code` to an HTTP
-// status in one place (api/errors.ts); the engine never sees HTTP.
-export type EngineErrorCode =
-  | "INVALID" // 400
-  | "NOT_FOUND" // 404
-  | "CONFLICT" // 409
-  | "NOT_MODIFIED" // 304
-  | "FORBIDDEN" // 403: a confinement the gateway set (deploy policy) refuses it
-  | "RUNTIME" // 400 (as dockerd answers a failed start), the runtime refused: "executable file not found" etc.
-  | "INTERNAL";
+import { AgentError } from "../errors";
 
-export class EngineError extends Error {
-  readonly code: EngineErrorCode;
-  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "EngineError";
-    this.code = code;
-  }
+// The container engine's errors: AgentErrors with the codes the engine uses.
+// The Docker API maps them to statuses in one place (api/errors.ts); the
+// engine never sees HTTP.
+export type EngineErrorCode = "INVALID" | "NOT_FOUND" | "CONFLICT" | "NOT_MODIFIED" | "FORBIDDEN" | "RUNTIME" | "INTERNAL";
+
+export class EngineError extends AgentError<EngineErrorCode> {
+  override name = "EngineError";
 }

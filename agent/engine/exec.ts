@@ -2,6 +2,7 @@ import { type ChildProcess, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { buildExecProcess, specToJson } from "../runtime/spec";
 import type { Runc } from "../runtime/runc";
 import { writeFileAtomic } from "../state/atomic-write";
@@ -9,6 +10,7 @@ import type { ContainerEngine } from "./engine";
 import { EngineError } from "./errors";
 import { processEnv } from "./merge-config";
 import { resolveUser } from "./resolve-user";
+import { StdinRelay } from "./stdin-relay";
 import { canExec } from "./status";
 
 // docker exec: a second process in a running container, through
@@ -139,6 +141,12 @@ export class ExecManager {
     // The pid of the exec'd process: the newest process in the container.
     void this.runc.pids(c.id).then((pids) => (s.pid = pids.at(-1) ?? 0), () => {});
     return { child, done };
+  }
+
+  /** A client's input → the running exec's stdin (its end ends stdin). */
+  relayStdin(id: string, client: Duplex, head: Buffer | null): void {
+    const stdin = this.get(id).child?.stdin;
+    if (stdin) new StdinRelay(client, head).connect(stdin);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { EngineError } from "./errors";
 
 // Docker-style generated names: adjective_surname, with a number on collision.
 const ADJECTIVES = ["agile", "bold", "brave", "calm", "clever", "eager", "fair", "gentle", "happy", "keen", "lucid", "merry", "nimble", "proud", "quiet", "sharp", "steady", "swift", "tender", "vivid", "wise", "zealous"];
@@ -10,5 +11,5 @@ export function generateName(taken: (name: string) => boolean): string {
     const name = attempt < 10 ? base : `${base}${randomInt(1000)}`;
     if (!taken(name)) return name;
   }
-  throw new Error("could not generate a free container name");
+  throw new EngineError("INTERNAL", "could not generate a free container name; name the container");
 }

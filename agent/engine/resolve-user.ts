@@ -1,6 +1,7 @@
 import { constants as fsConstants } from "node:fs";
 import { open } from "node:fs/promises";
-import { resolveInRoot } from "../snapshots/secure-path";
+import { AgentError } from "../errors";
+import { resolveInRoot, SymlinkLoopError } from "../snapshots/secure-path";
 
 // Resolving a container's user spec to ids, as runc's (moby/sys/user)
 // GetExecUser does for dockerd: against the container's own /etc/passwd and
@@ -21,11 +22,10 @@ export interface ResolvedUser {
   home?: string;
 }
 
-export class UserResolveError extends Error {
-  readonly code = "INVALID";
+export class UserResolveError extends AgentError<"INVALID"> {
+  override name = "UserResolveError";
   constructor(message: string) {
-    super(message);
-    this.name = "UserResolveError";
+    super("INVALID", message);
   }
 }
 
@@ -52,7 +52,11 @@ interface GroupEntry {
  * for reading: O_NONBLOCK on open, then fstat).
  */
 async function readIdFile(rootfs: string, file: string): Promise<string | null> {
-  const hostPath = await resolveInRoot(rootfs, file, { followFinal: true });
+  const hostPath = await resolveInRoot(rootfs, file, { followFinal: true }).catch((e: unknown) => {
+    // A symlink loop in the image's own files: the image's fault, said as such.
+    if (e instanceof SymlinkLoopError) throw new UserResolveError(`cannot read ${file} in the container: ${e.message}`);
+    throw e;
+  });
   let handle;
   try {
     handle = await open(hostPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);

@@ -1,5 +1,7 @@
-// Typed errors of the image store. The CLI prints `message`; the Docker API
-// (next issue) maps `code` to an HTTP status in one place.
+import { AgentError } from "../errors";
+
+// The image store's errors: AgentErrors with the codes the store uses. The
+// CLI prints `message`; the Docker API maps `code` to a status (api/errors.ts).
 export type ImageErrorCode =
   | "INVALID_REFERENCE"
   | "NOT_FOUND"
@@ -13,11 +15,6 @@ export type ImageErrorCode =
   | "CONFLICT"
   | "INVALID_ARCHIVE";
 
-export class ImageError extends Error {
-  readonly code: ImageErrorCode;
-  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ImageError";
-    this.code = code;
-  }
+export class ImageError extends AgentError<ImageErrorCode> {
+  override name = "ImageError";
 }

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { AgentError } from "../errors";
 import type { RegistryAddressGuard } from "./registry-address";
 
 // One HTTP exchange over node:http/https for the registry client. Bodies are
@@ -43,7 +44,7 @@ function timeoutError(): Error {
 
 export function httpExchange(url: URL, exchange: HttpExchange): Promise<HttpResponse> {
   const protocol = url.protocol === "https:" ? https : url.protocol === "http:" ? http : null;
-  if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+  if (!protocol) return Promise.reject(new AgentError("UNSUPPORTED", `unsupported URL scheme ${url.protocol}`));
   const guard = exchange.guard;
   try {
     guard?.checkLiteral(url);

@@ -2,6 +2,7 @@ import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import { AgentError } from "../errors";
 
 // Which addresses the registry client may connect to. A pull names its
 // registry, and a registry names others (redirects, its token service): left
@@ -74,15 +75,15 @@ function entryEndpoints(entry: string): string[] {
 }
 
 /** A refused connection: what the user asked for is named, and how to allow it. */
-export class LocalRegistryRefused extends Error {
+export class LocalRegistryRefused extends AgentError<"UNREACHABLE"> {
+  override name = "LocalRegistryRefused";
   constructor(
     readonly endpoint: string,
     readonly address: string,
     readonly kind: LocalKind,
   ) {
     const what = endpoint.startsWith(`${address}:`) || endpoint.startsWith(`[${address}]:`) ? `${endpoint} is a ${kind} address` : `${endpoint} resolves to ${address}, a ${kind} address`;
-    super(`${what}; the agent contacts loopback, link-local and unspecified addresses only for registries allowed with --allow-local-registry ${endpoint}`);
-    this.name = "LocalRegistryRefused";
+    super("UNREACHABLE", `${what}; the agent contacts loopback, link-local and unspecified addresses only for registries allowed with --allow-local-registry ${endpoint}`);
   }
 }
 

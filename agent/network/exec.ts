@@ -1,14 +1,16 @@
 import { execFile } from "node:child_process";
+import { AgentError } from "../errors";
 
 // Runs the host's networking tools (ip, nft, nsenter, sysctl). Errors carry the tool's own message.
 
-export class NetworkToolError extends Error {
+/** A networking tool failed: an internal error, shown with the tool's own message. */
+export class NetworkToolError extends AgentError<"INTERNAL"> {
+  override name = "NetworkToolError";
   constructor(
     message: string,
     readonly stderr: string,
   ) {
-    super(message);
-    this.name = "NetworkToolError";
+    super("INTERNAL", message);
   }
 }
 

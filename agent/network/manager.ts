@@ -4,11 +4,12 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { writeFileAtomic } from "../state/atomic-write";
 import { ipBatch, tool } from "./exec";
 import { claimOverlapping, type HostClaim, readHostClaims } from "./host-routes";
 import { buildRuleset, deleteTableScript, type PortRule, tableName } from "./ruleset";
-import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, size, SubnetError } from "./subnet";
+import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, size } from "./subnet";
 
 // Bridge networks: the default one (Docker's "bridge", our berth0) and
 // user-defined ones. Each is a Linux bridge with its own subnet; a running
@@ -18,14 +19,8 @@ import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, siz
 // (networks, the running containers' addresses and ports) lives in
 // ROOT/networks.json, so a restarted agent knows what it set up.
 
-export class NetworkError extends Error {
-  constructor(
-    readonly code: "INVALID" | "NOT_FOUND" | "CONFLICT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "NetworkError";
-  }
+export class NetworkError extends AgentError<"INVALID" | "NOT_FOUND" | "CONFLICT"> {
+  override name = "NetworkError";
 }
 
 export interface NetworkRecord {
@@ -167,13 +162,8 @@ export class NetworkManager {
       if ((PSEUDO_NETWORKS as readonly string[]).includes(name) || name === DEFAULT_NETWORK || this.state.networks.some((n) => n.name === name)) {
         throw new NetworkError("CONFLICT", `network with name ${name} already exists`);
       }
-      let subnet;
-      try {
-        subnet = input.subnet ? parseSubnet(input.subnet) : undefined;
-      } catch (e) {
-        if (e instanceof SubnetError) throw new NetworkError("INVALID", e.message);
-        throw e;
-      }
+      // A malformed subnet or gateway is a SubnetError (INVALID): refused before anything is set up.
+      let subnet = input.subnet ? parseSubnet(input.subnet) : undefined;
       // Read under the queue, right before the bridge is made: what the host routes now, not at start-up.
       const host = await this.hostClaims();
       subnet ??= this.freeSubnet(host);
@@ -183,11 +173,7 @@ export class NetworkManager {
       if (claim) throw new NetworkError("CONFLICT", `invalid pool request: Pool overlaps with other one on this address space (${subnet.cidr} overlaps the host's ${claim.source})`);
       let gateway = gatewayOf(subnet);
       if (input.gateway) {
-        try {
-          ipToNumber(input.gateway);
-        } catch (e) {
-          throw new NetworkError("INVALID", (e as Error).message);
-        }
+        ipToNumber(input.gateway);
         if (!contains(subnet, input.gateway)) throw new NetworkError("INVALID", `gateway ${input.gateway} is not in subnet ${subnet.cidr}`);
         gateway = input.gateway;
       }

@@ -1,3 +1,5 @@
+import { AgentError } from "../errors";
+
 // IPv4 subnets: parsing, membership, overlap, address arithmetic.
 
 export interface Subnet {
@@ -7,10 +9,10 @@ export interface Subnet {
   cidr: string;
 }
 
-export class SubnetError extends Error {
+export class SubnetError extends AgentError<"INVALID"> {
+  override name = "SubnetError";
   constructor(message: string) {
-    super(message);
-    this.name = "SubnetError";
+    super("INVALID", message);
   }
 }
 

@@ -1,5 +1,6 @@
 import { readdir, readFile, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 
 // The agent's cgroup parent (`--cgroup-parent`, containers at /<parent>/<id>)
 // exists once per hierarchy: in every cgroup-v1 controller and in the v2
@@ -34,7 +35,7 @@ export function cgroupMountPoints(mountinfo: string): string[] {
 /** The parent as a relative path, refused when it could name anything outside the cgroup trees (or a whole tree). */
 function relativeParent(parent: string): string {
   const parts = parent.split("/").filter(Boolean);
-  if (parts.length === 0 || parts.some((p) => p === "." || p === "..")) throw new Error(`refusing to remove cgroup parent "${parent}": not a cgroup name`);
+  if (parts.length === 0 || parts.some((p) => p === "." || p === "..")) throw new AgentError("INVALID", `refusing to remove cgroup parent "${parent}": not a cgroup name`);
   return parts.join("/");
 }
 

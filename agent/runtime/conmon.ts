@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
+import { AgentError } from "../errors";
 import { lastRuntimeError } from "./runc";
 
 // Stateless adapter over conmon, the monitor that holds a container's stdio,
@@ -29,10 +32,11 @@ export interface ConmonLaunch {
   logSizeMax?: number;
 }
 
-export class ConmonError extends Error {
+/** conmon (or the runtime under it) could not create the container; the engine reports it as a failed start. */
+export class ConmonError extends AgentError<"RUNTIME"> {
+  override name = "ConmonError";
   constructor(message: string) {
-    super(message);
-    this.name = "ConmonError";
+    super("RUNTIME", message);
   }
 }
 
@@ -80,7 +84,9 @@ export class Conmon {
     return new Promise((resolve, reject) => {
       // Its own session: the container must not die with the agent's process group.
       const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4" };
-      const child: ChildProcess = spawn(this.binary, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv, detached: true });
+      // In the bundle: conmon writes an `oom` marker into its working directory (besides the persist dir's),
+      // which would otherwise land in whatever directory the agent was started from.
+      const child: ChildProcess = spawn(this.binary, args, { cwd: c.bundle, stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv, detached: true });
       child.unref();
       const sync = child.stdio[3] as Readable;
       const start = child.stdio[4] as Writable;
@@ -123,5 +129,37 @@ export class Conmon {
       start.on("error", () => {});
       start.write("\0");
     });
+  }
+
+  /**
+   * Resizes the container's terminal through conmon's control FIFO. Opened
+   * non-blocking, so a container whose conmon is gone gives ENXIO, not a hang.
+   */
+  async resizeTerminal(controlFifo: string, height: number, width: number): Promise<void> {
+    let handle;
+    try {
+      handle = await open(controlFifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENXIO" || code === "ENOENT") throw new AgentError("CONFLICT", "the container is not running (no terminal to resize)");
+      throw new AgentError("INTERNAL", `cannot resize: ${(e as Error).message}`);
+    }
+    try {
+      await handle.write(`1 ${height} ${width}\n`);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The container's stdin: conmon's SEQPACKET attach socket, through socat
+   * (Node can't open SEQPACKET sockets). Ending `stdin` makes socat close the
+   * socket, and conmon the container's stdin.
+   */
+  openStdin(attachSocket: string): { stdin: Writable; close(): void } {
+    const child = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${attachSocket},type=5`], { stdio: ["pipe", "ignore", "ignore"] });
+    child.on("error", () => {});
+    child.stdin!.on("error", () => {});
+    return { stdin: child.stdin!, close: () => void child.kill() };
   }
 }

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { AgentError } from "../errors";
 
 // Stateless adapter over the runc binary. It knows runc's command line and
 // output formats, nothing about containers' lifecycle (the engine owns that).
@@ -12,13 +13,14 @@ export interface RuncState {
   status: RuncStatus;
 }
 
-export class RuncError extends Error {
+/** runc refused or failed: an internal error whose message (runc's own words) is shown. */
+export class RuncError extends AgentError<"INTERNAL"> {
+  override name = "RuncError";
   constructor(
     message: string,
     readonly stderr: string,
   ) {
-    super(message);
-    this.name = "RuncError";
+    super("INTERNAL", message);
   }
 }
 

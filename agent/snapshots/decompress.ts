@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { AgentError } from "../errors";
+import { drained } from "../drained";
 import { CorruptLayerError } from "./errors";
 
 // Layers are gzip, zstd or plain tar. Registries and archives mislabel media
@@ -83,17 +85,7 @@ function forwardTo(out: PassThrough): (source: AsyncIterable<Buffer>) => Promise
   return async (source) => {
     for await (const chunk of source) {
       if (out.destroyed) throw new Error("layer stream closed before decompression finished");
-      if (!out.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off("drain", done);
-            out.off("close", done);
-            resolve();
-          };
-          out.on("drain", done);
-          out.on("close", done);
-        });
-      }
+      if (!out.write(chunk)) await drained(out);
     }
   };
 }
@@ -131,7 +123,7 @@ function unzstd(input: Readable, out: PassThrough, label: string): Promise<void>
     };
 
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-2000)));
-    child.on("error", (err) => fail(new Error(`cannot run zstd to decompress ${label}: ${err.message}`, { cause: err })));
+    child.on("error", (err) => fail(new AgentError("INTERNAL", `cannot run zstd to decompress ${label}: ${err.message}`, { cause: err })));
     // The consumer went away: stop decompressing.
     out.once("close", () => fail(new Error("layer stream closed before zstd finished")));
     child.stdout.pipe(out, { end: false });

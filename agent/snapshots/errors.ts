@@ -1,23 +1,25 @@
+import { AgentError } from "../errors";
+
 // Errors of layer extraction. Both mean "this layer can't be unpacked"; the
 // split tells the operator whether the image is hostile/unsupported
 // (UnsafeLayerError) or just damaged in transit or storage (CorruptLayerError).
 
 /** A layer entry was refused: it would write outside the root, or isn't something we extract. */
-export class UnsafeLayerError extends Error {
+export class UnsafeLayerError extends AgentError<"UNSAFE_LAYER"> {
+  override name = "UnsafeLayerError";
   readonly entry: string | null;
   constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
-    super(entry === null ? `unsafe layer: ${reason}` : `unsafe layer entry "${entry}": ${reason}`, options);
-    this.name = "UnsafeLayerError";
+    super("UNSAFE_LAYER", entry === null ? `unsafe layer: ${reason}` : `unsafe layer entry "${entry}": ${reason}`, options);
     this.entry = entry;
   }
 }
 
 /** The layer stream is truncated or not a valid (compressed) tar. */
-export class CorruptLayerError extends Error {
+export class CorruptLayerError extends AgentError<"CORRUPT_LAYER"> {
+  override name = "CorruptLayerError";
   readonly entry: string | null;
   constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
-    super(entry === null ? `corrupt layer: ${reason}` : `corrupt layer at entry "${entry}": ${reason}`, options);
-    this.name = "CorruptLayerError";
+    super("CORRUPT_LAYER", entry === null ? `corrupt layer: ${reason}` : `corrupt layer at entry "${entry}": ${reason}`, options);
     this.entry = entry;
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import tar, { type Extract, type Header } from "tar-stream";
+import { drained } from "../drained";
 import { CorruptLayerError } from "./errors";
 import { parsePaxRecords, type RawPaxRecords } from "./pax-records";
 
@@ -119,19 +120,6 @@ export async function readLayerTar(input: Readable, onEntry: (entry: LayerEntry)
 
 function closed(extract: Extract): Promise<void> {
   return new Promise((resolve) => (extract.destroyed ? resolve() : extract.once("close", () => resolve())));
-}
-
-/** Resolves when `extract` can take more input, or can never again. */
-function drained(extract: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      extract.off("drain", done);
-      extract.off("close", done);
-      resolve();
-    };
-    extract.on("drain", done);
-    extract.on("close", done);
-  });
 }
 
 function describe(err: Error): string {

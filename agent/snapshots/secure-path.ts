@@ -22,6 +22,12 @@ import path from "node:path";
 /** Symlink expansions allowed while resolving one path; the kernel's limit is 40, securejoin's 255. */
 export const MAX_SYMLINK_EXPANSIONS = 255;
 
+/**
+ * The kernel's ELOOP, raised by us: shaped like the fs error it stands for
+ * (code "ELOOP"), so callers treat it as they treat fs errors. Not an
+ * AgentError: whoever resolves paths for a request says what the loop means
+ * (apply-layer: an unsafe layer; resolve-user: a bad /etc/passwd).
+ */
 export class SymlinkLoopError extends Error {
   readonly code = "ELOOP";
   constructor(unsafePath: string) {

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { syncDir } from "../state/atomic-write";
 
 // Image layer snapshots for overlayfs, laid out like Docker's overlay2 driver:
@@ -31,13 +32,8 @@ const MAX_MOUNT_OPTIONS = 4095;
 
 export type SnapshotErrorCode = "NOT_FOUND" | "IN_USE" | "INVALID" | "MOUNT_FAILED" | "IO";
 
-export class SnapshotError extends Error {
-  readonly code: SnapshotErrorCode;
-  constructor(code: SnapshotErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "SnapshotError";
-    this.code = code;
-  }
+export class SnapshotError extends AgentError<SnapshotErrorCode> {
+  override name = "SnapshotError";
 }
 
 export interface MountOptions {

@@ -1,18 +1,20 @@
 import { execFile } from "node:child_process";
+import { AgentError } from "../errors";
 
 // Node has no mknod, mkfifo or xattr API, so these go through the standard
 // tools. Only the rare entries that need them pay for a process spawn; all
 // paths passed here are absolute (so never parsed as options) and already
 // confined to the extraction root by the caller.
 
-export class CommandError extends Error {
+/** mknod, mkfifo or setfattr failed: the host could not make what the layer holds. */
+export class CommandError extends AgentError<"INTERNAL"> {
+  override name = "CommandError";
   constructor(
     readonly command: string,
     readonly stderr: string,
     options?: { cause?: unknown },
   ) {
-    super(`${command} failed: ${stderr.trim() || "no error output"}`, options);
-    this.name = "CommandError";
+    super("INTERNAL", `${command} failed: ${stderr.trim() || "no error output"}`, options);
   }
 }
 

@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { AgentError } from "../errors";
 
 // One agent process per state root: start-up clears half-written work
 // (ingest/, tmp-*), which would break another process using the same root.
@@ -15,10 +16,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes root/agent.pid for this process; throws if another live process holds it. */
+/** Takes root/agent.pid for this process (making the root, root-only, if it is new); throws if another live process holds it. */
 export function lockRoot(root: string): void {
   const file = path.join(root, "agent.pid");
   if (held.has(file)) return;
+  mkdirSync(root, { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: "wx" });
@@ -33,11 +35,11 @@ export function lockRoot(root: string): void {
         return;
       }
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        throw new Error(`agent root ${root} is in use by another berth-agent process (pid ${pid}); use that one, or another --root`);
+        throw new AgentError("CONFLICT", `agent root ${root} is in use by another berth-agent process (pid ${pid}); use that one, or another --root`);
       }
       // Left by a process that died: take it over.
       rmSync(file, { force: true });
     }
   }
-  throw new Error(`could not lock agent root ${root}`);
+  throw new AgentError("INTERNAL", `could not lock agent root ${root}`);
 }

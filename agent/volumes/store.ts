@@ -2,20 +2,15 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { AgentError } from "../errors";
 import { writeFileAtomic } from "../state/atomic-write";
 
 // Named volumes with the local driver: ROOT/volumes/<name>/_data plus
 // volume.json. Anonymous volumes are the same, with a random 64-hex name and
 // a flag, so `rm -v`/`--rm` and prune can tell them apart.
 
-export class VolumeError extends Error {
-  constructor(
-    readonly code: "INVALID" | "NOT_FOUND" | "CONFLICT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "VolumeError";
-  }
+export class VolumeError extends AgentError<"INVALID" | "NOT_FOUND" | "CONFLICT"> {
+  override name = "VolumeError";
 }
 
 export interface VolumeRecord {

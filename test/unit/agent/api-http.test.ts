@@ -6,7 +6,7 @@ import { frame, STDERR, STDOUT, SYSERR } from "../../../agent/api/streams";
 import { CreateRequestError } from "../../../lib/docker/create-request";
 import { EngineError } from "../../../agent/engine/errors";
 import { ImageError } from "../../../agent/images/errors";
-import { SpecError } from "../../../agent/runtime/spec";
+import { SpecError } from "../../../agent/runtime/spec-error";
 
 const h = (name: string): Handler => Object.assign(() => {}, { label: name });
 

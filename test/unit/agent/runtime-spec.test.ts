@@ -1,18 +1,11 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "../../../lib/docker/capabilities";
-import {
-  hostCapabilities,
-  buildExecProcess,
-  buildRuntimeSpec,
-  computeCapabilities,
-  parseHostLimits,
-  readHostLimits,
-  RLIM_INFINITY,
-  type RuntimeSpecInput,
-  SpecError,
-  specToJson,
-} from "../../../agent/runtime/spec";
+import { computeCapabilities, hostCapabilities } from "../../../agent/runtime/capabilities";
+import { parseHostLimits, readHostLimits, RLIM_INFINITY } from "../../../agent/runtime/rlimits";
+import { buildExecProcess, buildRuntimeSpec, specToJson } from "../../../agent/runtime/spec";
+import type { RuntimeSpecInput } from "../../../agent/runtime/spec-types";
+import { SpecError } from "../../../agent/runtime/spec-error";
 
 const MiB = 1024 * 1024;
 

@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 // pure and lives apart"):
 //   lib/         pure modules the agent, the gateway and the browser share:
 //                imports only lib/ and zod; no Node built-ins, no server-only.
-//   agent/       imports lib/, never server/, app/ or components/.
+//   agent/       imports lib/, never server/, app/ or components/; its core
+//                (engine, images, runtime, network, volumes, snapshots, build,
+//                state) never imports its api/, cli/ or main.ts.
 //   server/ app/ components/  never import agent/.
 //   server/      every module starts with `import "server-only"` (but the
 //                entry point and its boot hook, which run before Next).
@@ -69,6 +71,15 @@ describe("the import graph", () => {
 
   it("the gateway and the console import nothing of the agent", () => {
     const bad = refs.filter((r) => ["server", "app", "components"].includes(layerOf(r.file)!) && r.target && layerOf(r.target) === "agent");
+    expect(bad.map(shown)).toEqual([]);
+  });
+
+  it("the agent's core never imports its API, its command line or its composition root", () => {
+    // engine, images, runtime, … are driven from outside: api/ translates requests to them, cli/ and main.ts compose them.
+    const core = ["engine", "images", "runtime", "network", "volumes", "snapshots", "build", "state"].map((d) => `agent/${d}/`);
+    const outer = (target: string) => target === "agent/main" || target.startsWith("agent/api/") || target.startsWith("agent/cli/");
+    expect(files.filter((f) => core.some((d) => f.startsWith(d))).length).toBeGreaterThan(50);
+    const bad = refs.filter((r) => core.some((d) => r.file.startsWith(d)) && r.target && outer(r.target));
     expect(bad.map(shown)).toEqual([]);
   });
 

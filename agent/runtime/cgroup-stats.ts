@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { ContainerRecord } from "../engine/container-store";
-import { isActive } from "../engine/status";
 
 // Docker's stats document, read from the container's cgroups (v1 or v2) and
-// from /proc/<pid>/net/dev for its network namespace.
+// from /proc/<pid>/net/dev for its network namespace. Stateless: the engine
+// says which container and where its cgroup is.
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CLOCK_TICKS = 100;
@@ -45,13 +44,24 @@ async function networks(pid: number) {
   return out;
 }
 
+/** The container, as far as its stats need it. */
+export interface StatsTarget {
+  id: string;
+  name: string;
+  /** Running or paused: it has cgroups to read. */
+  running: boolean;
+  pid: number;
+}
+
+export type StatsDocument = Awaited<ReturnType<StatsReader["sample"]>>;
+
 export class StatsReader {
   constructor(
     private readonly cgroupVersion: 1 | 2,
     private readonly cgroupsPath: (id: string) => string,
   ) {}
 
-  private async raw(c: ContainerRecord) {
+  private async raw(c: StatsTarget) {
     const rel = this.cgroupsPath(c.id);
     if (this.cgroupVersion === 2) {
       const dir = path.join(CGROUP_ROOT, rel);
@@ -103,8 +113,8 @@ export class StatsReader {
   }
 
   /** One stats document; with `withPrevious`, a first sample 100 ms earlier fills precpu_stats (as docker stats --no-stream needs). */
-  async sample(c: ContainerRecord, withPrevious: boolean) {
-    const running = isActive(c.state.status);
+  async sample(c: StatsTarget, withPrevious: boolean) {
+    const running = c.running;
     const first = withPrevious && running ? await this.cpuSample(c) : null;
     if (first) await new Promise((r) => setTimeout(r, 100));
     const r = running ? await this.raw(c) : null;
@@ -131,12 +141,12 @@ export class StatsReader {
       blkio_stats: {
         io_service_bytes_recursive: r ? [{ major: 0, minor: 0, op: "read", value: r.ioRead }, { major: 0, minor: 0, op: "write", value: r.ioWrite }] : null,
       },
-      networks: running && c.state.pid ? await networks(c.state.pid) : {},
+      networks: running && c.pid ? await networks(c.pid) : {},
       storage_stats: {},
     };
   }
 
-  private async cpuSample(c: ContainerRecord) {
+  private async cpuSample(c: StatsTarget) {
     const r = await this.raw(c);
     return { total: r.cpuTotal, system: await systemCpuNanos(), at: new Date().toISOString() };
   }

@@ -7,10 +7,7 @@ import type { Actor, AuditOutcome, RequestMeta } from "./audit/types";
 import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
 import type { Permission } from "../lib/permissions";
 import type { Db } from "./db";
-import { AppError, type AppErrorCode } from "./errors";
-import { fleetToAppError } from "./fleet/app-errors";
-import { isFleetError } from "./fleet/errors";
-import { isPolicyDeniedError } from "../lib/policy/check";
+import { AppError, type AppErrorCode, isAppError, toAppError } from "./errors";
 import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:
@@ -56,9 +53,10 @@ const t = initTRPC.context<Context>().create({
         data: { ...shape.data, stack: undefined, requestId, issues: error.cause.issues },
       };
     }
-    if (isPolicyDeniedError(error.cause)) {
+    const violations = isAppError(error.cause) ? error.cause.details.policyViolations : undefined;
+    if (violations) {
       // The form shows each broken rule next to its field.
-      return { ...shape, data: { ...shape.data, stack: undefined, requestId, policyViolations: error.cause.violations } };
+      return { ...shape, data: { ...shape.data, stack: undefined, requestId, policyViolations: violations } };
     }
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
@@ -144,17 +142,16 @@ const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
   return result;
 });
 
-// AppErrors from services (and FleetErrors from hosts) become tRPC errors here, and only here.
-const mapAppErrors = t.middleware(async ({ next }) => {
+// Errors from services, the policy gate and hosts become tRPC errors here, and
+// only here: toAppError brings them into the AppError family (a host's
+// internal error hidden behind the request id), and the code maps once.
+const mapAppErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof AppError) throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
-    if (isPolicyDeniedError(cause)) throw new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });
-    if (isFleetError(cause)) {
-      const app = fleetToAppError(cause);
-      throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause });
-    }
+    // A ZodError stays as it is: the error formatter shows its issues field by field.
+    const app = cause === undefined || cause instanceof ZodError ? null : toAppError(cause, { requestId: ctx.meta.requestId });
+    if (app) throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause: app });
   }
   return result;
 });

@@ -1,4 +1,5 @@
 import "server-only";
+import { AppError } from "../errors";
 import { CreateRequestError, parseCreateRequest, type CreateRequest, type HostConfig } from "../../lib/docker/create-request";
 import { parseApiMount, parseBind } from "../../lib/docker/mounts";
 import { deploySpecSchema, type DeploySpec, type DeploySpecInput } from "../../lib/deploy/spec";
@@ -18,9 +19,10 @@ import type { PolicyViolation } from "../../lib/policy/check";
 // (a cgroup parent, another runtime, volumes from another container, …) are
 // refused outright. The body forwarded to the agent is the one judged.
 
-export class CreateBodyError extends Error {
+/** A create body the proxy refuses as malformed or not allowed: answered 400. */
+export class CreateBodyError extends AppError<"BAD_REQUEST"> {
   constructor(message: string) {
-    super(message);
+    super("BAD_REQUEST", message);
     this.name = "CreateBodyError";
   }
 }

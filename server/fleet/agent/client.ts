@@ -134,7 +134,7 @@ export class AgentClient {
     const answer = await this.send(method, path, o);
     const body = await readAll(answer.body);
     if (answer.status >= 400) {
-      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, body.toString("utf8")), { status: answer.status });
+      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, body.toString("utf8")), { status: answer.status, host: this.label });
     }
     return body;
   }
@@ -149,7 +149,7 @@ export class AgentClient {
     const answer = await this.send(method, path, o);
     if (answer.status >= 400) {
       const text = (await readAll(answer.body)).toString("utf8");
-      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, text), { status: answer.status });
+      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, text), { status: answer.status, host: this.label });
     }
     return answer.body;
   }

@@ -2,23 +2,18 @@ import "server-only";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import { appendAudit, prepareAudit } from "./audit/write";
-import type { Actor, AuditOutcome, RequestMeta } from "./audit/types";
+import type { RequestMeta } from "./audit/types";
 import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
 import type { Permission } from "../lib/permissions";
 import type { Db } from "./db";
-import { AppError, type AppErrorCode, isAppError, toAppError } from "./errors";
+import { type AppErrorCode, isAppError, toAppError } from "./errors";
+import { actorOf, AuditTrail } from "./pipeline/audit-log";
 import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:
 // public → protected → permission("x") → hostScoped("x").
 
-export interface AuditNote {
-  target?: { type: string; id?: string | null };
-  hostId?: string | null;
-  /** Replaces the raw input in the audit record (already redacted by the writer). */
-  params?: unknown;
-}
+export type { AuditNote } from "./pipeline/audit-log";
 
 export interface Context {
   db: Db;
@@ -70,74 +65,36 @@ const t = initTRPC.context<Context>().create({
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-function actorOf(viewer: Viewer | null): Actor {
-  // A viewer built from an API token carries the token as its actor.
-  const carried = (viewer as { actor?: Actor } | null)?.actor;
-  if (carried) return carried;
-  return viewer ? { type: "user", id: viewer.user.id, label: viewer.user.email } : { type: "anonymous" };
-}
-
 // Every mutation is audited with its outcome; so is every denied query.
 //
-// The pipeline is "audit intent → act → audit outcome":
-//  - a mutation's record is encoded before it runs (prepareAudit is total:
-//    whatever the client sent, the record can be stored), so a value Postgres
-//    would refuse can no longer fail the write after the action ran;
+// The pipeline's audit step (server/pipeline/audit-log.ts's AuditTrail, as
+// every entry point uses it): "audit intent → act → audit outcome".
+//  - records are encoded by prepareAudit, which is total (whatever the client
+//    sent, the record can be stored), so a value Postgres would refuse can't
+//    fail the write after the action ran;
 //  - before a mutation first reaches a host (every host action goes through
 //    ctx.fleet()), an `<action>.intent` record is appended. If it can't be
 //    written, the host is never contacted and the caller gets UNAVAILABLE;
 //  - the outcome record follows, under the procedure's own action name.
 const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
-  const note: AuditNote = {};
-  const actor = actorOf(ctx.viewer);
   const mutation = type === "mutation";
-  let rawInput: unknown = null;
-  const prepare = (action: string, outcome: AuditOutcome, errorMessage: string | null) =>
-    prepareAudit({
-      actor,
-      action,
-      outcome,
-      target: note.target ?? null,
-      hostId: note.hostId ?? null,
-      params: note.params !== undefined ? note.params : rawInput,
-      errorMessage,
-      request: ctx.meta,
-    });
-  if (mutation) {
-    rawInput = await getRawInput().catch(() => null);
-    prepare(path, "success", null);
-  }
-
-  let intent: Promise<void> | undefined;
-  let intentFailed = false;
+  const trail = new AuditTrail({ db: ctx.db, meta: ctx.meta, actor: actorOf(ctx.viewer), action: path, log: (line) => console.error(`[berth] ${line}`) });
+  if (mutation) trail.defaultParams = await getRawInput().catch(() => null);
+  // The intent goes on record the first time the mutation reaches for the fleet; if it can't, the fleet is never handed out.
   const fleet: Context["fleet"] = mutation
     ? async () => {
-        intent ??= appendAudit(ctx.db, prepare(`${path}.intent`, "success", null)).then(
-          () => undefined,
-          (e: unknown) => {
-            intentFailed = true;
-            console.error(`[berth] audit intent for ${path} (request ${ctx.meta.requestId}) could not be written:`, e instanceof Error ? e.message : e);
-            throw new AppError("UNAVAILABLE", "The audit log can't be written right now, so nothing was done on the host. Try again later.");
-          },
-        );
-        await intent;
+        await trail.intent();
         return ctx.fleet();
       }
     : ctx.fleet;
 
-  const result = await next({ ctx: { audit: note, fleet } });
+  const result = await next({ ctx: { audit: trail.note, fleet } });
   const code = result.ok ? null : result.error.code;
   const denied = code === "FORBIDDEN" || code === "UNAUTHORIZED";
   if (mutation || denied) {
-    if (!mutation) rawInput = await getRawInput().catch(() => null);
-    const record = prepare(path, result.ok ? "success" : denied ? "denied" : "error", result.ok ? null : result.error.message);
-    try {
-      await appendAudit(ctx.db, record);
-    } catch (e) {
-      // Nothing ran (the intent already failed): the caller's answer says so; don't turn it into a 500.
-      if (!intentFailed) throw e;
-      console.error(`[berth] audit record for ${path} (request ${ctx.meta.requestId}) could not be written either:`, e instanceof Error ? e.message : e);
-    }
+    if (!mutation) trail.defaultParams = await getRawInput().catch(() => null);
+    // Throws if the record can't be written, unless nothing ran (the intent failed): then the caller's answer says so.
+    await trail.outcome(result.ok ? "success" : denied ? "denied" : "error", result.ok ? null : result.error.message);
   }
   return result;
 });

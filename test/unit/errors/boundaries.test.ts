@@ -4,12 +4,14 @@ import { AppError, isAppError } from "../../../lib/app-error";
 import { PolicyDeniedError } from "../../../lib/policy/check";
 import { InputError } from "../../../lib/errors";
 import { CreateBodyError } from "../../../server/docker-proxy/create-spec";
+import { dockerAnswerOf } from "../../../server/docker-proxy/docker-errors";
 import { toAppError } from "../../../server/errors";
 import { FleetError } from "../../../server/fleet/errors";
 import { errorResponse, toRestError } from "../../../server/rest/errors";
 
 // One error family (AppError and its subclasses), mapped once per boundary:
-// REST (server/rest/errors.ts) here; tRPC's mapAppErrors uses the same toAppError. An agent's internal error
+// REST (server/rest/errors.ts) and the Docker-API proxy (docker-errors.ts);
+// tRPC's mapAppErrors uses the same toAppError. An agent's internal error
 // (5xx) never reaches a client: it reads "the agent on host X failed
 // (request id …)" and the agent's words go to the gateway log.
 
@@ -64,5 +66,29 @@ describe("REST boundary", () => {
     expect(challenge(false)).toBe('Bearer realm="berth"');
     const limited = errorResponse(toRestError(new AppError("TOO_MANY_REQUESTS", "m", { details: { retryAfterSeconds: 3 } })), "r");
     expect([limited.status, limited.headers.get("retry-after")]).toEqual([429, "3"]);
+  });
+});
+
+describe("Docker-API proxy boundary", () => {
+  const answer = (e: unknown, log = vi.fn()) => dockerAnswerOf(e, "req-1", log);
+
+  it("maps codes to Docker statuses once, with the headers the docker CLI reads", () => {
+    expect(answer(new AppError("BAD_REQUEST", "invalid JSON"))).toEqual({ status: 400, message: "invalid JSON", headers: {} });
+    expect(answer(new AppError("UNAUTHORIZED", "invalid API token"))).toEqual({ status: 401, message: "invalid API token", headers: { "www-authenticate": 'Bearer realm="berth"' } });
+    expect(answer(new AppError("TOO_MANY_REQUESTS", "slow down", { details: { retryAfterSeconds: 2 } }))).toMatchObject({ status: 429, headers: { "retry-after": "2" } });
+    expect(answer(new PolicyDeniedError([]))?.status).toBe(403);
+    expect(answer(new CreateBodyError("invalid body: Image is required"))).toMatchObject({ status: 400, message: "invalid body: Image is required" });
+    expect(answer(new AppError("PAYLOAD_TOO_LARGE", "too big"))?.status).toBe(413);
+    // A host that is up but whose agent isn't is a bad gateway; anything else unavailable is 503.
+    expect(answer(new AppError("UNAVAILABLE", "host h can't be reached", { details: { upstream: "agent" } }))?.status).toBe(502);
+    expect(answer(new AppError("UNAVAILABLE", "the gateway is shutting down"))?.status).toBe(503);
+  });
+
+  it("hides an agent's internal error and leaves bugs to the caller (500 with the request id)", () => {
+    const log = vi.fn();
+    expect(answer(agentFailure(), log)).toEqual({ status: 503, message: "The agent on host web-1 failed (request id req-1).", headers: {} });
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(answer(new TypeError("x is undefined"))).toBeNull();
+    expect(answer(new AppError("INTERNAL", "db down"))).toBeNull();
   });
 });

@@ -31,6 +31,7 @@ import { readBodyFromSocket, sendError, sendRawError } from "./wire";
 //   approve.ts      token → rate limit (server/pipeline) → strict path →
 //                   endpoint table (allowlist) → host and permission
 //   judge.ts        the deploy policy, for create and whatever names images
+//   (here)          audit intent of a mutation, before the agent is contacted
 //   forward.ts      plain calls over one agent stream (mask-inspect.ts masks secrets)
 //   splice.ts       hijacked calls (attach, exec start), byte for byte
 //   (both)          audit outcome
@@ -98,6 +99,11 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
     if (approved.match.endpoint.mutation) await recordCall(approved, "error", answer ? answer.message : "internal error");
   }
 
+  /** The mutation's intent goes on record before the agent is contacted; if it can't, nothing is forwarded (503). */
+  async function recordIntent(a: Approved): Promise<void> {
+    if (a.match.endpoint.mutation) await a.trail.intent();
+  }
+
   // -------------------------------------------------------------------------
   // Plain requests: Node's HTTP client over the agent stream (forward.ts).
 
@@ -117,6 +123,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       await judgeImageTargets(ctx, a);
       const buffered = isBuffered(a);
       const body = buffered ? await prepareBody(ctx, a, await readBody(req, options.maxBodyBytes)) : null;
+      await recordIntent(a);
       const stream = await openAgentStream(ctx, a);
       if (closing) {
         stream.destroy();
@@ -150,6 +157,7 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
         throw new AppError("BAD_REQUEST", e instanceof Error ? e.message : String(e));
       });
       const forwardedBody = (await prepareBody(ctx, a, body)) ?? Buffer.alloc(0);
+      await recordIntent(a);
       const stream = await openAgentStream(ctx, a);
       await splice(ctx, socket, stream, a, forwardedBody, extra);
     } catch (e) {

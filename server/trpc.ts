@@ -2,26 +2,18 @@ import "server-only";
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import { appendAudit, prepareAudit } from "./audit/write";
-import type { Actor, AuditOutcome, RequestMeta } from "./audit/types";
+import type { RequestMeta } from "./audit/types";
 import { canOnHost, hasPermission, hostCoverage, type Viewer } from "./auth/access";
 import type { Permission } from "../lib/permissions";
 import type { Db } from "./db";
-import { AppError, type AppErrorCode } from "./errors";
-import { fleetToAppError } from "./fleet/app-errors";
-import { isFleetError } from "./fleet/errors";
-import { isPolicyDeniedError } from "../lib/policy/check";
+import { type AppErrorCode, isAppError, toAppError } from "./errors";
+import { actorOf, AuditTrail } from "./pipeline/audit-log";
 import type { FleetServices } from "./fleet/instance";
 
 // Context, error formatter and the procedure ladder:
 // public → protected → permission("x") → hostScoped("x").
 
-export interface AuditNote {
-  target?: { type: string; id?: string | null };
-  hostId?: string | null;
-  /** Replaces the raw input in the audit record (already redacted by the writer). */
-  params?: unknown;
-}
+export type { AuditNote } from "./pipeline/audit-log";
 
 export interface Context {
   db: Db;
@@ -56,9 +48,10 @@ const t = initTRPC.context<Context>().create({
         data: { ...shape.data, stack: undefined, requestId, issues: error.cause.issues },
       };
     }
-    if (isPolicyDeniedError(error.cause)) {
+    const violations = isAppError(error.cause) ? error.cause.details.policyViolations : undefined;
+    if (violations) {
       // The form shows each broken rule next to its field.
-      return { ...shape, data: { ...shape.data, stack: undefined, requestId, policyViolations: error.cause.violations } };
+      return { ...shape, data: { ...shape.data, stack: undefined, requestId, policyViolations: violations } };
     }
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
@@ -72,89 +65,50 @@ const t = initTRPC.context<Context>().create({
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-function actorOf(viewer: Viewer | null): Actor {
-  // A viewer built from an API token carries the token as its actor.
-  const carried = (viewer as { actor?: Actor } | null)?.actor;
-  if (carried) return carried;
-  return viewer ? { type: "user", id: viewer.user.id, label: viewer.user.email } : { type: "anonymous" };
-}
-
 // Every mutation is audited with its outcome; so is every denied query.
 //
-// The pipeline is "audit intent → act → audit outcome":
-//  - a mutation's record is encoded before it runs (prepareAudit is total:
-//    whatever the client sent, the record can be stored), so a value Postgres
-//    would refuse can no longer fail the write after the action ran;
+// The pipeline's audit step (server/pipeline/audit-log.ts's AuditTrail, as
+// every entry point uses it): "audit intent → act → audit outcome".
+//  - records are encoded by prepareAudit, which is total (whatever the client
+//    sent, the record can be stored), so a value Postgres would refuse can't
+//    fail the write after the action ran;
 //  - before a mutation first reaches a host (every host action goes through
 //    ctx.fleet()), an `<action>.intent` record is appended. If it can't be
 //    written, the host is never contacted and the caller gets UNAVAILABLE;
 //  - the outcome record follows, under the procedure's own action name.
 const audited = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
-  const note: AuditNote = {};
-  const actor = actorOf(ctx.viewer);
   const mutation = type === "mutation";
-  let rawInput: unknown = null;
-  const prepare = (action: string, outcome: AuditOutcome, errorMessage: string | null) =>
-    prepareAudit({
-      actor,
-      action,
-      outcome,
-      target: note.target ?? null,
-      hostId: note.hostId ?? null,
-      params: note.params !== undefined ? note.params : rawInput,
-      errorMessage,
-      request: ctx.meta,
-    });
-  if (mutation) {
-    rawInput = await getRawInput().catch(() => null);
-    prepare(path, "success", null);
-  }
-
-  let intent: Promise<void> | undefined;
-  let intentFailed = false;
+  const trail = new AuditTrail({ db: ctx.db, meta: ctx.meta, actor: actorOf(ctx.viewer), action: path, log: (line) => console.error(`[berth] ${line}`) });
+  if (mutation) trail.defaultParams = await getRawInput().catch(() => null);
+  // The intent goes on record the first time the mutation reaches for the fleet; if it can't, the fleet is never handed out.
   const fleet: Context["fleet"] = mutation
     ? async () => {
-        intent ??= appendAudit(ctx.db, prepare(`${path}.intent`, "success", null)).then(
-          () => undefined,
-          (e: unknown) => {
-            intentFailed = true;
-            console.error(`[berth] audit intent for ${path} (request ${ctx.meta.requestId}) could not be written:`, e instanceof Error ? e.message : e);
-            throw new AppError("UNAVAILABLE", "The audit log can't be written right now, so nothing was done on the host. Try again later.");
-          },
-        );
-        await intent;
+        await trail.intent();
         return ctx.fleet();
       }
     : ctx.fleet;
 
-  const result = await next({ ctx: { audit: note, fleet } });
+  const result = await next({ ctx: { audit: trail.note, fleet } });
   const code = result.ok ? null : result.error.code;
   const denied = code === "FORBIDDEN" || code === "UNAUTHORIZED";
   if (mutation || denied) {
-    if (!mutation) rawInput = await getRawInput().catch(() => null);
-    const record = prepare(path, result.ok ? "success" : denied ? "denied" : "error", result.ok ? null : result.error.message);
-    try {
-      await appendAudit(ctx.db, record);
-    } catch (e) {
-      // Nothing ran (the intent already failed): the caller's answer says so; don't turn it into a 500.
-      if (!intentFailed) throw e;
-      console.error(`[berth] audit record for ${path} (request ${ctx.meta.requestId}) could not be written either:`, e instanceof Error ? e.message : e);
-    }
+    if (!mutation) trail.defaultParams = await getRawInput().catch(() => null);
+    // Throws if the record can't be written, unless nothing ran (the intent failed): then the caller's answer says so.
+    await trail.outcome(result.ok ? "success" : denied ? "denied" : "error", result.ok ? null : result.error.message);
   }
   return result;
 });
 
-// AppErrors from services (and FleetErrors from hosts) become tRPC errors here, and only here.
-const mapAppErrors = t.middleware(async ({ next }) => {
+// Errors from services, the policy gate and hosts become tRPC errors here, and
+// only here: toAppError brings them into the AppError family (a host's
+// internal error hidden behind the request id), and the code maps once.
+const mapAppErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof AppError) throw new TRPCError({ code: APP_TO_TRPC[cause.code], message: cause.message, cause });
-    if (isPolicyDeniedError(cause)) throw new TRPCError({ code: "FORBIDDEN", message: cause.message, cause });
-    if (isFleetError(cause)) {
-      const app = fleetToAppError(cause);
-      throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause });
-    }
+    // A ZodError stays as it is: the error formatter shows its issues field by field.
+    const app = cause === undefined || cause instanceof ZodError ? null : toAppError(cause, { requestId: ctx.meta.requestId });
+    if (app) throw new TRPCError({ code: APP_TO_TRPC[app.code], message: app.message, cause: app });
   }
   return result;
 });

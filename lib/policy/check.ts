@@ -1,3 +1,4 @@
+import { AppError } from "../app-error";
 import type { DeploySpec } from "../deploy/spec";
 import { type EvaluationContext, evaluatePolicy, type PolicyViolation } from "./evaluate";
 import type { DeployPolicy } from "./rules";
@@ -36,13 +37,17 @@ export function checkDeploy(spec: DeploySpec, policy: DeployPolicy, options: Che
   return { allowed: false, violations, overridden: [] };
 }
 
-/** Thrown when checkDeploy refuses; the message lists each violated rule once. */
-export class PolicyDeniedError extends Error {
+/**
+ * Thrown when checkDeploy refuses: an AppError FORBIDDEN whose details carry
+ * each broken rule (the form shows them next to their fields); the message
+ * lists each violated rule once.
+ */
+export class PolicyDeniedError extends AppError<"FORBIDDEN"> {
   readonly violations: PolicyViolation[];
 
   constructor(violations: PolicyViolation[]) {
     const labels = [...new Set(violations.map((v) => v.label))];
-    super(`Denied by the deploy policy: ${labels.length > 0 ? labels.join("; ") : "no rule given"}.`);
+    super("FORBIDDEN", `Denied by the deploy policy: ${labels.length > 0 ? labels.join("; ") : "no rule given"}.`, { details: { policyViolations: violations } });
     this.name = "PolicyDeniedError";
     this.violations = violations;
   }

@@ -1,6 +1,7 @@
 import "server-only";
+import { AppError } from "../errors";
 import { CreateRequestError, parseCreateRequest, type CreateRequest, type HostConfig } from "../../lib/docker/create-request";
-import { parseApiMount, parseBind } from "../../lib/docker/mounts";
+import { type MountSpec, parseApiMount, parseBind } from "../../lib/docker/mounts";
 import { deploySpecSchema, type DeploySpec, type DeploySpecInput } from "../../lib/deploy/spec";
 import { RULES, type RuleId } from "../../lib/policy/rules";
 import type { PolicyViolation } from "../../lib/policy/check";
@@ -18,9 +19,10 @@ import type { PolicyViolation } from "../../lib/policy/check";
 // (a cgroup parent, another runtime, volumes from another container, …) are
 // refused outright. The body forwarded to the agent is the one judged.
 
-export class CreateBodyError extends Error {
+/** A create body the proxy refuses as malformed or not allowed: answered 400. */
+export class CreateBodyError extends AppError<"BAD_REQUEST"> {
   constructor(message: string) {
-    super(message);
+    super("BAD_REQUEST", message);
     this.name = "CreateBodyError";
   }
 }
@@ -104,32 +106,28 @@ function tmpfsSize(options: string): number | undefined {
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
-function mountsOf(hc: HostConfig): DeploySpecInput["mounts"] {
-  const out: NonNullable<DeploySpecInput["mounts"]> = [];
-  const fail = (e: unknown): never => {
+type SpecMount = NonNullable<DeploySpecInput["mounts"]>[number];
+
+/** A parser's refusal of a Binds or Mounts entry, as the 400 the proxy answers. */
+function parsedOrRefused(parse: () => MountSpec): MountSpec {
+  try {
+    return parse();
+  } catch (e) {
     throw new CreateBodyError(e instanceof Error ? e.message : String(e));
-  };
-  for (const bind of hc.Binds ?? []) {
-    let m;
-    try {
-      m = parseBind(bind);
-    } catch (e) {
-      fail(e);
-    }
-    if (m!.type === "bind") out.push({ type: "bind", source: m!.source, target: m!.destination, readOnly: m!.readOnly });
-    else out.push({ type: "volume", ...(m!.source ? { source: m!.source } : {}), target: m!.destination, readOnly: m!.readOnly });
   }
-  for (const api of hc.Mounts ?? []) {
-    let m;
-    try {
-      m = parseApiMount(api);
-    } catch (e) {
-      fail(e);
-    }
-    if (m!.type === "bind") out.push({ type: "bind", source: m!.source, target: m!.destination, readOnly: m!.readOnly });
-    else if (m!.type === "volume") out.push({ type: "volume", ...(m!.source ? { source: m!.source } : {}), target: m!.destination, readOnly: m!.readOnly });
-    else out.push({ type: "tmpfs", target: m!.destination, ...(api.TmpfsOptions?.SizeBytes ? { sizeBytes: api.TmpfsOptions.SizeBytes } : {}) });
-  }
+}
+
+/** A parsed Binds or Mounts entry as the deploy spec's mount (Binds give binds and volumes only). */
+function specMountOf(m: MountSpec, tmpfsSizeBytes?: number): SpecMount {
+  if (m.type === "bind") return { type: "bind", source: m.source, target: m.destination, readOnly: m.readOnly };
+  if (m.type === "volume") return { type: "volume", ...(m.source ? { source: m.source } : {}), target: m.destination, readOnly: m.readOnly };
+  return { type: "tmpfs", target: m.destination, ...(tmpfsSizeBytes ? { sizeBytes: tmpfsSizeBytes } : {}) };
+}
+
+function mountsOf(hc: HostConfig): DeploySpecInput["mounts"] {
+  const out: SpecMount[] = [];
+  for (const bind of hc.Binds ?? []) out.push(specMountOf(parsedOrRefused(() => parseBind(bind))));
+  for (const api of hc.Mounts ?? []) out.push(specMountOf(parsedOrRefused(() => parseApiMount(api)), api.TmpfsOptions?.SizeBytes));
   for (const [target, options] of Object.entries(hc.Tmpfs ?? {})) {
     const size = tmpfsSize(options);
     out.push({ type: "tmpfs", target, ...(size ? { sizeBytes: size } : {}) });

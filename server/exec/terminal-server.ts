@@ -4,10 +4,10 @@ import http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { z } from "zod";
-import { writeAudit } from "../audit/write";
-import type { Actor, AuditOutcome, RequestMeta } from "../audit/types";
-import { canOnHost, type Viewer } from "../auth/access";
+import type { AuditOutcome, RequestMeta } from "../audit/types";
+import type { Viewer } from "../auth/access";
 import { db as defaultDb, type Db } from "../db";
+import { toAppError } from "../errors";
 import { openExecSession, type ExecFleet, type ExecSession } from "../fleet/agent/exec-session";
 import { getFleet } from "../fleet/instance";
 import {
@@ -20,13 +20,19 @@ import {
   type ExecServerControl,
 } from "../../lib/exec-protocol";
 import { sendRawJson } from "../http/raw-answer";
+import { HTTP_STATUS } from "../http/status";
 import { judgeOrigin, type OriginSettings } from "../http/same-origin";
-import { viewerFromCookie } from "./session-cookie";
+import { type Admission, admitSession, type Denial } from "../pipeline/admission";
+import { isAudited } from "../pipeline/audit-log";
+import { createHostFinder } from "../pipeline/authorise";
+import { viewerFromCookie } from "../pipeline/session-cookie";
 
 // The browser's exec terminal: a WebSocket on the gateway's own HTTP server
-// (see protocol.ts for the wire format), authenticated from the Auth.js
-// session cookie, refused cross-origin, allowed with containers.exec on the
-// host, audited at start and end. Bytes go to the agent's exec over SSH.
+// (see lib/exec-protocol.ts for the wire format). One use of the gateway's
+// pipeline with a session-authenticated viewer: authenticated from the
+// Auth.js session cookie, refused cross-origin, authorised with
+// containers.exec on the host, its intent on record before the upgrade, then
+// audited at start and end. Bytes go to the agent's exec over SSH.
 //
 // This module runs in server/main.ts's module graph, not Next's bundle: errors
 // from shared modules are compared by name, never with instanceof.
@@ -63,6 +69,7 @@ export interface ExecTerminalOptions {
 }
 
 const PERMISSION = "containers.exec" as const;
+const START = "containers.exec.start";
 /** Stdin that arrives before the exec runs is held, up to this much. */
 const MAX_EARLY_INPUT_BYTES = 256 * 1024;
 /** Output is paused while the browser has this much unsent. */
@@ -82,6 +89,9 @@ const querySchema = z.object({
 });
 
 type ExecQuery = z.infer<typeof querySchema>;
+
+/** A terminal that passed the pipeline: what to open, and for whom. */
+type Approved = ExecQuery & { admission: Admission<Viewer> };
 
 const resizeSchema = z.object({
   type: z.literal("resize"),
@@ -125,10 +135,6 @@ function refuse(socket: Duplex, status: number, message: string, requestId: stri
   sendRawJson(socket, status, JSON.stringify({ error: { message, requestId } }), { "x-request-id": requestId });
 }
 
-function actorOf(viewer: Viewer | null): Actor {
-  return viewer ? { type: "user", id: viewer.user.id, label: viewer.user.email } : { type: "anonymous", id: null, label: null };
-}
-
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -145,26 +151,8 @@ export function createExecTerminalHandler(options: ExecTerminalOptions): ExecTer
   const live = new Set<Live>();
   let closing = false;
 
-  const audit = (input: {
-    viewer: Viewer | null;
-    action: "containers.exec.start" | "containers.exec.end";
-    outcome: AuditOutcome;
-    meta: RequestMeta;
-    hostId: string | null;
-    containerId: string | null;
-    params: Record<string, unknown>;
-    errorMessage?: string | null;
-  }) =>
-    writeAudit(getDb(), {
-      actor: actorOf(input.viewer),
-      action: input.action,
-      outcome: input.outcome,
-      target: input.containerId ? { type: "container", id: input.containerId } : null,
-      hostId: input.hostId,
-      params: input.params,
-      errorMessage: input.errorMessage ?? null,
-      request: input.meta,
-    }).catch((e: unknown) => log(`could not write the ${input.action} audit event: ${messageOf(e)}`));
+  const context = { db: getDb, log };
+  const findHost = createHostFinder(getDb, { byName: false, cache: false });
 
   async function authorize(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const meta: RequestMeta = {
@@ -173,43 +161,45 @@ export function createExecTerminalHandler(options: ExecTerminalOptions): ExecTer
       userAgent: typeof req.headers["user-agent"] === "string" ? req.headers["user-agent"] : null,
     };
     const query = parseQuery(url);
-    const hostIdRaw = (url.searchParams.get("hostId") ?? "").slice(0, 64) || null;
-    const base = {
-      meta,
-      hostId: query.ok ? query.value.hostId : hostIdRaw,
-      containerId: query.ok ? query.value.containerId : (url.searchParams.get("containerId") ?? "").slice(0, 128) || null,
+    const containerId = query.ok ? query.value.containerId : (url.searchParams.get("containerId") ?? "").slice(0, 128) || null;
+    const denial: Denial = {
+      action: START,
+      hostId: query.ok ? query.value.hostId : (url.searchParams.get("hostId") ?? "").slice(0, 64) || null,
+      target: containerId ? { type: "container", id: containerId } : null,
       params: query.ok ? { containerId: query.value.containerId, cmd: query.value.cmd } : query.partial,
     };
-    let viewer: Viewer | null = null;
+    let admission: Admission<Viewer | null> = admitSession(null, meta, context);
+    let approved: Approved;
     try {
-      viewer = await viewerFromCookie(getDb(), req.headers.cookie);
-      const deny = async (status: 401 | 403, message: string) => {
-        await audit({ ...base, viewer, action: "containers.exec.start", outcome: "denied", errorMessage: message });
-        refuse(socket, status, message, meta.requestId!);
-      };
+      admission = admitSession(await viewerFromCookie(getDb(), req.headers.cookie), meta, context);
       // CSRF: a page on another site can open a WebSocket with our cookies; only our own pages may.
-      if (!originAllowed(req, options.originSettings)) return await deny(403, "Cross-origin request refused: the Origin does not match this console.");
-      if (!viewer) return await deny(401, "Sign in first.");
-      if (!query.ok) {
-        await audit({ ...base, viewer, action: "containers.exec.start", outcome: "error", errorMessage: query.message });
-        return refuse(socket, 400, query.message, meta.requestId!);
-      }
-      const host = await getDb().host.findUnique({ where: { id: query.value.hostId }, select: { id: true, hostGroupId: true } });
-      if (!host || !canOnHost(viewer, PERMISSION, host)) return await deny(403, `You need the ${PERMISSION} permission on this host.`);
+      if (!originAllowed(req, options.originSettings)) throw await admission.deny("FORBIDDEN", "Cross-origin request refused: the Origin does not match this console.", denial);
+      if (!admission.viewer) throw await admission.deny("UNAUTHORIZED", "Sign in first.", denial);
+      if (!query.ok) throw await admission.deny("BAD_REQUEST", query.message, { ...denial, outcome: "error" });
+      const host = await findHost(query.value.hostId);
+      await admission.authorise({ permissions: [PERMISSION], host, message: () => `You need the ${PERMISSION} permission on this host.`, denial });
+      // Opening an exec acts on the host: its intent goes on record first, or it doesn't open (503).
+      const trail = admission.trail(START);
+      Object.assign(trail.note, { hostId: denial.hostId, target: denial.target, params: denial.params });
+      await trail.intent();
+      approved = { ...query.value, admission: admission as Admission<Viewer> };
     } catch (e) {
+      const refused = toAppError(e, { requestId: meta.requestId, log });
+      if (refused && !isAudited(e)) await admission.record({ ...denial, outcome: "error", errorMessage: refused.message });
+      if (refused) return refuse(socket, HTTP_STATUS[refused.code], refused.message, meta.requestId!);
       log(`request ${meta.requestId} failed before the upgrade: ${messageOf(e)}`);
-      await audit({ ...base, viewer, action: "containers.exec.start", outcome: "error", errorMessage: "internal error before the upgrade" });
+      await admission.record({ ...denial, outcome: "error", errorMessage: "internal error before the upgrade" });
       return refuse(socket, 500, `Internal error (request id ${meta.requestId})`, meta.requestId!);
     }
     if (socket.destroyed) return;
     if (closing) return refuse(socket, 503, "The gateway is shutting down.", meta.requestId!);
-    const approved = { ...query.value, viewer, meta };
     wss.handleUpgrade(req, socket, head, (ws) => void run(ws, approved));
   }
 
-  async function run(ws: WebSocket, c: ExecQuery & { viewer: Viewer; meta: RequestMeta }): Promise<void> {
-    const base = { viewer: c.viewer, meta: c.meta, hostId: c.hostId, containerId: c.containerId };
+  async function run(ws: WebSocket, c: Approved): Promise<void> {
     const params = { containerId: c.containerId, cmd: c.cmd };
+    const record = (action: typeof START | "containers.exec.end", outcome: AuditOutcome, extra: Record<string, unknown>, errorMessage: string | null = null) =>
+      c.admission.record({ action, outcome, target: { type: "container", id: c.containerId }, hostId: c.hostId, params: { ...params, ...extra }, errorMessage });
     let session: ExecSession | null = null;
     let clientGone = false;
     let stopping = false;
@@ -292,15 +282,18 @@ export function createExecTerminalHandler(options: ExecTerminalOptions): ExecTer
       const { fleet } = await fleetOf();
       session = await openExecSession(fleet, c.hostId, c.containerId, { cmd: c.cmd, cols: size.cols, rows: size.rows });
     } catch (e) {
-      const message = messageOf(e);
-      await audit({ ...base, action: "containers.exec.start", outcome: "error", params, errorMessage: message });
+      // What the host said (no such container…), but never an agent's internal error: that goes to the log.
+      const known = toAppError(e, { requestId: c.admission.meta.requestId, log });
+      if (!known) log(`exec for request ${c.admission.meta.requestId} failed: ${messageOf(e)}`);
+      const message = known ? known.message : `Internal error (request id ${c.admission.meta.requestId})`;
+      await record(START, "error", {}, message);
       sendControl(ws, { type: "error", message });
       if (ws.readyState === ws.OPEN) ws.close(1011, "exec failed");
       clearInterval(pinger);
       return ended();
     }
     const s = session;
-    void audit({ ...base, action: "containers.exec.start", outcome: "success", params: { ...params, execId: s.id } });
+    void record(START, "success", { execId: s.id });
 
     let finished = false;
     const finish = async () => {
@@ -310,12 +303,7 @@ export function createExecTerminalHandler(options: ExecTerminalOptions): ExecTer
       s.close();
       const closedBy = stopping ? "shutdown" : clientGone ? "browser" : "process";
       const exitCode = await s.exitCode().catch(() => null);
-      await audit({
-        ...base,
-        action: "containers.exec.end",
-        outcome: "success",
-        params: { ...params, execId: s.id, exitCode, durationMs: Date.now() - started, closedBy },
-      });
+      await record("containers.exec.end", "success", { execId: s.id, exitCode, durationMs: Date.now() - started, closedBy });
       if (stopping) {
         if (ws.readyState === ws.OPEN) ws.close(1001, "gateway shutting down");
       } else {

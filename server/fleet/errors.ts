@@ -1,5 +1,9 @@
 import "server-only";
-// What can go wrong between the gateway and a host, each with a message a user can act on.
+import { AppError, type AppErrorDetails } from "../../lib/app-error";
+
+// What can go wrong between the gateway and a host, each with a message a user
+// can act on. An AppError whose code says what failed on the way to the host;
+// boundaries turn it into a gateway code with fleetToAppError (app-errors.ts).
 export type FleetErrorCode =
   | "UNREACHABLE"
   | "TIMEOUT"
@@ -11,13 +15,14 @@ export type FleetErrorCode =
   | "AGENT_ERROR"
   | "INSTALL_FAILED";
 
-export class FleetError extends Error {
-  constructor(
-    readonly code: FleetErrorCode,
-    message: string,
-    readonly details: { presentedFingerprint?: string; status?: number } = {},
-  ) {
-    super(message);
+/** What a FleetError may carry: the agent's HTTP status, the host's name, the key it presented. */
+export type FleetErrorDetails = Pick<AppErrorDetails, "status" | "host" | "presentedFingerprint">;
+
+export class FleetError extends AppError<FleetErrorCode> {
+  declare readonly details: FleetErrorDetails;
+
+  constructor(code: FleetErrorCode, message: string, details: FleetErrorDetails = {}) {
+    super(code, message, { details });
     this.name = "FleetError";
   }
 }

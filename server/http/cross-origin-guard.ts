@@ -4,7 +4,8 @@ import { writeAudit } from "../audit/write";
 import type { RequestMeta } from "../audit/types";
 import { requestMetaFrom } from "../auth/request-meta";
 import type { Db } from "../db";
-import { viewerFromCookie } from "../exec/session-cookie";
+import { viewerFromCookie } from "../pipeline/session-cookie";
+import { actorOf } from "../pipeline/audit-log";
 import { drainRefused } from "./drain-refused";
 import { isSafeMethod, judgeOrigin, type OriginEvidence, type OriginSettings } from "./same-origin";
 
@@ -61,8 +62,7 @@ export interface Refusal {
 
 /** Writes one denied event per action, with the signed-in user (if the cookie names one) as the actor. */
 export async function recordRefusal(db: Db, refusal: Refusal): Promise<void> {
-  const viewer = await viewerFromCookie(db, refusal.cookieHeader ?? undefined).catch(() => null);
-  const actor = viewer ? { type: "user" as const, id: viewer.user.id, label: viewer.user.email } : { type: "anonymous" as const };
+  const actor = actorOf(await viewerFromCookie(db, refusal.cookieHeader ?? undefined).catch(() => null));
   for (const action of refusal.actions) {
     await writeAudit(db, {
       actor,

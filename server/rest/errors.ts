@@ -1,10 +1,8 @@
 import "server-only";
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { z, ZodError } from "zod";
-import { AppError, type AppErrorCode } from "../errors";
-import { fleetToAppError } from "../fleet/app-errors";
-import { isFleetError } from "../fleet/errors";
-import { isPolicyDeniedError } from "../../lib/policy/check";
+import { type AppErrorCode, isAppError, isDenialCode, toAppError } from "../errors";
+import { HTTP_STATUS } from "../http/status";
 import type { PolicyViolation } from "../../lib/policy/evaluate";
 
 // The REST API's one mapping from errors to HTTP. Every error body is
@@ -12,21 +10,7 @@ import type { PolicyViolation } from "../../lib/policy/evaluate";
 
 export type RestErrorCode = AppErrorCode | "METHOD_NOT_ALLOWED";
 
-const STATUS: Record<RestErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  PRECONDITION_FAILED: 412,
-  PAYLOAD_TOO_LARGE: 413,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-  // The gateway waited on a host.
-  TIMEOUT: 504,
-};
+const STATUS: Record<RestErrorCode, number> = { ...HTTP_STATUS, METHOD_NOT_ALLOWED: 405 };
 
 const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, AppErrorCode>> = {
   PARSE_ERROR: "BAD_REQUEST",
@@ -52,6 +36,10 @@ export interface RestError {
   internal?: unknown;
   /** A deploy policy denial: each broken rule, with the spec field it concerns. */
   violations?: PolicyViolation[];
+  /** For Retry-After. */
+  retryAfterSeconds?: number;
+  /** A token was sent but can't be used: the challenge says error="invalid_token" (RFC 6750). */
+  invalidToken?: boolean;
 }
 
 export function statusOf(code: RestErrorCode): number {
@@ -59,33 +47,46 @@ export function statusOf(code: RestErrorCode): number {
 }
 
 export function isDenial(code: RestErrorCode): boolean {
-  return code === "UNAUTHORIZED" || code === "FORBIDDEN";
+  return isDenialCode(code);
 }
 
 /** Any thrown value → a code and a message fit for an API client. */
-export function toRestError(e: unknown): RestError {
-  if (isPolicyDeniedError(e)) return { code: "FORBIDDEN", message: e.message, violations: e.violations.map(({ rule, label, field, message }) => ({ rule, label, field, message })) };
+export function toRestError(e: unknown, requestId: string | null = null): RestError {
   if (e instanceof TRPCError) {
-    if (isPolicyDeniedError(e.cause)) return toRestError(e.cause);
+    // The procedure's own mapping (server/trpc.ts) already made the cause an AppError, or it is a bug.
+    if (isAppError(e.cause)) return toRestError(e.cause, requestId);
     if (e.cause instanceof ZodError) return { code: "BAD_REQUEST", message: z.prettifyError(e.cause) };
     const code = FROM_TRPC[e.code];
     if (code && code !== "INTERNAL") return { code, message: e.message };
     return internalError(e.cause ?? e);
   }
-  if (e instanceof AppError) return e.code === "INTERNAL" ? internalError(e) : { code: e.code, message: e.message };
-  if (isFleetError(e)) return toRestError(fleetToAppError(e));
-  if (e instanceof ZodError) return { code: "BAD_REQUEST", message: z.prettifyError(e) };
-  return internalError(e);
+  const app = toAppError(e, { requestId });
+  if (!app || app.code === "INTERNAL") return internalError(e);
+  const { policyViolations, retryAfterSeconds, invalidToken } = app.details;
+  return {
+    code: app.code,
+    message: app.message,
+    ...(policyViolations ? { violations: policyViolations.map(({ rule, label, field, message }) => ({ rule, label, field, message })) } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    ...(invalidToken !== undefined ? { invalidToken } : {}),
+  };
 }
 
 function internalError(e: unknown): RestError {
   return { code: "INTERNAL", message: "Something went wrong on the server.", internal: e };
 }
 
+/** The headers an error answer carries: the bearer challenge with a 401, Retry-After with a 429. */
+function headersFor(error: RestError): Record<string, string> {
+  if (error.code === "UNAUTHORIZED") return { "www-authenticate": error.invalidToken ? 'Bearer realm="berth", error="invalid_token"' : 'Bearer realm="berth"' };
+  if (error.code === "TOO_MANY_REQUESTS" && error.retryAfterSeconds !== undefined) return { "retry-after": String(error.retryAfterSeconds) };
+  return {};
+}
+
 export function errorResponse(error: RestError, requestId: string | null, headers: Record<string, string> = {}): Response {
   const message = error.code === "INTERNAL" ? `${error.message} (request id ${requestId ?? "unknown"})` : error.message;
   return Response.json(
     { error: { code: error.code, message, requestId, ...(error.violations ? { violations: error.violations } : {}) } },
-    { status: STATUS[error.code], headers: { "cache-control": "no-store", ...headers } },
+    { status: STATUS[error.code], headers: { "cache-control": "no-store", ...headersFor(error), ...headers } },
   );
 }

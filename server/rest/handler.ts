@@ -1,57 +1,50 @@
 import "server-only";
-import { writeAudit } from "../audit/write";
-import { ANONYMOUS_ACTOR, type Actor, type AuditOutcome, type RequestMeta } from "../audit/types";
+import type { AuditOutcome, RequestMeta } from "../audit/types";
 import { requestMetaFrom } from "../auth/request-meta";
 import { db } from "../db";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { limitedRequest } from "../http/limited-request";
-import { displayPrefix, bearerToken } from "../tokens/format";
-import { authenticateToken, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
+import { recordSafely, type AuditEntry, isAudited } from "../pipeline/audit-log";
+import { createTokenPipeline, type TokenPipeline, type TokenWording } from "../pipeline/token-pipeline";
+import type { TokenViewer } from "../tokens/viewer-for-token";
 import { callerFor, type ApiCaller } from "./caller";
 import { errorResponse, isDenial, toRestError, type RestError } from "./errors";
 import { TOKEN_RATE } from "./limits";
-import { RateLimiter } from "./rate-limit";
 
-// Every /api/v1 route goes through restRoute: bearer token → viewer, rate
-// limit per token, body cap, then the resource (which calls tRPC procedures
-// through `caller`). Denials and mutations are audited here with the token as
-// the actor; the procedures called add their own records as in the console.
+// Every /api/v1 route goes through restRoute: the token pipeline
+// (server/pipeline/token-pipeline.ts: bearer token → viewer, rate limit per
+// token), the body cap, then the resource, which calls tRPC procedures
+// through `caller` (they authorise: permission and host scope, and record
+// their own intent and outcome as in the console). Denials and mutations are
+// audited here too, with the token as the actor.
 
 export { TOKEN_RATE };
 /** Per client address: failed authentications audited one by one up to a burst, then summarised once a second. */
 const AUTH_FAILURE_AUDIT = { perSecond: 2, burst: 20 } as const;
 
-// Shared by every route bundle Next builds (each may load its own copy of this module).
-const holder = globalThis as unknown as { berthRestLimits?: { tokens: RateLimiter; authFailures: RateLimiter } };
-function limits() {
-  holder.berthRestLimits ??= {
-    tokens: new RateLimiter({ ...TOKEN_RATE, onPendingReport: (_key, report, note) => auditPending(note as PendingNote, report.refused, "rate") }),
-    authFailures: new RateLimiter({ ...AUTH_FAILURE_AUDIT, onPendingReport: (_key, report, note) => auditPending(note as PendingNote, report.refused, "auth") }),
-  };
-  return holder.berthRestLimits;
-}
+const log = (line: string) => console.error(`[berth] api: ${line}`);
 
-/** What a refusal that isn't audited at once is taken with, to audit the count later. */
-interface PendingNote {
-  meta: RequestMeta;
-  actor: Actor;
-  action: string;
-  params: Record<string, unknown>;
-  reason: string;
-}
+const WORDING: TokenWording = {
+  missing: "Send an API token: Authorization: Bearer berth_…",
+  malformed: "Malformed Authorization header: expected Bearer berth_…",
+  refusals: {
+    unknown: "Invalid API token.",
+    expired: "This API token has expired.",
+    revoked: "This API token has been revoked.",
+    ownerDisabled: "The owner of this API token is disabled.",
+  },
+  tooManyRequests: (s) => `Too many requests for this token; retry in ${s} s.`,
+  rateLimitAudit: (refused) => `rate limit: ${TOKEN_RATE.perSecond} requests a second, bursts of ${TOKEN_RATE.burst} (${refused} refused since the last record)`,
+  // Not used: a REST client past the failure rate is still answered 401 (only its records are summarised).
+  tooManyFailures: (s) => `Too many failed authentications from this address; retry in ${s} s.`,
+};
 
-/**
- * Refusals counted after the last record (the client stopped before another
- * one was due): one record with their number, so none go unaudited.
- */
-function auditPending(note: PendingNote | undefined, refused: number, kind: "rate" | "auth") {
-  if (!note) return;
-  const errorMessage =
-    kind === "rate"
-      ? `rate limit: ${TOKEN_RATE.perSecond} requests a second, bursts of ${TOKEN_RATE.burst} (${refused} refused since the last record)`
-      : `${note.reason} (${refused} failed attempts from this address summarised)`;
-  void audit(note.meta, { actor: note.actor, action: note.action, outcome: "denied", params: { ...note.params, refused }, errorMessage });
+// One pipeline for every route bundle Next builds (each may load its own copy of this module): the limits are shared.
+const holder = globalThis as unknown as { berthRestPipeline?: TokenPipeline };
+function pipeline(): TokenPipeline {
+  holder.berthRestPipeline ??= createTokenPipeline({ db, log, rate: TOKEN_RATE, authFailureRate: AUTH_FAILURE_AUDIT, blockFloods: false, wording: WORDING });
+  return holder.berthRestPipeline;
 }
 
 export interface RestAudit {
@@ -94,26 +87,9 @@ export interface RestRouteSpec {
 
 type RouteContext<P> = { params: Promise<P> };
 
-const REFUSAL_MESSAGES: Record<TokenRefusal, string> = {
-  unknown: "Invalid API token.",
-  expired: "This API token has expired.",
-  revoked: "This API token has been revoked.",
-  ownerDisabled: "The owner of this API token is disabled.",
-};
-
 /** Writes one audit record for an API request; a failed write is logged, never thrown. */
-export async function audit(meta: RequestMeta, record: { actor: Actor; action: string; outcome: AuditOutcome; params: Record<string, unknown>; errorMessage?: string | null; hostId?: string | null; target?: RestAudit["target"] }) {
-  try {
-    await writeAudit(db(), { ...record, request: meta });
-  } catch (e) {
-    console.error(`[berth] api: audit write failed for ${record.action} (request ${meta.requestId}):`, e instanceof Error ? e.message : e);
-  }
-}
-
-function unauthorized(message: string, requestId: string | null, invalidToken: boolean): Response {
-  // RFC 6750: error="invalid_token" when a token was sent but can't be used.
-  const challenge = invalidToken ? 'Bearer realm="berth", error="invalid_token"' : 'Bearer realm="berth"';
-  return errorResponse({ code: "UNAUTHORIZED", message }, requestId, { "www-authenticate": challenge });
+export function audit(meta: RequestMeta, entry: AuditEntry): Promise<void> {
+  return recordSafely(db(), meta, entry, log);
 }
 
 /** A Next route handler for one /api/v1 resource and method. */
@@ -126,48 +102,9 @@ export function restRoute<P extends object = Record<string, never>>(
     const requestId = meta.requestId;
     const base = { method: req.method, path: new URL(req.url).pathname };
     try {
-      // 1. Who: the bearer token, checked against the database on every request.
-      const header = req.headers.get("authorization");
-      const secret = bearerToken(header);
-      const auth = secret ? await authenticateToken(db(), secret, meta) : null;
-      if (!auth?.ok) {
-        const reason = !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`;
-        const clientKey = `ip:${meta.ip ?? "unknown"}`;
-        const actor = auth?.actor ?? ANONYMOUS_ACTOR;
-        const params = { ...base, ...(secret ? { prefix: displayPrefix(secret) } : {}) };
-        const decision = limits().authFailures.take(clientKey, { meta, actor, action: spec.action, params, reason } satisfies PendingNote);
-        if (decision.ok || decision.report) {
-          await audit(meta, {
-            actor,
-            action: spec.action,
-            outcome: "denied",
-            params: { ...params, ...(decision.ok ? {} : { refused: decision.report!.refused }) },
-            errorMessage: decision.ok ? reason : `${reason} (${decision.report!.refused} failed attempts from this address summarised)`,
-          });
-        }
-        if (!header) return unauthorized("Send an API token: Authorization: Bearer berth_…", requestId, false);
-        return unauthorized(auth ? REFUSAL_MESSAGES[auth.reason] : "Malformed Authorization header: expected Bearer berth_…", requestId, true);
-      }
-      const { viewer } = auth;
-
-      // 2. How often: per token.
-      const rate = limits().tokens.take(`token:${viewer.token.id}`, { meta, actor: viewer.actor, action: spec.action, params: base, reason: "rate limit" } satisfies PendingNote);
-      if (!rate.ok) {
-        if (rate.report) {
-          await audit(meta, {
-            actor: viewer.actor,
-            action: spec.action,
-            outcome: "denied",
-            params: { ...base, refused: rate.report.refused },
-            errorMessage: `rate limit: ${TOKEN_RATE.perSecond} requests a second, bursts of ${TOKEN_RATE.burst} (${rate.report.refused} refused since the last record)`,
-          });
-        }
-        return errorResponse(
-          { code: "TOO_MANY_REQUESTS", message: `Too many requests for this token; retry in ${rate.retryAfterSeconds} s.` },
-          requestId,
-          { "retry-after": String(rate.retryAfterSeconds) },
-        );
-      }
+      // 1–2. Who, and how often (both audited when refused).
+      const admission = await pipeline().admit({ authorization: req.headers.get("authorization"), meta, authAction: spec.action, rateAction: spec.action, params: base });
+      const viewer = admission.viewer;
 
       // 3. The resource.
       const note: RestAudit = {};
@@ -175,8 +112,7 @@ export function restRoute<P extends object = Record<string, never>>(
       const finish = async (outcome: AuditOutcome, error: RestError | null) => {
         if (recorded || (!spec.mutation && outcome !== "denied")) return;
         recorded = true;
-        await audit(meta, {
-          actor: viewer.actor,
+        await admission.record({
           action: spec.action,
           outcome,
           params: { ...base, ...note.params },
@@ -194,20 +130,20 @@ export function restRoute<P extends object = Record<string, never>>(
           const settled = note.settled;
           void settled.then(
             (error) => finish(error ? (isDenial(error.code) ? "denied" : "error") : "success", error),
-            (e: unknown) => finish("error", toRestError(e)),
+            (e: unknown) => finish("error", toRestError(e, requestId)),
           );
         } else await finish("success", null);
         if (result instanceof Response) return result;
         return Response.json(result, { headers: { "cache-control": "no-store" } });
       } catch (e) {
-        const error = toRestError(e);
+        const error = toRestError(e, requestId);
         if (error.internal) console.error(`[berth] api ${spec.action} (request ${requestId}) failed:`, error.internal);
         await finish(isDenial(error.code) ? "denied" : "error", error);
         return errorResponse(error, requestId);
       }
     } catch (e) {
-      console.error(`[berth] api ${spec.action} (request ${requestId}) failed:`, e);
-      return errorResponse(toRestError(e), requestId);
+      if (!isAudited(e)) console.error(`[berth] api ${spec.action} (request ${requestId}) failed:`, e);
+      return errorResponse(toRestError(e, requestId), requestId);
     }
   };
 }

@@ -134,7 +134,7 @@ export class AgentClient {
     const answer = await this.send(method, path, o);
     const body = await readAll(answer.body);
     if (answer.status >= 400) {
-      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, body.toString("utf8")), { status: answer.status });
+      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, body.toString("utf8")), { status: answer.status, host: this.label });
     }
     return body;
   }
@@ -149,7 +149,7 @@ export class AgentClient {
     const answer = await this.send(method, path, o);
     if (answer.status >= 400) {
       const text = (await readAll(answer.body)).toString("utf8");
-      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, text), { status: answer.status });
+      throw new FleetError("AGENT_ERROR", errorMessage(answer.status, text), { status: answer.status, host: this.label });
     }
     return answer.body;
   }
@@ -280,6 +280,11 @@ export class AgentClient {
     }
   }
 
+  /** An exec's state once it ran: its exit code, and the container it ran in. */
+  inspectExec(id: string, o?: RequestOptions): Promise<{ ExitCode: number | null; ContainerID?: string; Running?: boolean }> {
+    return this.json("GET", `/exec/${encodeURIComponent(id)}/json`, o);
+  }
+
   async removeImage(reference: string, o: RequestOptions & { force?: boolean } = {}): Promise<void> {
     await this.call("DELETE", `/images/${encodeURIComponent(reference)}`, { timeoutMs: 60_000, ...o, query: { force: o.force ?? false } });
   }
@@ -346,7 +351,8 @@ export class AgentClient {
 }
 
 /** Waits for a stream at most `ms`; one that arrives late is closed, not leaked. */
-function withDeadline<T extends { destroy(): void }>(work: Promise<T>, ms: number, message: string): Promise<T> {
+/** `work` (opening a stream), or FleetError TIMEOUT after `ms`; a stream that arrives late is destroyed. */
+export function withDeadline<T extends { destroy(): void }>(work: Promise<T>, ms: number, message: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let late = false;
     const timer = setTimeout(() => {

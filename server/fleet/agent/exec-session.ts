@@ -219,7 +219,7 @@ async function request(open: OpenStream, label: string, method: string, path: st
     });
     req.end(payload);
   });
-  if (answer.status >= 400) throw new FleetError("AGENT_ERROR", errorMessage(answer.status, answer.body), { status: answer.status });
+  if (answer.status >= 400) throw new FleetError("AGENT_ERROR", errorMessage(answer.status, answer.body), { status: answer.status, host: label });
   return answer;
 }
 
@@ -305,5 +305,5 @@ async function hijack(open: OpenStream, label: string, path: string, body: unkno
   const text = await readErrorBody(stream, head);
   stream.destroy();
   const status = head.status >= 400 ? head.status : 502;
-  throw new FleetError("AGENT_ERROR", head.status >= 400 ? errorMessage(head.status, text) : `The agent on ${label} answered exec start with HTTP ${head.status}.`, { status });
+  throw new FleetError("AGENT_ERROR", head.status >= 400 ? errorMessage(head.status, text) : `The agent on ${label} answered exec start with HTTP ${head.status}.`, { status, host: label });
 }

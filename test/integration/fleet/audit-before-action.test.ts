@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../../../server/audit/verify";
-import { withPg } from "../../fixtures/database";
+import { refuseAuditRecords } from "../../fixtures/audit-refusal";
 import { agentSettingsFor, startFleetEnv, waitFor, type Caller, type FleetEnv } from "../../fixtures/fleet-env";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry";
 import { skopeoCopy } from "../../fixtures/skopeo";
@@ -24,18 +24,7 @@ describe("audit intent before acting on a host", () => {
   let hostId: string;
   let image: string;
 
-  const refuseDeployAudit = (on: boolean) =>
-    withPg(env.database.url, async (c) => {
-      if (on) {
-        await c.query(`CREATE FUNCTION test_refuse_deploy_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN RAISE EXCEPTION 'test: audit storage refused'; END $$`);
-        await c.query(`CREATE TRIGGER test_refuse_deploy_audit BEFORE INSERT ON "AuditEvent"
-          FOR EACH ROW WHEN (NEW."action" LIKE 'containers.deploy%') EXECUTE FUNCTION test_refuse_deploy_audit()`);
-      } else {
-        await c.query(`DROP TRIGGER test_refuse_deploy_audit ON "AuditEvent"`);
-        await c.query(`DROP FUNCTION test_refuse_deploy_audit()`);
-      }
-    });
+  const refuseDeployAudit = (on: boolean) => refuseAuditRecords(env.database.url, "containers.deploy", on);
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), "berth-intent-test-"));

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateTokenSecret, hashTokenSecret, displayPrefix } from "../../../server/tokens/format";
+import { agentCall } from "../../fixtures/agent-socket";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
 import { waitFor } from "../../fixtures/fleet-env";
 import { addHostOverApi } from "../../fixtures/console-hosts";
@@ -31,24 +32,6 @@ interface Result {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** One call to the agent's API on its unix socket, bypassing the gateway (the test shares the host's mount namespace). */
-function agentCall(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath: socket, method, path: `/v1.43${urlPath}`, headers: payload ? { "content-type": "application/json", "content-length": payload.length } : {}, timeout: 60_000 },
-      (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    req.end(payload);
-  });
 }
 
 /** A raw request to the gateway (paths sent exactly as written: Node's client doesn't normalise them). */

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ExecServerControl } from "../../../lib/exec-protocol";
+import { agentCall } from "../../fixtures/agent-socket";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
 import { waitFor } from "../../fixtures/fleet-env";
 import { addHostOverApi } from "../../fixtures/console-hosts";
@@ -26,30 +26,6 @@ const VIEWER = { email: "viewer@example.test", password: "viewer-password-123" }
 function cookieOf(client: HttpClient): string {
   const jar = (client as unknown as { cookies: Map<string, string> }).cookies;
   return [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-}
-
-/** One call to the agent's API on its unix socket (the test runs in the host's mount namespace). */
-function agentCall(socket: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        socketPath: socket,
-        method,
-        path: `/v1.43${urlPath}`,
-        headers: payload ? { "content-type": "application/json", "content-length": payload.length } : {},
-        timeout: 120_000,
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    req.end(payload);
-  });
 }
 
 type Refusal = { status: number; body: string };

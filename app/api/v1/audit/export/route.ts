@@ -1,6 +1,5 @@
-import { hasPermission } from "@/server/auth/access";
 import { db } from "@/server/db";
-import { AppError } from "@/server/errors";
+import { requirePermission } from "@/server/pipeline/authorise";
 import { endpointRoute, otherMethods } from "@/server/rest/endpoint";
 import { ENDPOINTS } from "@/server/rest/endpoints";
 import { audit as writeRestAudit } from "@/server/rest/handler";
@@ -9,13 +8,14 @@ import { auditExportResponse } from "@/server/rest/streams";
 export const dynamic = "force-dynamic";
 
 /**
- * As the console's /api/audit/export: needs audit.export; recorded (with the
- * token as actor) before it starts, so it is part of what it covers.
+ * As the console's /api/audit/export: through the token pipeline (restRoute),
+ * needs audit.export; recorded (with the token as actor) before it starts,
+ * so it is part of what it covers.
  */
 export const GET = endpointRoute(ENDPOINTS.exportAudit, async ({ viewer, query, audit, meta, request, recordSuccess }) => {
   const { format, ...filter } = query;
   audit.params = { format, ...filter };
-  if (!hasPermission(viewer, "audit.export")) throw new AppError("FORBIDDEN", "You need the audit.export permission.");
+  requirePermission(viewer, "audit.export");
   const parsed = { ...filter, from: filter.from ? new Date(filter.from) : undefined, to: filter.to ? new Date(filter.to) : undefined };
   await recordSuccess();
   const params = { method: request.method, path: new URL(request.url).pathname, ...audit.params };

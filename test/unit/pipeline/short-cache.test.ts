@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ShortCache } from "../../../server/docker-proxy/auth-cache";
+import { ShortCache } from "../../../server/pipeline/short-cache";
 import { authGeneration, bumpAuthGeneration, changesAccess, syncAccessGeneration } from "../../../server/auth/generation";
 import type { Db } from "../../../server/db";
 

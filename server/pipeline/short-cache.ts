@@ -1,16 +1,16 @@
 import "server-only";
 import { authGeneration } from "../auth/generation";
 
-// A very short memory of lookups the proxy makes on every request (the
-// token's authentication, the host a path names), so back-to-back Docker
-// calls don't each pay several database round trips. An entry is used only
+// A very short memory of lookups token-authenticated entry points make on
+// every request (the token's authentication, the host a path names), so
+// back-to-back calls don't each pay several database round trips. An entry is used only
 // while it is younger than `ttlMs` (1 s), the token it holds has not expired,
 // and no change that can alter access has happened since it was read: every
 // such change (token revoked, user disabled, role or binding changed, host
 // moved or removed) bumps the auth generation (server/auth/generation.ts):
 // in this process at once, and from any other process or plain SQL through
-// the database's AccessGeneration row, which the proxy reads (one primary-key
-// read) before every lookup it could answer from here. So a change takes
+// the database's AccessGeneration row, which the token pipeline reads (one
+// primary-key read) before every lookup it could answer from here. So a change takes
 // effect on the very next request.
 
 export interface CacheOptions {

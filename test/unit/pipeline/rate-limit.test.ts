@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../../server/rest/rate-limit";
+import { RateLimiter } from "../../../server/pipeline/rate-limit";
 
 function clock() {
   let t = 1_000_000;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RateLimiter } from "../../../server/rest/rate-limit";
+import { RateLimiter } from "../../../server/pipeline/rate-limit";
 
 // Refusals counted after a report are reported later even when the client stops sending.
 

@@ -4,11 +4,13 @@ import type { Viewer } from "../auth/access";
 import { viewerForSession } from "../auth/sessions";
 import type { Db } from "../db";
 
-// The signed-in viewer of a request that never reaches Next (a WebSocket
-// upgrade), found exactly as Auth.js finds it: the session cookie holds a JWE
-// encrypted with a key derived from AUTH_SECRET and the cookie's name (the
-// salt); its `sid` names a Session row, which viewerForSession checks (expiry,
-// disabled user) and turns into the user's grants.
+// The pipeline's authenticate step for session-cookie requests that never
+// reach Next (the exec terminal's WebSocket upgrade, a refused cross-origin
+// request being audited): the signed-in viewer, found exactly as Auth.js
+// finds it. The session cookie holds a JWE encrypted with a key derived from
+// AUTH_SECRET and the cookie's name (the salt); its `sid` names a Session
+// row, which viewerForSession checks (expiry, disabled user) and turns into
+// the user's grants.
 
 /** Auth.js's session cookie: `__Secure-` prefixed when the console is served over HTTPS. */
 export const SESSION_COOKIE_NAMES = ["__Secure-authjs.session-token", "authjs.session-token"] as const;

@@ -1,4 +1,5 @@
 import "server-only";
+import { withPgClient } from "./pg-client";
 import pg from "pg";
 
 // Two database roles. The owner (migration) role applies migrations and owns
@@ -17,15 +18,6 @@ const READ_ONLY = ["AuditIdGap", "_prisma_migrations"];
 /** Tables it may append to and read, nothing else. */
 const APPEND_ONLY = ["AuditEvent"];
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The role a connection URL logs in as. */
 export function roleOfUrl(url: string): string {
@@ -37,7 +29,7 @@ export function roleOfUrl(url: string): string {
  * upgrades here) and sets its password and attributes. Run as the owner.
  */
 export async function ensureAppRole(ownerUrl: string, role: string, password: string): Promise<void> {
-  await withClient(ownerUrl, async (c) => {
+  await withPgClient(ownerUrl, async (c) => {
     const exists = (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rowCount;
     const id = pg.escapeIdentifier(role);
     if (!exists) await c.query(`CREATE ROLE ${id} LOGIN`);
@@ -53,7 +45,7 @@ export async function ensureAppRole(ownerUrl: string, role: string, password: st
  * it held there. Idempotent; run after every migration, as the owner.
  */
 export async function grantAppRights(ownerUrl: string, role: string): Promise<void> {
-  await withClient(ownerUrl, async (c) => {
+  await withPgClient(ownerUrl, async (c) => {
     const tables = (
       await c.query<{ name: string }>(
         `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -96,7 +88,7 @@ export async function grantAppRights(ownerUrl: string, role: string): Promise<vo
  * append-only trigger doesn't bind the gateway.
  */
 export async function auditTamperRights(url: string): Promise<string[]> {
-  return withClient(url, async (c) => {
+  return withPgClient(url, async (c) => {
     const { rows } = await c.query<Record<string, boolean>>(
       `SELECT r.rolsuper AS superuser,
               pg_has_role(current_user, t.relowner, 'MEMBER') AS owner,

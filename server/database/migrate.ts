@@ -1,8 +1,8 @@
 import "server-only";
+import { withPgClient } from "./pg-client";
 import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
 
 // Applies prisma/migrations/<name>/migration.sql in name order, the way
 // Prisma's schema engine does (same lock key, same _prisma_migrations table and
@@ -57,63 +57,62 @@ export async function migrate(
   const dir = options.dir ?? MIGRATIONS_DIR;
   const log = options.log ?? (() => {});
   const files = await readMigrations(dir);
-  const client = new pg.Client({ connectionString });
-  await client.connect();
-  try {
-    await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
-    await client.query(CREATE_TABLE);
-    const { rows } = await client.query<{
-      migration_name: string;
-      checksum: string;
-      finished_at: Date | null;
-      rolled_back_at: Date | null;
-      logs: string | null;
-    }>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations"`);
+  return withPgClient(connectionString, async (client) => {
+    try {
+      await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
+      await client.query(CREATE_TABLE);
+      const { rows } = await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        rolled_back_at: Date | null;
+        logs: string | null;
+      }>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations"`);
 
-    const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
-    if (failed) {
-      throw new MigrationError(
-        `Migration ${failed.migration_name} failed earlier and must be fixed by hand before any other runs ` +
-          `(Prisma calls this P3009). Its error: ${failed.logs ?? "unknown"}`,
-      );
-    }
-    const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r]));
-    const result: MigrationResult = { applied: [], alreadyApplied: [] };
-    for (const m of files) {
-      const previous = done.get(m.name);
-      if (previous) {
-        if (previous.checksum !== m.checksum) {
-          log(`warning: migration ${m.name} was edited after it was applied (checksum differs)`);
-        }
-        result.alreadyApplied.push(m.name);
-        continue;
-      }
-      const id = randomUUID();
-      await client.query(
-        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
-         VALUES ($1, $2, $3, now(), 0)`,
-        [id, m.checksum, m.name],
-      );
-      try {
-        await client.query("BEGIN");
-        await client.query(m.sql);
-        await client.query(
-          `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-          [id],
+      const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
+      if (failed) {
+        throw new MigrationError(
+          `Migration ${failed.migration_name} failed earlier and must be fixed by hand before any other runs ` +
+            `(Prisma calls this P3009). Its error: ${failed.logs ?? "unknown"}`,
         );
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        const message = error instanceof Error ? error.message : String(error);
-        await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
-        throw new MigrationError(`Migration ${m.name} failed: ${message}`);
       }
-      log(`applied migration ${m.name}`);
-      result.applied.push(m.name);
+      const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r]));
+      const result: MigrationResult = { applied: [], alreadyApplied: [] };
+      for (const m of files) {
+        const previous = done.get(m.name);
+        if (previous) {
+          if (previous.checksum !== m.checksum) {
+            log(`warning: migration ${m.name} was edited after it was applied (checksum differs)`);
+          }
+          result.alreadyApplied.push(m.name);
+          continue;
+        }
+        const id = randomUUID();
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+           VALUES ($1, $2, $3, now(), 0)`,
+          [id, m.checksum, m.name],
+        );
+        try {
+          await client.query("BEGIN");
+          await client.query(m.sql);
+          await client.query(
+            `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
+            [id],
+          );
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => {});
+          const message = error instanceof Error ? error.message : String(error);
+          await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
+          throw new MigrationError(`Migration ${m.name} failed: ${message}`);
+        }
+        log(`applied migration ${m.name}`);
+        result.applied.push(m.name);
+      }
+      return result;
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_ADVISORY_LOCK]).catch(() => {});
     }
-    return result;
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_ADVISORY_LOCK]).catch(() => {});
-    await client.end();
-  }
+  });
 }

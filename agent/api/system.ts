@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { ContainerEngine } from "../engine/engine";
-import type { EngineEvent, EventBus } from "../engine/events";
+import { type EngineEvent, type EventBus, eventFilter } from "../engine/events";
+import { parseTimeBound } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
 import type { VolumeStore } from "../volumes/store";
 import { AGENT_VERSION, API_VERSION } from "../version";
@@ -125,49 +126,36 @@ export function systemRoutes(router: Router, engine: ContainerEngine, images: Im
   });
 
   router.add("GET", "/events", (ctx) => {
-    const filters = query.filters(ctx.url);
-    const since = query.int(ctx.url, "since");
-    const until = query.int(ctx.url, "until");
-    const matches = (e: EngineEvent) => {
-      for (const [key, values] of filters) {
-        const ok = values.some((v) => {
-          switch (key) {
-            case "type":
-              return e.Type === v;
-            case "event":
-            case "action":
-              return e.Action === v;
-            case "container":
-              return e.Type === "container" && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
-            case "image":
-              return e.Actor.Attributes.image === v || e.Actor.ID === v;
-            case "label": {
-              const [k, val] = v.split("=", 2);
-              return val === undefined ? k! in e.Actor.Attributes : e.Actor.Attributes[k!] === val;
-            }
-            default:
-              throw new ApiError(400, `invalid filter '${key}'`);
-          }
-        });
-        if (!ok) return false;
-      }
-      return true;
+    // since/until: Unix seconds with an optional fraction ("1700000000.5", what the CLI and docker-py send), or RFC 3339.
+    const bound = (name: string): bigint | undefined => {
+      const v = ctx.url.searchParams.get(name);
+      if (!v) return undefined;
+      const ns = parseTimeBound(v);
+      if (ns === null) throw new ApiError(400, `invalid ${name} timestamp: ${v}`);
+      return ns;
     };
-    for (const [key] of filters) matches({ Type: "container", Action: "", Actor: { ID: "", Attributes: {} }, scope: "local", time: 0, timeNano: 0 } as EngineEvent) || key;
+    const since = bound("since");
+    const until = bound("until");
+    if (until !== undefined && since !== undefined && until < since) {
+      throw new ApiError(400, `\`since\` time (${ctx.url.searchParams.get("since")}) cannot be after \`until\` time (${ctx.url.searchParams.get("until")})`);
+    }
+    const matches = eventFilter(query.filters(ctx.url));
     const res = ctx.res!;
     res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
     res.flushHeaders();
     const write = (e: EngineEvent) => res.write(JSON.stringify(e) + "\n");
-    if (since !== undefined) for (const e of events.since(since)) if (matches(e) && (until === undefined || e.time <= until)) write(e);
-    const nowSeconds = Date.now() / 1000;
-    if (until !== undefined && until <= nowSeconds) {
+    for (const e of events.replay(since, until)) if (matches(e)) write(e);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    // An `until` in the past: the replay is all.
+    if (until !== undefined && until <= nowNs) {
       res.end();
       return;
     }
+    // (No await since the replay: nothing can have happened in between.)
     const unsubscribe = events.subscribe((e) => {
       if (matches(e)) write(e);
     });
-    const timer = until !== undefined ? setTimeout(() => res.end(), (until - nowSeconds) * 1000) : null;
+    const timer = until !== undefined ? setTimeout(() => res.end(), Number((until - nowNs) / 1_000_000n)) : null;
     res.on("close", () => {
       unsubscribe();
       if (timer) clearTimeout(timer);

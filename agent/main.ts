@@ -17,7 +17,8 @@ import { failWith } from "./cli/output";
 import { ContainerIo } from "./engine/container-io";
 import { ContainerEngine } from "./engine/engine";
 import { EventBus } from "./engine/events";
-import { ExecManager } from "./engine/exec";
+import { clearExecState, ExecManager } from "./engine/exec";
+import { ExecProbeRunner } from "./engine/health-probe";
 import { AgentError } from "./errors";
 import { createImageService } from "./images/create";
 import type { RegistryClientOptions } from "./images/registry-client";
@@ -40,6 +41,7 @@ async function createAgent(settings: EngineSettings, registry: RegistryClientOpt
   const network = new NetworkManager({ root: settings.root, bridge: settings.bridge, subnet: settings.bridgeSubnet, pool: settings.networkPool });
   const volumes = new VolumeStore(settings.root);
   await volumes.init();
+  await clearExecState(settings.execRoot);
   const engine = new ContainerEngine({
     network,
     volumes,
@@ -54,6 +56,7 @@ async function createAgent(settings: EngineSettings, registry: RegistryClientOpt
     cgroupVersion,
     bootId,
     cgroupParent: settings.cgroupParent,
+    probes: new ExecProbeRunner(runc, settings.execRoot),
   });
   await engine.init();
   const io = new ContainerIo(engine, conmon, cgroupVersion);

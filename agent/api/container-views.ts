@@ -18,12 +18,12 @@ function ago(iso: string): string {
   return `${Math.floor(hours / 24)} days`;
 }
 
-/** Docker's human "Status" column: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
+/** Docker's human "Status" column: "Up 5 minutes", "Up 3 seconds (healthy)", "Exited (0) 2 seconds ago", "Created". */
 export function humanStatus(c: ContainerRecord): string {
   const s = c.state;
   switch (s.status) {
     case "running":
-      return `Up ${ago(s.startedAt)}`;
+      return s.health ? `Up ${ago(s.startedAt)} (${s.health.Status === "starting" ? "health: starting" : s.health.Status})` : `Up ${ago(s.startedAt)}`;
     case "paused":
       return `Up ${ago(s.startedAt)} (Paused)`;
     case "restarting":
@@ -147,6 +147,8 @@ export function inspectView(
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      // Only once the container has started with a health check, as dockerd shows it.
+      ...(s.health ? { Health: { Status: s.health.Status, FailingStreak: s.health.FailingStreak, Log: s.health.Log } } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: paths.resolvConf,

@@ -14,6 +14,7 @@ import { mountViews } from "../engine/container-mounts";
 import { frame, MUX_TYPE, RAW_TYPE, STDERR, STDOUT } from "./streams";
 import type { ExecManager } from "../engine/exec";
 import type { ContainerIo } from "../engine/container-io";
+import { HEALTH_FILTER_VALUES } from "../engine/health";
 
 // /containers/* — translation only: Docker request → engine call → Docker answer.
 
@@ -67,6 +68,9 @@ export function containerRoutes(
     const all = query.bool(ctx.url, "all");
     const limit = query.int(ctx.url, "limit");
     const filters = query.filters(ctx.url);
+    for (const v of filters.get("health") ?? []) {
+      if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(v)) throw new ApiError(400, `Unrecognised filter value for health: ${v}`);
+    }
     let list = engine.list().filter((c) => all || limit || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting");
     for (const [key, values] of filters) {
       list = list.filter((c) =>
@@ -86,6 +90,9 @@ export function containerRoutes(
               return c.config.Image === v || c.imageId.startsWith(v) || c.imageId === `sha256:${v}`;
             case "exited":
               return c.state.status === "exited" && String(c.state.exitCode) === v;
+            case "health":
+              // A container never started with a health check has none.
+              return (c.state.health?.Status ?? "none") === v;
             default:
               throw new ApiError(400, `invalid filter '${key}'`);
           }

@@ -17,6 +17,10 @@ import type { BuildCache } from "./cache";
 import { ContextError, hashSources, resolveSource } from "./context";
 import { type Instruction, argWords, expandWord, expandWords, parseDockerfile, parseKeyValues, DockerfileError } from "./dockerfile";
 import { directoryToTar } from "./layer-tar";
+import { parseGoDuration } from "../../lib/deploy/docker-run/units";
+
+/** container.MinimumDuration: a health check duration other than 0 may not be shorter. */
+const MINIMUM_DURATION_NS = 1_000_000;
 
 // The legacy (non-BuildKit) builder: each instruction makes an image; RUN
 // steps run in a temporary container of our own engine and their changes are
@@ -294,7 +298,7 @@ async function runInstruction(
       rc.OnBuild = [...((rc.OnBuild as string[] | null | undefined) ?? []), ins.args];
       return finish(`ONBUILD ${ins.args}`);
     case "HEALTHCHECK":
-      rc.Healthcheck = healthcheck(ins, rc);
+      rc.Healthcheck = healthcheck(ins);
       return finish(`HEALTHCHECK ${ins.args}`);
     case "RUN":
       return runStep(deps, opts, state, ins, used, say);
@@ -310,34 +314,38 @@ function shellOf(rc: Record<string, unknown>): string[] {
   return (rc.Shell as string[] | undefined) ?? DEFAULT_SHELL;
 }
 
-function duration(flag: string | undefined, line: number, name: string): number | undefined {
-  if (!flag) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(flag);
-  if (!m) throw new DockerfileError(line, `invalid --${name}: ${flag}`);
-  const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(m[1]) * unit);
+/** A HEALTHCHECK duration flag (Go's time.ParseDuration, as the builder's parseOptInterval): nanoseconds, 0 when unset. */
+function duration(flag: string | undefined, line: number, name: string): number {
+  if (!flag) return 0;
+  const ns = parseGoDuration(flag);
+  if (ns === null) throw new DockerfileError(line, `time: invalid duration ${JSON.stringify(flag)}`);
+  if (ns !== 0 && ns < MINIMUM_DURATION_NS) throw new DockerfileError(line, `Interval "${name}" cannot be less than 1ms`);
+  return ns;
 }
 
-function healthcheck(ins: Instruction, rc: Record<string, unknown>) {
+/**
+ * The image config's Healthcheck for a HEALTHCHECK instruction, as Docker's
+ * builder records it: NONE alone, or CMD in exec form (["CMD", args…]) or
+ * shell form (["CMD-SHELL", "the command line"]), with the flags' durations
+ * in nanoseconds and the retries (0, unset, for each flag not given).
+ */
+function healthcheck(ins: Instruction) {
   const text = ins.args.trim();
   if (/^none$/i.test(text)) return { Test: ["NONE"] };
   const m = /^cmd\s+([\s\S]+)$/i.exec(text);
   if (!m) throw new DockerfileError(ins.line, "HEALTHCHECK requires CMD or NONE");
-  let test: string[];
-  try {
-    const parsed = JSON.parse(m[1]!) as unknown;
-    test = Array.isArray(parsed) ? ["CMD", ...parsed.map(String)] : ["CMD-SHELL", m[1]!];
-  } catch {
-    test = ["CMD-SHELL", m[1]!];
-  }
-  void rc;
-  return {
+  const test = ins.json ? ["CMD", ...ins.json] : ["CMD-SHELL", m[1]!];
+  const hc: Record<string, unknown> = {
     Test: test,
     Interval: duration(ins.flags.interval, ins.line, "interval"),
     Timeout: duration(ins.flags.timeout, ins.line, "timeout"),
     StartPeriod: duration(ins.flags["start-period"], ins.line, "start-period"),
-    Retries: ins.flags.retries ? Number(ins.flags.retries) : undefined,
+    StartInterval: duration(ins.flags["start-interval"], ins.line, "start-interval"),
+    Retries: ins.flags.retries ? Number(ins.flags.retries) : 0,
   };
+  // Docker's image config omits the zero values (omitempty).
+  for (const k of Object.keys(hc)) if (hc[k] === 0) delete hc[k];
+  return hc;
 }
 
 async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, ins: Instruction, used: Set<string>, say: (t: string) => void): Promise<void> {
@@ -358,6 +366,8 @@ async function runStep(deps: BuildDeps, opts: BuildOptions, state: StageState, i
     Image: state.image.id,
     Cmd: cmd,
     Entrypoint: [""],
+    // A RUN step is not health-checked (Docker's builder: withoutHealthcheck).
+    Healthcheck: { Test: ["NONE"] },
     Env: [...((rc.Env as string[] | undefined) ?? []), ...argEnv],
     User: (rc.User as string | undefined) ?? "",
     WorkingDir: (rc.WorkingDir as string | undefined) || "/",

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Confinement } from "../../lib/confinement";
 import { writeFileAtomic } from "../state/atomic-write";
+import type { HealthState } from "./health";
 import type { Status } from "./status";
 import type { ApiMount, MountSpec } from "../../lib/docker/mounts";
 
@@ -22,6 +23,8 @@ export interface ContainerState {
   restartCount: number;
   /** The boot in which the container was last started: a different boot id means the host rebooted. */
   bootId: string;
+  /** State.Health: set when the container first starts with a health check; kept here so it outlives the agent. */
+  health?: HealthState;
 }
 
 export interface RestartPolicy {

@@ -17,6 +17,9 @@ import type { EngineImages, EngineMonitor, EngineNetwork, EngineRuntime, EngineS
 import { EngineError } from "./errors";
 import type { EventBus } from "./events";
 import { clearExit, ExitWatcher, exitRecorded, readExit, restartAfterReboot, RestartTimers, restartWanted, type WaitCondition, type WaitResult, Waiters } from "./exits";
+import { applyProbeResult, type HealthState, healthSettings, monitorStopped, type ProbeResult, startingHealth } from "./health";
+import { type HealthMonitor, HealthMonitors } from "./health-monitor";
+import type { ProbeRunner } from "./health-probe";
 import { hostSettingsFrom } from "./host-settings";
 import { Launcher } from "./launch";
 import { mergeContainerConfig } from "./merge-config";
@@ -47,6 +50,8 @@ export interface EngineDeps {
   cgroupParent: string;
   network: EngineNetwork;
   volumes: EngineVolumes;
+  /** Runs health checks' probes in containers (health-probe.ts). */
+  probes: ProbeRunner;
 }
 
 export type { WaitCondition } from "./exits";
@@ -59,6 +64,7 @@ export class ContainerEngine {
   private readonly exits: ExitWatcher;
   private readonly waiters = new Waiters();
   private readonly restarts = new RestartTimers();
+  private readonly health: HealthMonitors;
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Containers being created, and the volumes they are about to use. */
@@ -73,6 +79,14 @@ export class ContainerEngine {
     this.launcher = new Launcher({ ...deps, paths: this.locations, cgroupsPath: (id) => this.cgroupsPath(id) });
     this.hosts = new HostsFiles(deps.network, this.locations, { byId: (id) => this.containers.get(id), find: (key) => this.find(key), all: () => this.containers.values() });
     this.exits = new ExitWatcher(this.locations.exitDir);
+    this.health = new HealthMonitors(deps.probes, {
+      target: (id) => {
+        const container = this.containers.get(id);
+        return container && { container, rootfs: this.paths(id).rootfs };
+      },
+      record: (id, result, monitor) => this.recordProbe(id, result, monitor),
+      fault: (id, e) => process.stderr.write(`berth-agent: health check of ${id}: ${e instanceof Error ? e.message : String(e)}\n`),
+    });
   }
 
   // ---- start-up and shutdown ----
@@ -110,12 +124,15 @@ export class ContainerEngine {
       });
       if (restartAfterReboot(record)) await this.start(record.id).catch(() => {});
     }
+    // Re-adopted containers are probed again, their health as they left it (dockerd's restore).
+    for (const record of this.containers.values()) if (record.state.status === "running") this.health.arm(record);
     this.exits.poll(() => this.awaitingExit(), (id) => void this.onExit(id));
   }
 
   /** Stops watching. Containers keep running: conmon holds them. */
   close(): void {
     this.closed = true;
+    this.health.closeAll();
     this.exits.close();
     this.restarts.close();
     this.waiters.rejectAll(new EngineError("INTERNAL", "the agent is shutting down"));
@@ -318,11 +335,12 @@ export class ContainerEngine {
   }
 
   async pause(key: string): Promise<void> {
-    await this.transition(key, { allowed: canPause, refused: (id) => `Container ${id} is not running`, act: (id) => this.deps.runc.pause(id), to: "paused", event: "pause" });
+    // A paused container isn't probed (dockerd's updateHealthMonitor).
+    await this.transition(key, { allowed: canPause, refused: (id) => `Container ${id} is not running`, act: (id) => this.deps.runc.pause(id), to: "paused", event: "pause", health: "disarm" });
   }
 
   async unpause(key: string): Promise<void> {
-    await this.transition(key, { allowed: canUnpause, refused: (id) => `Container ${id} is not paused`, act: (id) => this.deps.runc.resume(id), to: "running", event: "unpause" });
+    await this.transition(key, { allowed: canUnpause, refused: (id) => `Container ${id} is not paused`, act: (id) => this.deps.runc.resume(id), to: "running", event: "unpause", health: "arm" });
   }
 
   async rename(key: string, newName: string): Promise<void> {
@@ -462,15 +480,38 @@ export class ContainerEngine {
   }
 
   /** A pause-like operation: under the lock, guard, act through runc, then the new status and its event. */
-  private async transition(key: string, t: { allowed: (s: Status) => boolean; refused: (id: string) => string; act: (id: string) => Promise<unknown>; to: Status; event: string }): Promise<void> {
+  private async transition(key: string, t: { allowed: (s: Status) => boolean; refused: (id: string) => string; act: (id: string) => Promise<unknown>; to: Status; event: string; health: "arm" | "disarm" }): Promise<void> {
     const id = this.get(key).id;
     await this.withLock(id, async () => {
       const record = await this.reconcile(id);
       if (!t.allowed(record.state.status)) throw new EngineError("CONFLICT", t.refused(record.id));
       await t.act(id);
       record.state = { ...record.state, status: t.to };
+      if (t.health === "disarm") this.stopProbes(record);
       await this.store.save(record);
       this.emit(record, t.event);
+      if (t.health === "arm") this.health.arm(record);
+    });
+  }
+
+  /** The container stops being probed (it exited or paused): dockerd then calls it unhealthy until a probe or a start says otherwise. */
+  private stopProbes(record: ContainerRecord): void {
+    if (this.health.disarm(record.id) && record.state.health) record.state = { ...record.state, health: monitorStopped(record.state.health) };
+  }
+
+  /** A probe's result, from the container's current monitor, into its health (and a health_status event when that changes). */
+  private recordProbe(id: string, result: ProbeResult, monitor: HealthMonitor): Promise<HealthState | undefined> {
+    return this.withLock(id, async () => {
+      const record = this.containers.get(id);
+      if (!record || record.state.status !== "running" || !this.health.isCurrent(id, monitor)) return undefined;
+      const settings = healthSettings(record.config.Healthcheck);
+      if (!settings) return undefined;
+      const before = record.state.health ?? startingHealth();
+      const after = applyProbeResult(before, result, settings, Date.parse(record.state.startedAt));
+      record.state = { ...record.state, health: after };
+      await this.store.save(record);
+      if (after.Status !== before.Status) this.emit(record, `health_status: ${after.Status}`);
+      return after;
     });
   }
 
@@ -564,6 +605,7 @@ export class ContainerEngine {
     const p = this.paths(record.id);
     const { exitCode, oomKilled } = await readExit(p);
     record.state = { ...record.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString() };
+    this.stopProbes(record);
     await this.store.save(record);
     if (oomKilled) this.emit(record, "oom");
     this.emit(record, "die", { exitCode: String(exitCode) });
@@ -601,6 +643,8 @@ export class ContainerEngine {
   /** Launches the container (launch.ts) and records the outcome. Under the lock. */
   private async launch(record: ContainerRecord): Promise<void> {
     await this.launcher.prepare(record);
+    // A restart by the restart policy may find the last run's monitor still there (dockerd's initHealthMonitor).
+    this.health.disarm(record.id);
     try {
       const pid = await this.launcher.launch(record, () => this.hosts.refresh(record));
       record.state = {
@@ -614,9 +658,12 @@ export class ContainerEngine {
         finishedAt: "0001-01-01T00:00:00Z",
         manuallyStopped: false,
         bootId: this.deps.bootId,
+        // Every start begins the health check afresh: starting, no failures.
+        ...(healthSettings(record.config.Healthcheck) ? { health: startingHealth(record.state.health) } : {}),
       };
       await this.store.save(record);
       this.emit(record, "start");
+      this.health.arm(record);
     } catch (e) {
       await this.launcher.abort(record.id);
       const message = e instanceof Error ? e.message : String(e);
@@ -643,6 +690,7 @@ export class ContainerEngine {
     await this.store.removeDir(record.id);
     this.containers.delete(record.id);
     this.restarts.forget(record.id);
+    this.health.disarm(record.id);
     // rm -v and --rm take the container's anonymous volumes with it (if nothing else uses them).
     if (this.removeVolumes.get(record.id) || record.host.AutoRemove) {
       for (const m of record.mounts) {

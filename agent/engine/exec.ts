@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { buildExecProcess, specToJson } from "../runtime/spec";
 import type { Runc } from "../runtime/runc";
 import { writeFileAtomic } from "../state/atomic-write";
+import type { ContainerRecord } from "./container-store";
 import type { ContainerEngine } from "./engine";
 import { EngineError } from "./errors";
 import { processEnv } from "./merge-config";
@@ -92,28 +93,8 @@ export class ExecManager {
     const c = this.engine.get(s.containerId);
     if (!canExec(c.state.status)) throw new EngineError("CONFLICT", `container ${c.id} is not running`);
     const tty = options.tty ?? Boolean(s.config.Tty);
-    const rootfs = this.engine.paths(c.id).rootfs;
-    const user = await resolveUser(rootfs, s.config.User || c.config.User);
     const size = options.consoleSize ?? s.config.ConsoleSize;
-    const processSpec = buildExecProcess({
-      args: s.config.Cmd,
-      env: processEnv([...c.config.Env, ...(s.config.Env ?? [])], { hostname: c.config.Hostname, tty }),
-      cwd: s.config.WorkingDir || c.config.WorkingDir || "/",
-      uid: user.uid,
-      gid: user.gid,
-      additionalGids: user.additionalGids,
-      terminal: tty,
-      consoleSize: size && size[0] && size[1] ? { height: size[0], width: size[1] } : undefined,
-      privileged: c.host.Privileged || Boolean(s.config.Privileged),
-      capAdd: c.host.CapAdd,
-      capDrop: c.host.CapDrop,
-      noNewPrivileges: c.host.SecurityOpt.some((o) => /^no-new-privileges/.test(o)),
-    });
-    const dir = path.join(this.execRoot, "exec");
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = path.join(dir, `${id}.json`);
-    await writeFileAtomic(file, specToJson(processSpec), 0o600);
-    const child = this.runc.exec(c.id, file, { tty, size: size && size[0] && size[1] ? { height: size[0], width: size[1] } : undefined });
+    const { child, processFile } = await spawnExec(this.runc, this.execRoot, c, this.engine.paths(c.id).rootfs, { id, config: s.config, tty, size });
     s.terminalPid = child.pid ?? 0;
     s.child = child;
     s.running = true;
@@ -123,18 +104,12 @@ export class ExecManager {
     if (tty) child.stdout?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d.toString("utf8")).slice(-2000)));
     const done = new Promise<number>((resolve) => {
       child.on("error", () => resolve(126));
-      child.on("close", (code) => {
-        // runc's own failure to start the process (not the process's status).
-        let status = code ?? 137;
-        if (/executable file not found|no such file or directory/.test(stderrTail) && /exec failed|starting container process/.test(stderrTail)) status = 127;
-        else if (/permission denied/.test(stderrTail) && /exec failed/.test(stderrTail)) status = 126;
-        resolve(status);
-      });
+      child.on("close", (code) => resolve(execFailureStatus(stderrTail) ?? code ?? 137));
     }).then(async (code) => {
       s.running = false;
       s.exitCode = code;
       s.child = null;
-      await rm(file, { force: true });
+      await rm(processFile, { force: true });
       setTimeout(() => this.sessions.delete(id), KEEP_FINISHED_MS).unref();
       return code;
     });
@@ -161,6 +136,66 @@ export class ExecManager {
     if (!runcPid) return;
     await new Promise<void>((resolve) => execFile("stty", ["-F", `/proc/${runcPid}/fd/0`, "rows", String(height), "cols", String(width)], () => resolve()));
   }
+}
+
+/**
+ * At agent start: process and pid files an agent killed mid-exec left behind
+ * (its runc execs have read theirs long since; this agent has started none).
+ */
+export async function clearExecState(execRoot: string): Promise<void> {
+  await rm(path.join(execRoot, "exec"), { recursive: true, force: true });
+}
+
+/** What runc exec needs of the runtime adapter. */
+export type ExecRuntime = Pick<Runc, "exec">;
+
+/**
+ * Starts `config.Cmd` in the running container `c` with `runc exec`: as
+ * the container's user (resolved in its own /etc/passwd) unless the exec
+ * names one, in its working directory, with its environment and
+ * capabilities. Used by docker exec and by health probes alike; the caller
+ * removes `processFile` when the process is done.
+ */
+export async function spawnExec(
+  runc: ExecRuntime,
+  execRoot: string,
+  c: ContainerRecord,
+  rootfs: string,
+  e: { id: string; config: ExecConfig; tty: boolean; size?: [number, number] | null; pidFile?: string },
+): Promise<{ child: ChildProcess; processFile: string }> {
+  const user = await resolveUser(rootfs, e.config.User || c.config.User);
+  const size = e.size && e.size[0] && e.size[1] ? { height: e.size[0], width: e.size[1] } : undefined;
+  const processSpec = buildExecProcess({
+    args: e.config.Cmd,
+    env: processEnv([...c.config.Env, ...(e.config.Env ?? [])], { hostname: c.config.Hostname, tty: e.tty }),
+    cwd: e.config.WorkingDir || c.config.WorkingDir || "/",
+    uid: user.uid,
+    gid: user.gid,
+    additionalGids: user.additionalGids,
+    terminal: e.tty,
+    consoleSize: size,
+    privileged: c.host.Privileged || Boolean(e.config.Privileged),
+    capAdd: c.host.CapAdd,
+    capDrop: c.host.CapDrop,
+    noNewPrivileges: c.host.SecurityOpt.some((o) => /^no-new-privileges/.test(o)),
+  });
+  const dir = path.join(execRoot, "exec");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const processFile = path.join(dir, `${e.id}.json`);
+  await writeFileAtomic(processFile, specToJson(processSpec), 0o600);
+  const child = runc.exec(c.id, processFile, { tty: e.tty, size, pidFile: e.pidFile });
+  return { child, processFile };
+}
+
+/**
+ * runc's own failure to start an exec'd process (not the process's status),
+ * read from what runc printed: 127 when the command isn't there, 126 when it
+ * can't be run, as docker exec reports them; null when runc started it.
+ */
+export function execFailureStatus(runcOutput: string): 126 | 127 | null {
+  if (/executable file not found|no such file or directory/.test(runcOutput) && /exec failed|starting container process/.test(runcOutput)) return 127;
+  if (/permission denied/.test(runcOutput) && /exec failed/.test(runcOutput)) return 126;
+  return null;
 }
 
 async function childPid(pid: number): Promise<number> {

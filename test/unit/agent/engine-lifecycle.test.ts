@@ -151,6 +151,8 @@ beforeEach(async () => {
     cgroupParent: "berth-test",
     network,
     volumes,
+    // The image has no health check: nothing is ever probed here.
+    probes: { run: async () => ({ exitCode: -1, output: "no probes in these tests", timedOut: false }) },
   });
   await engine.init();
 });

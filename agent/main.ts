@@ -19,6 +19,7 @@ import { ContainerEngine } from "./engine/engine";
 import { EventBus } from "./engine/events";
 import { clearExecState, ExecManager } from "./engine/exec";
 import { ExecProbeRunner } from "./engine/health-probe";
+import { networkEventSink, volumeEventSink } from "./engine/lifecycle-events";
 import { AgentError } from "./errors";
 import { createImageService } from "./images/create";
 import type { RegistryClientOptions } from "./images/registry-client";
@@ -38,8 +39,8 @@ async function createAgent(settings: EngineSettings, registry: RegistryClientOpt
   const conmon = new Conmon({ runtime: await which("runc") });
   const cgroupVersion: 1 | 2 = existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
-  const network = new NetworkManager({ root: settings.root, bridge: settings.bridge, subnet: settings.bridgeSubnet, pool: settings.networkPool });
-  const volumes = new VolumeStore(settings.root);
+  const network = new NetworkManager({ root: settings.root, bridge: settings.bridge, subnet: settings.bridgeSubnet, pool: settings.networkPool, onEvent: networkEventSink(events) });
+  const volumes = new VolumeStore(settings.root, volumeEventSink(events));
   await volumes.init();
   await clearExecState(settings.execRoot);
   const engine = new ContainerEngine({

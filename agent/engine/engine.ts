@@ -21,6 +21,7 @@ import { applyProbeResult, type HealthState, healthSettings, monitorStopped, typ
 import { type HealthMonitor, HealthMonitors } from "./health-monitor";
 import type { ProbeRunner } from "./health-probe";
 import { hostSettingsFrom } from "./host-settings";
+import { networkEvents, volumeEvents } from "./lifecycle-events";
 import { Launcher } from "./launch";
 import { mergeContainerConfig } from "./merge-config";
 import { newRecord } from "./new-record";
@@ -615,6 +616,8 @@ export class ContainerEngine {
     await this.deps.runc.delete(record.id, true).catch(() => {});
     const peers = this.hosts.peersOf(record.id);
     await this.deps.network.release(record.id).catch(() => {});
+    networkEvents(this.deps.events, this.deps.network, record, "disconnect");
+    volumeEvents(this.deps.events, record, "unmount");
     await this.hosts.refreshAll(peers);
     await clearExit(p);
   }
@@ -662,6 +665,8 @@ export class ContainerEngine {
         ...(healthSettings(record.config.Healthcheck) ? { health: startingHealth(record.state.health) } : {}),
       };
       await this.store.save(record);
+      networkEvents(this.deps.events, this.deps.network, record, "connect");
+      volumeEvents(this.deps.events, record, "mount");
       this.emit(record, "start");
       this.health.arm(record);
     } catch (e) {

@@ -71,6 +71,8 @@ export interface NetworkOptions {
   subnet: string;
   /** Where user networks without a subnet get theirs: /24s of this range. */
   pool: string;
+  /** Told of each network created and removed (the agent's event log: docker events). */
+  onEvent?: (action: "create" | "destroy", network: NetworkRecord) => void;
 }
 
 export const DEFAULT_NETWORK = "bridge";
@@ -195,6 +197,7 @@ export class NetworkManager {
       this.state.networks.push(record);
       await this.save();
       await this.applyRules();
+      this.options.onEvent?.("create", record);
       return record;
     });
   }
@@ -209,6 +212,7 @@ export class NetworkManager {
       await this.save();
       await this.applyRules();
       await tool("ip", ["link", "del", n.bridge]).catch(() => "");
+      this.options.onEvent?.("destroy", n);
     });
   }
 

@@ -34,7 +34,11 @@ export class VolumeStore {
   private readonly volumes = new Map<string, VolumeRecord>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    /** Told of each volume created and removed (the agent's event log: docker events). */
+    private readonly onEvent?: (action: "create" | "destroy", volume: VolumeRecord) => void,
+  ) {
     this.dir = path.join(root, "volumes");
   }
 
@@ -94,6 +98,7 @@ export class VolumeStore {
       await mkdir(record.Mountpoint, { recursive: true, mode: 0o755 });
       await writeFileAtomic(path.join(base, "volume.json"), JSON.stringify(record), 0o600);
       this.volumes.set(name, record);
+      this.onEvent?.("create", record);
       return record;
     });
   }
@@ -110,11 +115,12 @@ export class VolumeStore {
   /** Removes a volume; `inUseBy` lists the containers using it (refused unless there are none). */
   remove(name: string, inUseBy: string[]): Promise<void> {
     return this.exclusive(async () => {
-      this.get(name);
+      const v = this.get(name);
       if (inUseBy.length) throw new VolumeError("CONFLICT", `remove ${name}: volume is in use - [${inUseBy.join(", ")}]`);
       const doomed = path.join(this.dir, `.rm-${randomBytes(6).toString("hex")}`);
       await rename(path.join(this.dir, name), doomed);
       this.volumes.delete(name);
+      this.onEvent?.("destroy", v);
       await rm(doomed, { recursive: true, force: true });
     });
   }

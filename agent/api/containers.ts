@@ -168,13 +168,19 @@ export function containerRoutes(
     if (condition !== "not-running" && condition !== "next-exit" && condition !== "removed") {
       throw new ApiError(400, `invalid condition: "${condition}"`);
     }
-    const waiting = engine.wait(ctx.params[0]!, condition);
+    // An unknown container is a 404, before the 200 goes out.
+    const id = engine.get(ctx.params[0]!).id;
+    const abort = new AbortController();
+    const waiting = engine.wait(id, condition, abort.signal);
     // Headers go out at once: `docker run` blocks on them before it starts the container.
     const res = ctx.res!;
     res.writeHead(200, { ...commonHeaders(), "Content-Type": "application/json" });
     res.flushHeaders();
     let gone = false;
-    res.on("close", () => (gone = true));
+    res.on("close", () => {
+      gone = true;
+      abort.abort();
+    });
     try {
       const result = await waiting;
       if (!gone) res.end(JSON.stringify(result) + "\n");

@@ -380,14 +380,23 @@ export class ContainerEngine {
       if (isActive(record.state.status)) await this.deps.runc.delete(id, true);
       record.state = { ...record.state, status: "removing" };
       await this.store.save(record);
-      await this.finishRemove(record);
+      await this.finishRemove(record).catch((e: unknown) => {
+        // Whoever waits for the removal hears that it failed (dockerd's SetRemovalError).
+        this.waiters.settle(id, record.state.exitCode, ["removed"], e);
+        throw e;
+      });
     });
   }
 
-  /** Resolves when the condition holds: Docker's POST /containers/{id}/wait. */
-  async wait(key: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
+  /**
+   * Resolves when the condition holds: Docker's POST /containers/{id}/wait.
+   * not-running: now if it isn't running, else at its exit; next-exit: at its
+   * next exit, whatever it is doing now; removed: when it is gone. `signal`:
+   * the client went away, stop waiting.
+   */
+  async wait(key: string, condition: WaitCondition = "not-running", signal?: AbortSignal): Promise<WaitResult> {
     const id = this.get(key).id;
-    return this.waitFor(id, condition);
+    return this.waitFor(id, condition, signal);
   }
 
   /** docker network connect: joins now if running, and at every start. */
@@ -538,7 +547,7 @@ export class ContainerEngine {
     return true;
   }
 
-  private waitFor(id: string, condition: WaitCondition): Promise<WaitResult> {
+  private waitFor(id: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     const record = this.containers.get(id);
     if (!record) {
       if (condition === "removed") return Promise.resolve({ StatusCode: 0, Error: null });
@@ -547,7 +556,7 @@ export class ContainerEngine {
     if (condition === "not-running" && !isActive(record.state.status)) {
       return Promise.resolve({ StatusCode: record.state.exitCode, Error: null });
     }
-    return this.waiters.add(id, condition);
+    return this.waiters.add(id, condition, signal);
   }
 
   /** Has the process ended, as far as runc and conmon know? (The exit file can come before runc notices.) */

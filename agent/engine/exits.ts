@@ -88,24 +88,41 @@ interface Waiter {
 export class Waiters {
   private readonly byId = new Map<string, Waiter[]>();
 
-  add(id: string, condition: WaitCondition): Promise<WaitResult> {
+  /** Waits for `condition`; a waiter whose client has gone (`signal` aborted) is forgotten. */
+  add(id: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     return new Promise((resolve, reject) => {
+      const waiter: Waiter = { condition, resolve, reject };
       const list = this.byId.get(id) ?? [];
-      list.push({ condition, resolve, reject });
+      list.push(waiter);
       this.byId.set(id, list);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.drop(id, waiter);
+          reject(new Error("the client stopped waiting"));
+        },
+        { once: true },
+      );
     });
   }
 
-  /** Answers those waiting for one of `conditions` with the exit code. */
-  settle(id: string, exitCode: number, conditions: WaitCondition[]): void {
+  /** Answers those waiting for one of `conditions` with the exit code, or (`failure`) with what went wrong. */
+  settle(id: string, exitCode: number, conditions: WaitCondition[], failure?: unknown): void {
     const list = this.byId.get(id);
     if (!list) return;
     const keep: Waiter[] = [];
     for (const w of list) {
-      if (conditions.includes(w.condition)) w.resolve({ StatusCode: exitCode, Error: null });
-      else keep.push(w);
+      if (!conditions.includes(w.condition)) keep.push(w);
+      else if (failure !== undefined) w.reject(failure);
+      else w.resolve({ StatusCode: exitCode, Error: null });
     }
     if (keep.length) this.byId.set(id, keep);
+    else this.byId.delete(id);
+  }
+
+  private drop(id: string, waiter: Waiter): void {
+    const list = (this.byId.get(id) ?? []).filter((w) => w !== waiter);
+    if (list.length) this.byId.set(id, list);
     else this.byId.delete(id);
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { ContainerEngine } from "../engine/engine";
 import { type EngineEvent, type EventBus, eventFilter } from "../engine/events";
+import { setLongTimeout } from "../engine/long-timeout";
 import { parseTimeBound } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
 import type { VolumeStore } from "../volumes/store";
@@ -155,10 +156,10 @@ export function systemRoutes(router: Router, engine: ContainerEngine, images: Im
     const unsubscribe = events.subscribe((e) => {
       if (matches(e)) write(e);
     });
-    const timer = until !== undefined ? setTimeout(() => res.end(), Number((until - nowNs) / 1_000_000n)) : null;
+    const timer = until !== undefined ? setLongTimeout(() => res.end(), Number((until - nowNs) / 1_000_000n)) : null;
     res.on("close", () => {
       unsubscribe();
-      if (timer) clearTimeout(timer);
+      timer?.clear();
     });
   });
 }

@@ -21,8 +21,8 @@ import { applyProbeResult, type HealthState, healthSettings, monitorStopped, typ
 import { type HealthMonitor, HealthMonitors } from "./health-monitor";
 import type { ProbeRunner } from "./health-probe";
 import { hostSettingsFrom } from "./host-settings";
-import { networkEvents, volumeEvents } from "./lifecycle-events";
 import { Launcher } from "./launch";
+import { networkEvents, volumeEvents } from "./lifecycle-events";
 import { mergeContainerConfig } from "./merge-config";
 import { newRecord } from "./new-record";
 import { generateName } from "./names";

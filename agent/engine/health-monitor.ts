@@ -1,6 +1,7 @@
 import type { ContainerRecord } from "./container-store";
 import { type HealthSettings, type HealthState, healthSettings, nextProbeDelay, type ProbeResult, timeoutOutput } from "./health";
 import type { ProbeRunner, ProbeTarget } from "./health-probe";
+import { type LongTimeout, setLongTimeout } from "./long-timeout";
 
 // The health monitors: one per running container that has a health check,
 // probing it on dockerd's schedule (health.ts) until the container stops or
@@ -25,7 +26,7 @@ export interface HealthHost {
 }
 
 export class HealthMonitor {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: LongTimeout | null = null;
   private probing: AbortController | null = null;
   private stopped = false;
 
@@ -45,18 +46,17 @@ export class HealthMonitor {
   /** No more probes; one in flight is killed and its result dropped. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = null;
     this.probing?.abort();
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.timer = setLongTimeout(() => {
       this.timer = null;
       void this.probe();
     }, delayMs);
-    this.timer.unref();
   }
 
   private async probe(): Promise<void> {

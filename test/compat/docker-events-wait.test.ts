@@ -63,6 +63,15 @@ describe("docker events", () => {
     const r = await following;
     expect(r.stdout.trim().split("\n")).toEqual(["create", "start", "die"]);
     await docker("rm", "later");
+
+    // An until further away than a timer can count (2^31 ms): the stream stays open (the CLI is stopped by the test).
+    const farAway = String(Math.floor(Date.now() / 1000) + 60 * 86_400);
+    const open = env.agent.docker(["events", "--until", farAway, "--filter", "container=farther", "--format", "{{.Action}}"], { timeoutMs: 4_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    await docker("run", "-d", "--name", "farther", env.image, "true");
+    const stream = await open;
+    expect(stream.stdout.trim().split("\n").slice(0, 3)).toEqual(["create", "start", "die"]);
+    await docker("rm", "farther");
   });
 
   it("networks and volumes report create, connect/mount, disconnect/unmount and destroy with their attributes", async () => {

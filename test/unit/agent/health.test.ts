@@ -284,6 +284,20 @@ describe("the health monitor", () => {
     expect(monitors.disarm(record.id)).toBe(false);
   });
 
+  it("an interval longer than a timer can hold (1000h) is waited for in full", async () => {
+    const runner = new ScriptedRunner(() => 0);
+    const record = container({ Test: ["CMD", "x"], Interval: 1000 * 3600 * S }, Date.now());
+    const { monitors } = harness(record, runner);
+    monitors.arm(record);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(runner.runs).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000 * 3600_000 - 60_000 - 1);
+    expect(runner.runs).toBe(0);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(runner.runs).toBe(1);
+    monitors.closeAll();
+  });
+
   it("a container without a check is never probed", async () => {
     const runner = new ScriptedRunner(() => 0);
     const record = container({ Test: ["NONE"] }, Date.now());

@@ -6,6 +6,8 @@ import type { ContainerEngine } from "../engine/engine";
 import { parseTimeBound, type LogQuery } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
 import { ApiError, toClientError } from "./errors";
+import { acceptFilters, matchKVList, matchPruneLabels, untilFilter } from "./filters";
+import { directorySize } from "../state/disk-usage";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
 import { inspectView, listItem, type NetworkView } from "./container-views";
 import type { NetworkManager } from "../network/manager";
@@ -68,7 +70,10 @@ export function containerRoutes(
     const limit = query.int(ctx.url, "limit");
     const filters = query.filters(ctx.url);
     let list = engine.list().filter((c) => all || limit || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting");
+    // Labels: every value must hold (docker-compose asks for project, service and oneoff at once).
+    list = list.filter((c) => matchKVList(filters.get("label"), c.config.Labels));
     for (const [key, values] of filters) {
+      if (key === "label") continue;
       list = list.filter((c) =>
         values.some((v) => {
           switch (key) {
@@ -78,10 +83,6 @@ export function containerRoutes(
               return new RegExp(v).test(c.name);
             case "status":
               return c.state.status === v;
-            case "label": {
-              const [k, val] = v.split("=", 2);
-              return val === undefined ? k! in c.config.Labels : c.config.Labels[k!] === val;
-            }
             case "ancestor":
               return c.config.Image === v || c.imageId.startsWith(v) || c.imageId === `sha256:${v}`;
             case "exited":
@@ -101,12 +102,23 @@ export function containerRoutes(
   });
 
   router.add("POST", "/containers/prune", async (ctx) => {
+    // dockerd's ContainersPrune: stopped containers (created, exited, dead) created before `until` whose labels match.
+    const filters = query.filters(ctx.url);
+    acceptFilters(filters, ["until", "label", "label!"]);
+    const until = untilFilter(filters);
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const c of engine.list()) {
       if (c.state.status !== "exited" && c.state.status !== "created" && c.state.status !== "dead") continue;
-      await engine.remove(c.id).then(() => deleted.push(c.id), () => {});
+      if ((until !== undefined && Date.parse(c.created) > until) || !matchPruneLabels(filters, c.config.Labels)) continue;
+      const size = await directorySize(engine.paths(c.id).upper);
+      // One that can't go now (it was started meanwhile, say) is left, as dockerd leaves it.
+      if (await engine.remove(c.id).then(() => true, () => false)) {
+        deleted.push(c.id);
+        reclaimed += size;
+      }
     }
-    sendJson(ctx, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+    sendJson(ctx, 200, { ContainersDeleted: deleted, SpaceReclaimed: reclaimed });
   });
 
   router.add("GET", "/containers/{id}/json", (ctx) => {

@@ -1,9 +1,12 @@
 import type { ContainerEngine } from "../engine/engine";
 import { DEFAULT_NETWORK, type NetworkManager, type NetworkRecord } from "../network/manager";
 import { ApiError } from "./errors";
+import { acceptFilters, boolFilter, matchExact, matchKVList, matchPattern, matchPruneLabels, untilFilter } from "./filters";
 import { query, readJson, Router, sendEmpty, sendJson } from "./http";
 
 // /networks/* — bridge networks (plus Docker's "host" and "none" pseudo networks in listings).
+
+const isPredefined = (name: string) => name === DEFAULT_NETWORK || name === "host" || name === "none";
 
 export function networkRoutes(router: Router, network: NetworkManager, engine: ContainerEngine): void {
   const view = (n: NetworkRecord) => {
@@ -35,12 +38,25 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
   const pseudo = (name: string) => ({ Name: name, Id: name.padEnd(64, "0").slice(0, 64), Created: new Date(0).toISOString(), Scope: "local", Driver: name === "host" ? "host" : "null", EnableIPv6: false, IPAM: { Driver: "default", Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: "" }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {} });
 
   router.add("GET", "/networks", (ctx) => {
+    // dockerd's FilterNetworks: name and id match as patterns, driver and scope exactly, every label must hold.
     const filters = query.filters(ctx.url);
-    let list = [...network.list().map(view), pseudo("host"), pseudo("none")];
-    const names = filters.get("name");
-    if (names) list = list.filter((n) => names.some((v) => n.Name.includes(v)));
-    const ids = filters.get("id");
-    if (ids) list = list.filter((n) => ids.some((v) => n.Id.startsWith(v)));
+    acceptFilters(filters, ["dangling", "driver", "id", "label", "name", "scope", "type"]);
+    const dangling = boolFilter(filters, "dangling");
+    const types = filters.get("type") ?? [];
+    for (const t of types) if (t !== "builtin" && t !== "custom") throw new ApiError(400, `invalid filter: 'type'='${t}'`);
+    const list = [...network.list().map(view), pseudo("host"), pseudo("none")].filter((n) => {
+      const predefined = isPredefined(n.Name);
+      const used = Object.keys(n.Containers).length > 0;
+      return (
+        matchExact(filters.get("driver"), n.Driver) &&
+        matchPattern(filters.get("name"), n.Name) &&
+        matchPattern(filters.get("id"), n.Id) &&
+        matchKVList(filters.get("label"), n.Labels) &&
+        matchExact(filters.get("scope"), n.Scope) &&
+        (dangling === undefined || (dangling ? !predefined && !used : predefined || used)) &&
+        (types.length === 0 || types.some((t) => (t === "builtin") === predefined))
+      );
+    });
     sendJson(ctx, 200, list);
   });
 
@@ -81,9 +97,13 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
   });
 
   router.add("POST", "/networks/prune", async (ctx) => {
+    const filters = query.filters(ctx.url);
+    acceptFilters(filters, ["until", "label", "label!"]);
+    const until = untilFilter(filters);
     const deleted: string[] = [];
     for (const n of network.list()) {
       if (n.builtin || engine.list().some((c) => c.networks.some((a) => a.networkId === n.id))) continue;
+      if ((until !== undefined && Date.parse(n.created) > until) || !matchPruneLabels(filters, n.labels)) continue;
       await network.remove(n.id);
       deleted.push(n.name);
     }

@@ -9,7 +9,8 @@ import { ApiError, toClientError } from "./errors";
 import { acceptFilters, matchKVList, matchPruneLabels, untilFilter } from "./filters";
 import { directorySize } from "../state/disk-usage";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
-import { inspectView, listItem, type NetworkView } from "./container-views";
+import { inspectView, listItem } from "./container-views";
+import { networkViewOf } from "./container-network-view";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { mountViews } from "../engine/container-mounts";
@@ -39,13 +40,6 @@ export function containerRoutes(
   network: NetworkManager,
   volumes: VolumeStore,
 ): void {
-  const netView = (id: string): NetworkView => ({
-    endpoints: network.endpointsOf(id).map((e) => {
-      const n = network.find(e.networkId);
-      return { networkName: n?.name ?? e.networkId, networkId: e.networkId, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac: e.mac, aliases: e.aliases, endpointId: e.hostVeth, builtin: Boolean(n?.builtin) };
-    }),
-    ports: network.portsOf(id),
-  });
   const imageName = (imageKey: string, imageId: string) => {
     try {
       const record = images.resolve(imageKey);
@@ -97,7 +91,7 @@ export function containerRoutes(
     sendJson(
       ctx,
       200,
-      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId), netView(c.id), mountViews(c.mounts, volumes))),
+      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId), networkViewOf(c, network), mountViews(c.mounts, volumes))),
     );
   });
 
@@ -123,7 +117,7 @@ export function containerRoutes(
 
   router.add("GET", "/containers/{id}/json", (ctx) => {
     const c = engine.get(ctx.params[0]!);
-    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), netView(c.id), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
+    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), networkViewOf(c, network), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
   });
 
   router.add("POST", "/containers/{id}/start", async (ctx) => {

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ContainerEngine } from "../engine/engine";
 import { DEFAULT_NETWORK, type NetworkManager, type NetworkRecord } from "../network/manager";
 import { ApiError } from "./errors";
@@ -31,7 +32,8 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
       ConfigFrom: { Network: "" },
       ConfigOnly: false,
       Containers: containers,
-      Options: { ...n.options, "com.docker.network.bridge.name": n.bridge },
+      // What was asked for (compose compares these with its file's driver_opts and recreates on a difference).
+      Options: n.options,
       Labels: n.labels,
     };
   };
@@ -111,18 +113,44 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
   });
 
   router.add("POST", "/networks/{id}/connect", async (ctx) => {
-    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; EndpointConfig?: { Aliases?: string[] } | null };
-    if (!body.Container) throw new ApiError(400, "Container is required");
-    const n = network.get(ctx.params[0]!);
-    await engine.connect(body.Container, n.id, body.EndpointConfig?.Aliases ?? []);
+    const body = parseBody(connectBody, await readJson(ctx));
+    const key = ctx.params[0]!;
+    if (key === "host") throw new ApiError(400, "cannot connect container to host network - container must be created in host network mode");
+    if (key === "none") throw new ApiError(400, "container cannot be connected to multiple networks with one of the networks in private (none) mode");
+    const n = network.get(key);
+    const ipam = body.EndpointConfig?.IPAMConfig;
+    if (ipam?.IPv6Address) throw new ApiError(400, `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${ipam.IPv6Address}`);
+    await engine.connect(body.Container, n.id, { aliases: body.EndpointConfig?.Aliases ?? [], ...(ipam?.IPv4Address ? { ipv4Address: ipam.IPv4Address } : {}) });
     sendEmpty(ctx, 200);
   });
 
   router.add("POST", "/networks/{id}/disconnect", async (ctx) => {
-    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; Force?: boolean };
-    if (!body.Container) throw new ApiError(400, "Container is required");
-    const n = network.get(ctx.params[0]!);
+    const body = parseBody(disconnectBody, await readJson(ctx));
+    const key = ctx.params[0]!;
+    if (key === "host") throw new ApiError(400, "cannot disconnect container from host network - container was created in host network mode");
+    const n = network.get(key);
     await engine.disconnect(body.Container, n.id);
     sendEmpty(ctx, 200);
   });
+}
+
+// The CLI and docker-py send every field of Go's structs, unset ones as null.
+const connectBody = z.object({
+  Container: z.string().min(1, "Container is required"),
+  EndpointConfig: z
+    .object({
+      Aliases: z.array(z.string()).nullish(),
+      IPAMConfig: z.object({ IPv4Address: z.string().nullish(), IPv6Address: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+const disconnectBody = z.object({ Container: z.string().min(1, "Container is required"), Force: z.boolean().nullish() });
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ApiError(400, issue.path.length ? `invalid ${issue.path.join(".")}: ${issue.message}` : `invalid body: ${issue.message}`);
+  }
+  return parsed.data;
 }

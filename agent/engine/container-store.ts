@@ -94,6 +94,8 @@ export interface NetworkAttachment {
   /** Network id (stable across renames). */
   networkId: string;
   aliases: string[];
+  /** The address asked for (--ip, IPAMConfig.IPv4Address); otherwise the network picks one at each start. */
+  ipv4Address?: string;
 }
 
 export interface ContainerRecord {

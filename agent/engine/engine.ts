@@ -10,7 +10,7 @@ import type { HostLimits } from "../runtime/rlimits";
 import { checkConfinement } from "./confinement";
 import { HostsFiles } from "./container-hosts";
 import { prepareMounts } from "./container-mounts";
-import { attachmentsFor } from "./container-network";
+import { attachmentFor, attachmentsFor, endpointRequests } from "./container-network";
 import { ContainerPaths } from "./container-paths";
 import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { EngineImages, EngineMonitor, EngineNetwork, EngineRuntime, EngineSnapshots, EngineVolumes } from "./deps";
@@ -371,42 +371,62 @@ export class ContainerEngine {
     return this.waitFor(id, condition);
   }
 
-  /** docker network connect: joins now if running, and at every start. */
-  async connect(key: string, networkId: string, aliases: string[]): Promise<void> {
+  /**
+   * docker network connect, as dockerd does it: a container that isn't
+   * running only records the network (joined at its next start; asking again
+   * changes nothing), a running one joins now; asking twice then is refused.
+   */
+  async connect(key: string, networkKey: string, endpoint: { aliases: string[]; ipv4Address?: string }): Promise<void> {
     const id = this.get(key).id;
     await this.withLock(id, async () => {
       const record = await this.reconcile(id);
-      const network = this.deps.network.find(networkId);
-      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
-      if (record.host.NetworkMode === "host" || record.host.NetworkMode === "none") {
-        throw new EngineError("INVALID", `container cannot be disconnected from host network or connected to host network`);
+      const network = this.deps.network.find(networkKey);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkKey} not found`);
+      refuseNetworkChange(record);
+      if (record.host.NetworkMode === "host") throw new EngineError("INVALID", "container sharing network namespace with another container or host cannot be connected to any other network");
+      if (record.host.NetworkMode === "none") throw new EngineError("INVALID", "container cannot be connected to multiple networks with one of the networks in private (none) mode");
+      const attachment = attachmentFor(network.id, { Aliases: endpoint.aliases, ...(endpoint.ipv4Address ? { IPAMConfig: { IPv4Address: endpoint.ipv4Address } } : {}) });
+      this.deps.network.checkEndpoint(network, attachment);
+      if (record.state.status !== "running" && record.state.status !== "paused") {
+        // dockerd keeps the first settings and answers success ("avoid duplicate config").
+        if (record.networks.some((a) => a.networkId === network.id)) return;
+        record.networks = [...record.networks, attachment];
+        await this.store.save(record);
+        return;
       }
-      if (record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `endpoint with name ${record.name} already exists in network ${network.name}`);
-      if (aliases.length && network.builtin) throw new EngineError("INVALID", "network-scoped aliases are only supported for user-defined networks");
-      if (record.state.status === "running" || record.state.status === "paused") {
-        await this.deps.network.attach(id, record.state.pid, [{ network: networkId, aliases }], [], { append: true });
+      if (this.deps.network.endpointsOf(id).some((e) => e.networkId === network.id)) {
+        throw new EngineError("FORBIDDEN", `endpoint with name ${record.name} already exists in network ${network.name}`);
       }
-      record.networks = [...record.networks, { networkId, aliases }];
+      await this.deps.network.attach(id, record.state.pid, endpointRequests({ ...record, networks: [attachment] }), [], { append: true });
+      record.networks = [...record.networks.filter((a) => a.networkId !== network.id), attachment];
       await this.store.save(record);
       await this.hosts.refresh(record);
-      this.deps.events.emit("network", "connect", networkId, { container: id, name: network.name });
+      this.deps.events.emit("network", "connect", network.id, { container: id, name: network.name, type: network.driver });
     });
   }
 
-  async disconnect(key: string, networkId: string): Promise<void> {
+  /** docker network disconnect: a running container leaves now; one that isn't only forgets the network. */
+  async disconnect(key: string, networkKey: string): Promise<void> {
     const id = this.get(key).id;
     await this.withLock(id, async () => {
       const record = await this.reconcile(id);
-      const network = this.deps.network.find(networkId);
-      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
-      if (!record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `container ${record.name} is not connected to network ${network.name}`);
-      const peers = this.hosts.peersOf(id);
-      await this.deps.network.detach(id, networkId);
-      record.networks = record.networks.filter((a) => a.networkId !== networkId);
+      const network = this.deps.network.find(networkKey);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkKey} not found`);
+      refuseNetworkChange(record);
+      const recorded = record.networks.some((a) => a.networkId === network.id);
+      const running = record.state.status === "running" || record.state.status === "paused";
+      const joined = running && this.deps.network.endpointsOf(id).some((e) => e.networkId === network.id);
+      if (!recorded && !joined) {
+        throw new EngineError("CONFLICT", running ? `container ${id} is not connected to network ${network.name}` : `container ${id} is not connected to the network ${network.name}`);
+      }
+      const peers = joined ? this.hosts.peersOf(id) : [];
+      if (joined) await this.deps.network.detach(id, network.id, record.state.pid);
+      record.networks = record.networks.filter((a) => a.networkId !== network.id);
       await this.store.save(record);
+      if (!joined) return;
       await this.hosts.refresh(record);
       await this.hosts.refreshAll(peers);
-      this.deps.events.emit("network", "disconnect", networkId, { container: id, name: network.name });
+      this.deps.events.emit("network", "disconnect", network.id, { container: id, name: network.name, type: network.driver });
     });
   }
 
@@ -653,6 +673,13 @@ export class ContainerEngine {
     this.removeVolumes.delete(record.id);
     this.emit(record, "destroy");
     this.waiters.settle(record.id, record.state.exitCode, ["not-running", "next-exit", "removed"]);
+  }
+}
+
+/** dockerd's errRemovalContainer: a container on its way out can't change networks. */
+function refuseNetworkChange(record: ContainerRecord): void {
+  if (record.state.status === "removing" || record.state.status === "dead") {
+    throw new EngineError("CONFLICT", `Container ${record.id} is marked for removal and cannot be connected or disconnected to the network`);
   }
 }
 

@@ -4,7 +4,7 @@ import { buildRuntimeSpec, specToJson } from "../runtime/spec";
 import type { OciMount, ProcessInput } from "../runtime/spec-types";
 import type { HostLimits } from "../runtime/rlimits";
 import { type BindStage, unstage } from "./confined-bind";
-import { extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
+import { endpointRequests, extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
 import { ociMounts } from "./container-mounts";
 import type { ContainerPaths } from "./container-paths";
 import type { ContainerRecord, HostSettings } from "./container-store";
@@ -139,7 +139,7 @@ export class Launcher {
       await unstage(stages);
       stages = [];
       if (record.networks.length) {
-        await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
+        await this.deps.network.attach(id, pid, endpointRequests(record), ports);
         // Without a network the hosts file written at create is already right.
         await joined();
       }

@@ -114,6 +114,7 @@ const snapshots: EngineSnapshots = { mount: async () => {}, unmount: async () =>
 const network: EngineNetwork = {
   init: async () => {},
   find: () => undefined,
+  checkEndpoint: () => {},
   endpointsOf: () => [],
   members: () => [],
   attach: async () => [],

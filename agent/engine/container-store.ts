@@ -87,6 +87,8 @@ export interface HostSettings {
   Links: string[];
   Tmpfs: Record<string, string>;
   Mounts: ApiMount[];
+  /** --volumes-from, as given ("container[:ro|rw]"); the mounts it brought are in the record's mounts. */
+  VolumesFrom?: string[];
 }
 
 /** A network the container joins when it starts (user-defined or the default bridge). */

@@ -1,5 +1,6 @@
 import { type Confinement, isConfining } from "../../lib/confinement";
 import type { CreateRequest } from "../../lib/docker/create-request";
+import { inheritMounts, type MountSpec, parseVolumesFrom } from "../../lib/docker/mounts";
 import { validateContainerName } from "../../lib/docker/create-request";
 import type { MadeHow } from "../../lib/image-provenance";
 import { randomBytes } from "node:crypto";
@@ -188,7 +189,8 @@ export class ContainerEngine {
     const details = await this.deps.images.inspect(image.id);
     const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
     const confinement = isConfining(options.confinement) ? options.confinement : undefined;
-    if (confinement) checkConfinement(confinement, imageKey, image, host);
+    const inherited = this.volumesFrom(host.VolumesFrom ?? []);
+    if (confinement) checkConfinement(confinement, imageKey, image, host, inherited);
     const id = randomBytes(32).toString("hex");
     const merged = mergeContainerConfig(details.config.config, request);
     const networks = attachmentsFor(request, this.deps.network);
@@ -204,10 +206,11 @@ export class ContainerEngine {
       const holder = this.nameHolder(name);
       if (holder) throw nameConflict(name, holder);
       // Claimed before they exist, so a concurrent volume rm/prune can't take them between create and save.
-      this.creating.set(id, [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? "")].filter((n) => n && !n.startsWith("/")));
+      const claimed = [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? ""), ...inherited.filter((m) => m.type === "volume").map((m) => m.source)];
+      this.creating.set(id, claimed.filter((n) => n && !n.startsWith("/")));
       let prepared: Awaited<ReturnType<typeof prepareMounts>>;
       try {
-        prepared = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes);
+        prepared = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes, inherited);
       } catch (e) {
         this.creating.delete(id);
         throw e;
@@ -471,6 +474,15 @@ export class ContainerEngine {
 
   // ---- internals ----
 
+  /** --volumes-from: the mounts each source container lends, in order (the source must exist). */
+  private volumesFrom(specs: string[]): MountSpec[] {
+    return specs.flatMap((spec) => {
+      const { container, readOnly } = parseVolumesFrom(spec);
+      const source = this.get(container);
+      return inheritMounts({ id: source.id, mounts: source.mounts, bindPrefixes: source.confinement?.bindPrefixes }, readOnly);
+    });
+  }
+
   private nameHolder(name: string): ContainerRecord | undefined {
     for (const c of this.containers.values()) if (c.name === name) return c;
     return undefined;
@@ -666,7 +678,8 @@ export class ContainerEngine {
     // rm -v and --rm take the container's anonymous volumes with it (if nothing else uses them).
     if (this.removeVolumes.get(record.id) || record.host.AutoRemove) {
       for (const m of record.mounts) {
-        if (m.type !== "volume" || !this.deps.volumes.find(m.source)?.anonymous) continue;
+        // A volume --volumes-from brought is its source's, not this container's to remove.
+        if (m.type !== "volume" || m.from || !this.deps.volumes.find(m.source)?.anonymous) continue;
         await this.deps.volumes.remove(m.source, this.volumeUsers(m.source)).catch(() => {});
       }
     }

@@ -49,5 +49,7 @@ export function hostSettingsFrom(hostConfig: Loose): HostSettings {
     Links: strs(hostConfig.Links),
     Tmpfs: (hostConfig.Tmpfs && typeof hostConfig.Tmpfs === "object" ? hostConfig.Tmpfs : {}) as Record<string, string>,
     Mounts: Array.isArray(hostConfig.Mounts) ? (hostConfig.Mounts as ApiMount[]) : [],
+    // Only when given: records and views of containers without it stay as they were.
+    ...(strs(hostConfig.VolumesFrom).length ? { VolumesFrom: strs(hostConfig.VolumesFrom) } : {}),
   };
 }

@@ -105,7 +105,7 @@ export class Launcher {
     let stages: BindStage[] = [];
     try {
       const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
-      const confine = record.confinement?.bindPrefixes ? { prefixes: record.confinement.bindPrefixes, stageDir: path.join(p.run, "binds") } : undefined;
+      const confine = { prefixes: record.confinement?.bindPrefixes, stageDir: path.join(p.run, "binds") };
       const { mounts: extraMounts, stages: bindStages } = await ociMounts(record.mounts, p.rootfs, this.deps.volumes, confine);
       stages = bindStages;
       const ports = record.networks.length ? await this.deps.network.resolvePorts(id, portBindingsOf(record)) : [];

@@ -89,6 +89,8 @@ export interface HostSettings {
   Mounts: ApiMount[];
   /** --volumes-from, as given ("container[:ro|rw]"); the mounts it brought are in the record's mounts. */
   VolumesFrom?: string[];
+  /** Set by docker update where the host's cgroups can weigh block I/O. */
+  BlkioWeight?: number;
 }
 
 /** A network the container joins when it starts (user-defined or the default bridge). */

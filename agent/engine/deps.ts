@@ -10,7 +10,7 @@ import type { VolumeStore } from "../volumes/store";
 // and main.ts fills with the real parts.
 
 /** runc (runtime/runc.ts): stateless commands on one container. */
-export type EngineRuntime = Pick<Runc, "root" | "globalArgs" | "state" | "start" | "kill" | "pause" | "resume" | "delete" | "pids">;
+export type EngineRuntime = Pick<Runc, "root" | "globalArgs" | "state" | "start" | "kill" | "pause" | "resume" | "delete" | "pids" | "update">;
 
 /** conmon (runtime/conmon.ts): creates the container and holds its stdio, terminal and exit code. */
 export type EngineMonitor = Pick<Conmon, "launch" | "resizeTerminal" | "openStdin">;

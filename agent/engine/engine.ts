@@ -18,7 +18,9 @@ import type { EngineImages, EngineMonitor, EngineNetwork, EngineRuntime, EngineS
 import { EngineError } from "./errors";
 import type { EventBus } from "./events";
 import { clearExit, ExitWatcher, exitRecorded, readExit, restartAfterReboot, RestartTimers, restartWanted, type WaitCondition, type WaitResult, Waiters } from "./exits";
-import { hostSettingsFrom } from "./host-settings";
+import { applyUpdate, type ContainerUpdate, hostSettingsFrom, resourcesOf, UpdateConflict } from "./host-settings";
+import { blkioWeightSupported, buildResources } from "../runtime/resources";
+import { SpecError } from "../runtime/spec-error";
 import { Launcher } from "./launch";
 import { mergeContainerConfig } from "./merge-config";
 import { newRecord } from "./new-record";
@@ -365,6 +367,54 @@ export class ContainerEngine {
       record.state = { ...record.state, status: "removing" };
       await this.store.save(record);
       await this.finishRemove(record);
+    });
+  }
+
+  /**
+   * docker update: the new limits and restart policy are saved, and applied
+   * to the cgroup of a running (or paused) container at once (runc update);
+   * a stopped one gets them at its next start. What dockerd refuses is
+   * refused, and a runtime that can't apply them leaves the old settings.
+   * Warnings: what was asked for and discarded, as dockerd warns.
+   */
+  async update(key: string, change: ContainerUpdate): Promise<{ warnings: string[] }> {
+    const id = this.get(key).id;
+    return this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      const refused = (why: string, code: "CONFLICT" | "INVALID" | "INTERNAL" = "CONFLICT") => new EngineError(code, `Cannot update container ${id}: ${why}`);
+      if (record.state.status === "removing" || record.state.status === "dead") throw refused('container is marked for removal and cannot be "update"');
+      const warnings: string[] = [];
+      let wanted = change;
+      if (change.BlkioWeight && !blkioWeightSupported(this.deps.cgroupVersion)) {
+        warnings.push("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.");
+        wanted = { ...change, BlkioWeight: 0 };
+      }
+      let host: HostSettings;
+      let resources: ReturnType<typeof buildResources>;
+      try {
+        host = applyUpdate(record.host, wanted);
+        // The settings as a whole, as the next start would build them (a reservation above the new limit, say).
+        resources = buildResources(resourcesOf(host));
+      } catch (e) {
+        if (e instanceof UpdateConflict || e instanceof SpecError) throw refused(e.message, e instanceof SpecError ? "INVALID" : "CONFLICT");
+        throw e;
+      }
+      const before = record.host;
+      record.host = host;
+      await this.store.save(record);
+      if (record.state.status === "running" || record.state.status === "paused") {
+        // A limit lifted (pids ≤ 0) is written as "max"; runc leaves what the document doesn't name.
+        const live = { ...resources, ...(wanted.PidsLimit !== undefined && wanted.PidsLimit <= 0 ? { pids: { limit: -1 } } : {}) };
+        try {
+          await this.deps.runc.update(id, JSON.stringify(live));
+        } catch (e) {
+          record.host = before;
+          await this.store.save(record);
+          throw refused(e instanceof Error ? e.message : String(e), "INTERNAL");
+        }
+      }
+      this.emit(record, "update");
+      return { warnings };
     });
   }
 

@@ -9,6 +9,7 @@ import { ociMounts } from "./container-mounts";
 import type { ContainerPaths } from "./container-paths";
 import type { ContainerRecord, HostSettings } from "./container-store";
 import type { EngineMonitor, EngineNetwork, EngineRuntime, EngineSnapshots, EngineVolumes } from "./deps";
+import { resourcesOf } from "./host-settings";
 import { processEnv } from "./merge-config";
 import { isMountPoint } from "./mounts";
 import { resolveUser } from "./resolve-user";
@@ -200,17 +201,7 @@ export class Launcher {
       capDrop: host.CapDrop,
       noNewPrivileges: host.SecurityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       seccomp: host.SecurityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o)) ? ("unconfined" as const) : ("default" as const),
-      resources: {
-        memory: host.Memory || undefined,
-        memorySwap: host.MemorySwap || undefined,
-        nanoCpus: host.NanoCpus || undefined,
-        cpuShares: host.CpuShares || undefined,
-        cpuPeriod: host.CpuPeriod || undefined,
-        cpuQuota: host.CpuQuota || undefined,
-        cpusetCpus: host.CpusetCpus || undefined,
-        cpusetMems: host.CpusetMems || undefined,
-        pidsLimit: host.PidsLimit > 0 ? host.PidsLimit : undefined,
-      },
+      resources: resourcesOf(host),
       shmSize: host.ShmSize || 64 * 1024 * 1024,
       ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       hostLimits: this.deps.hostLimits,

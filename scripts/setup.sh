@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the test suite, the console and the agent use (runc + conmon run containers;
 # openssh-server runs one sshd per test host; socat bridges conmon's SEQPACKET attach socket; util-linux gives script(1) for pty tests; nftables holds
 # the agent's NAT and published ports; curl for the network tests; podman and wrk are benchmark peers/tools).
-APT_PACKAGES=(chromium postgresql-client iproute2 procps docker-registry skopeo busybox-static zstd attr apache2-utils openssl util-linux runc conmon socat nftables curl podman wrk openssh-server openssh-client)
+APT_PACKAGES=(chromium postgresql-client iproute2 procps docker-registry skopeo busybox-static zstd attr apache2-utils openssl util-linux runc conmon socat nftables curl podman wrk openssh-server openssh-client docker-compose)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

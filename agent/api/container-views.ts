@@ -46,7 +46,21 @@ function command(c: ContainerRecord): string {
 
 /** What the network manager knows of a running container: its addresses and published ports. */
 export interface NetworkView {
-  endpoints: { networkName: string; networkId: string; ip: string; prefix: number; gateway: string; mac: string; aliases: string[]; endpointId: string; builtin: boolean }[];
+  endpoints: {
+    networkName: string;
+    networkId: string;
+    ip: string;
+    prefix: number;
+    gateway: string;
+    mac: string;
+    aliases: string[];
+    endpointId: string;
+    builtin: boolean;
+    /** The names it answers to there (user-defined networks only). */
+    dnsNames?: string[] | null;
+    /** The address the container asked for (--ip). */
+    ipv4Address?: string;
+  }[];
   ports: { hostIp: string; hostPort: number; proto: string; containerPort: number }[];
 }
 
@@ -68,7 +82,7 @@ function ports(c: ContainerRecord, net: NetworkView) {
 
 function endpointView(e: NetworkView["endpoints"][number]) {
   return {
-    IPAMConfig: null,
+    IPAMConfig: e.ipv4Address ? { IPv4Address: e.ipv4Address } : null,
     Links: null,
     Aliases: e.aliases.length ? e.aliases : null,
     MacAddress: e.mac,
@@ -81,7 +95,7 @@ function endpointView(e: NetworkView["endpoints"][number]) {
     GlobalIPv6Address: "",
     GlobalIPv6PrefixLen: 0,
     DriverOpts: null,
-    DNSNames: null,
+    DNSNames: e.dnsNames?.length ? e.dnsNames : null,
   };
 }
 

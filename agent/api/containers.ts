@@ -6,8 +6,11 @@ import type { ContainerEngine } from "../engine/engine";
 import { parseTimeBound, type LogQuery } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
 import { ApiError, toClientError } from "./errors";
+import { acceptFilters, matchKVList, matchPruneLabels, untilFilter } from "./filters";
+import { directorySize } from "../state/disk-usage";
 import { type Ctx, hijack, query, readJson, Router, sendEmpty, sendJson, streamResponse, commonHeaders } from "./http";
-import { inspectView, listItem, type NetworkView } from "./container-views";
+import { inspectView, listItem } from "./container-views";
+import { networkViewOf } from "./container-network-view";
 import type { NetworkManager } from "../network/manager";
 import type { VolumeStore } from "../volumes/store";
 import { mountViews } from "../engine/container-mounts";
@@ -38,13 +41,6 @@ export function containerRoutes(
   network: NetworkManager,
   volumes: VolumeStore,
 ): void {
-  const netView = (id: string): NetworkView => ({
-    endpoints: network.endpointsOf(id).map((e) => {
-      const n = network.find(e.networkId);
-      return { networkName: n?.name ?? e.networkId, networkId: e.networkId, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac: e.mac, aliases: e.aliases, endpointId: e.hostVeth, builtin: Boolean(n?.builtin) };
-    }),
-    ports: network.portsOf(id),
-  });
   const imageName = (imageKey: string, imageId: string) => {
     try {
       const record = images.resolve(imageKey);
@@ -72,7 +68,10 @@ export function containerRoutes(
       if (!(HEALTH_FILTER_VALUES as readonly string[]).includes(v)) throw new ApiError(400, `Unrecognised filter value for health: ${v}`);
     }
     let list = engine.list().filter((c) => all || limit || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting");
+    // Labels: every value must hold (docker-compose asks for project, service and oneoff at once).
+    list = list.filter((c) => matchKVList(filters.get("label"), c.config.Labels));
     for (const [key, values] of filters) {
+      if (key === "label") continue;
       list = list.filter((c) =>
         values.some((v) => {
           switch (key) {
@@ -82,10 +81,6 @@ export function containerRoutes(
               return new RegExp(v).test(c.name);
             case "status":
               return c.state.status === v;
-            case "label": {
-              const [k, val] = v.split("=", 2);
-              return val === undefined ? k! in c.config.Labels : c.config.Labels[k!] === val;
-            }
             case "ancestor":
               return c.config.Image === v || c.imageId.startsWith(v) || c.imageId === `sha256:${v}`;
             case "exited":
@@ -103,22 +98,33 @@ export function containerRoutes(
     sendJson(
       ctx,
       200,
-      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId), netView(c.id), mountViews(c.mounts, volumes))),
+      list.map((c) => listItem(c, imageName(c.config.Image, c.imageId), networkViewOf(c, network), mountViews(c.mounts, volumes))),
     );
   });
 
   router.add("POST", "/containers/prune", async (ctx) => {
+    // dockerd's ContainersPrune: stopped containers (created, exited, dead) created before `until` whose labels match.
+    const filters = query.filters(ctx.url);
+    acceptFilters(filters, ["until", "label", "label!"]);
+    const until = untilFilter(filters);
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const c of engine.list()) {
       if (c.state.status !== "exited" && c.state.status !== "created" && c.state.status !== "dead") continue;
-      await engine.remove(c.id).then(() => deleted.push(c.id), () => {});
+      if ((until !== undefined && Date.parse(c.created) > until) || !matchPruneLabels(filters, c.config.Labels)) continue;
+      const size = await directorySize(engine.paths(c.id).upper);
+      // One that can't go now (it was started meanwhile, say) is left, as dockerd leaves it.
+      if (await engine.remove(c.id).then(() => true, () => false)) {
+        deleted.push(c.id);
+        reclaimed += size;
+      }
     }
-    sendJson(ctx, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+    sendJson(ctx, 200, { ContainersDeleted: deleted, SpaceReclaimed: reclaimed });
   });
 
   router.add("GET", "/containers/{id}/json", (ctx) => {
     const c = engine.get(ctx.params[0]!);
-    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), netView(c.id), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
+    sendJson(ctx, 200, { ...inspectView(c, engine.paths(c.id), networkViewOf(c, network), mountViews(c.mounts, volumes)), ExecIDs: execs.idsFor(c.id) });
   });
 
   router.add("POST", "/containers/{id}/start", async (ctx) => {

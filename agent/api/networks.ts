@@ -1,9 +1,13 @@
+import { z } from "zod";
 import type { ContainerEngine } from "../engine/engine";
 import { DEFAULT_NETWORK, type NetworkManager, type NetworkRecord } from "../network/manager";
 import { ApiError } from "./errors";
+import { acceptFilters, boolFilter, matchExact, matchKVList, matchPattern, matchPruneLabels, untilFilter } from "./filters";
 import { query, readJson, Router, sendEmpty, sendJson } from "./http";
 
 // /networks/* — bridge networks (plus Docker's "host" and "none" pseudo networks in listings).
+
+const isPredefined = (name: string) => name === DEFAULT_NETWORK || name === "host" || name === "none";
 
 export function networkRoutes(router: Router, network: NetworkManager, engine: ContainerEngine): void {
   const view = (n: NetworkRecord) => {
@@ -28,19 +32,33 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
       ConfigFrom: { Network: "" },
       ConfigOnly: false,
       Containers: containers,
-      Options: { ...n.options, "com.docker.network.bridge.name": n.bridge },
+      // What was asked for (compose compares these with its file's driver_opts and recreates on a difference).
+      Options: n.options,
       Labels: n.labels,
     };
   };
   const pseudo = (name: string) => ({ Name: name, Id: name.padEnd(64, "0").slice(0, 64), Created: new Date(0).toISOString(), Scope: "local", Driver: name === "host" ? "host" : "null", EnableIPv6: false, IPAM: { Driver: "default", Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: "" }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {} });
 
   router.add("GET", "/networks", (ctx) => {
+    // dockerd's FilterNetworks: name and id match as patterns, driver and scope exactly, every label must hold.
     const filters = query.filters(ctx.url);
-    let list = [...network.list().map(view), pseudo("host"), pseudo("none")];
-    const names = filters.get("name");
-    if (names) list = list.filter((n) => names.some((v) => n.Name.includes(v)));
-    const ids = filters.get("id");
-    if (ids) list = list.filter((n) => ids.some((v) => n.Id.startsWith(v)));
+    acceptFilters(filters, ["dangling", "driver", "id", "label", "name", "scope", "type"]);
+    const dangling = boolFilter(filters, "dangling");
+    const types = filters.get("type") ?? [];
+    for (const t of types) if (t !== "builtin" && t !== "custom") throw new ApiError(400, `invalid filter: 'type'='${t}'`);
+    const list = [...network.list().map(view), pseudo("host"), pseudo("none")].filter((n) => {
+      const predefined = isPredefined(n.Name);
+      const used = Object.keys(n.Containers).length > 0;
+      return (
+        matchExact(filters.get("driver"), n.Driver) &&
+        matchPattern(filters.get("name"), n.Name) &&
+        matchPattern(filters.get("id"), n.Id) &&
+        matchKVList(filters.get("label"), n.Labels) &&
+        matchExact(filters.get("scope"), n.Scope) &&
+        (dangling === undefined || (dangling ? !predefined && !used : predefined || used)) &&
+        (types.length === 0 || types.some((t) => (t === "builtin") === predefined))
+      );
+    });
     sendJson(ctx, 200, list);
   });
 
@@ -81,9 +99,13 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
   });
 
   router.add("POST", "/networks/prune", async (ctx) => {
+    const filters = query.filters(ctx.url);
+    acceptFilters(filters, ["until", "label", "label!"]);
+    const until = untilFilter(filters);
     const deleted: string[] = [];
     for (const n of network.list()) {
       if (n.builtin || engine.list().some((c) => c.networks.some((a) => a.networkId === n.id))) continue;
+      if ((until !== undefined && Date.parse(n.created) > until) || !matchPruneLabels(filters, n.labels)) continue;
       await network.remove(n.id);
       deleted.push(n.name);
     }
@@ -91,18 +113,44 @@ export function networkRoutes(router: Router, network: NetworkManager, engine: C
   });
 
   router.add("POST", "/networks/{id}/connect", async (ctx) => {
-    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; EndpointConfig?: { Aliases?: string[] } | null };
-    if (!body.Container) throw new ApiError(400, "Container is required");
-    const n = network.get(ctx.params[0]!);
-    await engine.connect(body.Container, n.id, body.EndpointConfig?.Aliases ?? []);
+    const body = parseBody(connectBody, await readJson(ctx));
+    const key = ctx.params[0]!;
+    if (key === "host") throw new ApiError(400, "cannot connect container to host network - container must be created in host network mode");
+    if (key === "none") throw new ApiError(400, "container cannot be connected to multiple networks with one of the networks in private (none) mode");
+    const n = network.get(key);
+    const ipam = body.EndpointConfig?.IPAMConfig;
+    if (ipam?.IPv6Address) throw new ApiError(400, `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${ipam.IPv6Address}`);
+    await engine.connect(body.Container, n.id, { aliases: body.EndpointConfig?.Aliases ?? [], ...(ipam?.IPv4Address ? { ipv4Address: ipam.IPv4Address } : {}) });
     sendEmpty(ctx, 200);
   });
 
   router.add("POST", "/networks/{id}/disconnect", async (ctx) => {
-    const body = ((await readJson(ctx)) ?? {}) as { Container?: string; Force?: boolean };
-    if (!body.Container) throw new ApiError(400, "Container is required");
-    const n = network.get(ctx.params[0]!);
+    const body = parseBody(disconnectBody, await readJson(ctx));
+    const key = ctx.params[0]!;
+    if (key === "host") throw new ApiError(400, "cannot disconnect container from host network - container was created in host network mode");
+    const n = network.get(key);
     await engine.disconnect(body.Container, n.id);
     sendEmpty(ctx, 200);
   });
+}
+
+// The CLI and docker-py send every field of Go's structs, unset ones as null.
+const connectBody = z.object({
+  Container: z.string().min(1, "Container is required"),
+  EndpointConfig: z
+    .object({
+      Aliases: z.array(z.string()).nullish(),
+      IPAMConfig: z.object({ IPv4Address: z.string().nullish(), IPv6Address: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+const disconnectBody = z.object({ Container: z.string().min(1, "Container is required"), Force: z.boolean().nullish() });
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ApiError(400, issue.path.length ? `invalid ${issue.path.join(".")}: ${issue.message}` : `invalid body: ${issue.message}`);
+  }
+  return parsed.data;
 }

@@ -9,6 +9,7 @@ import type { ExecManager } from "../engine/exec";
 import type { ImageService } from "../images/image-service";
 import { API_VERSION } from "../version";
 import { containerRoutes } from "./containers";
+import { containerUpdateRoutes } from "./container-update";
 import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
 import { execRoutes } from "./exec";
 import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
@@ -57,6 +58,7 @@ export function createApi(deps: ApiDeps): http.Server {
   buildRoutes(router, { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
   containerRoutes(router, deps.engine, deps.io, deps.images, deps.execs, deps.network, deps.volumes);
+  containerUpdateRoutes(router, deps.engine);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     let url: URL;

@@ -7,6 +7,7 @@ import { parseTimeBound } from "../engine/logs";
 import type { ImageService } from "../images/image-service";
 import type { VolumeStore } from "../volumes/store";
 import { AGENT_VERSION, API_VERSION } from "../version";
+import { diskUsage } from "./disk-usage";
 import { ApiError } from "./errors";
 import { commonHeaders, type Ctx, MIN_API_VERSION, query, Router, sendJson } from "./http";
 
@@ -115,15 +116,8 @@ export function systemRoutes(router: Router, engine: ContainerEngine, images: Im
     });
   });
 
-  router.add("GET", "/system/df", (ctx) => {
-    const list = images.list();
-    sendJson(ctx, 200, {
-      LayersSize: list.reduce((a, i) => a + i.size, 0),
-      Images: list.map((i) => ({ Id: i.id, ParentId: "", RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: i.created ? Math.floor(Date.parse(i.created) / 1000) : 0, Size: i.size, SharedSize: -1, Labels: {}, Containers: engine.list().filter((c) => c.imageId === i.id).length })),
-      Containers: engine.list().map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: c.config.Image, ImageID: c.imageId, Command: [c.path, ...c.args].join(" "), Created: Math.floor(Date.parse(c.created) / 1000), State: c.state.status, Status: c.state.status, SizeRw: 0, SizeRootFs: 0, Labels: c.config.Labels, Mounts: [] })),
-      Volumes: volumes.list().map((v) => ({ Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt, Labels: v.Labels, Scope: v.Scope, Options: v.Options, UsageData: { Size: -1, RefCount: engine.volumeUsers(v.Name).length } })),
-      BuildCache: [],
-    });
+  router.add("GET", "/system/df", async (ctx) => {
+    sendJson(ctx, 200, await diskUsage(ctx.url.searchParams.getAll("type"), engine, images, volumes));
   });
 
   router.add("GET", "/events", (ctx) => {

@@ -1,6 +1,8 @@
 import type { ContainerEngine } from "../engine/engine";
 import type { VolumeRecord, VolumeStore } from "../volumes/store";
+import { directorySize } from "../state/disk-usage";
 import { ApiError } from "./errors";
+import { acceptFilters, boolFilter, matchExact, matchKVList, matchPattern, matchPruneLabels } from "./filters";
 import { query, readJson, Router, sendEmpty, sendJson } from "./http";
 
 // /volumes/* — local volumes.
@@ -9,12 +11,14 @@ const view = (v: VolumeRecord) => ({ Name: v.Name, Driver: v.Driver, Mountpoint:
 
 export function volumeRoutes(router: Router, volumes: VolumeStore, engine: ContainerEngine): void {
   router.add("GET", "/volumes", (ctx) => {
+    // dockerd's volume list filters: name as a pattern, driver exactly, every label must hold.
     const filters = query.filters(ctx.url);
-    let list = volumes.list();
-    const dangling = filters.get("dangling");
-    if (dangling) list = list.filter((v) => (engine.volumeUsers(v.Name).length === 0) === (dangling[0] === "true" || dangling[0] === "1"));
-    const names = filters.get("name");
-    if (names) list = list.filter((v) => names.some((n) => v.Name.includes(n)));
+    acceptFilters(filters, ["dangling", "name", "driver", "label"]);
+    const dangling = boolFilter(filters, "dangling");
+    const list = volumes
+      .list()
+      .filter((v) => matchPattern(filters.get("name"), v.Name) && matchExact(filters.get("driver"), v.Driver) && matchKVList(filters.get("label"), v.Labels))
+      .filter((v) => dangling === undefined || (engine.volumeUsers(v.Name).length === 0) === dangling);
     sendJson(ctx, 200, { Volumes: list.map(view), Warnings: null });
   });
 
@@ -26,15 +30,20 @@ export function volumeRoutes(router: Router, volumes: VolumeStore, engine: Conta
   });
 
   router.add("POST", "/volumes/prune", async (ctx) => {
-    const all = (query.filters(ctx.url).get("all") ?? [])[0];
+    const filters = query.filters(ctx.url);
+    acceptFilters(filters, ["label", "label!", "all"]);
+    // Like Docker 23+: anonymous volumes only, unless all=true.
+    const all = boolFilter(filters, "all") ?? false;
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const v of volumes.list()) {
-      // Like Docker 23+: anonymous volumes only, unless all=true.
-      if ((!v.anonymous && all !== "true" && all !== "1") || engine.volumeUsers(v.Name).length) continue;
+      if ((!v.anonymous && !all) || !matchPruneLabels(filters, v.Labels) || engine.volumeUsers(v.Name).length) continue;
+      const size = await directorySize(v.Mountpoint);
       await volumes.remove(v.Name, []);
       deleted.push(v.Name);
+      reclaimed += size;
     }
-    sendJson(ctx, 200, { VolumesDeleted: deleted, SpaceReclaimed: 0 });
+    sendJson(ctx, 200, { VolumesDeleted: deleted, SpaceReclaimed: reclaimed });
   });
 
   router.add("GET", "/volumes/{name}", (ctx) => sendJson(ctx, 200, view(volumes.get(ctx.params[0]!))));

@@ -127,15 +127,29 @@ export async function openConfinedSource(source: string, prefixes: string[], opt
       dir = handle;
       cur = next;
     }
-    const at = await readlink(`/proc/self/fd/${dir.fd}`);
-    if (at.endsWith(" (deleted)") || !real.concat(written).some((prefix) => isWithin(at, prefix))) {
-      throw refuse(source, `it leads to ${at}, outside the allowed paths (${written.join(", ")})`);
-    }
     const st = await dir.stat();
-    return { handle: dir, realPath: at, isDirectory: st.isDirectory() };
+    const opened = { handle: dir, realPath: await readlink(`/proc/self/fd/${dir.fd}`), isDirectory: st.isDirectory() };
+    await checkOpenedWithin(source, opened, prefixes);
+    return opened;
   } catch (e) {
     await dir.close().catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Throws unless the object `opened` names really lies under one of
+ * `prefixes` (as written, or as their own symlinks resolve): how a bind held
+ * to several allowlists (its container's, and those --volumes-from brought) is
+ * checked against each.
+ */
+export async function checkOpenedWithin(source: string, opened: ConfinedSource, prefixes: string[]): Promise<void> {
+  checkBindSourceWritten(source, prefixes);
+  const written = prefixes.map(clean);
+  const real = await Promise.all(written.map((p) => realpath(p).catch(() => p)));
+  const at = opened.realPath;
+  if (at.endsWith(" (deleted)") || !real.concat(written).some((prefix) => isWithin(at, prefix))) {
+    throw refuse(source, `it leads to ${at}, outside the allowed paths (${written.join(", ")})`);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Confinement } from "../../lib/confinement";
 import { judgeProvenance } from "../../lib/image-provenance";
 import type { ImageRecord } from "../images/image-records";
-import { collectMounts } from "../../lib/docker/mounts";
+import { collectMounts, type MountSpec } from "../../lib/docker/mounts";
 import { checkBindSourceWritten } from "./confined-bind";
 import type { HostSettings } from "./container-store";
 import { EngineError } from "./errors";
@@ -12,7 +12,7 @@ import { EngineError } from "./errors";
  * under an allowed path as written (where it really leads is checked at every
  * start, when it is mounted).
  */
-export function checkConfinement(confinement: Confinement, imageKey: string, image: ImageRecord, host: HostSettings): void {
+export function checkConfinement(confinement: Confinement, imageKey: string, image: ImageRecord, host: HostSettings, inherited: MountSpec[] = []): void {
   const registries = confinement.registries ?? [];
   if (registries.length > 0) {
     const verdict = judgeProvenance(image.provenance, registries);
@@ -22,7 +22,8 @@ export function checkConfinement(confinement: Confinement, imageKey: string, ima
     }
   }
   if (confinement.bindPrefixes) {
-    const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes: [] });
+    // Binds --volumes-from brings are held to this container's allowlist as well as to the source's.
+    const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes: [], inherited });
     for (const m of mounts) if (m.type === "bind") checkBindSourceWritten(m.source, confinement.bindPrefixes);
   }
 }

@@ -1,12 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import type { ContainerPaths } from "./container-paths";
 import type { ContainerRecord } from "./container-store";
-import { extraHostsOf, hostsFile } from "./container-network";
+import { dnsNames, extraHostsOf, hostsFile } from "./container-network";
 import type { EngineNetwork } from "./deps";
 
 // Containers' /etc/hosts as their networks change: each names the running
-// containers it shares a user-defined network with (by name, alias and short
-// id), its --links and --add-hosts. Rewritten in place: it is bind-mounted.
+// containers it shares a user-defined network with (by their DNS names on
+// that network: name, aliases there, short id, hostname), its --links and
+// --add-hosts. So a name resolves only where the two share a network.
+// Rewritten in place: it is bind-mounted.
 
 /** How the engine's containers are looked up here. */
 export interface ContainerLookup {
@@ -44,7 +46,7 @@ export class HostsFiles {
         if (otherId === record.id) continue;
         const other = this.containers.byId(otherId);
         const theirs = this.network.endpointsOf(otherId).find((e) => e.networkId === n.id);
-        if (other && theirs) peers.push({ ip: theirs.ip, names: [other.name, ...theirs.aliases, other.id.slice(0, 12)] });
+        if (other && theirs) peers.push({ ip: theirs.ip, names: dnsNames(other, theirs.aliases) });
       }
     }
     for (const link of record.host.Links) {

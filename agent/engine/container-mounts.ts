@@ -4,7 +4,7 @@ import { lstat, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { AgentError } from "../errors";
 import { resolveInRoot } from "../snapshots/secure-path";
-import { type BindStage, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
+import { type BindStage, checkOpenedWithin, openConfinedSource, stageConfinedSource, unstage } from "./confined-bind";
 import type { OciMount } from "../runtime/spec-types";
 import type { VolumeStore } from "../volumes/store";
 import type { EngineVolumes } from "./deps";
@@ -14,13 +14,21 @@ import type { HostSettings } from "./container-store";
 // Mounts, from create (volumes made, names filled in) to start (host paths,
 // copy-up, OCI mounts).
 
-/** At create: parse every mount and create the volumes they name (anonymous ones get random names). */
-export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: EngineVolumes): Promise<{ mounts: MountSpec[]; created: string[] }> {
-  const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes });
+/**
+ * At create: parse every mount and create the volumes they name (anonymous
+ * ones get random names). Volumes --volumes-from brought (`inherited`) must
+ * exist: they are the source container's.
+ */
+export async function prepareMounts(host: HostSettings, imageVolumes: string[], volumes: EngineVolumes, inherited: MountSpec[] = []): Promise<{ mounts: MountSpec[]; created: string[] }> {
+  const mounts = collectMounts({ binds: host.Binds, mounts: host.Mounts, tmpfs: host.Tmpfs, imageVolumes, inherited });
   const created: string[] = [];
   try {
     for (const m of mounts) {
       if (m.type !== "volume") continue;
+      if (m.from) {
+        volumes.get(m.source);
+        continue;
+      }
       const existed = m.source ? Boolean(volumes.find(m.source)) : false;
       const v = await volumes.create(m.source ? { name: m.source } : {});
       if (!existed) created.push(v.Name);
@@ -41,15 +49,16 @@ function copyInto(from: string, to: string): Promise<void> {
 
 /**
  * At start: host directories for -v binds, the image's content copied into
- * empty new volumes, then the OCI mounts. Under a bind allowlist (`confine`),
- * each bind source is opened confined to it and staged (see confined-bind.ts):
- * the caller takes the stages down once runc has mounted them.
+ * empty new volumes, then the OCI mounts. A bind under an allowlist (the
+ * container's own, `confine.prefixes`, or those a --volumes-from bind brought)
+ * is opened confined to it and staged (see confined-bind.ts): the caller takes
+ * the stages down once runc has mounted them.
  */
 export async function ociMounts(
   mounts: MountSpec[],
   rootfs: string,
   volumes: EngineVolumes,
-  confine?: { prefixes: string[]; stageDir: string },
+  confine: { prefixes?: string[]; stageDir: string },
 ): Promise<{ mounts: OciMount[]; stages: BindStage[] }> {
   const out: OciMount[] = [];
   const stages: BindStage[] = [];
@@ -59,7 +68,8 @@ export async function ociMounts(
         out.push({ destination: m.destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...m.tmpfsOptions, ...(m.readOnly ? ["ro"] : [])] });
         continue;
       }
-      const source = m.type === "bind" ? (confine ? await stagedBind(m, confine, stages) : await bindSource(m)) : await volumeSource(m, rootfs, volumes);
+      const allowlists = m.type === "bind" ? [...(confine.prefixes ? [confine.prefixes] : []), ...(m.bindPrefixes ?? [])] : [];
+      const source = m.type === "bind" ? (allowlists.length ? await stagedBind(m, allowlists, confine.stageDir, stages) : await bindSource(m)) : await volumeSource(m, rootfs, volumes);
       out.push({ destination: m.destination, type: "bind", source, options: ["rbind", m.readOnly ? "ro" : "rw", "rprivate"] });
     }
   } catch (e) {
@@ -78,11 +88,17 @@ async function bindSource(m: MountSpec): Promise<string> {
   return m.source;
 }
 
-/** A bind under an allowlist: the object the source really leads to, opened confined and staged for runc. */
-async function stagedBind(m: MountSpec, confine: { prefixes: string[]; stageDir: string }, stages: BindStage[]): Promise<string> {
-  const opened = await openConfinedSource(m.source, confine.prefixes, { create: m.createHostPath });
+/**
+ * A bind under allowlists: the object the source really leads to, opened
+ * confined to the first and checked against the others, then staged for runc.
+ * Missing directories are made only under a single allowlist.
+ */
+async function stagedBind(m: MountSpec, allowlists: string[][], stageDir: string, stages: BindStage[]): Promise<string> {
+  const [first, ...others] = allowlists as [string[], ...string[][]];
+  const opened = await openConfinedSource(m.source, first, { create: m.createHostPath && others.length === 0 });
   try {
-    const stage = { path: path.join(confine.stageDir, String(stages.length)), isDirectory: opened.isDirectory };
+    for (const prefixes of others) await checkOpenedWithin(m.source, opened, prefixes);
+    const stage = { path: path.join(stageDir, String(stages.length)), isDirectory: opened.isDirectory };
     await stageConfinedSource(opened, stage.path);
     stages.push(stage);
     return stage.path;

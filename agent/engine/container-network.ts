@@ -1,23 +1,61 @@
-import type { NetworkManager, PortBinding } from "../network/manager";
+import type { EndpointRequest, NetworkManager, PortBinding } from "../network/manager";
 import { DEFAULT_NETWORK } from "../network/manager";
-import type { CreateRequest } from "../../lib/docker/create-request";
+import type { CreateRequest, EndpointSettings } from "../../lib/docker/create-request";
 import type { ContainerRecord, NetworkAttachment } from "./container-store";
 import { EngineError } from "./errors";
 
 // What networking a container asks for, in the network manager's terms.
 
-/** "default"/"bridge" → the default network; "none"/"host" → none; a name or id → that network (must exist). */
-export function attachmentsFor(request: CreateRequest, networks: Pick<NetworkManager, "find">): NetworkAttachment[] {
+/** What a container's endpoint asks of a network: aliases, and an address (IPAMConfig). */
+export function attachmentFor(networkId: string, endpoint: EndpointSettings | undefined): NetworkAttachment {
+  const ipv4Address = endpoint?.IPAMConfig?.IPv4Address || undefined;
+  return { networkId, aliases: [...new Set(endpoint?.Aliases ?? [])], ...(ipv4Address ? { ipv4Address } : {}) };
+}
+
+/**
+ * The networks a new container joins, eth0 first: its NetworkMode's network
+ * ("default"/"bridge" → the default one; "none"/"host" → none), with the
+ * endpoint settings given for it, then any other network NetworkingConfig
+ * names (API 1.44 lets a create name several). Each must exist; aliases and
+ * addresses are checked as a connect checks them.
+ */
+export function attachmentsFor(request: CreateRequest, networks: Pick<NetworkManager, "find" | "checkEndpoint">): NetworkAttachment[] {
   const mode = request.HostConfig?.NetworkMode || "default";
   if (mode === "none" || mode === "host") return [];
   if (mode.startsWith("container:")) throw new EngineError("INVALID", `network mode "${mode}" is not supported`);
-  const name = mode === "default" ? DEFAULT_NETWORK : mode;
-  const network = networks.find(name);
-  if (!network) throw new EngineError("NOT_FOUND", `network ${name} not found`);
-  const endpoint = request.NetworkingConfig?.EndpointsConfig?.[mode] ?? request.NetworkingConfig?.EndpointsConfig?.[name];
-  const aliases = [...(endpoint?.Aliases ?? [])];
-  if (aliases.length && network.builtin) throw new EngineError("INVALID", "network-scoped aliases are only supported for user-defined networks");
-  return [{ networkId: network.id, aliases }];
+  const lookup = (key: string) => {
+    // The CLI names the default network "default" when no --network is given.
+    const name = key === "default" ? DEFAULT_NETWORK : key;
+    const n = networks.find(name);
+    if (!n) throw new EngineError("NOT_FOUND", `network ${name} not found`);
+    return n;
+  };
+  const primary = lookup(mode);
+  const given = Object.entries(request.NetworkingConfig?.EndpointsConfig ?? {});
+  const out: NetworkAttachment[] = [];
+  const add = (network: ReturnType<typeof lookup>, endpoint: EndpointSettings | undefined) => {
+    if (out.some((a) => a.networkId === network.id)) return;
+    const attachment = attachmentFor(network.id, endpoint);
+    networks.checkEndpoint(network, attachment);
+    out.push(attachment);
+  };
+  const mine = given.find(([key]) => key === mode || lookup(key).id === primary.id);
+  add(primary, mine?.[1]);
+  for (const [key, endpoint] of given) add(lookup(key), endpoint);
+  return out;
+}
+
+/** The endpoints to set up at start, in the network manager's terms. */
+export function endpointRequests(record: ContainerRecord): EndpointRequest[] {
+  return record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases, ...(a.ipv4Address ? { ipv4Address: a.ipv4Address } : {}) }));
+}
+
+/**
+ * The names a container answers to on a user-defined network (dockerd's
+ * DNSNames): its name, its aliases there, its short id and its hostname.
+ */
+export function dnsNames(record: Pick<ContainerRecord, "id" | "name" | "config">, aliases: readonly string[]): string[] {
+  return [...new Set([record.name, ...aliases, record.id.slice(0, 12), record.config.Hostname].filter(Boolean))];
 }
 
 /** -p and -P: the bindings to publish ("80/tcp" keys; -P adds every exposed port on a random host port). */

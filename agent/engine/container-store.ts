@@ -90,6 +90,10 @@ export interface HostSettings {
   Links: string[];
   Tmpfs: Record<string, string>;
   Mounts: ApiMount[];
+  /** --volumes-from, as given ("container[:ro|rw]"); the mounts it brought are in the record's mounts. */
+  VolumesFrom?: string[];
+  /** Set by docker update where the host's cgroups can weigh block I/O. */
+  BlkioWeight?: number;
 }
 
 /** A network the container joins when it starts (user-defined or the default bridge). */
@@ -97,6 +101,8 @@ export interface NetworkAttachment {
   /** Network id (stable across renames). */
   networkId: string;
   aliases: string[];
+  /** The address asked for (--ip, IPAMConfig.IPv4Address); otherwise the network picks one at each start. */
+  ipv4Address?: string;
 }
 
 export interface ContainerRecord {

@@ -10,7 +10,7 @@ import type { VolumeStore } from "../volumes/store";
 // and main.ts fills with the real parts.
 
 /** runc (runtime/runc.ts): stateless commands on one container. */
-export type EngineRuntime = Pick<Runc, "root" | "globalArgs" | "state" | "start" | "kill" | "pause" | "resume" | "delete" | "pids">;
+export type EngineRuntime = Pick<Runc, "root" | "globalArgs" | "state" | "start" | "kill" | "pause" | "resume" | "delete" | "pids" | "update">;
 
 /** conmon (runtime/conmon.ts): creates the container and holds its stdio, terminal and exit code. */
 export type EngineMonitor = Pick<Conmon, "launch" | "resizeTerminal" | "openStdin">;
@@ -22,7 +22,7 @@ export type EngineImages = Pick<ImageService, "resolve" | "inspect" | "setImageI
 export type EngineSnapshots = Pick<OverlaySnapshotter, "mount" | "unmount">;
 
 /** Networking: addresses, published ports and endpoints of running containers. */
-export type EngineNetwork = Pick<NetworkManager, "init" | "find" | "endpointsOf" | "members" | "attach" | "detach" | "release" | "resolvePorts">;
+export type EngineNetwork = Pick<NetworkManager, "init" | "find" | "checkEndpoint" | "endpointsOf" | "members" | "attach" | "detach" | "release" | "resolvePorts">;
 
 /** Volumes: created at create, mounted at start, removed with their container when anonymous. */
 export type EngineVolumes = Pick<VolumeStore, "create" | "find" | "get" | "remove" | "markPopulated">;

@@ -1,5 +1,6 @@
 import { type Confinement, isConfining } from "../../lib/confinement";
 import type { CreateRequest } from "../../lib/docker/create-request";
+import { inheritMounts, type MountSpec, parseVolumesFrom } from "../../lib/docker/mounts";
 import { validateContainerName } from "../../lib/docker/create-request";
 import type { MadeHow } from "../../lib/image-provenance";
 import { randomBytes } from "node:crypto";
@@ -10,7 +11,7 @@ import type { HostLimits } from "../runtime/rlimits";
 import { checkConfinement } from "./confinement";
 import { HostsFiles } from "./container-hosts";
 import { prepareMounts } from "./container-mounts";
-import { attachmentsFor } from "./container-network";
+import { attachmentFor, attachmentsFor, endpointRequests } from "./container-network";
 import { ContainerPaths } from "./container-paths";
 import { type ContainerRecord, ContainerStore, type HostSettings } from "./container-store";
 import type { EngineImages, EngineMonitor, EngineNetwork, EngineRuntime, EngineSnapshots, EngineVolumes } from "./deps";
@@ -20,7 +21,9 @@ import { clearExit, ExitWatcher, exitRecorded, readExit, restartAfterReboot, Res
 import { applyProbeResult, type HealthState, healthSettings, monitorStopped, type ProbeResult, startingHealth } from "./health";
 import { type HealthMonitor, HealthMonitors } from "./health-monitor";
 import type { ProbeRunner } from "./health-probe";
-import { hostSettingsFrom } from "./host-settings";
+import { applyUpdate, type ContainerUpdate, hostSettingsFrom, resourcesOf, UpdateConflict } from "./host-settings";
+import { blkioWeightSupported, buildResources } from "../runtime/resources";
+import { SpecError } from "../runtime/spec-error";
 import { Launcher } from "./launch";
 import { networkEvents, volumeEvents } from "./lifecycle-events";
 import { mergeContainerConfig } from "./merge-config";
@@ -206,7 +209,8 @@ export class ContainerEngine {
     const details = await this.deps.images.inspect(image.id);
     const host: HostSettings = hostSettingsFrom(request.HostConfig ?? {});
     const confinement = isConfining(options.confinement) ? options.confinement : undefined;
-    if (confinement) checkConfinement(confinement, imageKey, image, host);
+    const inherited = this.volumesFrom(host.VolumesFrom ?? []);
+    if (confinement) checkConfinement(confinement, imageKey, image, host, inherited);
     const id = randomBytes(32).toString("hex");
     const merged = mergeContainerConfig(details.config.config, request);
     const networks = attachmentsFor(request, this.deps.network);
@@ -222,10 +226,11 @@ export class ContainerEngine {
       const holder = this.nameHolder(name);
       if (holder) throw nameConflict(name, holder);
       // Claimed before they exist, so a concurrent volume rm/prune can't take them between create and save.
-      this.creating.set(id, [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? "")].filter((n) => n && !n.startsWith("/")));
+      const claimed = [...host.Binds.map((b) => b.split(":")[0]!), ...host.Mounts.map((m) => m.Source ?? ""), ...inherited.filter((m) => m.type === "volume").map((m) => m.source)];
+      this.creating.set(id, claimed.filter((n) => n && !n.startsWith("/")));
       let prepared: Awaited<ReturnType<typeof prepareMounts>>;
       try {
-        prepared = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes);
+        prepared = await prepareMounts(host, Object.keys(merged.Volumes), this.deps.volumes, inherited);
       } catch (e) {
         this.creating.delete(id);
         throw e;
@@ -389,6 +394,54 @@ export class ContainerEngine {
   }
 
   /**
+   * docker update: the new limits and restart policy are saved, and applied
+   * to the cgroup of a running (or paused) container at once (runc update);
+   * a stopped one gets them at its next start. What dockerd refuses is
+   * refused, and a runtime that can't apply them leaves the old settings.
+   * Warnings: what was asked for and discarded, as dockerd warns.
+   */
+  async update(key: string, change: ContainerUpdate): Promise<{ warnings: string[] }> {
+    const id = this.get(key).id;
+    return this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      const refused = (why: string, code: "CONFLICT" | "INVALID" | "INTERNAL" = "CONFLICT") => new EngineError(code, `Cannot update container ${id}: ${why}`);
+      if (record.state.status === "removing" || record.state.status === "dead") throw refused('container is marked for removal and cannot be "update"');
+      const warnings: string[] = [];
+      let wanted = change;
+      if (change.BlkioWeight && !blkioWeightSupported(this.deps.cgroupVersion)) {
+        warnings.push("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.");
+        wanted = { ...change, BlkioWeight: 0 };
+      }
+      let host: HostSettings;
+      let resources: ReturnType<typeof buildResources>;
+      try {
+        host = applyUpdate(record.host, wanted);
+        // The settings as a whole, as the next start would build them (a reservation above the new limit, say).
+        resources = buildResources(resourcesOf(host));
+      } catch (e) {
+        if (e instanceof UpdateConflict || e instanceof SpecError) throw refused(e.message, e instanceof SpecError ? "INVALID" : "CONFLICT");
+        throw e;
+      }
+      const before = record.host;
+      record.host = host;
+      await this.store.save(record);
+      if (record.state.status === "running" || record.state.status === "paused") {
+        // A limit lifted (pids ≤ 0) is written as "max"; runc leaves what the document doesn't name.
+        const live = { ...resources, ...(wanted.PidsLimit !== undefined && wanted.PidsLimit <= 0 ? { pids: { limit: -1 } } : {}) };
+        try {
+          await this.deps.runc.update(id, JSON.stringify(live));
+        } catch (e) {
+          record.host = before;
+          await this.store.save(record);
+          throw refused(e instanceof Error ? e.message : String(e), "INTERNAL");
+        }
+      }
+      this.emit(record, "update");
+      return { warnings };
+    });
+  }
+
+  /**
    * Resolves when the condition holds: Docker's POST /containers/{id}/wait.
    * not-running: now if it isn't running, else at its exit; next-exit: at its
    * next exit, whatever it is doing now; removed: when it is gone. `signal`:
@@ -399,42 +452,62 @@ export class ContainerEngine {
     return this.waitFor(id, condition, signal);
   }
 
-  /** docker network connect: joins now if running, and at every start. */
-  async connect(key: string, networkId: string, aliases: string[]): Promise<void> {
+  /**
+   * docker network connect, as dockerd does it: a container that isn't
+   * running only records the network (joined at its next start; asking again
+   * changes nothing), a running one joins now; asking twice then is refused.
+   */
+  async connect(key: string, networkKey: string, endpoint: { aliases: string[]; ipv4Address?: string }): Promise<void> {
     const id = this.get(key).id;
     await this.withLock(id, async () => {
       const record = await this.reconcile(id);
-      const network = this.deps.network.find(networkId);
-      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
-      if (record.host.NetworkMode === "host" || record.host.NetworkMode === "none") {
-        throw new EngineError("INVALID", `container cannot be disconnected from host network or connected to host network`);
+      const network = this.deps.network.find(networkKey);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkKey} not found`);
+      refuseNetworkChange(record);
+      if (record.host.NetworkMode === "host") throw new EngineError("INVALID", "container sharing network namespace with another container or host cannot be connected to any other network");
+      if (record.host.NetworkMode === "none") throw new EngineError("INVALID", "container cannot be connected to multiple networks with one of the networks in private (none) mode");
+      const attachment = attachmentFor(network.id, { Aliases: endpoint.aliases, ...(endpoint.ipv4Address ? { IPAMConfig: { IPv4Address: endpoint.ipv4Address } } : {}) });
+      this.deps.network.checkEndpoint(network, attachment);
+      if (record.state.status !== "running" && record.state.status !== "paused") {
+        // dockerd keeps the first settings and answers success ("avoid duplicate config").
+        if (record.networks.some((a) => a.networkId === network.id)) return;
+        record.networks = [...record.networks, attachment];
+        await this.store.save(record);
+        return;
       }
-      if (record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `endpoint with name ${record.name} already exists in network ${network.name}`);
-      if (aliases.length && network.builtin) throw new EngineError("INVALID", "network-scoped aliases are only supported for user-defined networks");
-      if (record.state.status === "running" || record.state.status === "paused") {
-        await this.deps.network.attach(id, record.state.pid, [{ network: networkId, aliases }], [], { append: true });
+      if (this.deps.network.endpointsOf(id).some((e) => e.networkId === network.id)) {
+        throw new EngineError("FORBIDDEN", `endpoint with name ${record.name} already exists in network ${network.name}`);
       }
-      record.networks = [...record.networks, { networkId, aliases }];
+      await this.deps.network.attach(id, record.state.pid, endpointRequests({ ...record, networks: [attachment] }), [], { append: true });
+      record.networks = [...record.networks.filter((a) => a.networkId !== network.id), attachment];
       await this.store.save(record);
       await this.hosts.refresh(record);
-      this.deps.events.emit("network", "connect", networkId, { container: id, name: network.name });
+      this.deps.events.emit("network", "connect", network.id, { container: id, name: network.name, type: network.driver });
     });
   }
 
-  async disconnect(key: string, networkId: string): Promise<void> {
+  /** docker network disconnect: a running container leaves now; one that isn't only forgets the network. */
+  async disconnect(key: string, networkKey: string): Promise<void> {
     const id = this.get(key).id;
     await this.withLock(id, async () => {
       const record = await this.reconcile(id);
-      const network = this.deps.network.find(networkId);
-      if (!network) throw new EngineError("NOT_FOUND", `network ${networkId} not found`);
-      if (!record.networks.some((a) => a.networkId === networkId)) throw new EngineError("CONFLICT", `container ${record.name} is not connected to network ${network.name}`);
-      const peers = this.hosts.peersOf(id);
-      await this.deps.network.detach(id, networkId);
-      record.networks = record.networks.filter((a) => a.networkId !== networkId);
+      const network = this.deps.network.find(networkKey);
+      if (!network) throw new EngineError("NOT_FOUND", `network ${networkKey} not found`);
+      refuseNetworkChange(record);
+      const recorded = record.networks.some((a) => a.networkId === network.id);
+      const running = record.state.status === "running" || record.state.status === "paused";
+      const joined = running && this.deps.network.endpointsOf(id).some((e) => e.networkId === network.id);
+      if (!recorded && !joined) {
+        throw new EngineError("CONFLICT", running ? `container ${id} is not connected to network ${network.name}` : `container ${id} is not connected to the network ${network.name}`);
+      }
+      const peers = joined ? this.hosts.peersOf(id) : [];
+      if (joined) await this.deps.network.detach(id, network.id, record.state.pid);
+      record.networks = record.networks.filter((a) => a.networkId !== network.id);
       await this.store.save(record);
+      if (!joined) return;
       await this.hosts.refresh(record);
       await this.hosts.refreshAll(peers);
-      this.deps.events.emit("network", "disconnect", networkId, { container: id, name: network.name });
+      this.deps.events.emit("network", "disconnect", network.id, { container: id, name: network.name, type: network.driver });
     });
   }
 
@@ -478,6 +551,15 @@ export class ContainerEngine {
   }
 
   // ---- internals ----
+
+  /** --volumes-from: the mounts each source container lends, in order (the source must exist). */
+  private volumesFrom(specs: string[]): MountSpec[] {
+    return specs.flatMap((spec) => {
+      const { container, readOnly } = parseVolumesFrom(spec);
+      const source = this.get(container);
+      return inheritMounts({ id: source.id, mounts: source.mounts, bindPrefixes: source.confinement?.bindPrefixes }, readOnly);
+    });
+  }
 
   private nameHolder(name: string): ContainerRecord | undefined {
     for (const c of this.containers.values()) if (c.name === name) return c;
@@ -708,13 +790,21 @@ export class ContainerEngine {
     // rm -v and --rm take the container's anonymous volumes with it (if nothing else uses them).
     if (this.removeVolumes.get(record.id) || record.host.AutoRemove) {
       for (const m of record.mounts) {
-        if (m.type !== "volume" || !this.deps.volumes.find(m.source)?.anonymous) continue;
+        // A volume --volumes-from brought is its source's, not this container's to remove.
+        if (m.type !== "volume" || m.from || !this.deps.volumes.find(m.source)?.anonymous) continue;
         await this.deps.volumes.remove(m.source, this.volumeUsers(m.source)).catch(() => {});
       }
     }
     this.removeVolumes.delete(record.id);
     this.emit(record, "destroy");
     this.waiters.settle(record.id, record.state.exitCode, ["not-running", "next-exit", "removed"]);
+  }
+}
+
+/** dockerd's errRemovalContainer: a container on its way out can't change networks. */
+function refuseNetworkChange(record: ContainerRecord): void {
+  if (record.state.status === "removing" || record.state.status === "dead") {
+    throw new EngineError("CONFLICT", `Container ${record.id} is marked for removal and cannot be connected or disconnected to the network`);
   }
 }
 

@@ -4,11 +4,12 @@ import { buildRuntimeSpec, specToJson } from "../runtime/spec";
 import type { OciMount, ProcessInput } from "../runtime/spec-types";
 import type { HostLimits } from "../runtime/rlimits";
 import { type BindStage, unstage } from "./confined-bind";
-import { extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
+import { endpointRequests, extraHostsOf, hostsFile, portBindingsOf } from "./container-network";
 import { ociMounts } from "./container-mounts";
 import type { ContainerPaths } from "./container-paths";
 import type { ContainerRecord, HostSettings } from "./container-store";
 import type { EngineMonitor, EngineNetwork, EngineRuntime, EngineSnapshots, EngineVolumes } from "./deps";
+import { resourcesOf } from "./host-settings";
 import { processEnv } from "./merge-config";
 import { isMountPoint } from "./mounts";
 import { resolveUser } from "./resolve-user";
@@ -105,7 +106,7 @@ export class Launcher {
     let stages: BindStage[] = [];
     try {
       const { uid, gid, additionalGids } = await resolveUser(p.rootfs, record.config.User);
-      const confine = record.confinement?.bindPrefixes ? { prefixes: record.confinement.bindPrefixes, stageDir: path.join(p.run, "binds") } : undefined;
+      const confine = { prefixes: record.confinement?.bindPrefixes, stageDir: path.join(p.run, "binds") };
       const { mounts: extraMounts, stages: bindStages } = await ociMounts(record.mounts, p.rootfs, this.deps.volumes, confine);
       stages = bindStages;
       const ports = record.networks.length ? await this.deps.network.resolvePorts(id, portBindingsOf(record)) : [];
@@ -139,7 +140,7 @@ export class Launcher {
       await unstage(stages);
       stages = [];
       if (record.networks.length) {
-        await this.deps.network.attach(id, pid, record.networks.map((a) => ({ network: a.networkId, aliases: a.aliases })), ports);
+        await this.deps.network.attach(id, pid, endpointRequests(record), ports);
         // Without a network the hosts file written at create is already right.
         await joined();
       }
@@ -200,17 +201,7 @@ export class Launcher {
       capDrop: host.CapDrop,
       noNewPrivileges: host.SecurityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
       seccomp: host.SecurityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o)) ? ("unconfined" as const) : ("default" as const),
-      resources: {
-        memory: host.Memory || undefined,
-        memorySwap: host.MemorySwap || undefined,
-        nanoCpus: host.NanoCpus || undefined,
-        cpuShares: host.CpuShares || undefined,
-        cpuPeriod: host.CpuPeriod || undefined,
-        cpuQuota: host.CpuQuota || undefined,
-        cpusetCpus: host.CpusetCpus || undefined,
-        cpusetMems: host.CpusetMems || undefined,
-        pidsLimit: host.PidsLimit > 0 ? host.PidsLimit : undefined,
-      },
+      resources: resourcesOf(host),
       shmSize: host.ShmSize || 64 * 1024 * 1024,
       ulimits: host.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       hostLimits: this.deps.hostLimits,

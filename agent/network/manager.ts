@@ -19,7 +19,7 @@ import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, siz
 // (networks, the running containers' addresses and ports) lives in
 // ROOT/networks.json, so a restarted agent knows what it set up.
 
-export class NetworkError extends AgentError<"INVALID" | "NOT_FOUND" | "CONFLICT"> {
+export class NetworkError extends AgentError<"INVALID" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN"> {
   override name = "NetworkError";
 }
 
@@ -36,6 +36,8 @@ export interface NetworkRecord {
   created: string;
   /** The default network: can't be removed. */
   builtin: boolean;
+  /** The subnet was given at create (--subnet): only then may containers ask for their own address (--ip). */
+  userSubnet?: boolean;
 }
 
 export interface Endpoint {
@@ -47,6 +49,15 @@ export interface Endpoint {
   iface: string;
   aliases: string[];
   mac: string;
+  /** The container's default route goes out here (its first non-internal network). */
+  defaultRoute?: boolean;
+}
+
+/** One network a container joins: the network (name or id), its aliases there, and the address it asked for (--ip). */
+export interface EndpointRequest {
+  network: string;
+  aliases: string[];
+  ipv4Address?: string;
 }
 
 export interface PortBinding {
@@ -192,6 +203,7 @@ export class NetworkManager {
         options: input.options ?? {},
         created: new Date().toISOString(),
         builtin: false,
+        userSubnet: Boolean(input.subnet),
       };
       await this.ensureBridge(record);
       this.state.networks.push(record);
@@ -261,31 +273,51 @@ export class NetworkManager {
   }
 
   /**
-   * Connects a created (not yet started) container, whose init is `pid`, to
-   * its networks, and publishes its ports. On failure everything it set up is undone.
+   * What dockerd refuses of an endpoint before anything is set up: aliases on
+   * the default bridge, and an address (--ip) on a network whose subnet wasn't
+   * given, or outside it.
    */
-  attach(containerId: string, pid: number, wanted: { network: string; aliases: string[] }[], ports: PortBinding[], options: { append?: boolean } = {}): Promise<Endpoint[]> {
+  checkEndpoint(n: NetworkRecord, want: Omit<EndpointRequest, "network">): void {
+    if (want.aliases.length && n.builtin) throw new NetworkError("INVALID", "network-scoped alias is supported only for containers in user defined networks");
+    const ip = want.ipv4Address;
+    if (!ip) return;
+    if (!net.isIPv4(ip) || ip === "0.0.0.0") throw new NetworkError("INVALID", `invalid endpoint settings:\ninvalid IPv4 address: ${ip}`);
+    if (n.builtin) throw new NetworkError("INVALID", "invalid endpoint settings:\nuser specified IP address is supported on user defined networks only");
+    if (!n.userSubnet) throw new NetworkError("INVALID", "invalid endpoint settings:\nuser specified IP address is supported only when connecting to networks with user configured subnets");
+    if (!contains(parseSubnet(n.subnet), ip)) throw new NetworkError("INVALID", `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${ip}`);
+  }
+
+  /**
+   * Connects a container whose init is `pid` to networks, and publishes its
+   * ports: all of its networks at start, or (`append`) one more while it
+   * runs. Each endpoint gets the lowest free ethN; the default route goes
+   * through the first non-internal network. On failure what this call set
+   * up is undone.
+   */
+  attach(containerId: string, pid: number, wanted: EndpointRequest[], ports: PortBinding[], options: { append?: boolean } = {}): Promise<Endpoint[]> {
     return this.exclusive(async () => {
       const before = options.append ? [...(this.state.endpoints[containerId] ?? [])] : [];
       const endpoints: Endpoint[] = [...before];
       try {
         const inside: string[] = options.append ? [] : ["link set lo up"];
-        for (const [j, want] of wanted.entries()) {
-          const i = before.length + j;
+        for (const want of wanted) {
           const n = this.get(want.network);
+          this.checkEndpoint(n, want);
+          if (endpoints.some((e) => e.networkId === n.id)) throw new NetworkError("FORBIDDEN", `endpoint with name ${containerId.slice(0, 12)} already exists in network ${n.name}`);
           const subnet = parseSubnet(n.subnet);
-          const ip = this.allocate(n, containerId);
+          const ip = this.allocate(n, containerId, want.ipv4Address);
           const hostVeth = `vb${createHash("sha256").update(`${containerId}/${n.id}`).digest("hex").slice(0, 12)}`;
-          const iface = `eth${i}`;
+          const iface = freeInterface(endpoints);
           const mac = macFor(ip);
-          const ep: Endpoint = { networkId: n.id, ip, prefix: subnet.prefix, gateway: n.gateway, hostVeth, iface, aliases: want.aliases, mac };
+          const defaultRoute = !n.internal && !endpoints.some((e) => e.defaultRoute);
+          const ep: Endpoint = { networkId: n.id, ip, prefix: subnet.prefix, gateway: n.gateway, hostVeth, iface, aliases: want.aliases, mac, ...(defaultRoute ? { defaultRoute } : {}) };
           endpoints.push(ep);
           this.state.endpoints[containerId] = [...endpoints];
           await tool("ip", ["link", "del", hostVeth]).catch(() => "");
           await tool("ip", ["link", "add", hostVeth, "type", "veth", "peer", "name", iface, "netns", String(pid)]);
           await ipBatch([`link set ${hostVeth} master ${n.bridge}`, `link set ${hostVeth} up`]);
           inside.push(`link set ${iface} address ${mac}`, `addr add ${ip}/${subnet.prefix} dev ${iface}`, `link set ${iface} up`);
-          if (i === 0 && !n.internal) inside.push(`route add default via ${n.gateway} dev ${iface}`);
+          if (defaultRoute) inside.push(`route replace default via ${n.gateway} dev ${iface}`);
         }
         await ipBatch(inside, pid);
         const first = endpoints[0];
@@ -309,16 +341,28 @@ export class NetworkManager {
     });
   }
 
-  /** Takes a running container off one network (deleting the host end of a veth deletes both ends). */
-  detach(containerId: string, networkId: string): Promise<void> {
+  /**
+   * Takes a running container (init `pid`) off one network: deleting the host
+   * end of a veth deletes both ends. If its default route went out there, it
+   * goes out through the next non-internal network it is on.
+   */
+  detach(containerId: string, networkId: string, pid: number): Promise<void> {
     return this.exclusive(async () => {
       const eps = this.state.endpoints[containerId] ?? [];
       const ep = eps.find((e) => e.networkId === networkId);
       if (!ep) return;
       await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
-      this.state.endpoints[containerId] = eps.filter((e) => e !== ep);
+      const rest = eps.filter((e) => e !== ep);
+      this.state.endpoints[containerId] = rest;
       const ports = this.state.ports[containerId];
       if (ports?.some((p) => p.containerIp === ep.ip)) delete this.state.ports[containerId];
+      // Records from before defaultRoute was kept: eth0 on a non-internal network had it.
+      const hadRoute = ep.defaultRoute ?? (ep.iface === "eth0" && !this.find(ep.networkId)?.internal && !rest.some((e) => e.defaultRoute));
+      const next = hadRoute ? rest.find((e) => !this.find(e.networkId)?.internal) : undefined;
+      if (next) {
+        await ipBatch([`route replace default via ${next.gateway} dev ${next.iface}`], pid).catch(() => "");
+        next.defaultRoute = true;
+      }
       await this.save();
       await this.applyRules();
     });
@@ -346,12 +390,18 @@ export class NetworkManager {
     await this.applyRules();
   }
 
-  private allocate(n: NetworkRecord, containerId: string): string {
+  /** The address asked for (if free), or the first free one of the subnet. */
+  private allocate(n: NetworkRecord, containerId: string, wanted?: string): string {
     const subnet = parseSubnet(n.subnet);
     const used = new Set<string>([n.gateway]);
     for (const [id, eps] of Object.entries(this.state.endpoints)) {
       if (id === containerId) continue;
       for (const e of eps) if (e.networkId === n.id) used.add(e.ip);
+    }
+    if (wanted) {
+      const offset = ipToNumber(wanted) - subnet.base;
+      if (used.has(wanted) || offset <= 0 || offset >= size(subnet) - 1) throw new NetworkError("CONFLICT", `Address already in use`);
+      return wanted;
     }
     // Skip the network address and the broadcast address.
     for (let i = 1; i < size(subnet) - 1; i++) {
@@ -407,6 +457,14 @@ export class NetworkManager {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The lowest ethN the container doesn't have yet (a network left while it runs frees its name). */
+function freeInterface(endpoints: Endpoint[]): string {
+  const taken = new Set(endpoints.map((e) => e.iface));
+  let i = 0;
+  while (i < endpoints.length && taken.has(`eth${i}`)) i++;
+  return `eth${i}`;
 }
 
 /** Docker derives the MAC from the IPv4 address: 02:42 + the four bytes. */

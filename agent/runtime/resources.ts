@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
+import { cgroupMountPoints } from "./cgroup-parent";
 import type { LinuxResources, ResourcesInput } from "./spec-types";
 import { SpecError } from "./spec-error";
 
@@ -34,10 +37,15 @@ export function buildResources(r: ResourcesInput): LinuxResources {
     throw new SpecError("Minimum memoryswap limit should be larger than memory limit, see usage");
   }
   if (memory > 0 && swap === 0) swap = memory * 2;
-  if (memory > 0 || swap !== 0) {
+  const reservation = int("memory reservation", r.memoryReservation);
+  if (reservation < 0) throw new SpecError(`Invalid memory reservation ${reservation}: it must not be negative`);
+  if (reservation > 0 && reservation < MIN_MEMORY) throw new SpecError("Minimum memory reservation allowed is 6MB");
+  if (memory > 0 && reservation > memory) throw new SpecError("Minimum memory limit can not be less than memory reservation limit, see usage");
+  if (memory > 0 || swap !== 0 || reservation > 0) {
     out.memory = {};
     if (memory > 0) out.memory.limit = memory;
     if (swap !== 0) out.memory.swap = swap;
+    if (reservation > 0) out.memory.reservation = reservation;
   }
 
   // CPU.
@@ -79,5 +87,24 @@ export function buildResources(r: ResourcesInput): LinuxResources {
 
   const pids = int("pids limit", r.pidsLimit);
   if (pids > 0) out.pids = { limit: pids };
+
+  const weight = int("blkio weight", r.blkioWeight);
+  if (weight !== 0 && (weight < 10 || weight > 1000)) throw new SpecError("Range of blkio weight is from 10 to 1000");
+  if (weight > 0) out.blockIO = { weight };
   return out;
+}
+
+/**
+ * dockerd's sysinfo BlkioWeight: whether this host's cgroups can weigh a
+ * container's block I/O (v1: a blkio hierarchy with blkio.weight or
+ * blkio.bfq.weight, which need the CFQ/BFQ scheduler; v2: the io controller).
+ */
+export function blkioWeightSupported(cgroupVersion: 1 | 2): boolean {
+  try {
+    if (cgroupVersion === 2) return readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("io");
+    const blkio = cgroupMountPoints(readFileSync("/proc/self/mountinfo", "utf8")).find((p) => path.basename(p).split(",").includes("blkio"));
+    return Boolean(blkio && (existsSync(path.join(blkio, "blkio.weight")) || existsSync(path.join(blkio, "blkio.bfq.weight"))));
+  } catch {
+    return false;
+  }
 }

@@ -66,9 +66,10 @@ export interface LinuxDeviceCgroup {
 
 export interface LinuxResources {
   devices?: LinuxDeviceCgroup[];
-  memory?: { limit?: number; swap?: number };
+  memory?: { limit?: number; swap?: number; reservation?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
+  blockIO?: { weight?: number };
 }
 
 export interface OciLinux {
@@ -120,6 +121,10 @@ export interface ResourcesInput {
   cpusetMems?: string;
   /** <= 0 / undefined = unlimited */
   pidsLimit?: number;
+  /** bytes; the soft limit (memory.soft_limit_in_bytes / memory.low) */
+  memoryReservation?: number;
+  /** 10..1000, only where the host's cgroups have a weight for block I/O */
+  blkioWeight?: number;
 }
 
 export interface RuntimeSpecInput {

@@ -293,6 +293,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export interface ParseCreateRequestOptions {
   /** Host CPU count for the NanoCpus range check (dockerd uses runtime.NumCPU()); skipped when absent. */
   numCpus?: number;
+  /** The checks of `docker update` (dockerd's verifyContainerSettings with update=true): a swap limit alone is fine. */
+  update?: boolean;
 }
 
 /**
@@ -442,7 +444,7 @@ function verifyHostConfig(hc: HostConfig, options: ParseCreateRequestOptions): v
   if (memory > 0 && swap > 0 && swap < memory) {
     fail("Minimum memoryswap limit should be larger than memory limit, see usage");
   }
-  if (memory === 0 && swap > 0) fail("You should always set the Memory limit when using Memoryswap limit, see usage");
+  if (memory === 0 && swap > 0 && !options.update) fail("You should always set the Memory limit when using Memoryswap limit, see usage");
   if (hc.MemorySwappiness !== undefined && hc.MemorySwappiness !== -1) {
     if (hc.MemorySwappiness < 0 || hc.MemorySwappiness > 100) {
       fail(`Invalid value: ${hc.MemorySwappiness}, valid memory swappiness range is 0-100`);

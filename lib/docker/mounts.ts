@@ -43,6 +43,10 @@ export interface MountSpec {
   /** Volume only: copy the image's content at the destination into an empty volume. */
   copyUp: boolean;
   anonymous: boolean;
+  /** --volumes-from: the id of the container this mount was copied from (its volume isn't this container's to remove). */
+  from?: string;
+  /** A bind copied from containers created under bind allowlists: each list still holds wherever it is mounted. */
+  bindPrefixes?: string[][];
 }
 
 const VALID_MODES = new Set(["ro", "rw", "z", "Z", "nocopy", "rprivate", "private", "rslave", "slave", "rshared", "shared"]);
@@ -117,12 +121,60 @@ export function parseTmpfs(dst: string, options: string): MountSpec {
   return { type: "tmpfs", source: "", destination: checkDestination(dst, "tmpfs"), readOnly: false, tmpfsOptions: options ? options.split(",") : [], createHostPath: false, copyUp: false, anonymous: false };
 }
 
-/** All of a create request's mounts, the image's VOLUMEs last (only where nothing else is mounted). */
-export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpfs: Record<string, string>; imageVolumes: string[] }): MountSpec[] {
+/** One HostConfig.VolumesFrom entry, "container[:ro|rw]" (moby's ParseVolumesFrom; z/Z are accepted and mean nothing here). */
+export function parseVolumesFrom(spec: string): { container: string; readOnly: boolean } {
+  if (spec === "") throw new MountError("volumes-from specification cannot be an empty string");
+  const colon = spec.indexOf(":");
+  const container = colon < 0 ? spec : spec.slice(0, colon);
+  const mode = colon < 0 ? "" : spec.slice(colon + 1);
+  const modes = mode ? mode.split(",") : [];
+  let rw = 0;
+  let label = 0;
+  for (const m of modes) {
+    if (m === "ro" || m === "rw") rw++;
+    else if (m === "z" || m === "Z") label++;
+    else throw new MountError(`invalid mode: ${mode}`);
+  }
+  if (rw > 1 || label > 1 || container === "") throw new MountError(`invalid mode: ${mode}`);
+  return { container, readOnly: modes.includes("ro") };
+}
+
+/**
+ * What --volumes-from copies: the source container's volumes and binds (not
+ * its tmpfs mounts), at the same destinations, read-only when it asked for
+ * :ro or the source's mount is. Binds keep the allowlists the source was held
+ * to (its own, and those its mounts brought along).
+ */
+export function inheritMounts(source: { id: string; mounts: MountSpec[]; bindPrefixes?: string[] }, readOnly: boolean): MountSpec[] {
+  return source.mounts
+    .filter((m) => m.type !== "tmpfs")
+    .map((m) => {
+      const prefixes = m.type === "bind" ? [...(m.bindPrefixes ?? []), ...(source.bindPrefixes ? [source.bindPrefixes] : [])] : [];
+      const copy: MountSpec = { ...m, readOnly: m.readOnly || readOnly, copyUp: false, from: m.from ?? source.id };
+      delete copy.bindPrefixes;
+      return prefixes.length ? { ...copy, bindPrefixes: prefixes } : copy;
+    });
+}
+
+/**
+ * All of a create request's mounts: what --volumes-from brought (a later one
+ * replaces an earlier one at the same destination), replaced in turn by the
+ * request's own Binds, Mounts and Tmpfs, then the image's VOLUMEs (only where
+ * nothing else is mounted).
+ */
+export function collectMounts(input: { binds: string[]; mounts: ApiMount[]; tmpfs: Record<string, string>; imageVolumes: string[]; inherited?: MountSpec[] }): MountSpec[] {
   const out: MountSpec[] = [];
-  const add = (m: MountSpec) => {
-    if (out.some((o) => o.destination === m.destination)) throw new MountError(`Duplicate mount point: ${m.destination}`);
+  const replace = (m: MountSpec) => {
+    const at = out.findIndex((o) => o.destination === m.destination);
+    if (at >= 0) out.splice(at, 1);
     out.push(m);
+  };
+  for (const m of input.inherited ?? []) replace(m);
+  const own = new Set<string>();
+  const add = (m: MountSpec) => {
+    if (own.has(m.destination)) throw new MountError(`Duplicate mount point: ${m.destination}`);
+    own.add(m.destination);
+    replace(m);
   };
   for (const b of input.binds) add(parseBind(b));
   for (const m of input.mounts) add(parseApiMount(m));

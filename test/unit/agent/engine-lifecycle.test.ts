@@ -57,6 +57,7 @@ class FakeHost {
       resume: async (id) => void (this.proc(id).status = "running"),
       delete: async (id) => void this.procs.delete(id),
       pids: async (id) => [this.proc(id).pid],
+      update: async () => {},
     };
   }
 
@@ -114,6 +115,7 @@ const snapshots: EngineSnapshots = { mount: async () => {}, unmount: async () =>
 const network: EngineNetwork = {
   init: async () => {},
   find: () => undefined,
+  checkEndpoint: () => {},
   endpointsOf: () => [],
   members: () => [],
   attach: async () => [],

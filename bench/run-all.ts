@@ -1,7 +1,8 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|audit|tunnel|deploy|proxy|rest runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
+import { benchCompose } from "./compose";
 import { benchContainers } from "./containers";
 import { benchDeploy, DEPLOY_TARGET_MS, LIST_TARGET_MS } from "./deploy";
 import { benchNetwork } from "./network";
@@ -63,6 +64,17 @@ if (!only || only === "build") {
     console.log(`  podman build cold ${b.podmanColdMs.toFixed(0).padStart(6)} ms   cached ${b.podmanCachedMs.toFixed(0).padStart(6)} ms`);
     console.log(`  ratio        cold ${(b.agentColdMs / b.podmanColdMs).toFixed(2).padStart(6)}      cached ${(b.agentCachedMs / b.podmanCachedMs).toFixed(2).padStart(6)}   (targets ≤ 1.00 and ≤ 0.50)`);
   }
+}
+
+if (!only || only === "compose") {
+  const c = await benchCompose();
+  const ms = (v: number | null) => (v === null ? "   n/a" : v.toFixed(0).padStart(6));
+  console.log(`\ndocker-compose 1.29, ${c.services}-service file (image present), up -d until every service runs, then down -v (median of ${c.runs} runs each)`);
+  console.log(`  berth-agent           up ${ms(c.agentUpMs)} ms   down ${ms(c.agentDownMs)} ms`);
+  console.log(`  podman system service up ${ms(c.podmanUpMs)} ms   down ${ms(c.podmanDownMs)} ms`);
+  console.log(`  agent / podman, up + down  ${c.ratio === null ? "n/a (no podman)" : c.ratio.toFixed(2)}   (target ≤ 0.50)`);
+  console.log(`  health-gated chain (each service waits for the previous one healthy; 1 s interval), agent only:`);
+  console.log(`  berth-agent           up ${ms(c.agentHealthyUpMs)} ms   down ${ms(c.agentHealthyDownMs)} ms   (podman: its checks need systemd timers, none here)`);
 }
 
 if (!only || only === "audit") {

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import tar, { type Header } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONFINEMENT_HEADER, encodeConfinement } from "../../lib/confinement";
 import { type CompatEnv, startCompatEnv } from "../fixtures/compat-env";
 
 // docker cp both ways and docker export, with the stock docker CLI against a
@@ -237,6 +238,32 @@ describe("docker cp into a container", () => {
     // Out of the mounts too, and the per-container /etc/hostname.
     expect((await sh(`docker cp ${id}:/vol/in-volume.txt - | tar -xO`)).stdout).toBe("into a mount\n");
     expect((await sh(`docker cp ${id}:/etc/hostname - | tar -xO`)).stdout).toBe(`${id.slice(0, 12)}\n`);
+  });
+
+  it("holds a bind under the deploy policy's allowlist to where its source really leads", async () => {
+    const allowed = await mkdtemp(path.join(work, "allowed-"));
+    const outside = await mkdtemp(path.join(work, "outside-"));
+    await mkdir(path.join(allowed, "data"));
+    const created = await env.agent.request("POST", "/v1.43/containers/create", JSON.stringify({ Image: env.image, Cmd: ["true"], HostConfig: { Binds: [`${allowed}/data:/data`] } }), {
+      [CONFINEMENT_HEADER]: encodeConfinement({ bindPrefixes: [allowed] }),
+    });
+    expect(created.status, created.body).toBe(201);
+    const id = (JSON.parse(created.body) as { Id: string }).Id;
+    const src = path.join(work, "confined.txt");
+    await writeFile(src, "confined\n");
+    expect((await docker("cp", src, `${id}:/data/in.txt`)).code).toBe(0);
+    expect(readFileSync(path.join(allowed, "data/in.txt"), "utf8")).toBe("confined\n");
+
+    // The source is swapped for a symlink leading out of the allowlist: the bind is refused, nothing is written there.
+    await rename(path.join(allowed, "data"), path.join(allowed, "data.old"));
+    await symlink(outside, path.join(allowed, "data"));
+    const refused = await docker("cp", src, `${id}:/data/escaped.txt`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`bind mount of ${allowed}/data is not allowed: it leads to ${outside}`);
+    expect(existsSync(path.join(outside, "escaped.txt"))).toBe(false);
+    const read = await docker("cp", `${id}:/data/in.txt`, path.join(work, "never.txt"));
+    expect(read.code).not.toBe(0);
+    expect(existsSync(path.join(work, "never.txt"))).toBe(false);
   });
 
   it("refuses a non-directory destination, and a destination that isn't there", async () => {

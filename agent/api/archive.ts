@@ -46,6 +46,13 @@ export function archiveRoutes(router: Router, archive: ContainerArchive): void {
     ctx.res!.end();
   });
 
+  // Without this a HEAD would take the GET route, and walk the whole filesystem for an answer with no body.
+  router.add("HEAD", "/containers/{id}/export", (ctx) => {
+    archive.exists(ctx.params[0]!);
+    ctx.res!.writeHead(200, { ...commonHeaders(), "Content-Type": "application/x-tar" });
+    ctx.res!.end();
+  });
+
   router.add("GET", "/containers/{id}/export", async (ctx) => {
     await archive.export(ctx.params[0]!, sendTar(ctx.res!));
   });

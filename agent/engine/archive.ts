@@ -52,6 +52,11 @@ export type SendTar = (tar: Readable, stat?: ContainerPathStat) => Promise<void>
 export class ContainerArchive {
   constructor(private readonly deps: ArchiveDeps) {}
 
+  /** Throws NOT_FOUND unless the container exists. */
+  exists(key: string): void {
+    this.deps.engine.get(key);
+  }
+
   /** HEAD /containers/{id}/archive: the path's stat, its last component not followed (unless it ends in "/" or "/."). */
   async stat(key: string, unsafePath: string): Promise<ContainerPathStat> {
     const abs = checkedPath(unsafePath);

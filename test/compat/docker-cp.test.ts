@@ -346,6 +346,11 @@ describe("docker export", () => {
     expect(content.stdout).toBe("exported\n");
 
     expect((await docker("stop", "-t", "0", id)).code).toBe(0);
+    // A HEAD is answered without the archive (nor a walk of the filesystem).
+    const head = await env.agent.request("HEAD", `/v1.43/containers/${id}/export`);
+    expect(head.status).toBe(200);
+    expect(head.headers["content-type"]).toBe("application/x-tar");
+    expect((await env.agent.request("HEAD", "/v1.43/containers/no-such-container/export")).status).toBe(404);
     const out = path.join(work, "exported.tar");
     expect((await docker("export", "-o", out, id)).code).toBe(0);
     expect(await namesIn(await readFile(out))).toContain("srv/made-here.txt");

@@ -16,6 +16,7 @@ import { runCommand } from "./cli/commands";
 import { failWith } from "./cli/output";
 import { ContainerIo } from "./engine/container-io";
 import { ContainerEngine } from "./engine/engine";
+import { ContainerArchive } from "./engine/archive";
 import { EventBus } from "./engine/events";
 import { clearExecState, ExecManager } from "./engine/exec";
 import { ExecProbeRunner } from "./engine/health-probe";
@@ -84,7 +85,8 @@ async function serve(settings: EngineSettings, socket: string, registry: Registr
   const tmpDir = path.join(root, "tmp");
   await mkdir(tmpDir, { recursive: true });
   const agentId = createHash("sha256").update(root).digest("hex").slice(0, 32);
-  const server = createApi({ ...agent, tmpDir, info: { root, cgroupVersion: agent.cgroupVersion, agentId } });
+  const archive = new ContainerArchive({ engine: agent.engine, volumes: agent.volumes, events: agent.events, tmpDir });
+  const server = createApi({ ...agent, archive, tmpDir, info: { root, cgroupVersion: agent.cgroupVersion, agentId } });
   await listenUnix(server, socket);
   process.stdout.write(`berth-agent ${AGENT_VERSION} listening on ${socket} (root ${root})\n`);
   // A bug in one request must not take the agent (and every client) down: log it and go on.

@@ -2,12 +2,14 @@ import { chmod, mkdir, rm } from "node:fs/promises";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import type { ContainerArchive } from "../engine/archive";
 import type { ContainerEngine } from "../engine/engine";
 import type { ContainerIo } from "../engine/container-io";
 import type { EventBus } from "../engine/events";
 import type { ExecManager } from "../engine/exec";
 import type { ImageService } from "../images/image-service";
 import { API_VERSION } from "../version";
+import { archiveRoutes } from "./archive";
 import { containerRoutes } from "./containers";
 import { containerUpdateRoutes } from "./container-update";
 import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
@@ -34,6 +36,8 @@ export interface ApiDeps {
   events: EventBus;
   network: NetworkManager;
   volumes: VolumeStore;
+  /** docker cp and export. */
+  archive: ContainerArchive;
   buildCache: BuildCache;
   /** Scratch space for build contexts (on the agent root's filesystem). */
   tmpDir: string;
@@ -57,6 +61,7 @@ export function createApi(deps: ApiDeps): http.Server {
   commitRoutes(router, deps.engine, deps.images, deps.events);
   buildRoutes(router, { engine: deps.engine, io: deps.io, images: deps.images, cache: deps.buildCache, events: deps.events, tmpDir: deps.tmpDir });
   volumeRoutes(router, deps.volumes, deps.engine);
+  archiveRoutes(router, deps.archive);
   containerRoutes(router, deps.engine, deps.io, deps.images, deps.execs, deps.network, deps.volumes);
   containerUpdateRoutes(router, deps.engine);
 

@@ -27,6 +27,7 @@ import { SpecError } from "../runtime/spec-error";
 import { Launcher } from "./launch";
 import { networkEvents, volumeEvents } from "./lifecycle-events";
 import { mergeContainerConfig } from "./merge-config";
+import { isMountPoint } from "./mounts";
 import { newRecord } from "./new-record";
 import { generateName } from "./names";
 import { signalNumber } from "./signals";
@@ -534,6 +535,27 @@ export class ContainerEngine {
         return image.id;
       } finally {
         if (pause) await this.deps.runc.resume(id).catch(() => {});
+      }
+    });
+  }
+
+  /**
+   * Runs `task` on the container's files (docker cp, export) under its lock,
+   * so no start, stop or remove happens meanwhile; the root filesystem is
+   * mounted for it if it wasn't (a container stopped before a reboot) and
+   * taken down again after, unless the container runs by then.
+   */
+  async withRootfs<T>(key: string, task: (record: ContainerRecord) => Promise<T>): Promise<T> {
+    const id = this.get(key).id;
+    return this.withLock(id, async () => {
+      const record = await this.reconcile(id);
+      if (record.state.status === "removing") throw new EngineError("CONFLICT", `container ${id} is being removed`);
+      const wasMounted = await isMountPoint(this.paths(id).rootfs);
+      await this.launcher.ensureMounted(record);
+      try {
+        return await task(record);
+      } finally {
+        if (!wasMounted && !isActive(record.state.status)) await this.launcher.unmountRoot(id);
       }
     });
   }

@@ -8,9 +8,12 @@ import { AgentError } from "../errors";
 export class UnsafeLayerError extends AgentError<"UNSAFE_LAYER"> {
   override name = "UnsafeLayerError";
   readonly entry: string | null;
+  /** Why, without the entry's name (for callers that word the refusal their own way). */
+  readonly reason: string;
   constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
     super("UNSAFE_LAYER", entry === null ? `unsafe layer: ${reason}` : `unsafe layer entry "${entry}": ${reason}`, options);
     this.entry = entry;
+    this.reason = reason;
   }
 }
 
@@ -21,5 +24,13 @@ export class CorruptLayerError extends AgentError<"CORRUPT_LAYER"> {
   constructor(entry: string | null, reason: string, options?: { cause?: unknown }) {
     super("CORRUPT_LAYER", entry === null ? `corrupt layer: ${reason}` : `corrupt layer at entry "${entry}": ${reason}`, options);
     this.entry = entry;
+  }
+}
+
+/** An entry would replace a directory with a non-directory or the reverse, and the caller said not to (docker cp's noOverwriteDirNonDir). */
+export class ReplaceRefusedError extends AgentError<"INVALID"> {
+  override name = "ReplaceRefusedError";
+  constructor(message: string) {
+    super("INVALID", message);
   }
 }

@@ -161,7 +161,17 @@ export function evaluatePolicy(spec: DeploySpec, policy: DeployPolicy, context: 
     });
   }
 
-  // Memory.
+  out.push(...evaluateResources(spec, policy));
+  return out;
+}
+
+/**
+ * The memory and CPU rules alone, on the limits a container will have: a
+ * create's, or a running container's after `docker update` (which can change
+ * nothing else the policy judges).
+ */
+export function evaluateResources(spec: Pick<DeploySpec, "memoryBytes" | "cpus">, policy: DeployPolicy): PolicyViolation[] {
+  const out: PolicyViolation[] = [];
   if (!isSet(spec.memoryBytes)) {
     if (policy.requireMemoryLimit) out.push(violation("requireMemoryLimit", "memoryBytes", "A memory limit is required"));
     else if (isSet(policy.maxMemoryBytes)) {

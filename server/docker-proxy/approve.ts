@@ -79,6 +79,8 @@ export async function approve(ctx: ProxyContext, req: http.IncomingMessage, meta
     params.image = [query.get("fromImage"), query.get("tag")].filter(Boolean).join(":") || query.get("fromSrc") || null;
   }
   if (endpoint.kind === "attach") params.stdin = queryFlag(query, "stdin");
+  if (/\/archive$/.test(endpoint.route)) params.path = (query.get("path") ?? "").slice(0, 1024);
+  if (endpoint.kind === "archiveUpload" && queryFlag(query, "copyUIDGID")) params.copyUIDGID = true;
   const denial = { action: endpoint.action, params: { ...base, ...params }, hostId: host.id };
   await admission.authorise({ permissions: match.permissions, host, message: (missing) => `not allowed by Berth: needs ${missing.join(", ")} on host ${host.name}`, denial });
   // An exec may be started, resized or read only by the user who created it through the proxy, on that host.

@@ -17,7 +17,10 @@ import type { PolicyViolation } from "../../lib/policy/check";
 // UTS/user/cgroup namespaces, device cgroup rules, …) become violations of the
 // matching rule; settings whose effect on the host can't be judged here
 // (a cgroup parent, another runtime, volumes from another container, …) are
-// refused outright. The body forwarded to the agent is the one judged.
+// refused outright. --volumes-from is judged by what it brings: the proxy
+// looks the source containers up on the host (judge.ts) and their bind
+// mounts are judged as binds of this one. The body forwarded to the agent is
+// the one judged (VolumesFrom naming the very containers looked at, by ID).
 
 /** A create body the proxy refuses as malformed or not allowed: answered 400. */
 export class CreateBodyError extends AppError<"BAD_REQUEST"> {
@@ -27,8 +30,16 @@ export class CreateBodyError extends AppError<"BAD_REQUEST"> {
   }
 }
 
+/** A --volumes-from entry: the container, and the mode that overrides its mounts' own ("" keeps them). */
+export interface VolumesFromEntry {
+  container: string;
+  mode: "" | "ro" | "rw";
+}
+
 export interface TranslatedCreate {
   spec: DeploySpec;
+  /** Containers whose mounts this one takes (HostConfig.VolumesFrom), judged once looked up on the host. */
+  volumesFrom: VolumesFromEntry[];
   /** Violations for settings outside DeploySpec, judged here against the same rules. */
   extraViolations(policy: { allowPrivileged?: boolean; allowHostNamespaces?: boolean; allowDevices?: boolean }): PolicyViolation[];
   /** What the audit record shows: the settings that matter. */
@@ -77,7 +88,6 @@ function refuseUnjudgeable(hc: HostConfig): void {
   const refused: string[] = [];
   if (nonEmpty(hc.CgroupParent)) refused.push("CgroupParent (--cgroup-parent)");
   if (nonEmpty(hc.Runtime) && hc.Runtime !== "runc") refused.push("Runtime (--runtime)");
-  if (nonEmpty(hc.VolumesFrom)) refused.push("VolumesFrom (--volumes-from: another container's mounts can't be checked against the bind-mount allowlist)");
   if (nonEmpty(hc.VolumeDriver) && hc.VolumeDriver !== "local") refused.push("VolumeDriver (--volume-driver)");
   if (hc.MaskedPaths !== undefined) refused.push("MaskedPaths");
   if (hc.ReadonlyPaths !== undefined) refused.push("ReadonlyPaths");
@@ -203,6 +213,15 @@ function specInputOf(req: CreateRequest, name: string | null): DeploySpecInput {
   };
 }
 
+/** HostConfig.VolumesFrom as dockerd reads it: "CONTAINER" or "CONTAINER:ro|rw". */
+function volumesFromOf(hc: HostConfig): VolumesFromEntry[] {
+  return (hc.VolumesFrom ?? []).map((entry) => {
+    const m = /^([^:]+)(?::(ro|rw))?$/.exec(entry);
+    if (!m) throw new CreateBodyError(`invalid VolumesFrom entry "${entry}": expected CONTAINER[:ro|rw]`);
+    return { container: m[1]!, mode: (m[2] ?? "") as VolumesFromEntry["mode"] };
+  });
+}
+
 /** Security options that take protection away: as much as privileged mode. */
 const WEAKENING_SECURITY_OPT = /^(seccomp|apparmor|systempaths)[=:]unconfined$|^label[=:]disable$/i;
 
@@ -251,6 +270,7 @@ function summaryOf(spec: DeploySpec, hc: HostConfig, req: CreateRequest): Record
     ...(spec.memoryBytes !== undefined ? { memoryBytes: spec.memoryBytes } : {}),
     ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
     ...(spec.env.length ? { env: spec.env.map((e) => e.name) } : {}),
+    ...(hc.VolumesFrom?.length ? { volumesFrom: hc.VolumesFrom } : {}),
     ...(hc.AutoRemove ? { autoRemove: true } : {}),
     ...(req.Tty ? { tty: true } : {}),
     ...(req.OpenStdin ? { openStdin: true } : {}),
@@ -282,5 +302,5 @@ export function createBodyToSpec(body: unknown, name: string | null, options: { 
     throw new CreateBodyError(`invalid ${issue.path.join(".") || "body"}: ${issue.message}`);
   }
   const spec = parsed.data;
-  return { spec, extraViolations: extraViolationsOf(hc), summary: summaryOf(spec, hc, req) };
+  return { spec, volumesFrom: volumesFromOf(hc), extraViolations: extraViolationsOf(hc), summary: summaryOf(spec, hc, req) };
 }

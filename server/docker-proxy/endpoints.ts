@@ -21,7 +21,11 @@ export type EndpointKind =
   /** POST /networks/create: a bridge network only, no driver options (parsed with zod). */
   | "networkCreate"
   /** GET /containers/{id}/json: the answer is read whole and a deployment's secret env values masked. */
-  | "containerInspect";
+  | "containerInspect"
+  /** POST /containers/{id}/update: the new limits go through the deploy policy's resource rules first. */
+  | "update"
+  /** PUT /containers/{id}/archive (docker cp into a container): the tar streams to the agent, under the archive cap. */
+  | "archiveUpload";
 
 export type TargetType = "container" | "image" | "network" | "volume" | "exec";
 
@@ -35,8 +39,14 @@ export interface Endpoint {
   permissions: readonly Permission[] | ((query: URLSearchParams) => Permission[]);
   /** The audit action: "docker.<resource>.<verb>". */
   action: string;
-  /** Mutations are audited whatever the outcome; reads only when denied. */
+  /** Mutations are audited whatever the outcome (their intent first); reads only when denied. */
   mutation: boolean;
+  /**
+   * A read that hands out a container's files (docker cp out, export): audited
+   * whatever the outcome, intent first, like a mutation; files hold what
+   * inspect masks and logs don't show (keys, configuration with passwords).
+   */
+  exposesFiles?: true;
   kind: EndpointKind;
   /** What the first path parameter names, for the audit record's target. */
   target?: TargetType;
@@ -97,6 +107,16 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: "POST", pattern: p(`/containers/${ID}/resize`), route: "POST /containers/{id}/resize", permissions: ["containers.control"], action: "docker.containers.resize", mutation: false, kind: "plain", target: "container" },
   { method: "POST", pattern: p(`/containers/${ID}/rename`), route: "POST /containers/{id}/rename", permissions: ["containers.deploy"], action: "docker.containers.rename", mutation: true, kind: "plain", target: "container" },
   { method: "DELETE", pattern: p(`/containers/${ID}`), route: "DELETE /containers/{id}", permissions: ["containers.delete"], action: "docker.containers.remove", mutation: true, kind: "plain", target: "container" },
+  // docker update changes what a container may use: as much a deploy as a create, judged by the same resource rules.
+  { method: "POST", pattern: p(`/containers/${ID}/update`), route: "POST /containers/{id}/update", permissions: ["containers.deploy"], action: "docker.containers.update", mutation: true, kind: "update", target: "container" },
+
+  // A container's files (docker cp, docker export). Reading them is as much as `docker exec cat`: they hold what
+  // inspect masks (a deployment's secrets written to files, keys, configuration), so every look needs
+  // containers.exec, as commit does; writing them is what an exec can do.
+  { method: "HEAD", pattern: p(`/containers/${ID}/archive`), route: "HEAD /containers/{id}/archive", permissions: ["containers.read", "containers.exec"], action: "docker.containers.archiveStat", mutation: false, kind: "plain", target: "container" },
+  { method: "GET", pattern: p(`/containers/${ID}/archive`), route: "GET /containers/{id}/archive", permissions: ["containers.read", "containers.exec"], action: "docker.containers.copyFrom", mutation: false, exposesFiles: true, kind: "plain", target: "container" },
+  { method: "PUT", pattern: p(`/containers/${ID}/archive`), route: "PUT /containers/{id}/archive", permissions: ["containers.exec"], action: "docker.containers.copyTo", mutation: true, kind: "archiveUpload", target: "container" },
+  { method: "GET", pattern: p(`/containers/${ID}/export`), route: "GET /containers/{id}/export", permissions: ["containers.read", "containers.exec"], action: "docker.containers.export", mutation: false, exposesFiles: true, kind: "plain", target: "container" },
 
   // Exec.
   { method: "POST", pattern: p(`/containers/${ID}/exec`), route: "POST /containers/{id}/exec", permissions: ["containers.exec"], action: "docker.exec.create", mutation: true, kind: "execCreate", target: "container" },
@@ -147,6 +167,11 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { method: "GET", pattern: p(`/volumes/${ID}`), route: "GET /volumes/{name}", permissions: ["hosts.read"], action: "docker.volumes.inspect", mutation: false, kind: "plain", target: "volume" },
   { method: "DELETE", pattern: p(`/volumes/${ID}`), route: "DELETE /volumes/{name}", permissions: ["volumes.manage"], action: "docker.volumes.remove", mutation: true, kind: "plain", target: "volume" },
 ];
+
+/** Audited whatever the outcome, with the intent on record before the agent is contacted. */
+export function auditsEveryCall(endpoint: Endpoint): boolean {
+  return endpoint.mutation || endpoint.exposesFiles === true;
+}
 
 export interface EndpointMatch {
   endpoint: Endpoint;

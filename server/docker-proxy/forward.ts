@@ -6,6 +6,8 @@ import { agentFailedMessage, agentFailureLogLine } from "../fleet/app-errors";
 import { readCapped } from "../http/read-capped";
 import { CONFINEMENT_HEADER, encodeConfinement } from "../../lib/confinement";
 import { type Approved, type LiveStream, type ProxyContext, recordCall } from "./context";
+import { auditsEveryCall } from "./endpoints";
+import { bodyLimitOf } from "./request-body";
 import { dockerMessage, outcomeOf, progressError } from "./docker-errors";
 import { sendMaskedInspect } from "./mask-inspect";
 import { recordAttach, recordExecEnd, recordExecStart } from "./session-audit";
@@ -56,7 +58,7 @@ export function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.
   let snippet = "";
   const isExecStart = endpoint.kind === "execStart";
   const isStdinAttach = endpoint.kind === "attach" && a.params.stdin === true;
-  const keepSnippet = endpoint.mutation || isExecStart || isStdinAttach;
+  const keepSnippet = auditsEveryCall(endpoint) || isExecStart || isStdinAttach;
   /** An attach with stdin answered 2xx: its start was recorded; its end is recorded when it closes. */
   let attachRunning = false;
   /** An attached exec (not detached) answered 200: its start was recorded as it began; its end is recorded below. */
@@ -84,7 +86,7 @@ export function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.
       if (isStdinAttach && outcome !== null) {
         return attachRunning ? recordAttach(a, "end", "success", { status, durationMs: Date.now() - started, closedBy }) : recordAttach(a, "start", outcome, { status }, errorMessage);
       }
-      if (!endpoint.mutation || outcome === null) return Promise.resolve();
+      if (!auditsEveryCall(endpoint) || outcome === null) return Promise.resolve();
       if (execRunning) return recordExecEnd(ctx, a, a.match.params[0]!, started, closedBy);
       return recordCall(a, outcome, errorMessage, { status, ...(isExecStart ? { via: "docker-proxy" } : {}), ...(shutdown ? { closedBy } : {}) });
     })();
@@ -138,16 +140,17 @@ export function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.
 
   if (body) return void agentReq.end(body);
   if (!streamBody) return void agentReq.end();
-  // A streamed body (build context, image load/import): capped as it goes.
+  // A streamed body (build context, image load/import, docker cp's tar): capped as it goes.
+  const limit = bodyLimitOf(ctx, a);
   let total = 0;
   req.on("data", (c: Buffer) => {
     total += c.length;
-    if (total > ctx.maxBodyBytes) {
+    if (total > limit) {
       req.unpipe();
       agentReq.destroy();
-      if (!res.headersSent) sendError(res, 413, `request body is larger than ${ctx.maxBodyBytes} bytes`, { connection: "close" });
+      if (!res.headersSent) sendError(res, 413, `request body is larger than ${limit} bytes`, { connection: "close" });
       else res.destroy();
-      finish("denied", `request body is larger than ${ctx.maxBodyBytes} bytes`, "client");
+      finish("denied", `request body is larger than ${limit} bytes`, "client");
       req.destroy();
       return;
     }

@@ -14,12 +14,13 @@ import { createTokenPipeline } from "../pipeline/token-pipeline";
 import { openAgentStream } from "./agent-link";
 import { approve, AUTH_FAILURE_RATE, PROXY_TOKEN_RATE, proxyWording } from "./approve";
 import { type Approved, type ProxyContext, type ProxyFleet, recordCall } from "./context";
+import { auditsEveryCall } from "./endpoints";
 import { type DockerAnswer, dockerAnswerOf, internalAnswer } from "./docker-errors";
 import { ExecOwners } from "./exec-owners";
 import { forward } from "./forward";
 import { judgeImageTargets } from "./judge";
 import { isDockerProxyUrl } from "./paths";
-import { isBuffered, prepareBody, readBody, tooLarge } from "./request-body";
+import { bodyLimitOf, isBuffered, prepareBody, readBody, tooLarge } from "./request-body";
 import { splice } from "./splice";
 import { readBodyFromSocket, sendError, sendRawError } from "./wire";
 
@@ -96,12 +97,12 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
   async function recordFailure(approved: Approved | null, e: unknown, answer: DockerAnswer | null): Promise<void> {
     if (!approved || isAudited(e)) return;
     if (answer?.status === 413) return recordCall(approved, "denied", answer.message);
-    if (approved.match.endpoint.mutation) await recordCall(approved, "error", answer ? answer.message : "internal error");
+    if (auditsEveryCall(approved.match.endpoint)) await recordCall(approved, "error", answer ? answer.message : "internal error");
   }
 
   /** The mutation's intent goes on record before the agent is contacted; if it can't, nothing is forwarded (503). */
   async function recordIntent(a: Approved): Promise<void> {
-    if (a.match.endpoint.mutation) await a.trail.intent();
+    if (auditsEveryCall(a.match.endpoint)) await a.trail.intent();
   }
 
   // -------------------------------------------------------------------------
@@ -114,11 +115,12 @@ export function createDockerProxy(options: DockerProxyOptions): DockerProxy {
       const a = approved;
       const declared = Number(req.headers["content-length"] ?? "0");
       const chunked = /chunked/i.test(String(req.headers["transfer-encoding"] ?? ""));
-      if (declared > options.maxBodyBytes) {
+      const limit = bodyLimitOf(ctx, a);
+      if (declared > limit) {
         // Read and drop what the client is sending (bounded) so it reads the answer.
         if (declared <= drainCap(options.maxBodyBytes)) req.resume();
         else res.setHeader("connection", "close");
-        throw tooLarge(options.maxBodyBytes);
+        throw tooLarge(limit);
       }
       await judgeImageTargets(ctx, a);
       const buffered = isBuffered(a);

@@ -5,8 +5,9 @@ import { drainCap } from "../http/limited-request";
 import { jsonDepthProblem } from "../http/json-depth";
 import type { Approved, ProxyContext } from "./context";
 import { createBodyToSpec } from "./create-spec";
-import { judgeCreate, judgePrivilegedExec } from "./judge";
+import { judgeCreate, judgePrivilegedExec, judgeUpdate } from "./judge";
 import { parseNetworkCreate } from "./network-create";
+import { parseUpdateBody } from "./update-spec";
 
 // The bodies the proxy reads before forwarding (create, exec create and
 // start, volume and network create): parsed strictly, judged, and what the
@@ -15,10 +16,23 @@ import { parseNetworkCreate } from "./network-create";
 // between the proxy's reading and the agent's.
 
 /** The endpoint kinds whose body is read whole and checked before forwarding. */
-const BUFFERED = new Set(["create", "execCreate", "execStart", "volumeCreate", "networkCreate"]);
+const BUFFERED = new Set(["create", "execCreate", "execStart", "volumeCreate", "networkCreate", "update"]);
 
 export function isBuffered(a: Approved): boolean {
   return BUFFERED.has(a.match.endpoint.kind);
+}
+
+/**
+ * docker cp into a container streams a tar of whatever is copied: capped at
+ * this many times BERTH_MAX_BODY_BYTES (1 GiB with the default 1 MiB), not at
+ * the JSON bodies' cap. Streamed to the agent as it arrives (never held here);
+ * the agent keeps it on the host's disk until it has checked every entry.
+ */
+export const ARCHIVE_BODY_FACTOR = 1024;
+
+/** The most a call's body may hold: archive uploads have their own cap, everything else BERTH_MAX_BODY_BYTES. */
+export function bodyLimitOf(ctx: Pick<ProxyContext, "maxBodyBytes">, a: Approved): number {
+  return a.match.endpoint.kind === "archiveUpload" ? ctx.maxBodyBytes * ARCHIVE_BODY_FACTOR : ctx.maxBodyBytes;
 }
 
 export function tooLarge(maxBytes: number): AppError {
@@ -64,12 +78,19 @@ export async function prepareBody(ctx: ProxyContext, a: Approved, body: Buffer |
     } catch (e) {
       throw invalid(`invalid JSON in the request body: ${e instanceof Error ? e.message : String(e)}`);
     }
-  } else if (kind === "create" || kind === "execCreate" || kind === "networkCreate") {
+  } else if (kind === "create" || kind === "execCreate" || kind === "networkCreate" || kind === "update") {
     throw invalid("invalid body: expected a JSON object");
+  }
+  if (kind === "update") {
+    const update = parseUpdateBody(parsed);
+    await judgeUpdate(ctx, a, update);
+    return Buffer.from(JSON.stringify(update.body));
   }
   if (kind === "create") {
     // CreateBodyError is a BAD_REQUEST AppError: thrown as it is.
-    await judgeCreate(ctx, a, createBodyToSpec(parsed, a.query.get("name")));
+    const judged = await judgeCreate(ctx, a, createBodyToSpec(parsed, a.query.get("name")));
+    // --volumes-from names the containers whose mounts were judged, by ID: not whatever holds those names by the time the agent looks.
+    if (judged.volumesFrom) (parsed as { HostConfig: { VolumesFrom: string[] } }).HostConfig.VolumesFrom = judged.volumesFrom;
     return Buffer.from(JSON.stringify(parsed));
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalid("invalid body: expected a JSON object");

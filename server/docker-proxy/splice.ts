@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { agentFailedMessage, agentFailureLogLine } from "../fleet/app-errors";
 import { readResponseHead } from "../http/response-head";
 import { type Approved, type LiveStream, type ProxyContext, recordCall } from "./context";
+import { auditsEveryCall } from "./endpoints";
 import { dockerMessage, outcomeOf } from "./docker-errors";
 import { recordAttach, recordExecEnd, recordExecStart } from "./session-audit";
 import { forwardedRequestHeaders, sendRawError, upgradeRequestHead } from "./wire";
@@ -27,7 +28,7 @@ export async function splice(ctx: ProxyContext, socket: Duplex, stream: Duplex, 
   } catch (e) {
     stream.destroy();
     const message = `host ${a.host.name}: the agent did not answer: ${e instanceof Error ? e.message : String(e)}`;
-    if (endpoint.mutation) await recordCall(a, "error", message);
+    if (auditsEveryCall(endpoint)) await recordCall(a, "error", message);
     return sendRawError(socket, 502, message);
   }
   const upgraded = answer.status === 101 || answer.status === 200;
@@ -70,7 +71,7 @@ export async function splice(ctx: ProxyContext, socket: Duplex, stream: Duplex, 
         sendRawError(socket, answer.status, errorMessage);
       } else socket.end();
       if (isStdinAttach) return void recordAttach(a, "start", outcomeOf(answer.status), { status: answer.status }, errorMessage).finally(markDone);
-      void (endpoint.mutation ? recordCall(a, outcomeOf(answer.status), errorMessage, { status: answer.status }) : Promise.resolve()).finally(markDone);
+      void (auditsEveryCall(endpoint) ? recordCall(a, outcomeOf(answer.status), errorMessage, { status: answer.status }) : Promise.resolve()).finally(markDone);
     };
     stream.once("end", end);
     stream.once("close", end);

@@ -168,7 +168,6 @@ describe("create body → DeploySpec", () => {
 
   it.each([
     [{ CgroupParent: "/" }, /CgroupParent/],
-    [{ VolumesFrom: ["other"] }, /VolumesFrom/],
     [{ Runtime: "runsc" }, /Runtime/],
     [{ MaskedPaths: [] }, /MaskedPaths/],
     [{ Sysctls: { "kernel.shmmax": "1" } }, /Sysctls/],
@@ -176,6 +175,16 @@ describe("create body → DeploySpec", () => {
     [{ OomScoreAdj: -1000 }, /OomScoreAdj/],
   ])("refuses what the policy can't judge: %j", (hc, message) => {
     expect(() => createBodyToSpec(cliBody(hc), null)).toThrow(message);
+  });
+
+  it("takes --volumes-from as dockerd reads it, to be judged once the host is asked; a malformed entry is refused", () => {
+    expect(createBodyToSpec(cliBody({ VolumesFrom: ["data", "logs:ro", "cache:rw"] }), null).volumesFrom).toEqual([
+      { container: "data", mode: "" },
+      { container: "logs", mode: "ro" },
+      { container: "cache", mode: "rw" },
+    ]);
+    expect(() => createBodyToSpec(cliBody({ VolumesFrom: ["data:z"] }), null)).toThrow(/invalid VolumesFrom entry "data:z"/);
+    expect(() => createBodyToSpec(cliBody({ VolumesFrom: ["a:ro:rw"] }), null)).toThrow(/invalid VolumesFrom entry/);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ENDPOINTS, matchEndpoint } from "../../../server/docker-proxy/endpoints";
+import { auditsEveryCall, ENDPOINTS, matchEndpoint } from "../../../server/docker-proxy/endpoints";
 import { isPermission } from "../../../lib/permissions";
 
 const q = (s: string) => new URLSearchParams(s);
@@ -44,10 +44,34 @@ describe("Docker-API proxy: endpoint → permission table", () => {
     ["GET", "/volumes", "", ["hosts.read"]],
     ["POST", "/volumes/create", "", ["volumes.manage"]],
     ["DELETE", "/volumes/v1", "", ["volumes.manage"]],
+    // docker update is a deploy (and judged by the policy's resource rules).
+    ["POST", "/containers/web/update", "", ["containers.deploy"]],
+    // A container's files: any look needs what exec needs; writing them is an exec's power.
+    ["HEAD", "/containers/web/archive", "path=/etc", ["containers.read", "containers.exec"]],
+    ["GET", "/containers/web/archive", "path=/etc", ["containers.read", "containers.exec"]],
+    ["GET", "/containers/web/export", "", ["containers.read", "containers.exec"]],
+    ["PUT", "/containers/web/archive", "path=/srv&noOverwriteDirNonDir=true", ["containers.exec"]],
+    // What docker-compose calls besides: each is in the table.
+    ["POST", "/networks/n1/connect", "", ["networks.manage"]],
+    ["POST", "/networks/n1/disconnect", "", ["networks.manage"]],
+    ["POST", "/containers/prune", "filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D", ["containers.delete"]],
+    ["POST", "/containers/web/wait", "condition=removed", ["containers.read"]],
+    ["GET", "/events", "filters=%7B%22type%22%3A%5B%22container%22%5D%7D&since=1", ["hosts.read", "containers.read"]],
+    ["GET", "/system/df", "", ["hosts.read", "containers.read", "images.read"]],
+    ["GET", "/containers/json", "filters=%7B%22label%22%3A%5B%22com.docker.compose.project%3Dp%22%5D%7D", ["containers.read"]],
+    ["GET", "/volumes", "filters=%7B%22label%22%3A%5B%22com.docker.compose.project%3Dp%22%5D%7D", ["hosts.read"]],
   ])("%s %s?%s needs %j", (method, path, query, permissions) => {
     const m = matchEndpoint(method, path, q(query));
     expect(m).not.toBeNull();
     expect(m!.permissions.sort()).toEqual([...permissions].sort());
+  });
+
+  it("audits cp out and export whatever the outcome, as it does changes; a stat is a read", () => {
+    expect(auditsEveryCall(matchEndpoint("GET", "/containers/web/archive")!.endpoint)).toBe(true);
+    expect(auditsEveryCall(matchEndpoint("GET", "/containers/web/export")!.endpoint)).toBe(true);
+    expect(auditsEveryCall(matchEndpoint("PUT", "/containers/web/archive")!.endpoint)).toBe(true);
+    expect(auditsEveryCall(matchEndpoint("HEAD", "/containers/web/archive")!.endpoint)).toBe(false);
+    expect(auditsEveryCall(matchEndpoint("GET", "/containers/web/logs")!.endpoint)).toBe(false);
   });
 
   it("container inspect is read whole so secrets can be masked", () => {
@@ -61,10 +85,10 @@ describe("Docker-API proxy: endpoint → permission table", () => {
   });
 
   it.each([
-    ["GET", "/containers/web/archive"],
-    ["PUT", "/containers/web/archive"],
-    ["HEAD", "/containers/web/archive"],
-    ["GET", "/containers/web/export"],
+    // docker cp and export are mapped (issue 17); other methods on them, and diff, are not.
+    ["POST", "/containers/web/archive"],
+    ["DELETE", "/containers/web/archive"],
+    ["GET", "/containers/web/changes"],
     ["POST", "/swarm/init"],
     ["GET", "/plugins"],
     ["POST", "/plugins/pull"],
@@ -76,8 +100,6 @@ describe("Docker-API proxy: endpoint → permission table", () => {
     ["GET", "/"],
     ["GET", "/containers"],
     ["POST", "/_ping"],
-    // The agent has no update route: not forwarded.
-    ["POST", "/containers/web/update"],
   ])("%s %s is not in the table (denied)", (method, path) => {
     expect(matchEndpoint(method, path)).toBeNull();
   });

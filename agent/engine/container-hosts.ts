@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import type { ContainerPaths } from "./container-paths";
 import type { ContainerRecord } from "./container-store";
 import { dnsNames, extraHostsOf, hostsFile } from "./container-network";
@@ -37,6 +37,9 @@ export class HostsFiles {
 
   /** Rewrites the container's /etc/hosts; with `cascade`, then its peers' too. */
   async refresh(record: ContainerRecord, cascade = true): Promise<void> {
+    // A peer being removed (its directory going away, under its own lock, not ours) is left alone.
+    const current = this.containers.byId(record.id);
+    if (!current || current.state.status === "removing") return;
     const eps = this.network.endpointsOf(record.id);
     const peers: { ip: string; names: string[] }[] = [];
     for (const ep of eps) {
@@ -56,12 +59,33 @@ export class HostsFiles {
       if (other && ip) peers.push({ ip, names: [alias ?? other.name, other.name, other.id.slice(0, 12)] });
     }
     peers.push(...extraHostsOf(record));
-    await writeFile(this.paths.of(record.id).hosts, hostsFile({ hostname: record.config.Hostname, ip: eps[0]?.ip ?? null }, peers));
+    await rewriteExisting(this.paths.of(record.id).hosts, hostsFile({ hostname: record.config.Hostname, ip: eps[0]?.ip ?? null }, peers));
     if (cascade) await this.refreshAll(this.peersOf(record.id));
   }
 
   /** Each one's /etc/hosts, without cascading; one that fails doesn't stop the others. */
   async refreshAll(records: ContainerRecord[]): Promise<void> {
     for (const r of records) await this.refresh(r, false).catch(() => {});
+  }
+}
+
+/**
+ * Replaces the content of a file that exists, in place (it is bind-mounted
+ * into the container); never creates it: a file already removed with its
+ * container stays removed (recreating it raced the removal of the directory).
+ */
+async function rewriteExisting(file: string, content: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(file, "r+");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  try {
+    await handle.truncate(0);
+    await handle.write(content, 0, "utf8");
+  } finally {
+    await handle.close();
   }
 }

@@ -315,7 +315,8 @@ describe("docker cp, export, update and --volumes-from through the Docker-API pr
 
       const allowed = await docker(ownerToken, ["create", "--volumes-from", `${withVolume}:ro`, image, "ls", "/data"]);
       expect(allowed.code, allowed.stderr).toBe(0);
-      const created = await lastEvent({ action: "docker.containers.create", outcome: "success", params: { path: ["volumesFrom"], equals: [`${withVolume}:ro`] } });
+      // The outcome is written once the agent's answer has gone out (the CLI may be done first).
+      const created = await waitFor(() => lastEvent({ action: "docker.containers.create", outcome: "success", params: { path: ["volumesFrom"], equals: [`${withVolume}:ro`] } }), (e) => e !== null, 10_000);
       // Judged by what the source has (an anonymous volume), forwarded naming the very container looked at.
       expect(created!.params).toMatchObject({ inheritedMounts: [expect.stringMatching(/^volume:[0-9a-f]{64}:\/data:ro$/)] });
       await docker(ownerToken, ["rm", allowed.stdout.trim()]);

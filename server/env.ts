@@ -53,6 +53,9 @@ const envSchema = z
     BERTH_AUDIT_CHECKPOINT_WEBHOOK: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     BERTH_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
     BERTH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+    // Docker-API proxy requests per token: a refill rate per second and the burst a token may spend at once.
+    BERTH_DOCKER_API_RATE: z.coerce.number().int().min(1).max(100_000).default(100),
+    BERTH_DOCKER_API_BURST: z.coerce.number().int().min(1).max(1_000_000).default(600),
     BERTH_TRUST_PROXY: z
       .enum(["0", "1", "true", "false"])
       .default("false")

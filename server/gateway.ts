@@ -51,7 +51,11 @@ async function main() {
   const execTerminals = createExecTerminalHandler({ clientIp: (req) => clientIp(req, trustProxy), originSettings: env });
   upgradeHandlers.push(execTerminals);
   // /api/docker/<host>/…: the Docker-API proxy, served here rather than by Next (hijacked streams, raw bodies).
-  const dockerProxy = createDockerProxy({ clientIp: (req) => clientIp(req, trustProxy), maxBodyBytes: env.BERTH_MAX_BODY_BYTES });
+  const dockerProxy = createDockerProxy({
+    clientIp: (req) => clientIp(req, trustProxy),
+    maxBodyBytes: env.BERTH_MAX_BODY_BYTES,
+    tokenRate: { perSecond: env.BERTH_DOCKER_API_RATE, burst: env.BERTH_DOCKER_API_BURST },
+  });
   upgradeHandlers.push((req, socket, head) => dockerProxy.handleUpgrade(req, socket, head));
 
   const securityHeaders = createSecurityHeaders({ settings: env, dev });

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
 import { startGateway, type Gateway } from "../fixtures/gateway";
+import { waitFor } from "../fixtures/fleet-env";
 import { HttpClient } from "../fixtures/http-client";
 
 // Scoped API tokens and /api/v1 against the real gateway (built Next app, real Postgres).
@@ -67,6 +68,9 @@ describe("API tokens and the REST API (real gateway)", () => {
       BERTH_ADMIN_EMAIL: OWNER.email,
       BERTH_ADMIN_PASSWORD: OWNER.password,
       BERTH_MAX_BODY_BYTES: String(MAX_BODY),
+      // The Docker-API proxy's own per-token limit, set low to see it apply.
+      BERTH_DOCKER_API_RATE: "1",
+      BERTH_DOCKER_API_BURST: "5",
     });
     owner = new HttpClient(gateway.url);
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
@@ -336,5 +340,24 @@ describe("API tokens and the REST API (real gateway)", () => {
     expect(event).toMatchObject({ actorType: "token", actorLabel: `hammer (${OWNER.email})` });
     expect(event!.errorMessage).toMatch(/rate limit/);
     expect((event!.params as { refused: number }).refused).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the Docker-API proxy counts a token's requests apart from the REST API, at BERTH_DOCKER_API_RATE / _BURST", async () => {
+    const created = await createToken(owner, { name: "docker-hammer" });
+    const ping = () => fetch(`${gateway.url}/api/docker/${hostA.id}/_ping`, { headers: { authorization: `Bearer ${created.secret}` } });
+    // The burst of 5 goes through to the host lookup (the host has no agent: 502/503), the 6th is refused.
+    const answers: Response[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await ping());
+    expect(answers.slice(0, 5).map((r) => r.status)).not.toContain(429);
+    const refused = answers[5]!;
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/^too many requests for this API token: 1 a second, bursts of 5; retry in \d+ s$/);
+    // The REST API's bucket is another one: the same token still reads there.
+    expect((await api("/hosts", created.secret)).status).toBe(200);
+    // The refusals are on record as the token's, summarised (the first at once, the rest once the client stops).
+    const event = await waitFor(() => lastEvent({ actorId: created.token.id, outcome: "denied", action: "docker.request" }), (e) => e !== null, 10_000);
+    expect(event).toMatchObject({ actorType: "token", params: expect.objectContaining({ method: "GET", path: `/api/docker/${hostA.id}/_ping` }) });
+    expect(event!.errorMessage).toContain("too many requests for this API token");
   });
 });

@@ -21,6 +21,12 @@ describe("environment", () => {
       expect((e as Error).message).toMatch(/BERTH_ADMIN_EMAIL:/);
     }
   });
+  it("sizes the Docker-API proxy's per-token limit for docker-compose by default, and refuses a limit of zero", () => {
+    expect(parseEnv({})).toMatchObject({ BERTH_DOCKER_API_RATE: 100, BERTH_DOCKER_API_BURST: 600 });
+    expect(parseEnv({ BERTH_DOCKER_API_RATE: "5", BERTH_DOCKER_API_BURST: "10" })).toMatchObject({ BERTH_DOCKER_API_RATE: 5, BERTH_DOCKER_API_BURST: 10 });
+    expect(() => parseEnv({ BERTH_DOCKER_API_RATE: "0" })).toThrow(/BERTH_DOCKER_API_RATE:/);
+    expect(() => parseEnv({ BERTH_DOCKER_API_BURST: "lots" })).toThrow(/BERTH_DOCKER_API_BURST:/);
+  });
   it("treats empty strings as unset", () => {
     expect(parseEnv({ DATABASE_URL: "", BERTH_ADMIN_EMAIL: " ", BERTH_ADMIN_PASSWORD: "" }).DATABASE_URL).toBeUndefined();
   });

@@ -24,6 +24,7 @@ import { networkEventSink, volumeEventSink } from "./engine/lifecycle-events";
 import { AgentError } from "./errors";
 import { createImageService } from "./images/create";
 import type { RegistryClientOptions } from "./images/registry-client";
+import { EmbeddedDns } from "./network/dns-server";
 import { NetworkManager } from "./network/manager";
 import { Conmon } from "./runtime/conmon";
 import { readHostLimits } from "./runtime/rlimits";
@@ -33,14 +34,18 @@ import { AGENT_VERSION } from "./version";
 import { VolumeStore } from "./volumes/store";
 
 /** Builds every part of the agent on `settings.root`; the engine has re-adopted its containers when this resolves. */
-async function createAgent(settings: EngineSettings, registry: RegistryClientOptions = {}) {
+async function createAgent(settings: EngineSettings, registry: RegistryClientOptions = {}, options: { answerDns?: boolean } = {}) {
   const events = new EventBus();
   const images = await createImageService(settings.root, registry);
   const runc = new Runc({ root: path.join(settings.execRoot, "runc") });
   const conmon = new Conmon({ runtime: await which("runc") });
   const cgroupVersion: 1 | 2 = existsSync("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   const bootId = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
-  const network = new NetworkManager({ root: settings.root, bridge: settings.bridge, subnet: settings.bridgeSubnet, pool: settings.networkPool, onEvent: networkEventSink(events) });
+  // The resolver on user-defined networks' gateways asks the engine, which exists once the networks do.
+  let engineRef: ContainerEngine | null = null;
+  // Only the serving agent answers (a one-off command sharing the root leaves the gateways to it).
+  const dns = options.answerDns ? new EmbeddedDns({ lookup: (q) => engineRef?.dnsLookup(q) ?? { kind: "refused" } }) : undefined;
+  const network = new NetworkManager({ root: settings.root, bridge: settings.bridge, subnet: settings.bridgeSubnet, pool: settings.networkPool, onEvent: networkEventSink(events), ...(dns ? { dns } : {}) });
   const volumes = new VolumeStore(settings.root, volumeEventSink(events));
   await volumes.init();
   await clearExecState(settings.execRoot);
@@ -60,12 +65,13 @@ async function createAgent(settings: EngineSettings, registry: RegistryClientOpt
     cgroupParent: settings.cgroupParent,
     probes: new ExecProbeRunner(runc, settings.execRoot),
   });
+  engineRef = engine;
   await engine.init();
   const io = new ContainerIo(engine, conmon, cgroupVersion);
   const execs = new ExecManager(engine, runc, settings.execRoot);
   const buildCache = new BuildCache(settings.root);
   await buildCache.init();
-  return { engine, io, images, events, execs, network, volumes, buildCache, cgroupVersion };
+  return { engine, io, images, events, execs, network, volumes, buildCache, cgroupVersion, dns };
 }
 
 async function which(binary: string): Promise<string> {
@@ -81,7 +87,7 @@ async function serve(settings: EngineSettings, socket: string, registry: Registr
   const { root } = settings;
   lockRoot(root);
   // Registry credentials come with each API request (X-Registry-Auth).
-  const agent = await createAgent(settings, { ...registry, credentials: credentialsForRequest });
+  const agent = await createAgent(settings, { ...registry, credentials: credentialsForRequest }, { answerDns: true });
   const tmpDir = path.join(root, "tmp");
   await mkdir(tmpDir, { recursive: true });
   const agentId = createHash("sha256").update(root).digest("hex").slice(0, 32);
@@ -94,6 +100,7 @@ async function serve(settings: EngineSettings, socket: string, registry: Registr
   // Containers keep running: conmon holds them, and the next agent re-adopts them.
   const stop = () => {
     agent.engine.close();
+    agent.dns?.close();
     server.close();
     setTimeout(() => process.exit(0), 100).unref();
     server.closeAllConnections();

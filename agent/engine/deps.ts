@@ -22,7 +22,7 @@ export type EngineImages = Pick<ImageService, "resolve" | "inspect" | "setImageI
 export type EngineSnapshots = Pick<OverlaySnapshotter, "mount" | "unmount">;
 
 /** Networking: addresses, published ports and endpoints of running containers. */
-export type EngineNetwork = Pick<NetworkManager, "init" | "find" | "checkEndpoint" | "endpointsOf" | "members" | "attach" | "detach" | "release" | "resolvePorts">;
+export type EngineNetwork = Pick<NetworkManager, "init" | "find" | "checkEndpoint" | "endpointsOf" | "members" | "attach" | "detach" | "release" | "resolvePorts" | "answersDns">;
 
 /** Volumes: created at create, mounted at start, removed with their container when anonymous. */
 export type EngineVolumes = Pick<VolumeStore, "create" | "find" | "get" | "remove" | "markPopulated">;

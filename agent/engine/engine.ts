@@ -9,6 +9,8 @@ import path from "node:path";
 import { directoryToTar } from "../build/layer-tar";
 import type { HostLimits } from "../runtime/rlimits";
 import { checkConfinement } from "./confinement";
+import type { DnsAnswer, DnsQuestion } from "../network/dns-server";
+import { ContainerDns } from "./container-dns";
 import { HostsFiles } from "./container-hosts";
 import { prepareMounts } from "./container-mounts";
 import { attachmentFor, attachmentsFor, endpointRequests } from "./container-network";
@@ -66,6 +68,7 @@ export class ContainerEngine {
   private readonly locations: ContainerPaths;
   private readonly launcher: Launcher;
   private readonly hosts: HostsFiles;
+  private readonly dns: ContainerDns;
   private readonly exits: ExitWatcher;
   private readonly waiters = new Waiters();
   private readonly restarts = new RestartTimers();
@@ -82,7 +85,9 @@ export class ContainerEngine {
     this.store = new ContainerStore(deps.root);
     this.locations = new ContainerPaths(this.store.dir, deps.execRoot);
     this.launcher = new Launcher({ ...deps, paths: this.locations, cgroupsPath: (id) => this.cgroupsPath(id) });
-    this.hosts = new HostsFiles(deps.network, this.locations, { byId: (id) => this.containers.get(id), find: (key) => this.find(key), all: () => this.containers.values() });
+    const lookup = { byId: (id: string) => this.containers.get(id), find: (key: string) => this.find(key), all: () => this.containers.values() };
+    this.hosts = new HostsFiles(deps.network, this.locations, lookup);
+    this.dns = new ContainerDns(deps.network, lookup);
     this.exits = new ExitWatcher(this.locations.exitDir);
     this.health = new HealthMonitors(deps.probes, {
       target: (id) => {
@@ -92,6 +97,11 @@ export class ContainerEngine {
       record: (id, result, monitor) => this.recordProbe(id, result, monitor),
       fault: (id, e) => process.stderr.write(`berth-agent: health check of ${id}: ${e instanceof Error ? e.message : String(e)}\n`),
     });
+  }
+
+  /** What the embedded DNS answers a container on one of our networks (network/dns-server.ts asks). */
+  dnsLookup(question: DnsQuestion): DnsAnswer {
+    return this.dns.lookup(question);
   }
 
   // ---- start-up and shutdown ----

@@ -13,6 +13,7 @@ import { resourcesOf } from "./host-settings";
 import { processEnv } from "./merge-config";
 import { isMountPoint } from "./mounts";
 import { resolveUser } from "./resolve-user";
+import { resolvConf } from "./container-dns";
 
 // Launching a container: its overlay root mounted, its /etc files, the OCI
 // bundle (the runtime spec from its settings), conmon creating it, its
@@ -69,17 +70,17 @@ export class Launcher {
     const p = this.deps.paths.of(record.id);
     await writeFile(p.hostname, `${record.config.Hostname}\n`);
     await writeFile(p.hosts, hostsFile({ hostname: record.config.Hostname, ip: null }, extraHostsOf(record)));
-    if (record.host.Dns.length || record.host.DnsSearch.length || record.host.DnsOptions.length) {
-      const lines = [...record.host.Dns.map((d) => `nameserver ${d}`)];
-      if (record.host.DnsSearch.length) lines.push(`search ${record.host.DnsSearch.join(" ")}`);
-      if (record.host.DnsOptions.length) lines.push(`options ${record.host.DnsOptions.join(" ")}`);
-      await writeFile(p.resolvConf, lines.join("\n") + "\n");
-    } else {
-      // The host's resolvers, minus loopback ones a private network namespace can't reach.
-      const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-      const kept = host.split("\n").filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-      await writeFile(p.resolvConf, kept.join("\n"));
+    const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    await writeFile(p.resolvConf, resolvConf(record, host, this.embeddedDnsOf(record)));
+  }
+
+  /** The gateway of the container's first user-defined network that answers DNS, if any. */
+  private embeddedDnsOf(record: ContainerRecord): string | null {
+    for (const a of record.networks) {
+      const n = this.deps.network.find(a.networkId);
+      if (n && !n.builtin && this.deps.network.answersDns(n.id)) return n.gateway;
     }
+    return null;
   }
 
   /** Before a launch: runtime directories cleared of an earlier run, and the root filesystem mounted. */

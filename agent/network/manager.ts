@@ -84,6 +84,15 @@ export interface NetworkOptions {
   pool: string;
   /** Told of each network created and removed (the agent's event log: docker events). */
   onEvent?: (action: "create" | "destroy", network: NetworkRecord) => void;
+  /** The resolver answering on each user-defined network's gateway (dns-server.ts). */
+  dns?: GatewayDns;
+}
+
+/** A DNS service on networks' gateways; serve() is false when it can't answer there. */
+export interface GatewayDns {
+  serve(networkId: string, gateway: string): Promise<boolean>;
+  stop(networkId: string): void;
+  serving(networkId: string): boolean;
 }
 
 export const DEFAULT_NETWORK = "bridge";
@@ -128,6 +137,7 @@ export class NetworkManager {
     }
     await tool("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
     for (const n of this.state.networks) await this.ensureBridge(n);
+    for (const n of this.state.networks) if (!n.builtin) await this.options.dns?.serve(n.id, n.gateway);
     // Containers that stopped while we were away: their addresses and ports go.
     for (const id of Object.keys(this.state.endpoints)) if (!isRunning(id)) delete this.state.endpoints[id];
     for (const id of Object.keys(this.state.ports)) if (!isRunning(id)) delete this.state.ports[id];
@@ -151,6 +161,11 @@ export class NetworkManager {
     const n = this.find(key);
     if (!n) throw new NetworkError("NOT_FOUND", `network ${key} not found`);
     return n;
+  }
+
+  /** Whether containers on the network resolve names through its gateway (the embedded DNS answers there). */
+  answersDns(networkId: string): boolean {
+    return this.options.dns?.serving(networkId) ?? false;
   }
 
   endpointsOf(containerId: string): Endpoint[] {
@@ -209,6 +224,7 @@ export class NetworkManager {
       this.state.networks.push(record);
       await this.save();
       await this.applyRules();
+      await this.options.dns?.serve(record.id, record.gateway);
       this.options.onEvent?.("create", record);
       return record;
     });
@@ -221,6 +237,7 @@ export class NetworkManager {
       const users = this.members(n.id);
       if (users.length) throw new NetworkError("CONFLICT", `error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.map((u) => u.slice(0, 12)).join(", ")})`);
       this.state.networks = this.state.networks.filter((x) => x.id !== n.id);
+      this.options.dns?.stop(n.id);
       await this.save();
       await this.applyRules();
       await tool("ip", ["link", "del", n.bridge]).catch(() => "");

@@ -310,7 +310,6 @@ function mapHealthcheck(h: unknown, problem: (path: PathSegment[], m: string) =>
     test = h.test.map(String);
     if (!["CMD", "CMD-SHELL", "NONE"].includes(test[0] ?? "")) {
       problem(["test"], `a test list starts with CMD, CMD-SHELL or NONE (got "${test[0] ?? ""}")`);
-      return undefined;
     }
   } else {
     problem([], "a healthcheck needs its test: Berth doesn't tune the image's own HEALTHCHECK");

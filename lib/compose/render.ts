@@ -55,12 +55,13 @@ export function diffLines(oldText: string, newText: string, maxCells = DIFF_MAX_
         out.push({ kind: "same", text: am[i]!, oldLine: head + i + 1, newLine: head + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i * width + j + 1]! >= lcs[(i + 1) * width + j]!)) {
-        out.push({ kind: "added", text: bm[j]!, oldLine: null, newLine: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j === m || lcs[(i + 1) * width + j]! >= lcs[i * width + j + 1]!)) {
+        // Removals before additions, as diffs usually read.
         out.push({ kind: "removed", text: am[i]!, oldLine: head + i + 1, newLine: null });
         i++;
+      } else {
+        out.push({ kind: "added", text: bm[j]!, oldLine: null, newLine: head + j + 1 });
+        j++;
       }
     }
   }

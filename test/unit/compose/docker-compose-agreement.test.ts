@@ -31,7 +31,7 @@ async function composeConfig(sample: Sample): Promise<{ services: Record<string,
     writeFileSync(path.join(dir, name), content);
   }
   const args = ["-p", "sample", ...sample.composeFiles.flatMap((f) => ["-f", f]), "config"];
-  const { stdout } = await run("/usr/bin/docker-compose", args, { cwd: dir, env: { PATH: "/usr/bin:/bin", HOME: dir, ...sample.env }, timeout: 60_000 });
+  const { stdout } = await run("/usr/bin/docker-compose", args, { cwd: dir, env: { PATH: "/usr/bin:/bin", HOME: dir, NODE_ENV: "test", ...sample.env }, timeout: 60_000 });
   return parse(stdout) as { services: Record<string, Record<string, unknown>> };
 }
 

@@ -105,6 +105,8 @@ export class NetworkManager {
   private queue: Promise<unknown> = Promise.resolve();
   /** Ports resolved for a start that hasn't attached yet. */
   private readonly pending = new Map<string, PortRule[]>();
+  /** The ruleset last applied (null: unknown, apply the next one whatever it is). */
+  private applied: string | null = null;
 
   constructor(private readonly options: NetworkOptions) {
     this.file = path.join(options.root, "networks.json");
@@ -142,7 +144,7 @@ export class NetworkManager {
     for (const id of Object.keys(this.state.endpoints)) if (!isRunning(id)) delete this.state.endpoints[id];
     for (const id of Object.keys(this.state.ports)) if (!isRunning(id)) delete this.state.ports[id];
     await this.save();
-    await this.applyRules();
+    await this.applyRules({ force: true });
   }
 
   list(): NetworkRecord[] {
@@ -392,6 +394,7 @@ export class NetworkManager {
 
   /** Everything ours leaves the host: the table and the bridges (the state file stays). */
   async teardown(): Promise<void> {
+    this.applied = null;
     await tool("nft", ["-f", "-"], deleteTableScript(this.table)).catch(() => "");
     for (const n of this.state.networks) await tool("ip", ["link", "del", n.bridge]).catch(() => "");
   }
@@ -459,10 +462,18 @@ export class NetworkManager {
     await tool("sysctl", ["-q", "-w", `net.ipv4.conf.${n.bridge}.route_localnet=1`]);
   }
 
-  private async applyRules(): Promise<void> {
+  /**
+   * Replaces our table when its rules changed since we last applied them (a container without published ports
+   * starting or stopping changes nothing: no nft run). init() always applies.
+   */
+  private async applyRules(options: { force?: boolean } = {}): Promise<void> {
     const networks = this.state.networks.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal }));
     const ports = Object.values(this.state.ports).flat();
-    await tool("nft", ["-f", "-"], buildRuleset(this.table, networks, ports));
+    const ruleset = buildRuleset(this.table, networks, ports);
+    if (!options.force && ruleset === this.applied) return;
+    this.applied = null;
+    await tool("nft", ["-f", "-"], ruleset);
+    this.applied = ruleset;
   }
 
   private async save(): Promise<void> {

@@ -122,6 +122,7 @@ const network: EngineNetwork = {
   detach: async () => {},
   release: async () => {},
   resolvePorts: async () => [],
+  answersDns: () => false,
 };
 
 let work: string;

@@ -209,7 +209,10 @@ export function loadStack(source: StackSource, options: { stackName: string; env
   if (total > LIMITS.services) problem(["services"], `a stack has at most ${LIMITS.services} services (got ${total})`);
 
   // Profiles: services without profiles always run; others when one of theirs is enabled ("*" enables all).
-  const enabledProfiles = new Set(source.profiles ?? []);
+  // As compose: the profiles asked for, else COMPOSE_PROFILES from the environment or .env.
+  const enabledProfiles = new Set(
+    source.profiles ?? (lookup("COMPOSE_PROFILES") ?? "").split(",").map((p) => p.trim()).filter(Boolean),
+  );
   const isEnabled = (svc: Obj) => {
     const p = Array.isArray(svc.profiles) ? svc.profiles.map(String) : [];
     return p.length === 0 || enabledProfiles.has("*") || p.some((x) => enabledProfiles.has(x));

@@ -88,6 +88,13 @@ function resolveRef(ref: string): JsonSchema {
   return node as JsonSchema;
 }
 
+const regexes = new Map<string, RegExp>();
+function regex(pattern: string): RegExp {
+  let re = regexes.get(pattern);
+  if (!re) regexes.set(pattern, (re = new RegExp(pattern, "u")));
+  return re;
+}
+
 function typeOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
@@ -151,7 +158,7 @@ function check(schema: JsonSchema, value: unknown, path: PathSegment[]): SchemaE
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const object = value as Record<string, unknown>;
     const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
-    const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, JsonSchema>).map(([p, s]) => [new RegExp(p, "u"), s] as const);
+    const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, JsonSchema>).map(([p, s]) => [regex(p), s] as const);
     for (const key of (schema.required ?? []) as string[]) {
       if (!Object.hasOwn(object, key)) errors.push({ path, message: `needs "${key}"` });
     }

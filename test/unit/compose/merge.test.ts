@@ -156,6 +156,12 @@ describe("profiles", () => {
     expect(service(load(compose, {}, { profiles: ["tools"] }), "tools").profiles).toEqual(["tools", "debug"]);
   });
 
+  it("COMPOSE_PROFILES (environment or .env) enables profiles when none are asked for", () => {
+    expect(load(compose, { ".env": "COMPOSE_PROFILES=tools\n" }).services.map((s) => s.name)).toEqual(["db", "web", "tools"]);
+    expect(load(compose, {}, { env: { COMPOSE_PROFILES: "debug, tools" } }).services.map((s) => s.name)).toEqual(["db", "web", "debug", "tools"]);
+    expect(load(compose, { ".env": "COMPOSE_PROFILES=tools\n" }, { profiles: [] }).services.map((s) => s.name)).toEqual(["db", "web"]);
+  });
+
   it("an enabled service depending on a disabled one is a problem naming the profile", () => {
     const r = loadStack({ files: files({ "compose.yaml": "services:\n  web:\n    image: nginx\n    depends_on: [cache]\n  cache:\n    image: redis\n    profiles: [cache]\n" }) }, { stackName: "p" });
     expect(r.ok).toBe(false);

@@ -14,7 +14,7 @@ import { isObj, mergeDocuments, mergeServices, normalizeService, type Obj } from
 import type { LoadResult, StackFile, StackModel, StackNetwork, StackProblem, StackSecret, StackService, StackSource, StackVolume } from "./model";
 import { dirOf, formatPath, resolveStackPath, type PathSegment } from "./path";
 import { validateCompose } from "./schema";
-import { findUnsupported } from "./unsupported";
+import { findUnsupported, SERVICE_KEYS } from "./unsupported";
 import { LIMITS, locate, parseYamlFile, problemAt, type ParsedFile } from "./yaml-source";
 
 export { LIMITS } from "./yaml-source";
@@ -309,7 +309,7 @@ function suggestion(e: { path: PathSegment[]; message: string }): string {
   if (!e.message.startsWith("is not a key")) return "";
   const key = String(e.path[e.path.length - 1]);
   const inService = e.path[0] === "services" && e.path.length === 3;
-  const candidates = inService ? SERVICE_KEYS_FOR_HINTS : e.path.length === 1 ? ["version", "name", "services", "networks", "volumes", "secrets"] : [];
+  const candidates = inService ? [...SERVICE_KEYS] : e.path.length === 1 ? ["version", "name", "services", "networks", "volumes", "secrets"] : [];
   let best: string | null = null;
   let bestDistance = 3;
   for (const c of candidates) {
@@ -322,11 +322,6 @@ function suggestion(e: { path: PathSegment[]; message: string }): string {
   return best ? ` (did you mean "${best}"?)` : "";
 }
 
-const SERVICE_KEYS_FOR_HINTS = [
-  "image", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "networks", "depends_on",
-  "healthcheck", "restart", "user", "working_dir", "hostname", "labels", "deploy", "privileged", "secrets", "profiles", "extends",
-  "cap_add", "cap_drop", "container_name", "logging", "devices", "tmpfs", "ulimits", "sysctls",
-];
 
 function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);

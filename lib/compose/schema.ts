@@ -187,7 +187,7 @@ function check(schema: JsonSchema, value: unknown, path: PathSegment[]): SchemaE
     const results = branches.map((b) => check(b, value, path));
     const passing = results.filter((r) => r.length === 0).length;
     if (keyword === "oneOf" && passing > 1) errors.push({ path, message: "matches more than one of the forms the specification allows" });
-    if (passing === 0) errors.push(...bestBranch(results, value, path));
+    if (passing === 0) errors.push(...bestBranch(results, path));
   }
   return errors;
 }
@@ -197,7 +197,7 @@ function check(schema: JsonSchema, value: unknown, path: PathSegment[]): SchemaE
  * branch that got furthest (its type fits and its errors are deepest), or, when
  * no branch's type fits, one "must be X or Y".
  */
-function bestBranch(results: SchemaError[][], value: unknown, path: PathSegment[]): SchemaError[] {
+function bestBranch(results: SchemaError[][], path: PathSegment[]): SchemaError[] {
   const typeOnly = (r: SchemaError[]) => r.length === 1 && r[0]!.path.length === path.length && r[0]!.message.startsWith("must be ");
   const fitting = results.filter((r) => !typeOnly(r));
   if (fitting.length === 0) {
@@ -206,6 +206,5 @@ function bestBranch(results: SchemaError[][], value: unknown, path: PathSegment[
   }
   const depth = (r: SchemaError[]) => Math.max(...r.map((e) => e.path.length));
   fitting.sort((a, b) => depth(b) - depth(a) || a.length - b.length);
-  void value;
   return fitting[0]!;
 }

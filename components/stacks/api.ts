@@ -35,7 +35,8 @@ export interface StacksProcedures extends DecorateRouterKeyable<DefaultFeatureFl
   list: Query<{ hostId?: string; cursor?: string; limit?: number }, { items: StackSummary[]; nextCursor: string | null }>;
   get: Query<{ stackId: string }, StackDetail>;
   check: Query<{ hostId: string; name: string; source: StackSource }, StackCheck>;
-  apply: Mutation<{ hostId: string; name: string; source: StackSource; override?: boolean; removeOrphans?: boolean; progressToken?: string }, ApplyResult>;
+  /** Apply (create or update): `stacks.apply` in the contract, `up` because tRPC reserves `apply` as a procedure name. */
+  up: Mutation<{ hostId: string; name: string; source: StackSource; override?: boolean; removeOrphans?: boolean; progressToken?: string }, ApplyResult>;
   down: Mutation<{ stackId: string; volumes?: boolean }, { removed: number }>;
   rollback: Mutation<{ stackId: string; version: number; progressToken?: string }, ApplyResult>;
   versions: Query<{ stackId: string }, { items: StackVersionSummary[] }>;

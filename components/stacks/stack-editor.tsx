@@ -75,7 +75,7 @@ export function StackEditor({
   const [failed, setFailed] = useState<ApplyResult | null>(null);
   const editor = useRef<YamlEditorHandle | null>(null);
   const { progress, run } = useStackProgress();
-  const apply = useMutation(api.stacks.apply.mutationOptions());
+  const apply = useMutation(api.stacks.up.mutationOptions());
 
   // Pick the only host once the list arrives.
   useEffect(() => {

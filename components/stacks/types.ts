@@ -87,8 +87,8 @@ export interface SecretSummary {
   id: string;
   name: string;
   description: string | null;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: Date | string;
+  updatedAt: Date | string;
   usedBy: number;
 }
 

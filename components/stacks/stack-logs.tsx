@@ -65,6 +65,14 @@ export function StackLogs({ stackId, services }: { stackId: string; services: st
     if (el && stick.current && !paused) el.scrollTop = el.scrollHeight;
   }, [lines.length, paused]);
 
+  // Another filter is another stream: what was shown belongs to the old one.
+  const chooseService = (next: string) => {
+    counter.current = 0;
+    setLines([]);
+    setHeld([]);
+    setService(next);
+  };
+
   const resume = () => {
     setLines((l) => [...l, ...held].slice(-MAX_LINES));
     setHeld([]);
@@ -92,7 +100,7 @@ export function StackLogs({ stackId, services }: { stackId: string; services: st
         <div className="flex flex-wrap items-center gap-2">
           <label className="flex items-center gap-2 text-sm">
             <span className="text-slate-600 dark:text-slate-400">Service</span>
-            <Select className="w-auto py-1" value={service} onChange={(e) => setService(e.target.value)}>
+            <Select aria-label="Service" className="w-auto py-1" value={service} onChange={(e) => chooseService(e.target.value)}>
               <option value="">All services</option>
               {services.map((s) => (
                 <option key={s} value={s}>

@@ -175,7 +175,7 @@ function VersionDiff({ stackId, versions }: { stackId: string; versions: number[
   const pick = (value: number, onChange: (v: number) => void, label: string) => (
     <label className="flex items-center gap-2 text-sm">
       <span className="text-slate-600 dark:text-slate-400">{label}</span>
-      <Select className="w-auto py-1" value={value} onChange={(e) => onChange(Number(e.target.value))}>
+      <Select aria-label={`${label} version`} className="w-auto py-1" value={value} onChange={(e) => onChange(Number(e.target.value))}>
         {versions.map((v) => (
           <option key={v} value={v}>
             v{v}

@@ -62,7 +62,7 @@ export function StacksList({ read, canDeploy }: { read: HostCoverage; canDeploy:
         readable.length > 1 ? (
           <label className="flex items-center gap-2 text-sm">
             <span className="text-slate-600 dark:text-slate-400">Host</span>
-            <HostPicker className="w-auto py-1" hosts={readable.map(hostChoice)} value={hostId} onChange={setHostId} emptyLabel="All hosts" />
+            <HostPicker aria-label="Host" className="w-auto py-1" hosts={readable.map(hostChoice)} value={hostId} onChange={setHostId} emptyLabel="All hosts" />
           </label>
         ) : null
       }

@@ -153,7 +153,7 @@ describe("stacks console in a real browser", () => {
       await screenshot(page, "stacks-typo");
       // The problem's line button puts the cursor there.
       await problem.getByRole("button").click();
-      expect(await page.locator(".cm-activeLine").textContent()).toContain("imagee");
+      await page.locator(".cm-activeLine").filter({ hasText: "imagee" }).waitFor();
 
       // 4. Fixed: valid, and the policy allows both services.
       await setEditor(page, "compose.yaml", composeFile(image));
@@ -165,7 +165,7 @@ describe("stacks console in a real browser", () => {
       // 5. Apply: progress per service, then the stack's page.
       await form.getByRole("button", { name: "Apply" }).click();
       await page.getByTestId("service-progress").first().waitFor();
-      await page.waitForURL(/\/stacks\/[^/]+$/, { timeout: APPLY_MS });
+      await page.waitForURL(/\/stacks\/(?!new$)[^/]+$/, { timeout: APPLY_MS });
       const stackUrl = page.url();
       await page.getByRole("heading", { name: STACK, exact: true }).waitFor();
       await page.getByTestId("stack-facts").getByText("v1").waitFor();

@@ -20,6 +20,7 @@ CREATE TABLE "StackVersion" (
     "stackId" TEXT NOT NULL,
     "number" INTEGER NOT NULL,
     "source" JSONB NOT NULL,
+    "model" JSONB NOT NULL,
     "rendered" TEXT NOT NULL,
     "secretNames" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "createdById" TEXT,

@@ -40,7 +40,12 @@ export const stacksRouter = createRouter({
       return checkStack({ db: ctx.db, viewer: ctx.viewer, host: ctx.host, name: input.name, source: input.source as StackSource });
     }),
 
-  apply: hostScopedProcedure("stacks.deploy")
+  /**
+   * Apply (create or update) a stack: `stacks.apply` in the issue's contract,
+   * named `up` because tRPC reserves `apply` (a router's keys can't be
+   * call/apply/then): the pair of `down`, as in compose.
+   */
+  up: hostScopedProcedure("stacks.deploy")
     .use(async ({ ctx, getRawInput, next }) => {
       const raw = (await getRawInput().catch(() => null)) as { name?: unknown; source?: unknown } | null;
       ctx.audit.params = { name: typeof raw?.name === "string" ? raw.name.slice(0, 100) : null, files: sourceNote(raw?.source) };

@@ -13,7 +13,7 @@ import { resolveSecrets } from "../secrets/secrets";
 import type { FleetAccess } from "../service-deps";
 import { denial, judgeByName, serviceViolation, stackJudge } from "./judge-stack";
 import { loadOrRefuse, secretNamesOf } from "./load-source";
-import { renderModel } from "./render";
+import { renderModel } from "../../../lib/compose/render";
 
 // Applying a stack (and rolling one back, which applies an earlier version's
 // files as a new version): load and validate the files, judge every service

@@ -1,5 +1,5 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
@@ -9,6 +9,7 @@ import { benchNetwork } from "./network";
 import { benchProxy } from "./proxy";
 import { benchPull } from "./pull";
 import { benchRestDeploy } from "./rest-deploy";
+import { benchStacks, STACK_FIRST_TARGET_MS, STACK_REAPPLY_TARGET_MS } from "./stacks";
 import { benchTunnel, type PathPair } from "./tunnel";
 
 const only = process.env.BENCH_ONLY;
@@ -135,5 +136,18 @@ if (!only || only === "rest") {
   const r = await benchRestDeploy();
   console.log(`\nREST deploy throughput: ${r.clients} concurrent clients (a token each), POST /api/v1/hosts/{id}/containers to one SSH host; load ${r.load.average.toFixed(1)} on ${r.load.cpus} CPUs`);
   console.log(`  ${r.deploys} deploys after ${r.warmup} warm-ups in ${(r.wallMs / 1000).toFixed(1)} s: ${r.deploysPerSecond.toFixed(1)} deploys/s; latency per deploy p50 ${r.latency.p50.toFixed(0)} ms, p95 ${r.latency.p95.toFixed(0)} ms`);
+}
+if (!only || only === "stacks") {
+  const s = await benchStacks();
+  const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
+  const met = (ok: boolean) => (ok ? "met" : "NOT met");
+  console.log(`\nstacks: a ${s.services}-service stack (one health-gated dependency, images present) on an SSH test host; median of ${s.runs} runs`);
+  console.log(`  berth stacks.up, first apply → running/healthy   ${ms(s.berth.firstMs)}   target < ${STACK_FIRST_TARGET_MS} ms   ${met(s.berth.firstMs < STACK_FIRST_TARGET_MS)}`);
+  console.log(`  berth stacks.up, one service changed             ${ms(s.berth.reapplyMs)}   target < ${STACK_REAPPLY_TARGET_MS} ms   ${met(s.berth.reapplyMs < STACK_REAPPLY_TARGET_MS)}   (${s.berth.recreated} recreated)`);
+  if (s.compose) {
+    console.log(`  docker-compose 1.29 up -d, first (agent socket)  ${ms(s.compose.firstMs)}   berth / compose ${(s.berth.firstMs / s.compose.firstMs).toFixed(2)}`);
+    if (s.compose.reapplyMs !== null) console.log(`  docker-compose 1.29 up -d, one changed           ${ms(s.compose.reapplyMs)}   berth / compose ${(s.berth.reapplyMs / s.compose.reapplyMs).toFixed(2)}`);
+    else console.log(`  docker-compose 1.29 up -d, one changed           failed: ${s.compose.reapplyError}`);
+  }
 }
 process.exit(0);

@@ -16,6 +16,7 @@ export const JSON_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Host: ["agentConfig", "facts"],
   DeployPolicy: ["rules"],
   Deployment: ["spec"],
+  StackVersion: ["source", "model"],
   AuditEvent: ["params"],
 };
 

@@ -76,6 +76,8 @@ export interface OperationProgress {
   message: string;
   /** Pull/push progress of one layer, as the agent reports it. */
   layer?: { id: string; status: string; current?: number; total?: number };
+  /** The stack service this step concerns (stack apply). */
+  service?: string;
 }
 
 export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [InstallProgress]; progress: [OperationProgress] }> {

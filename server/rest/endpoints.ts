@@ -30,6 +30,7 @@ import {
   removeImageQuery,
   statsBody,
 } from "./schemas";
+import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
 // The one table of /api/v1 endpoints. Route handlers validate their path
 // parameters, query strings and bodies with these schemas (server/rest/endpoint.ts),
@@ -76,7 +77,7 @@ export interface Endpoint<
   example?: { query?: string; body?: unknown };
 }
 
-export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Audit", "Tokens", "Meta"] as const;
+export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Meta"] as const;
 
 const none = z.strictObject({});
 const hostParams = z.strictObject({ hostId: idParam.describe("The host's id (GET /hosts).") });
@@ -85,6 +86,12 @@ const actionParams = containerParams.extend({ action: z.enum(CONTAINER_ACTIONS).
 const deploymentParams = hostParams.extend({ deploymentId: idParam.describe("The deployment's id (GET /deployments).") });
 const imageParams = hostParams.extend({ imageId: imageIdParam.describe("The image's id as GET …/images lists it (sha256:…).") });
 const tokenParams = z.strictObject({ tokenId: idParam });
+const stackParams = z.strictObject({ stackId: idParam.describe("The stack's id (GET /stacks).") });
+const STACK_APPLY_STREAM =
+  "Answers application/x-ndjson: progress lines ({type:\"progress\", phase, message, service, layer}) as each service is pulled, created, started and waited for, " +
+  "then one result line ({type:\"result\", ok:true, stackId, version, result:\"applied\"|\"failed\", error} or {type:\"result\", ok:false, error}). " +
+  "A refusal before anything is done (permission, a problem in the files naming its file, line and key, a service the deploy policy denies naming the service, rule and field) " +
+  "is a plain JSON error instead, and nothing is created.";
 
 const json = (status: number, description: string, schema: z.ZodType | null): EndpointAnswer => ({ status, description, content: { "application/json": schema } });
 
@@ -93,6 +100,102 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 }
 
 export const ENDPOINTS = {
+  listStacks: endpoint({
+    id: "listStacks",
+    method: "GET",
+    path: "/stacks",
+    resource: "Stacks",
+    summary: "Stacks on the hosts this token may read, with each service's live state",
+    permission: "stacks.read",
+    action: "api.v1.stacks.list",
+    mutation: false,
+    params: none,
+    query: stacksQuery,
+    answers: [json(200, "One page of stacks, most recently changed first.", stacksBody)],
+    errors: [400, 403],
+    example: { query: "limit=20" },
+  }),
+  getStack: endpoint({
+    id: "getStack",
+    method: "GET",
+    path: "/stacks/{stackId}",
+    resource: "Stacks",
+    summary: "One stack: its current files, services and their containers",
+    permission: "stacks.read",
+    action: "api.v1.stacks.get",
+    mutation: false,
+    params: stackParams,
+    query: none,
+    answers: [json(200, "The stack.", stackBody)],
+    errors: [403, 404],
+  }),
+  listStackVersions: endpoint({
+    id: "listStackVersions",
+    method: "GET",
+    path: "/stacks/{stackId}/versions",
+    resource: "Stacks",
+    summary: "A stack's versions, newest first (who applied them, when, and how it ended)",
+    permission: "stacks.read",
+    action: "api.v1.stacks.versions",
+    mutation: false,
+    params: stackParams,
+    query: none,
+    answers: [json(200, "The versions.", stackVersionsBody)],
+    errors: [403, 404],
+  }),
+  applyStack: endpoint({
+    id: "applyStack",
+    method: "POST",
+    path: "/hosts/{hostId}/stacks",
+    resource: "Stacks",
+    summary: "Apply a stack (create or update it) from its compose files, streaming per-service progress",
+    description:
+      "Converges the host like docker compose up -d: only services whose configuration changed are recreated; named volumes are kept. Every service is judged by the deploy policy first. " +
+      STACK_APPLY_STREAM,
+    permission: "stacks.deploy",
+    action: "api.v1.stacks.apply",
+    mutation: true,
+    params: hostParams,
+    query: none,
+    body: applyStackBody,
+    answers: [{ status: 200, description: "Progress lines, then the result line.", content: { "application/x-ndjson": stackApplyLineBody } }],
+    errors: [400, 403, 404, 409, 412, 413, 503, 504],
+    example: { body: { name: "web", source: { files: [{ path: "compose.yaml", content: "services:\n  web:\n    image: nginx:1.27\n" }] } } },
+  }),
+  downStack: endpoint({
+    id: "downStack",
+    method: "POST",
+    path: "/stacks/{stackId}/down",
+    resource: "Stacks",
+    summary: "Take a stack down: its containers and networks (and, with volumes:true, its named volumes)",
+    permission: "stacks.delete",
+    action: "api.v1.stacks.down",
+    mutation: true,
+    params: stackParams,
+    query: none,
+    body: downStackBody,
+    answers: [json(200, "How many containers were removed.", stackDownBody)],
+    errors: [400, 403, 404, 503, 504],
+    example: { body: { volumes: false } },
+  }),
+  rollbackStack: endpoint({
+    id: "rollbackStack",
+    method: "POST",
+    path: "/stacks/{stackId}/rollback",
+    resource: "Stacks",
+    summary: "Roll a stack back: apply an earlier version's files again, as a new version",
+    description: STACK_APPLY_STREAM,
+    permission: "stacks.deploy",
+    action: "api.v1.stacks.rollback",
+    mutation: true,
+    params: stackParams,
+    query: none,
+    body: rollbackStackBody,
+    answers: [{ status: 200, description: "Progress lines, then the result line.", content: { "application/x-ndjson": stackApplyLineBody } }],
+    errors: [400, 403, 404, 409, 412, 503, 504],
+    example: { body: { version: 1 } },
+  }),
+
   listHosts: endpoint({
     id: "listHosts",
     method: "GET",

@@ -15,7 +15,7 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   401: { name: "Unauthorized", description: "No bearer token, or one that is unknown, expired, revoked or whose owner is disabled." },
   403: { name: "Forbidden", description: "The token (or its owner now) lacks the permission on this host, or the deploy policy refuses the spec (error.violations)." },
   404: { name: "NotFound", description: "No such resource, or a path parameter that isn't a valid id." },
-  412: { name: "PreconditionFailed", description: "The host refused the gateway's SSH credentials, or isn't a Linux host the agent can run on." },
+  412: { name: "PreconditionFailed", description: "The host refused the gateway's SSH credentials, or isn't a Linux host the agent can run on; or what a stack needs is missing (a Berth secret, an external network or volume)." },
   409: { name: "Conflict", description: "The resource's state doesn't allow it (a deployment of that name exists, an image in use…)." },
   413: { name: "PayloadTooLarge", description: "The request body is larger than the gateway accepts (BERTH_MAX_BODY_BYTES)." },
   429: { name: "TooManyRequests", description: `More than ${TOKEN_RATE_DOC}; retry after Retry-After seconds.` },

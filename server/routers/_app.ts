@@ -10,6 +10,8 @@ import { registriesRouter } from "./registries";
 import { hostsRouter } from "./hosts";
 import { meRouter } from "./me";
 import { rolesRouter } from "./roles";
+import { secretsRouter } from "./secrets";
+import { stacksRouter } from "./stacks";
 import { tokensRouter } from "./tokens";
 import { usersRouter } from "./users";
 
@@ -27,6 +29,8 @@ export const appRouter = createRouter({
   operations: operationsRouter,
   audit: auditRouter,
   tokens: tokensRouter,
+  stacks: stacksRouter,
+  secrets: secretsRouter,
 });
 
 export type AppRouter = typeof appRouter;

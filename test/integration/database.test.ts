@@ -214,6 +214,30 @@ describe("migrations", () => {
         expect((await db.registry.findUniqueOrThrow({ where: { id: r.id } })).username).toBe("v");
         await db.registry.delete({ where: { id: r.id } });
       },
+      Stack: async () => {
+        const own = await db.host.create({ data: { name: `rt-stack-host-${stamp}`, address: "192.0.2.3" } });
+        const st = await db.stack.create({ data: { hostId: own.id, name: "shop", project: "shop" } });
+        await db.stack.update({ where: { id: st.id }, data: { status: "applied", currentVersion: 1, updatedById: user.id } });
+        expect(await db.stack.findUniqueOrThrow({ where: { hostId_name: { hostId: own.id, name: "shop" } } })).toMatchObject({ status: "applied", currentVersion: 1 });
+        // Deleting the host takes its stacks (and their versions) with it.
+        await db.host.delete({ where: { id: own.id } });
+        expect(await db.stack.findUnique({ where: { id: st.id } })).toBeNull();
+      },
+      StackVersion: async () => {
+        const own = await db.host.create({ data: { name: `rt-stackv-host-${stamp}`, address: "192.0.2.4" } });
+        const st = await db.stack.create({ data: { hostId: own.id, name: "shop", project: "shop" } });
+        const v = await db.stackVersion.create({ data: { stackId: st.id, number: 1, source: { files: [] }, model: { project: "shop" }, rendered: "project: shop\n", secretNames: ["a"] } });
+        await db.stackVersion.update({ where: { id: v.id }, data: { result: "applied", rollbackOf: null, override: true } });
+        expect(await db.stackVersion.findUniqueOrThrow({ where: { stackId_number: { stackId: st.id, number: 1 } } })).toMatchObject({ result: "applied", secretNames: ["a"], source: { files: [] } });
+        await db.stackVersion.delete({ where: { id: v.id } });
+        await db.host.delete({ where: { id: own.id } });
+      },
+      Secret: async () => {
+        const sec = await db.secret.create({ data: { name: `rt-secret-${stamp}`, value: "v1.sealed" } });
+        await db.secret.update({ where: { id: sec.id }, data: { revision: { increment: 1 }, description: "d" } });
+        expect((await db.secret.findUniqueOrThrow({ where: { id: sec.id } })).revision).toBe(2);
+        await db.secret.delete({ where: { id: sec.id } });
+      },
       ApiToken: async () => {
         const t = await db.apiToken.create({ data: { userId: user.id, name: "rt", prefix: "berth_rtrtrt", hash: `rt-${stamp}`, hostIds: ["some-host"] } });
         await db.apiToken.update({ where: { id: t.id }, data: { revokedAt: new Date(stamp) } });

@@ -251,6 +251,11 @@ export class AgentClient {
     }
   }
 
+  /** Extracts a tar (built in memory: it is never written on the gateway's disk) into a directory of the container (PUT /containers/{id}/archive). */
+  async putArchive(id: string, path: string, tar: Buffer, o?: RequestOptions): Promise<void> {
+    await this.call("PUT", `/containers/${encodeURIComponent(id)}/archive`, { timeoutMs: 30_000, ...o, query: { path }, body: tar, headers: { "content-type": "application/x-tar", ...o?.headers } });
+  }
+
   async renameContainer(id: string, name: string, o?: RequestOptions): Promise<void> {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/rename`, { ...o, query: { name } });
   }

@@ -1,95 +1,22 @@
-// What the stacks and secrets procedures take and answer (common18.md's
-// contract), mirrored here until server/routers/stacks.ts lands on main;
-// then these become the router's inferred types and this mirror goes.
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/routers/_app";
 
-import type { StackProblem, StackSource } from "@/lib/compose/model";
+// The stacks and secrets procedures' answers, as the router declares them
+// (server/routers/stacks.ts, secrets.ts), named for the console's components.
 
-export type StackStatus = "running" | "partial" | "stopped" | "applying" | "failed" | "down";
-export type ServiceHealth = "healthy" | "unhealthy" | "starting" | null;
+type Out = inferRouterOutputs<AppRouter>;
+type In = inferRouterInputs<AppRouter>;
 
-export interface StackServiceSummary {
-  name: string;
-  replicas: number;
-  running: number;
-  health: ServiceHealth;
-}
-
-export interface StackSummary {
-  id: string;
-  name: string;
-  hostId: string;
-  hostName: string;
-  status: StackStatus;
-  services: StackServiceSummary[];
-  version: number;
-  updatedAt: string;
-  updatedBy: string | null;
-}
-
-export interface StackContainer {
-  id: string;
-  name: string;
-  number: number;
-  state: string;
-  status: string;
-  health: string | null;
-}
-
-export interface StackDetail extends Omit<StackSummary, "services"> {
-  source: StackSource;
-  lastError: string | null;
-  services: (StackServiceSummary & { image: string; containers: StackContainer[] })[];
-}
-
-export interface PolicyViolation {
-  rule: string;
-  field: string;
-  message: string;
-}
-
-export interface StackCheck {
-  problems: StackProblem[];
-  services: { name: string; image: string; allowed: boolean; violations: PolicyViolation[] }[];
-  mayOverride: boolean;
-}
-
-export interface ApplyResult {
-  stackId: string;
-  version: number;
-  result: "applied" | "failed";
-  error: string | null;
-}
-
-export interface StackVersionSummary {
-  version: number;
-  createdAt: string;
-  createdBy: string | null;
-  result: "applied" | "failed" | "pending";
-  error: string | null;
-  rollbackOf: number | null;
-}
-
-export interface StackVersion {
-  version: number;
-  source: StackSource;
-  rendered: string;
-}
-
-export interface StackLogLine {
-  service: string;
-  container: string;
-  stream: "stdout" | "stderr";
-  time: string;
-  line: string;
-}
-
-export interface SecretSummary {
-  id: string;
-  name: string;
-  description: string | null;
-  createdAt: Date | string;
-  updatedAt: Date | string;
-  usedBy: number;
-}
-
-export type ServiceAction = "start" | "stop" | "restart";
+export type StackSummary = Out["stacks"]["list"]["items"][number];
+export type StackStatus = StackSummary["status"];
+export type StackServiceSummary = StackSummary["services"][number];
+export type ServiceHealth = StackServiceSummary["health"];
+export type StackDetail = Out["stacks"]["get"];
+export type StackCheck = Out["stacks"]["check"];
+export type PolicyViolation = StackCheck["services"][number]["violations"][number];
+/** What stacks.up (the contract's `apply`) and stacks.rollback answer. */
+export type ApplyResult = Out["stacks"]["up"];
+export type StackVersionSummary = Out["stacks"]["versions"]["items"][number];
+export type StackLogLine = Out["stacks"]["logs"] extends AsyncIterable<infer T> ? T : never;
+export type ServiceAction = In["stacks"]["serviceAction"]["action"];
+export type SecretSummary = Out["secrets"]["list"]["items"][number];

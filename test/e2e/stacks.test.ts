@@ -31,7 +31,7 @@ const INSTALL_MS = 150_000;
 const APPLY_MS = 120_000;
 
 /** The compose file: api (health-gated, with a secret) and web, which waits for api to be healthy. */
-function composeFile(image: string, options: { imageKey?: string; greeting?: string } = {}): string {
+function composeFile(image: string, options: { imageKey?: string; greeting?: string; privileged?: boolean } = {}): string {
   const imageKey = options.imageKey ?? "image";
   return [
     "services:",
@@ -49,6 +49,7 @@ function composeFile(image: string, options: { imageKey?: string; greeting?: str
     "  web:",
     `    ${imageKey}: ${image}`,
     `    command: ["sh", "-c", "echo web-started; while true; do sleep 1; done"]`,
+    ...(options.privileged ? ["    privileged: true"] : []),
     "    depends_on:",
     "      api:",
     "        condition: service_healthy",
@@ -155,14 +156,26 @@ describe("stacks console in a real browser", () => {
       await problem.getByRole("button").click();
       await page.locator(".cm-activeLine").filter({ hasText: "imagee" }).waitFor();
 
-      // 4. Fixed: valid, and the policy allows both services.
+      // 4. Valid, but the host's policy forbids a privileged web: the verdict names the service, the rule and the
+      // field; Apply waits unless the owner (a host manager) ticks the override.
+      await setEditor(page, "compose.yaml", composeFile(image, { privileged: true }));
+      await page.getByTestId("validation-ok").filter({ hasText: "2 services" }).waitFor();
+      const deniedWeb = page.getByTestId("service-verdict").filter({ hasText: "✗ web" });
+      await deniedWeb.waitFor();
+      expect(await deniedWeb.textContent()).toMatch(/Privileged.*\(rule allowPrivileged, field privileged\)/);
+      expect(await page.getByTestId("service-verdict").filter({ hasText: "✓ api" }).count()).toBe(1);
+      await page.getByLabel("Override the policy for this apply").waitFor();
+      expect(await form.getByRole("button", { name: "Apply" }).isDisabled()).toBe(true);
+
+      // 5. Fixed: the policy allows both services.
       await setEditor(page, "compose.yaml", composeFile(image));
       await page.getByTestId("validation-ok").filter({ hasText: "2 services" }).waitFor();
       const verdict = page.getByTestId("policy-verdict");
-      await verdict.getByText("api").waitFor();
-      expect(await verdict.getByTestId("service-verdict").allTextContents()).toEqual([expect.stringContaining("✓"), expect.stringContaining("✓")]);
+      // (Right after typing, the page may still show the privileged file's verdict.)
+      await verdict.getByTestId("service-verdict").filter({ hasText: "✓ web" }).waitFor();
+      expect(await verdict.getByTestId("service-verdict").allTextContents()).toEqual([expect.stringContaining("✓ api"), expect.stringContaining("✓ web")]);
 
-      // 5. Apply: progress per service, then the stack's page.
+      // 6. Apply: progress per service, then the stack's page.
       await form.getByRole("button", { name: "Apply" }).click();
       await page.getByTestId("service-progress").first().waitFor();
       await page.waitForURL(/\/stacks\/(?!new$)[^/]+$/, { timeout: APPLY_MS });
@@ -176,7 +189,7 @@ describe("stacks console in a real browser", () => {
       await page.getByTestId("stack-status").filter({ hasText: "running" }).waitFor({ timeout: APPLY_MS });
       await screenshot(page, "stacks-page");
 
-      // 6. Merged logs: a line from each service; filtered to one, only its lines.
+      // 7. Merged logs: a line from each service; filtered to one, only its lines.
       await page.getByRole("tab", { name: "Logs" }).click();
       const logs = page.getByTestId("stack-log-lines");
       await logs.getByText("api-started").waitFor();
@@ -185,7 +198,7 @@ describe("stacks console in a real browser", () => {
       await logs.getByText("web-started").waitFor();
       expect(await logs.locator("[data-service]").evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute("data-service")))])).toEqual(["web"]);
 
-      // 7. Edit one service's environment and apply version 2.
+      // 8. Edit one service's environment and apply version 2.
       await page.getByRole("link", { name: "Edit", exact: true }).click();
       await page.waitForURL(`${stackUrl}/edit`);
       const edit = page.getByRole("form", { name: `Edit stack ${STACK}` });
@@ -196,7 +209,7 @@ describe("stacks console in a real browser", () => {
       await page.waitForURL(stackUrl, { timeout: APPLY_MS });
       await page.getByTestId("stack-facts").getByText("v2").waitFor();
 
-      // 8. Versions: the diff names the changed line.
+      // 9. Versions: the diff names the changed line.
       await page.getByRole("tab", { name: "Versions" }).click();
       await page.getByRole("row", { name: "Version 1" }).waitFor();
       const diff = page.getByTestId("version-diff");
@@ -204,7 +217,7 @@ describe("stacks console in a real browser", () => {
       await diff.locator('[data-change="added"]').filter({ hasText: "GREETING: bonjour" }).waitFor();
       await screenshot(page, "stacks-diff");
 
-      // 9. Roll back to version 1: a new version 3 with version 1's files.
+      // 10. Roll back to version 1: a new version 3 with version 1's files.
       await page.getByRole("button", { name: "Roll back to version 1" }).click();
       const dialog = page.getByRole("dialog", { name: "Roll back to version 1?" });
       await dialog.getByRole("button", { name: "Roll back", exact: true }).click();
@@ -213,7 +226,7 @@ describe("stacks console in a real browser", () => {
       await page.getByRole("tab", { name: "Files" }).click();
       expect(await page.getByRole("textbox", { name: "compose.yaml (read-only)" }).textContent()).toContain("GREETING: hello");
 
-      // 10. Down (volumes kept): the stack says so.
+      // 11. Down (volumes kept): the stack says so.
       await page.getByRole("button", { name: "Down", exact: true }).click();
       const down = page.getByRole("dialog", { name: `Take ${STACK} down?` });
       await down.getByRole("button", { name: "Down", exact: true }).click();

@@ -11,7 +11,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { cell, DataTable } from "@/components/ui/data-table";
 import { DetailItem, DetailList } from "@/components/ui/details";
-import { Callout, Loading, Reason, SuccessText } from "@/components/ui/feedback";
+import { Callout, Loading, Note, Reason, SuccessText } from "@/components/ui/feedback";
 import { Field, FormError, Input } from "@/components/ui/field";
 import { CheckboxField } from "@/components/ui/form";
 import { formatDate } from "@/components/ui/format";
@@ -30,6 +30,8 @@ export interface StackPermissions {
   deploy: HostCoverage;
   control: HostCoverage;
   remove: HostCoverage;
+  /** containers.logs: the merged logs (the server asks for it besides stacks.read). */
+  logs: HostCoverage;
   /** containers.read anywhere: container names link to their pages. */
   canReadContainers: boolean;
 }
@@ -71,6 +73,7 @@ export function StackDetail({ stackId, permissions }: { stackId: string; permiss
     deploy: covers(permissions.deploy, host),
     control: covers(permissions.control, host),
     remove: covers(permissions.remove, host),
+    logs: covers(permissions.logs, host),
   };
 
   return (
@@ -134,7 +137,15 @@ export function StackDetail({ stackId, permissions }: { stackId: string; permiss
         </div>
         <div role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
           {tab === "services" ? <ServicesCard stack={s} mayControl={may.control} canReadContainers={permissions.canReadContainers} /> : null}
-          {tab === "logs" ? <StackLogs stackId={s.id} services={s.services.map((x) => x.name)} /> : null}
+          {tab === "logs" ? (
+            may.logs ? (
+              <StackLogs stackId={s.id} services={s.services.map((x) => x.name)} />
+            ) : (
+              <Card title="Logs">
+                <Note>Reading logs needs the containers.logs permission on this host; ask an Owner or Admin for it.</Note>
+              </Card>
+            )
+          ) : null}
           {tab === "files" ? <StackFiles source={s.source} title={`Files of version ${s.version}`} /> : null}
           {tab === "versions" ? <StackVersions stack={s} mayRollBack={may.deploy} /> : null}
         </div>

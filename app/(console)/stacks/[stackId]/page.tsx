@@ -19,6 +19,7 @@ export default async function StackPage({ params }: { params: Promise<{ stackId:
         deploy: hostCoverage(viewer, STACKS_DEPLOY),
         control: hostCoverage(viewer, STACKS_CONTROL),
         remove: hostCoverage(viewer, STACKS_DELETE),
+        logs: hostCoverage(viewer, "containers.logs"),
         canReadContainers: hasPermission(viewer, "containers.read"),
       }}
     />

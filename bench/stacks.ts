@@ -151,7 +151,7 @@ export async function benchStacks(): Promise<StacksBench> {
         await writeFile(path.join(dir, "docker-compose.yml"), composeFile(image, "b"));
         t = performance.now();
         r = await project.run(["up", "-d"]);
-        // docker-compose 1.29 recreating a container reads the image's ContainerConfig, which the agent's image inspect lacks.
+        // Kept bounded: a failing re-apply is reported, not retried.
         if (r.code === 0) again.push(performance.now() - t);
         else reapplyError = r.stderr.trim().split("\n").at(-1) ?? "failed";
         await project.run(["down", "-v"]);

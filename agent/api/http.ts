@@ -208,3 +208,10 @@ export const query = {
     return out;
   },
 };
+
+/** Orders two API versions ("1.41" < "1.45"). */
+export function compareVersions(a: string, b: string): number {
+  const [a1, a2] = a.split(".").map(Number);
+  const [b1, b2] = b.split(".").map(Number);
+  return a1! - b1! || a2! - b2!;
+}

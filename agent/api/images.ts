@@ -5,7 +5,7 @@ import type { ProgressEvent } from "../images/progress";
 import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import { parsePlatform } from "../images/platform";
 import { ApiError, toClientError } from "./errors";
-import { commonHeaders, type Ctx, query, readJson, Router, sendJson } from "./http";
+import { commonHeaders, compareVersions, type Ctx, query, readJson, Router, sendJson } from "./http";
 import { withRegistryAuth } from "./registry-auth";
 
 // /images/* — the image store behind Docker's wire format.
@@ -169,6 +169,9 @@ export function imageRoutes(router: Router, images: ImageService, engine: Contai
       DockerVersion: "",
       Author: d.config.author ?? "",
       Config: { Env: null, Cmd: null, Entrypoint: null, WorkingDir: "", User: "", Labels: null, ...c },
+      // Clients of API < 1.45 get the building container's config, as dockerd gave it: docker-compose 1.29 reads its
+      // Volumes when it recreates a service (KeyError: 'ContainerConfig' without it). Ours is the image's own.
+      ...(compareVersions(ctx.apiVersion, "1.45") < 0 ? { ContainerConfig: { Env: null, Cmd: null, Entrypoint: null, WorkingDir: "", User: "", Labels: null, Volumes: null, ...c } } : {}),
       Architecture: d.architecture,
       Os: d.os,
       Size: d.size,

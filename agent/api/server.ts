@@ -14,7 +14,7 @@ import { containerRoutes } from "./containers";
 import { containerUpdateRoutes } from "./container-update";
 import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
 import { execRoutes } from "./exec";
-import { commonHeaders, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
+import { commonHeaders, compareVersions, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
 import { imageRoutes } from "./images";
 import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
@@ -45,12 +45,6 @@ export interface ApiDeps {
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
-
-function compareVersions(a: string, b: string): number {
-  const [a1, a2] = a.split(".").map(Number);
-  const [b1, b2] = b.split(".").map(Number);
-  return a1! - b1! || a2! - b2!;
-}
 
 export function createApi(deps: ApiDeps): http.Server {
   const router = new Router();

@@ -40,10 +40,17 @@ export interface EmbeddedDnsOptions {
 /** Relayed questions in flight at once, over every network; past it, SERVFAIL. */
 const MAX_IN_FLIGHT = 256;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 2000;
+/**
+ * An upstream that didn't answer in time is skipped for this long: the questions meanwhile get SERVFAIL at once
+ * instead of waiting it out again (a stub resolver retrying a SERVFAIL would otherwise give up before us).
+ */
+const UPSTREAM_RETRY_AFTER_MS = 30_000;
 
 export class EmbeddedDns {
   private readonly sockets = new Map<string, { socket: dgram.Socket; address: string }>();
   private inFlight = 0;
+  /** Upstreams that last failed to answer, until when they are skipped. */
+  private readonly silentUntil = new Map<string, number>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: EmbeddedDnsOptions) {
@@ -119,8 +126,14 @@ export class EmbeddedDns {
     this.inFlight++;
     try {
       for (const upstream of upstreams.slice(0, 3)) {
+        if ((this.silentUntil.get(upstream) ?? 0) > Date.now()) continue;
         const answer = await askUpstream(upstream, this.options.upstreamPort ?? 53, msg, this.options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
-        if (answer && answer.length >= 12 && answer.readUInt16BE(0) === query.id) return answer;
+        if (answer && answer.length >= 12 && answer.readUInt16BE(0) === query.id) {
+          this.silentUntil.delete(upstream);
+          return answer;
+        }
+        if (this.silentUntil.size > 1000) this.silentUntil.clear();
+        this.silentUntil.set(upstream, Date.now() + UPSTREAM_RETRY_AFTER_MS);
       }
       return buildResponse(query, RCODE.SERVFAIL);
     } finally {

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Viewer } from "../../auth/access";
+import { requireOnHost, type Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import { projectContainers } from "../../stacks/host-state";
 import type { FleetAccess } from "../service-deps";
@@ -26,6 +26,8 @@ function splitTimestamp(text: string): [string, string] {
 
 export async function* followStackLogs(o: { db: Db; viewer: Viewer; fleet: FleetAccess; stackId: string; services?: string[]; tail: number; signal?: AbortSignal }): AsyncGenerator<StackLogLine> {
   const s = await stackFor(o.db, o.viewer, o.stackId, "stacks.read");
+  // A stack's logs are its containers' logs: reading them takes what reading a container's takes, too.
+  requireOnHost(o.viewer, "containers.logs", { id: s.hostId, hostGroupId: s.host.hostGroupId }, "You need the containers.logs permission on this stack's host.");
   const { fleet } = await o.fleet();
   const client = fleet.client(s.hostId);
   const containers = (await projectContainers(client, s.project)).filter((c) => !o.services?.length || o.services.includes(c.service));

@@ -235,6 +235,15 @@ describe("stacks on an SSH test host", () => {
     await expect(scoped.stacks.get({ stackId })).rejects.toThrow(/permission/);
     await expect(scoped.stacks.rollback({ stackId, version: 1 })).rejects.toThrow(/permission/);
     expect((await scoped.stacks.list({})).items).toEqual([]);
+    // A role that may read stacks but not containers' logs doesn't read them through the stack either.
+    await env.database.db.role.create({ data: { name: "Stack reader", permissions: ["hosts.read", "stacks.read"] } });
+    const { caller: reader } = await env.callerFor("Stack reader");
+    expect((await reader.stacks.get({ stackId })).id).toBe(stackId);
+    const firstLine = async () => {
+      for await (const line of await reader.stacks.logs({ stackId })) return line;
+      return null;
+    };
+    await expect(firstLine()).rejects.toThrow(/containers\.logs/);
   });
 
   it("scales a service and acts on its containers", async () => {

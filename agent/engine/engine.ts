@@ -728,9 +728,12 @@ export class ContainerEngine {
   private async settleExit(record: ContainerRecord): Promise<void> {
     const p = this.paths(record.id);
     const { exitCode, oomKilled } = await readExit(p);
-    record.state = { ...record.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString() };
+    const state: ContainerRecord["state"] = { ...record.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt: new Date().toISOString() };
+    // Saved first, then shown and announced in one step: whoever sees "exited" (inspect, ps) finds the die event
+    // already in the log, as with dockerd (a client reading events --until now after it saw the exit got no die).
+    await this.store.save({ ...record, state });
+    record.state = state;
     this.stopProbes(record);
-    await this.store.save(record);
     if (oomKilled) this.emit(record, "oom");
     this.emit(record, "die", { exitCode: String(exitCode) });
     this.waiters.settle(record.id, exitCode, ["not-running", "next-exit"]);

@@ -6,7 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import { AgentError } from "../errors";
 import { writeFileAtomic } from "../state/atomic-write";
-import { ipBatch, tool } from "./exec";
+import { ipBatch, NetworkToolError, tool } from "./exec";
 import { claimOverlapping, type HostClaim, readHostClaims } from "./host-routes";
 import { buildRuleset, deleteTableScript, type PortRule, tableName } from "./ruleset";
 import { contains, gatewayOf, ipToNumber, numberToIp, overlaps, parseSubnet, size } from "./subnet";
@@ -93,6 +93,21 @@ export interface GatewayDns {
   serve(networkId: string, gateway: string): Promise<boolean>;
   stop(networkId: string): void;
   serving(networkId: string): boolean;
+}
+
+/**
+ * The veth pair of an endpoint, its host end on the bridge and up, in one `ip` process. A host end left by a crash
+ * (the name is derived from the container and network) is deleted and the pair made again.
+ */
+async function addVeth(hostVeth: string, iface: string, pid: number, bridge: string): Promise<void> {
+  const commands = [`link add ${hostVeth} type veth peer name ${iface} netns ${pid}`, `link set ${hostVeth} master ${bridge}`, `link set ${hostVeth} up`];
+  try {
+    await ipBatch(commands);
+  } catch (e) {
+    if (!(e instanceof NetworkToolError && /File exists/.test(e.stderr))) throw e;
+    await tool("ip", ["link", "del", hostVeth]).catch(() => "");
+    await ipBatch(commands);
+  }
 }
 
 export const DEFAULT_NETWORK = "bridge";
@@ -332,9 +347,7 @@ export class NetworkManager {
           const ep: Endpoint = { networkId: n.id, ip, prefix: subnet.prefix, gateway: n.gateway, hostVeth, iface, aliases: want.aliases, mac, ...(defaultRoute ? { defaultRoute } : {}) };
           endpoints.push(ep);
           this.state.endpoints[containerId] = [...endpoints];
-          await tool("ip", ["link", "del", hostVeth]).catch(() => "");
-          await tool("ip", ["link", "add", hostVeth, "type", "veth", "peer", "name", iface, "netns", String(pid)]);
-          await ipBatch([`link set ${hostVeth} master ${n.bridge}`, `link set ${hostVeth} up`]);
+          await addVeth(hostVeth, iface, pid, n.bridge);
           inside.push(`link set ${iface} address ${mac}`, `addr add ${ip}/${subnet.prefix} dev ${iface}`, `link set ${iface} up`);
           if (defaultRoute) inside.push(`route replace default via ${n.gateway} dev ${iface}`);
         }

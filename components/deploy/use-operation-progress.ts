@@ -66,17 +66,25 @@ function newToken(): string {
 }
 
 export function useOperationProgress() {
+  return useProgressStream(EMPTY, applyProgress);
+}
+
+/**
+ * The progress stream of one operation at a time, folded into a state by `apply` (a single deploy's, or a
+ * stack's per service): run() subscribes under a fresh token, waits (bounded) until the stream is open, then
+ * runs `start(token)`.
+ */
+export function useProgressStream<S>(empty: S, apply: (state: S, e: ProgressEvent) => S) {
   const trpc = useTRPC();
-  const [state, setState] = useState<OperationProgressState>(EMPTY);
+  const [state, setState] = useState<S>(empty);
   const subscription = useRef<{ unsubscribe: () => void } | null>(null);
 
   useEffect(() => () => subscription.current?.unsubscribe(), []);
 
-  /** Subscribes under a fresh token, waits (bounded) until the stream is open, then runs `start(token)`. */
   const run = useCallback(
     async <T>(start: (token: string) => Promise<T>): Promise<T> => {
       subscription.current?.unsubscribe();
-      setState(EMPTY);
+      setState(empty);
       const token = newToken();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
@@ -86,21 +94,21 @@ export function useOperationProgress() {
         };
         subscription.current = trpc.operations.progress.subscriptionOptions({ token }).subscribe({
           onStarted: done,
-          onData: (e) => setState((s) => applyProgress(s, e)),
+          onData: (e) => setState((s) => apply(s, e)),
           // Progress is a view of the work, not the work: without it the operation still runs.
           onError: done,
         });
       });
       return start(token);
     },
-    [trpc],
+    [trpc, empty, apply],
   );
 
   const reset = useCallback(() => {
     subscription.current?.unsubscribe();
     subscription.current = null;
-    setState(EMPTY);
-  }, []);
+    setState(empty);
+  }, [empty]);
 
   return { progress: state, run, reset };
 }

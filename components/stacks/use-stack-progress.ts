@@ -1,7 +1,5 @@
 "use client";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { applyProgress, type OperationProgressState, type ProgressEvent } from "@/components/deploy/use-operation-progress";
-import { useTRPC } from "@/components/trpc/client";
+import { applyProgress, type OperationProgressState, type ProgressEvent, useProgressStream } from "@/components/deploy/use-operation-progress";
 
 // A stack apply's (or roll back's) live progress, per service: the same
 // operations.progress stream a single deploy uses, its events carrying the
@@ -18,7 +16,6 @@ export interface StackProgressState {
 
 const EMPTY: StackProgressState = { services: [], messages: [] };
 const EMPTY_SERVICE: OperationProgressState = { phase: null, phases: [], layers: [], messages: [] };
-const SUBSCRIBE_WAIT_MS = 5_000;
 
 export function applyStackProgress(state: StackProgressState, e: StackProgressEvent): StackProgressState {
   if (!e.service) return { ...state, messages: [...state.messages, e.message].filter(Boolean).slice(-100) };
@@ -29,39 +26,9 @@ export function applyStackProgress(state: StackProgressState, e: StackProgressEv
   return { ...state, services };
 }
 
-function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const applyEvent = (state: StackProgressState, e: ProgressEvent) => applyStackProgress(state, e as StackProgressEvent);
 
 export function useStackProgress() {
-  const trpc = useTRPC();
-  const [state, setState] = useState<StackProgressState>(EMPTY);
-  const subscription = useRef<{ unsubscribe: () => void } | null>(null);
-  useEffect(() => () => subscription.current?.unsubscribe(), []);
-
-  const run = useCallback(
-    async <T>(start: (token: string) => Promise<T>): Promise<T> => {
-      subscription.current?.unsubscribe();
-      setState(EMPTY);
-      const token = newToken();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
-        const done = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        subscription.current = trpc.operations.progress.subscriptionOptions({ token }).subscribe({
-          onStarted: done,
-          onData: (e) => setState((s) => applyStackProgress(s, e as StackProgressEvent)),
-          // Progress is a view of the work: without it the apply still runs.
-          onError: done,
-        });
-      });
-      return start(token);
-    },
-    [trpc],
-  );
-
-  return { progress: state, run };
+  const { progress, run } = useProgressStream(EMPTY, applyEvent);
+  return { progress, run };
 }

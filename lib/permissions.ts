@@ -22,6 +22,7 @@ export const PERMISSIONS = {
   "stacks.deploy": { scope: "host", description: "Apply and roll back stacks" },
   "stacks.control": { scope: "host", description: "Start, stop, restart and scale a stack's services" },
   "stacks.delete": { scope: "host", description: "Take stacks down (and remove their volumes)" },
+  "deploys.approve": { scope: "host", description: "Approve or reject deploys, updates and rollbacks where approval is required" },
   "secrets.manage": { scope: "global", description: "Create, change and delete the secrets stacks mount (values are never shown)" },
   "registries.manage": { scope: "global", description: "Manage registry credentials" },
   "users.manage": { scope: "global", description: "Create, disable users and bind roles" },

@@ -1,5 +1,5 @@
 import "server-only";
-export type ActorType = "user" | "token" | "system" | "anonymous";
+export type ActorType = "user" | "token" | "webhook" | "system" | "anonymous";
 export type AuditOutcome = "success" | "denied" | "error";
 
 export interface Actor {

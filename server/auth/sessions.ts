@@ -32,3 +32,14 @@ export async function viewerForSession(db: Db, sessionToken: string | null | und
     grants: await loadGrants(db, session.user.id),
   };
 }
+
+/**
+ * The viewer of a user as they are now, with no session: what a webhook or a
+ * watch acts as (its creator). Null for a user who is gone or disabled, so
+ * what they set up stops working with them.
+ */
+export async function viewerForUser(db: Db, userId: string): Promise<Viewer | null> {
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user || user.disabled) return null;
+  return { user: { id: user.id, email: user.email, name: user.name }, sessionId: null, grants: await loadGrants(db, user.id) };
+}

@@ -14,6 +14,11 @@ import { secretsRouter } from "./secrets";
 import { stacksRouter } from "./stacks";
 import { tokensRouter } from "./tokens";
 import { usersRouter } from "./users";
+import { approvalsRouter } from "./approvals";
+import { deploymentsRouter } from "./deployments";
+import { rolloutsRouter } from "./rollouts";
+import { watchesRouter } from "./watches";
+import { webhooksRouter } from "./webhooks";
 
 export const appRouter = createRouter({
   me: meRouter,
@@ -31,6 +36,11 @@ export const appRouter = createRouter({
   tokens: tokensRouter,
   stacks: stacksRouter,
   secrets: secretsRouter,
+  deployments: deploymentsRouter,
+  rollouts: rolloutsRouter,
+  webhooks: webhooksRouter,
+  watches: watchesRouter,
+  approvals: approvalsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -28,7 +28,20 @@ export interface ContainerInspect {
   Name: string;
   Created: string;
   Image: string;
-  State: { Status: string; Running: boolean; Paused: boolean; Pid: number; ExitCode: number; StartedAt: string; FinishedAt: string };
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting?: boolean;
+    OOMKilled?: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error?: string;
+    StartedAt: string;
+    FinishedAt: string;
+    Health?: { Status: string; FailingStreak: number; Log?: { ExitCode: number; Output: string }[] | null };
+  };
+  RestartCount?: number;
   Config: { Image: string; Tty: boolean; Cmd?: string[] | null; Env?: string[] | null; Labels?: Record<string, string> | null };
   HostConfig: Record<string, unknown>;
   NetworkSettings?: Record<string, unknown>;

@@ -1,0 +1,3 @@
+import "server-only";
+export type * from "../../lib/rollouts/views";
+export type { RolloutAccepted } from "../rollouts/types";

@@ -87,6 +87,7 @@ function TimelineEntry({
       data-rollout-id={r.id}
       data-status={r.status}
       data-trigger={r.trigger}
+      data-digest-after={r.digestAfter ?? ""}
       aria-label={`Rollout by ${TRIGGER_LABEL[r.trigger]}, ${STATUS_LABEL[r.status]}`}
     >
       <div className="flex flex-wrap items-center justify-between gap-2">

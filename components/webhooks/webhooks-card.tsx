@@ -17,6 +17,9 @@ import { parseAddresses, webhookState } from "./rules";
 // shown once, with a curl example and how registries sign their callbacks),
 // the list with each one's prefix, last use and expiry, and revoke.
 
+/** The list is read again this often: a call from CI changes "last used". */
+const LIST_REFRESH_MS = 10_000;
+
 export type WebhookTarget = { deploymentId: string } | { stackId: string };
 
 const EXPIRY_CHOICES = [
@@ -40,7 +43,7 @@ export function WebhooksCard({
   mayPreApprove: boolean;
 }) {
   const trpc = useTRPC();
-  const list = useQuery({ ...trpc.webhooks.list.queryOptions(target), retry: false });
+  const list = useQuery({ ...trpc.webhooks.list.queryOptions(target), retry: false, refetchInterval: LIST_REFRESH_MS });
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<WebhookCreated | null>(null);
   return (

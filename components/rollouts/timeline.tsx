@@ -100,15 +100,18 @@ function TimelineEntry({
           <span className="text-xs text-slate-500">{formatDate(r.createdAt)}</span>
           {r.durationMs != null ? <span className="text-xs text-slate-500">took {formatDuration(r.durationMs)}</span> : null}
         </div>
-        {r.canRollback ? (
-          mayRollback ? (
-            <Button variant="secondary" size="sm" onClick={() => setRollingBack(true)}>
-              Roll back to this version
-            </Button>
-          ) : (
-            <Reason>{rollbackReason ?? "Rolling back needs the deploy permission on this host."}</Reason>
-          )
-        ) : null}
+        <div className="flex flex-wrap items-center gap-2">
+          {(r.status === "queued" || r.status === "awaitingApproval") && mayRollback ? <CancelButton id={r.id} /> : null}
+          {r.canRollback ? (
+            mayRollback ? (
+              <Button variant="secondary" size="sm" onClick={() => setRollingBack(true)}>
+                Roll back to this version
+              </Button>
+            ) : (
+              <Reason>{rollbackReason ?? "Rolling back needs the deploy permission on this host."}</Reason>
+            )
+          ) : null}
+        </div>
       </div>
       <div className="mt-2 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-2">
         <div>
@@ -266,5 +269,39 @@ function RollbackDialog({ rollout, onClose, onDone }: { rollout: RolloutView; on
       </ul>
       <p className="text-xs text-slate-500">It runs as a new rollout with the same health gate; if the old version won&apos;t stay up, what runs now comes back.</p>
     </ConfirmDialog>
+  );
+}
+
+/** Withdraws a rollout that hasn't started (its requester or an approver may; the server decides). */
+function CancelButton({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const cancel = useMutation(
+    trpc.rollouts.cancel.mutationOptions({
+      onSuccess: async () => {
+        setConfirming(false);
+        await qc.invalidateQueries({ queryKey: trpc.rollouts.pathKey() });
+      },
+    }),
+  );
+  return (
+    <span className="inline-flex flex-col items-end">
+      {confirming ? (
+        <span className="inline-flex items-center gap-1">
+          <Button variant="danger" size="sm" disabled={cancel.isPending} onClick={() => cancel.mutate({ id })}>
+            {cancel.isPending ? "Cancelling…" : "Cancel it"}
+          </Button>
+          <Button variant="ghost" size="sm" disabled={cancel.isPending} onClick={() => setConfirming(false)}>
+            Keep
+          </Button>
+        </span>
+      ) : (
+        <Button variant="ghostDanger" size="sm" onClick={() => setConfirming(true)}>
+          Cancel rollout
+        </Button>
+      )}
+      {cancel.error ? <ErrorText small>{errorMessage(cancel.error)}</ErrorText> : null}
+    </span>
   );
 }

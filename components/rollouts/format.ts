@@ -43,10 +43,10 @@ export function isActive(status: RolloutStatusName): boolean {
   return ACTIVE_STATUSES.includes(status);
 }
 
-/** "sha256:0123456789ab…" as 12 hex digits; "—" for none. */
+/** "sha256:0123456789ab…" (or "repo@sha256:…", as rollouts record them) as 12 hex digits; "—" for none. */
 export function shortDigest(digest: string | null | undefined): string {
   if (!digest) return "—";
-  const hex = digest.replace(/^sha256:/, "");
+  const hex = digest.slice(digest.lastIndexOf("@") + 1).replace(/^sha256:/, "");
   return hex.slice(0, 12);
 }
 

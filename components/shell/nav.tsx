@@ -14,7 +14,8 @@ export function Nav({ items }: { items: NavItem[] }) {
   return (
     <nav aria-label="Main" className="flex flex-col gap-1">
       {items.map((item) => {
-        const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
+        // "/deploy" is not active on "/deployments": a path segment matches whole.
+        const active = item.href === "/" ? pathname === "/" : pathname === item.href || pathname.startsWith(`${item.href}/`);
         const count = item.badge === "approvals" ? approvals : 0;
         return (
           <Link

@@ -33,6 +33,8 @@ const INSTALL_MS = 150_000;
 const ROLLOUT_MS = 120_000;
 
 const short = (digest: string) => digest.replace(/^sha256:/, "").slice(0, 12);
+/** A digest as rollouts record it: the tag's repository pinned by it ("host:port/test/app@sha256:…"). */
+const pinned = (image: string, digest: string) => `${image.replace(/:[^/:]+$/, "")}@${digest}`;
 
 describe("approvals console in a real browser", () => {
   let database: TestDatabase;
@@ -141,7 +143,7 @@ describe("approvals console in a real browser", () => {
       await mine.getByText("You requested this: another approver decides.").waitFor();
       expect(await mine.getByRole("button", { name: "Approve" }).count()).toBe(0);
       expect(await deployer.page.getByTestId("approvals-count").count()).toBe(0);
-      expect(await digestOnHost()).toBe(v1.manifestDigest);
+      expect(await digestOnHost()).toBe(pinned(image, v1.manifestDigest));
 
       // 3. The Owner: the count in the navigation, the request with its diff; approved with a comment, run now.
       await owner.page.goto(`${url}/approvals`);
@@ -158,11 +160,11 @@ describe("approvals console in a real browser", () => {
 
       // It runs: the Deployer's timeline shows it succeeded, approved by the Owner; the host runs v2.
       await deployer.page.goto(`${url}/deployments/${encodeURIComponent(deploymentId)}`);
-      const approved = deployer.page.locator(`[data-testid="rollout-entry"][data-status="succeeded"][data-digest-after="${v2.manifestDigest}"]`).first();
+      const approved = deployer.page.locator(`[data-testid="rollout-entry"][data-status="succeeded"][data-digest-after$="@${v2.manifestDigest}"]`).first();
       await approved.waitFor({ timeout: ROLLOUT_MS });
       await approved.getByText(/Approved by/).waitFor();
       await deployer.page.getByTestId("deployment-digest").filter({ hasText: short(v2.manifestDigest) }).waitFor();
-      expect(await digestOnHost()).toBe(v2.manifestDigest);
+      expect(await digestOnHost()).toBe(pinned(image, v2.manifestDigest));
 
       // 4. Another request, rejected: a comment is required; the rollout is rejected and nothing reaches the host.
       await skopeoCopy(`oci:${v1.layoutDir}:${v1.tag}`, `docker://${registry.host}/${REPO}:latest`);
@@ -176,7 +178,7 @@ describe("approvals console in a real browser", () => {
       await second.getByRole("form", { name: "Reject" }).getByRole("button", { name: "Reject" }).click();
       await owner.page.getByRole("status").filter({ hasText: `Rejected: ${NAME} stays as it is.` }).waitFor();
       await deployer.page.locator('[data-testid="rollout-entry"][data-status="rejected"]').first().waitFor({ timeout: STEP_MS });
-      expect(await digestOnHost()).toBe(v2.manifestDigest);
+      expect(await digestOnHost()).toBe(pinned(image, v2.manifestDigest));
       await screenshot(deployer.page, "approvals-timeline");
     } catch (e) {
       await screenshot(owner.page, "approvals-failure-owner");

@@ -35,13 +35,15 @@ const INSTALL_MS = 150_000;
 const ROLLOUT_MS = 120_000;
 
 const short = (digest: string) => digest.replace(/^sha256:/, "").slice(0, 12);
+/** A digest as rollouts record it: the tag's repository pinned by it ("host:port/test/app@sha256:…"). */
+const pinned = (image: string, digest: string) => `${image.replace(/:[^/:]+$/, "")}@${digest}`;
 
 /** The timeline entry in the given state (the newest first when several match). */
 function entry(page: Page, attrs: { status?: string; trigger?: string; digestAfter?: string }): Locator {
   const sel = ['[data-testid="rollout-entry"]'];
   if (attrs.status) sel.push(`[data-status="${attrs.status}"]`);
   if (attrs.trigger) sel.push(`[data-trigger="${attrs.trigger}"]`);
-  if (attrs.digestAfter) sel.push(`[data-digest-after="${attrs.digestAfter}"]`);
+  if (attrs.digestAfter) sel.push(`[data-digest-after$="${attrs.digestAfter}"]`);
   return page.locator(sel.join("")).first();
 }
 
@@ -170,7 +172,7 @@ describe("rollouts console in a real browser", () => {
       await page.locator(`[data-rollout-id="${accepted.rolloutId}"][data-status="succeeded"]`).waitFor({ timeout: ROLLOUT_MS });
       await hooked.getByTestId("digest-change").filter({ hasText: short(v2.manifestDigest) }).waitFor();
       await page.getByTestId("deployment-digest").filter({ hasText: short(v2.manifestDigest) }).waitFor({ timeout: STEP_MS });
-      expect(await running(deploymentId)).toEqual({ digest: v2.manifestDigest, imageId: v2.configDigest });
+      expect(await running(deploymentId)).toEqual({ digest: pinned(image, v2.manifestDigest), imageId: v2.configDigest });
       // Its last use is listed (the list reads itself again every few seconds).
       await row.getByRole("cell").nth(3).filter({ hasNotText: "never" }).waitFor();
       await screenshot(page, "rollouts-webhook-succeeded");
@@ -183,7 +185,7 @@ describe("rollouts console in a real browser", () => {
       await page.getByRole("status").filter({ hasText: "Roll back queued" }).waitFor();
       await entry(page, { status: "succeeded", trigger: "rollback" }).waitFor({ timeout: ROLLOUT_MS });
       await page.getByTestId("deployment-digest").filter({ hasText: short(v1.manifestDigest) }).waitFor({ timeout: STEP_MS });
-      expect(await running(deploymentId)).toEqual({ digest: v1.manifestDigest, imageId: v1.configDigest });
+      expect(await running(deploymentId)).toEqual({ digest: pinned(image, v1.manifestDigest), imageId: v1.configDigest });
 
       // 7. The fleet's Rollouts page lists all three, linked to the deployment.
       await page.getByRole("navigation", { name: "Main" }).first().getByRole("link", { name: "Rollouts", exact: true }).click();

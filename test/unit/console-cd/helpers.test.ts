@@ -27,6 +27,7 @@ describe("rollout formatting", () => {
   it("shortens digests and durations the way the timeline shows them", () => {
     expect(shortDigest(D1)).toBe("aaaaaaaaaaaa");
     expect(shortDigest(null)).toBe("—");
+    expect(shortDigest(`10.0.0.1:5000/test/app@${D2}`)).toBe("bbbbbbbbbbbb");
     expect(formatDuration(1200)).toBe("1.2 s");
     expect(formatDuration(75_000)).toBe("1 min 15 s");
     expect(formatDuration(3_600_000 + 120_000)).toBe("1 h 2 min");

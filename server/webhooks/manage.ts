@@ -6,7 +6,7 @@ import type { Webhook } from "../generated/prisma/client";
 import { mayUseHost } from "../pipeline/authorise";
 import type { SecretBox } from "../secrets/cipher";
 import type { WebhookCreated, WebhookView } from "../../lib/rollouts/views";
-import { parseAddressBlock, tagPatternProblem } from "./rules";
+import { MAX_SOURCE_BLOCKS, parseAddressBlock, tagPatternProblem } from "./rules";
 import { generateWebhookSecret, hashWebhookSecret, SIGNATURE_HEADER, SIGNING_KEY_PURPOSE, webhookDisplayPrefix } from "./secret";
 import { DEPLOY_PERMISSION, type HookTarget, loadTarget, READ_PERMISSION, type TargetKind, targetOf } from "./targets";
 
@@ -14,8 +14,6 @@ import { DEPLOY_PERMISSION, type HookTarget, loadTarget, READ_PERMISSION, type T
 // call these). A webhook belongs to a deployment or a stack; creating one
 // needs the deploy permission on its host (and deploys.approve for
 // "pre-approved"); its secret is answered once and never again.
-
-export const MAX_SOURCE_BLOCKS = 32;
 
 export interface CreateWebhookInput {
   deploymentId?: string;

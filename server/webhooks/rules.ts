@@ -4,6 +4,9 @@ import { isIP } from "node:net";
 // A webhook's own restrictions, checked on every call: a glob on the tag, and
 // the addresses (or CIDR blocks, IPv4 and IPv6) calls may come from. Pure.
 
+/** Source addresses or blocks a webhook may list. */
+export const MAX_SOURCE_BLOCKS = 32;
+
 const TAG_PATTERN = /^[A-Za-z0-9_.*?-]{1,128}$/;
 
 /** Why a tag pattern can't be used, or null. Patterns are tags with `*` (any run of characters) and `?` (one character). */

@@ -90,6 +90,12 @@ async function readBody(req: Request, max: number): Promise<BodyRead> {
     if (done) break;
     total += value.byteLength;
     if (total > max) {
+      // Read (and drop) a bounded amount more so the client finishes sending and reads the 413.
+      while (total <= 16 * max) {
+        const more = await reader.read().catch(() => null);
+        if (!more || more.done) break;
+        total += more.value.byteLength;
+      }
       await reader.cancel().catch(() => {});
       return { ok: false };
     }

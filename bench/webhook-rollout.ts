@@ -100,7 +100,8 @@ export async function benchWebhookRollout(): Promise<WebhookRolloutBench> {
       spec: {
         image: `${repo}:a`,
         name: "bench-web",
-        command: ["httpd", "-f", "-p", "80", "-h", "/srv"],
+        // sh as PID 1 ends on SIGTERM (httpd as PID 1 would ignore it and the stop would wait its 10 s for SIGKILL).
+        command: ["sh", "-c", "httpd -f -p 80 -h /srv & pid=$!; trap 'kill $pid; exit 0' TERM; wait $pid"],
         ports: [{ hostPort: PORT, containerPort: 80, protocol: "tcp" }],
         healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/hello.txt"], intervalSeconds: 0.1, timeoutSeconds: 2, retries: 3 },
         pullPolicy: "missing",

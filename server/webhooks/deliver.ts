@@ -1,5 +1,6 @@
 import "server-only";
 import type { RequestMeta } from "../audit/types";
+import { canOnHost } from "../auth/access";
 import { requestMetaFrom } from "../auth/request-meta";
 import { db as defaultDb, type Db } from "../db";
 import { AppError, type AppErrorCode, isAppError, isDenialCode, toAppError } from "../errors";
@@ -317,7 +318,8 @@ async function deliver(deps: HookDeps, req: Request, credential: HookCredential,
         target: target.kind === "deployment" ? { kind: "deployment", deploymentId: target.id } : { kind: "stack", stackId: target.id },
         image: decision.image,
         trigger: "webhook",
-        requester: { actor: caller.actor, viewer: caller.viewer, webhookId: hook.id, preApproved: hook.preApproved },
+        // Pre-approval holds only while the creator still may approve on the host (their rights as they are now).
+        requester: { actor: caller.actor, viewer: caller.viewer, webhookId: hook.id, preApproved: hook.preApproved && canOnHost(caller.viewer, "deploys.approve", target.host) },
       },
     );
   } catch (e) {

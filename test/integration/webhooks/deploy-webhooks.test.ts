@@ -306,6 +306,26 @@ describe("deploy webhooks", () => {
     expect(await rollouts()).toBe(count);
   });
 
+  it("where the host requires approval, a call waits for an approver unless the webhook is pre-approved by an approver", async () => {
+    // The approvals part's console sets the rule; here it is stored directly.
+    const rule = await db().approvalRule.create({ data: { scopeKey: `host:${hostId}`, hostId, expiryHours: 1 } });
+    try {
+      const plain = await made({ name: "needs-approval" });
+      const waiting = await post(plain.url);
+      expect(waiting.status).toBe(202);
+      const w = (await waiting.json()) as { rolloutId: string; status: string };
+      expect(w.status).toBe("awaitingApproval");
+      expect(await db().approvalRequest.count({ where: { rolloutId: w.rolloutId } })).toBe(1);
+      // The owner holds deploys.approve: a pre-approved webhook's rollout is queued at once.
+      const pre = await made({ name: "pre-approved", preApproved: true });
+      const queued = (await (await post(pre.url)).json()) as { rolloutId: string; status: string };
+      expect(queued.status).toBe("queued");
+      await waitFor(async () => (await db().rollout.findUniqueOrThrow({ where: { id: queued.rolloutId } })).status, (s) => ["succeeded", "failed"].includes(s), 90_000);
+    } finally {
+      await db().approvalRule.delete({ where: { id: rule.id } });
+    }
+  });
+
   it("a webhook whose creator was disabled is refused (it acts with their rights as they are now)", async () => {
     const user = await addUser(owner, db(), "leaver@example.test", [{ role: "Deployer" }]);
     const created = await create({ name: "leaver" }, user.client);

@@ -264,7 +264,7 @@ function waitSeconds(url: URL): number | null {
 }
 
 /** The console's public origin (BERTH_PUBLIC_URL), as the URLs shown at creation use it. */
-function originOf(_req: Request): string {
+function origin(): string {
   return publicOrigin(env());
 }
 
@@ -331,19 +331,18 @@ async function deliver(deps: HookDeps, req: Request, credential: HookCredential,
   params.status = accepted.status;
   await trail.outcome("success", null);
 
-  const origin = originOf(req);
-  const statusUrl = statusUrlFor(origin, secret, accepted.rolloutId);
+  const statusUrl = statusUrlFor(origin(), secret, accepted.rolloutId);
   if (wait === null) return json(202, { rolloutId: accepted.rolloutId, status: accepted.status, statusUrl }, statusUrl ? { location: statusUrl } : {});
   const final = await waitForRollout(deps.db(), accepted.rolloutId, wait * 1000);
   return json(waitStatus(final.status), rolloutState(final, statusUrl));
 }
 
-async function status(deps: HookDeps, req: Request, secret: string, rolloutId: string, meta: RequestMeta, base: Record<string, unknown>): Promise<Response> {
+async function status(deps: HookDeps, secret: string, rolloutId: string, meta: RequestMeta, base: Record<string, unknown>): Promise<Response> {
   const caller = await deps.pipeline.admit({ credential: { kind: "secret", secret }, meta, authAction: "webhooks.status", rateAction: "webhooks.status", params: base });
   const hook = caller.viewer.webhook;
   const rollout = /^[A-Za-z0-9_-]{1,64}$/.test(rolloutId) ? await deps.db().rollout.findFirst({ where: { id: rolloutId, webhookId: hook.id } }) : null;
   if (!rollout) throw await caller.deny("NOT_FOUND", "This webhook started no such rollout.", { action: "webhooks.status", params: { ...base, webhookId: hook.id, rolloutId: rolloutId.slice(0, 64) }, hostId: hook.hostId });
-  return json(200, rolloutState(rollout, statusUrlFor(originOf(req), secret, rollout.id)));
+  return json(200, rolloutState(rollout, statusUrlFor(origin(), secret, rollout.id)));
 }
 
 /** Routes a request under /api/hooks; `segments` is the path after it. */
@@ -358,7 +357,7 @@ export async function handleHookRequest(deps: HookDeps, req: Request, segments: 
     if (!deliverPath && !statusPath) return errorAnswer("NOT_FOUND", "No such webhook endpoint: POST /api/hooks/<secret>, GET /api/hooks/<secret>/rollouts/<rolloutId>, POST /api/hooks/signed/<webhookId>.", meta.requestId);
     if (deliverPath && method !== "POST") return errorAnswer("METHOD_NOT_ALLOWED", `${method} is not supported here; use POST.`, meta.requestId, { allow: "POST" });
     if (statusPath && method !== "GET") return errorAnswer("METHOD_NOT_ALLOWED", `${method} is not supported here; use GET.`, meta.requestId, { allow: "GET" });
-    if (statusPath) return await status(deps, req, segments[0]!, segments[2]!, meta, base);
+    if (statusPath) return await status(deps, segments[0]!, segments[2]!, meta, base);
 
     const read = await readBody(req, MAX_HOOK_BODY_BYTES);
     if (!read.ok) {

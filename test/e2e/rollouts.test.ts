@@ -149,7 +149,7 @@ describe("rollouts console in a real browser", () => {
       const secret = await page.getByLabel("Webhook secret", { exact: true }).inputValue();
       expect(hookUrl).toMatch(/^https?:\/\//);
       expect(secret.length).toBeGreaterThanOrEqual(16);
-      expect(await page.getByLabel("curl example").inputValue()).toContain(`curl -X POST -H 'content-type: application/json'`);
+      expect(await page.getByLabel("curl example", { exact: true }).inputValue()).toContain(`curl -X POST -H 'content-type: application/json'`);
       await screenshot(page, "rollouts-webhook-created");
       await created.getByRole("button", { name: "Done" }).click();
       const row = page.getByRole("row", { name: "Webhook ci main" });

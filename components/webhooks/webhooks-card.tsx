@@ -1,6 +1,6 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type FormEvent } from "react";
 import type { WebhookCreated, WebhookView } from "@/lib/rollouts/views";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
 import { Badge } from "@/components/ui/badge";
@@ -234,7 +234,6 @@ function NewWebhook({ created, onDone }: { created: WebhookCreated; onDone: () =
       <CopyField label="Webhook URL" value={created.url} testId="new-webhook-url" />
       <CopyField label="Webhook secret" value={created.secret} testId="new-webhook-secret" />
       <div>
-        <div className="text-xs font-medium">Call it from CI</div>
         <CopyField label="curl example" value={curl} testId="new-webhook-curl" multiline />
         <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
           The body is optional: without it the running tag is pulled again; <code>{'{"image":"repo@sha256:…"}'}</code> pins a digest. Berth answers 202 with the rollout&apos;s id
@@ -268,18 +267,22 @@ function CopyField({ label, value, testId, multiline }: { label: string; value: 
       setCopied(document.execCommand?.("copy") ? "yes" : "failed");
     }
   };
+  const id = useId();
   const common = {
     ref,
+    id,
     readOnly: true,
     value,
-    "aria-label": label,
     "data-testid": testId,
     className: `${inputClass} font-mono text-xs`,
     onFocus: (e: { currentTarget: { select: () => void } }) => e.currentTarget.select(),
   };
   return (
     <div>
-      <div className="flex items-start gap-2">
+      <label htmlFor={id} className="block text-xs font-medium">
+        {label}
+      </label>
+      <div className="mt-0.5 flex items-start gap-2">
         {multiline ? <textarea rows={3} {...common} /> : <input {...common} />}
         <Button variant="secondary" size="sm" aria-label={`Copy ${label.toLowerCase()}`} onClick={() => void copy()}>
           {copied === "yes" ? "Copied" : "Copy"}

@@ -51,10 +51,18 @@ export async function actorWith(db: Db, roles: { role: string; hostGroupId?: str
   return { caller, userId: user.id, email, viewer };
 }
 
+/** Who asked, as waitingRollout needs it: a user and their viewer now. */
+export type Requester = Pick<TestActor, "userId" | "email" | "viewer">;
+
+export async function requesterOf(db: Db, userId: string): Promise<Requester> {
+  const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
+  return { userId, email: user.email, viewer: { user: { id: user.id, email: user.email, name: user.name }, sessionId: null, grants: await loadGrants(db, userId) } };
+}
+
 /** A deployment row on the host and a rollout of it that waits for approval, as requestRollout leaves one. */
 export async function waitingRollout(
   db: Db,
-  o: { hostId: string; by: TestActor; expiryHours?: number; webhookId?: string; actor?: RolloutRequester["actor"]; name?: string },
+  o: { hostId: string; by: Requester; expiryHours?: number; webhookId?: string; actor?: RolloutRequester["actor"]; name?: string },
 ): Promise<{ rolloutId: string; approvalId: string; deploymentId: string }> {
   const name = o.name ?? `web-${randomBytes(3).toString("hex")}`;
   const spec = { image: "registry.test/team/web:1.0", name };

@@ -4,7 +4,7 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import type { AuditNote } from "../pipeline/audit-log";
-import { kickRollouts } from "../rollouts/engine";
+import { kickRollouts, supersedeQueued } from "../rollouts/engine";
 import type { RolloutStep } from "../rollouts/types";
 import { type Decision, decisionRefusal, isExpired, runAtRefusal } from "./decision-rules";
 import { expireOne } from "./expire-approvals";
@@ -17,7 +17,7 @@ import type { ApprovalRow } from "./views";
 // conditional update, so of two approvers deciding at once exactly one wins
 // and the other is told who did. An approved rollout is queued (not before
 // runAt) and the worker is woken; a rejected or cancelled one never reaches
-// the host.
+// the host. Approved, it supersedes its target's older queued rollouts.
 
 export interface DecideInput {
   db: Db;
@@ -83,6 +83,8 @@ export async function decideApproval(o: DecideInput): Promise<ApprovalRow> {
       },
     });
     if (queued.count !== 1) throw new AppError("CONFLICT", "This request's rollout is no longer waiting for approval; nothing was changed.");
+    // Approved, it is the newest request of its target: older queued ones give way to it, as at requestRollout.
+    if (!finished) await supersedeQueued(tx as unknown as Db, { deploymentId: row.rollout.deploymentId, stackId: row.rollout.stackId }, row.rolloutId);
   });
   if (o.decision === "approve") kickRollouts();
   return loadApproval(o.db, o.viewer, o.id);

@@ -123,6 +123,8 @@ describe("whether a rollout must wait for approval (approvalNeed)", () => {
     const hook: RolloutRequester = { actor: { type: "webhook", id: "w1", label: "ci" }, viewer: approver, webhookId: "w1" };
     expect(await approvalNeed(db, host, hook)).toEqual({ required: true, expiryHours: 24 });
     expect(await approvalNeed(db, host, { ...hook, preApproved: true })).toMatchObject({ required: false });
+    // Pre-approved by someone who no longer holds deploys.approve there: it waits.
+    expect(await approvalNeed(db, host, { ...hook, viewer: deployer, preApproved: true })).toEqual({ required: true, expiryHours: 24 });
   });
 });
 

@@ -65,16 +65,12 @@ export async function decideApproval(o: DecideInput): Promise<ApprovalRow> {
   const when = runAt && runAt.getTime() > now.getTime() ? ` to run at ${runAt.toISOString()}` : "";
   const message = `${result.past}${o.decision === "cancel" ? "" : ` by ${label}`}${when}${comment ? `: ${comment}` : ""}`;
 
+  // The rollout's row first, then the request's: the order the engine's cancel locks them in (no deadlock between the two).
   await o.db.$transaction(async (tx) => {
-    const moved = await tx.approvalRequest.updateMany({
-      where: { id: row.id, status: "waiting", expiresAt: { gt: now } },
-      data: { status: result.request, decidedById: o.viewer.user.id, decidedLabel: label, decidedAt: now, comment: comment || null, runAt },
-    });
-    if (moved.count !== 1) throw await lostRace(tx, row.id);
     const rollout = await tx.rollout.findUniqueOrThrow({ where: { id: row.rolloutId }, select: { steps: true } });
     const steps = [...(Array.isArray(rollout.steps) ? rollout.steps : []), { at: now.toISOString(), phase: "approval", message } satisfies RolloutStep];
     const finished = o.decision !== "approve";
-    const queued = await tx.rollout.updateMany({
+    const leftWaiting = await tx.rollout.updateMany({
       where: { id: row.rolloutId, status: "awaitingApproval" },
       data: {
         status: result.rollout,
@@ -82,7 +78,12 @@ export async function decideApproval(o: DecideInput): Promise<ApprovalRow> {
         ...(finished ? { finishedAt: now, reason: message } : { notBefore: runAt && runAt.getTime() > now.getTime() ? runAt : null }),
       },
     });
-    if (queued.count !== 1) throw new AppError("CONFLICT", "This request's rollout is no longer waiting for approval; nothing was changed.");
+    if (leftWaiting.count !== 1) throw await lostRace(tx, row.id, "rollout");
+    const moved = await tx.approvalRequest.updateMany({
+      where: { id: row.id, status: "waiting", expiresAt: { gt: now } },
+      data: { status: result.request, decidedById: o.viewer.user.id, decidedLabel: label, decidedAt: now, comment: comment || null, runAt },
+    });
+    if (moved.count !== 1) throw await lostRace(tx, row.id, "request");
     // Approved, it is the newest request of its target: older queued ones give way to it, as at requestRollout.
     if (!finished) await supersedeQueued(tx as unknown as Db, { deploymentId: row.rollout.deploymentId, stackId: row.rollout.stackId }, row.rolloutId);
   });
@@ -90,11 +91,18 @@ export async function decideApproval(o: DecideInput): Promise<ApprovalRow> {
   return loadApproval(o.db, o.viewer, o.id);
 }
 
-/** The other side of a race: someone decided (or it expired) between the check and the update. */
-async function lostRace(tx: Tx, id: string): Promise<AppError> {
+/** The other side of a race: someone decided, cancelled (or it expired) between the check and the update. Nothing was changed. */
+async function lostRace(tx: Tx, id: string, what: "rollout" | "request"): Promise<AppError> {
   const now = await tx.approvalRequest.findUnique({ where: { id }, select: { status: true, decidedLabel: true } });
   if (!now) return new AppError("CONFLICT", "This approval request no longer exists.");
-  if (now.status === "waiting") return new AppError("CONFLICT", "This approval request expired just now; it can no longer be approved or rejected.");
+  if (now.status === "waiting") {
+    return new AppError(
+      "CONFLICT",
+      what === "rollout"
+        ? "This request's rollout is no longer waiting for approval; nothing was changed."
+        : "This approval request expired just now; it can no longer be approved or rejected.",
+    );
+  }
   const by = now.decidedLabel && (now.status === "approved" || now.status === "rejected") ? ` by ${now.decidedLabel}` : "";
   return new AppError("CONFLICT", `This approval request was ${now.status}${by} a moment ago; it can't be decided again.`);
 }

@@ -10,11 +10,14 @@ import type { RolloutStep } from "../rollouts/types";
 // a bounded batch at a time; a decision on an expired request is refused
 // even before the sweep got to it (decision-rules.ts), and records it then.
 
+class ExpiryRace extends Error {}
+
 /** Marks one waiting request (and its waiting rollout) expired; false when it wasn't waiting any more. Audited as the system. */
 export async function expireOne(db: Db, request: Pick<ApprovalRequest, "id" | "rolloutId" | "hostId" | "expiresAt">, now: Date): Promise<boolean> {
+  // The rollout's row first, then the request's, as decisions and the engine's cancel lock them.
   const done = await db.$transaction(async (tx) => {
-    const moved = await tx.approvalRequest.updateMany({ where: { id: request.id, status: "waiting", expiresAt: { lte: now } }, data: { status: "expired", decidedAt: now } });
-    if (moved.count !== 1) return false;
+    const waiting = await tx.approvalRequest.findFirst({ where: { id: request.id, status: "waiting", expiresAt: { lte: now } }, select: { id: true } });
+    if (!waiting) return false;
     const rollout = await tx.rollout.findUnique({ where: { id: request.rolloutId }, select: { steps: true } });
     const message = `Approval expired at ${request.expiresAt.toISOString()} without a decision.`;
     const steps = [...(Array.isArray(rollout?.steps) ? rollout.steps : []), { at: now.toISOString(), phase: "approval", message } satisfies RolloutStep];
@@ -22,7 +25,13 @@ export async function expireOne(db: Db, request: Pick<ApprovalRequest, "id" | "r
       where: { id: request.rolloutId, status: "awaitingApproval" },
       data: { status: "expired", finishedAt: now, reason: message, steps: steps as unknown as Prisma.InputJsonValue },
     });
+    const moved = await tx.approvalRequest.updateMany({ where: { id: request.id, status: "waiting", expiresAt: { lte: now } }, data: { status: "expired", decidedAt: now } });
+    // Someone else moved it meanwhile: undo (the rollout's update goes with the transaction).
+    if (moved.count !== 1) throw new ExpiryRace();
     return true;
+  }).catch((e: unknown) => {
+    if (e instanceof ExpiryRace) return false;
+    throw e;
   });
   if (done) {
     await writeAudit(db, {

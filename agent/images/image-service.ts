@@ -96,12 +96,16 @@ export class ImageService {
     if (looksLikeImageId(key)) record = this.deps.records.find(key);
     if (!record) {
       let normalised: string;
+      let parsed: ReturnType<typeof parseReference>;
       try {
-        normalised = formatReference(parseReference(key));
+        parsed = parseReference(key);
+        normalised = formatReference(parsed);
       } catch (e) {
         if (looksLikeImageId(key)) throw new ImageError("NOT_FOUND", `no such image: ${key}`);
         throw e;
       }
+      // repo:tag@sha256:… is the digest (Docker ignores the tag next to one): what a watcher's rollout runs.
+      if (parsed.tag && parsed.digest) normalised = formatReference({ ...parsed, tag: undefined });
       record = this.deps.records.byTag(normalised) ?? this.deps.records.byRepoDigest(normalised);
     }
     if (!record) throw new ImageError("NOT_FOUND", `no such image: ${key}`);

@@ -30,6 +30,7 @@ import {
   removeImageQuery,
   statsBody,
 } from "./schemas";
+import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
 // The one table of /api/v1 endpoints. Route handlers validate their path
@@ -535,6 +536,7 @@ export const ENDPOINTS = {
     answers: [{ status: 200, description: "HTML.", content: { "text/html": null } }],
     errors: [],
   }),
+  ...WATCH_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

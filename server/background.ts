@@ -1,6 +1,5 @@
 import "server-only";
 import type { FleetServices } from "./fleet/instance";
-import { startWatcher } from "./watch/scheduler";
 
 // Work the gateway does on its own once the fleet is up: the rollout queue's
 // worker and the registry watcher. Started from instrumentation.ts, inside
@@ -16,7 +15,8 @@ const holder = globalThis as unknown as { berthBackground?: StopFn[] };
 
 /** The starters, in order (each module adds its own line). */
 async function starters(): Promise<Starter[]> {
-  return [(services) => startWatcher(services)];
+  const { startWatcher } = await import("./watch/scheduler");
+  return [(await import("./rollouts/worker")).startRolloutWorker, (services) => startWatcher(services)];
 }
 
 export async function startBackgroundWork(services: FleetServices): Promise<void> {

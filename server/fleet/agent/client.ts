@@ -349,6 +349,11 @@ export class AgentClient {
     return this.json("POST", "/networks/create", { ...o, body });
   }
 
+  /** docker network disconnect: the container leaves the network (the embedded DNS stops answering with it there). */
+  async disconnectNetwork(network: string, container: string, o: RequestOptions & { force?: boolean } = {}): Promise<void> {
+    await this.call("POST", `/networks/${encodeURIComponent(network)}/disconnect`, { ...o, body: { Container: container, Force: o.force ?? false } });
+  }
+
   async removeNetwork(id: string, o?: RequestOptions): Promise<void> {
     await this.call("DELETE", `/networks/${encodeURIComponent(id)}`, o);
   }

@@ -36,7 +36,7 @@ describe("registry watching", () => {
     const result = await owner.containers.deploy({ hostId, spec: { image: `${repo()}:${tag}`, name, command: ["sleep", "3600"] } });
     return result.deploymentId;
   };
-  const rolloutsOf = (deploymentId: string) => env.database.db.rollout.findMany({ where: { deploymentId } });
+  const rolloutsOf = (deploymentId: string) => env.database.db.rollout.findMany({ where: { deploymentId, trigger: "watcher" } });
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), "berth-watch-test-"));
@@ -134,7 +134,7 @@ describe("registry watching", () => {
     expect(asked?.state.message).not.toContain("refused");
     expect(["rolloutRequested", "upToDate"]).toContain(asked?.state.kind);
     const done = await waitFor(
-      () => env.database.db.rollout.findMany({ where: { deploymentId } }),
+      () => rolloutsOf(deploymentId),
       (rs) => rs.some((r) => r.status === "succeeded"),
       100_000,
     );

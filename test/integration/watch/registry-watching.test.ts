@@ -7,7 +7,7 @@ import { startRegistry, type TestRegistry } from "../../fixtures/registry";
 import { skopeoCopy, skopeoInspect } from "../../fixtures/skopeo";
 import { startSshHosts, type SshHostFleet, type SshTestHost } from "../../fixtures/ssh-hosts";
 import { buildToolsImage, type BuiltImage } from "../../fixtures/test-images";
-import { startWatcher } from "../../../server/watch/scheduler";
+import { claimDueWatches, startWatcher } from "../../../server/watch/scheduler";
 
 // Registry watching on a real SSH test host against the real registry: the
 // watcher (a short interval here) asks the host's agent for the tag's digest,
@@ -157,5 +157,46 @@ describe("registry watching", () => {
     const audit = await env.database.db.auditEvent.findFirst({ where: { action: "watches.rollout", targetId: deploymentId } });
     expect(audit?.actorType).toBe("system");
     expect(audit?.outcome).toBe("success");
+  });
+
+  it("changing a watch needs the deploy permission on the host; pre-approval needs deploys.approve; both refusals audited", async () => {
+    await pushed(0, "guarded");
+    const deploymentId = await deployApp("guarded-app", "guarded");
+    const viewer = await env.callerFor("Viewer");
+    const deployer = await env.callerFor("Deployer");
+    const settings = { deploymentId, enabled: true, intervalSeconds: 60, minAgeSeconds: 0, window: null, preApproved: false };
+    await expect(viewer.caller.watches.set(settings)).rejects.toThrow(/containers.deploy/);
+    await expect(deployer.caller.watches.set({ ...settings, preApproved: true })).rejects.toThrow(/deploys.approve/);
+    const denials = await env.database.db.auditEvent.findMany({ where: { action: "watches.set", outcome: "denied", actorId: { in: [viewer.userId, deployer.userId] } } });
+    expect(denials.map((d) => d.actorId).sort()).toEqual([viewer.userId, deployer.userId].sort());
+    expect(await env.database.db.imageWatch.count({ where: { deploymentId } })).toBe(0);
+    // A bad time zone is refused before anything is stored.
+    await expect(owner.watches.set({ ...settings, window: { days: [1], start: "22:00", end: "02:00", timeZone: "Mars/Olympus" } })).rejects.toThrow(/IANA time zone/);
+    // The deployer may watch without pre-approval; the viewer may read it but not remove it.
+    const set = await deployer.caller.watches.set(settings);
+    expect((await viewer.caller.watches.get({ deploymentId }))?.id).toBe(set.id);
+    await expect(viewer.caller.watches.remove({ id: set.id })).rejects.toThrow(/containers.deploy/);
+    await deployer.caller.watches.remove({ id: set.id });
+    expect(await owner.watches.get({ deploymentId })).toBeNull();
+  });
+
+  it("due watches are claimed once: concurrent claims (as on several gateways) never share a watch", async () => {
+    await stopWatcher();
+    const db = env.database.db;
+    await db.imageWatch.updateMany({ data: { enabled: false } });
+    const past = new Date(Date.now() - 60_000);
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        db.imageWatch.create({ data: { hostId, deploymentId: `claim-test-${i}`, createdById: "nobody", intervalSeconds: 600, nextCheckAt: past } }),
+      ),
+    );
+    const [a, b, c] = await Promise.all([claimDueWatches(db, 3), claimDueWatches(db, 3), claimDueWatches(db, 3)]);
+    const all = [...a!, ...b!, ...c!];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(created.map((w) => w.id).sort());
+    // Claimed watches are due again only after their interval.
+    expect(await claimDueWatches(db, 10)).toEqual([]);
+    const moved = await db.imageWatch.findMany({ where: { id: { in: all } } });
+    for (const w of moved) expect(w.nextCheckAt.getTime()).toBeGreaterThan(Date.now() + 500_000);
   });
 });

@@ -159,6 +159,28 @@ describe("registry watching", () => {
     expect(audit?.outcome).toBe("success");
   });
 
+  it("a stack's service follows its tag too: forStack lists each service, its watch and whether an update is available", async () => {
+    const first = await pushed(0, "stacked");
+    const compose = `services:\n  web:\n    image: ${repo()}:stacked\n    command: ["sleep", "3600"]\n  side:\n    image: ${repo()}:stacked\n    command: ["sleep", "3600"]\n`;
+    const applied = await owner.stacks.up({ hostId, name: "watched-stack", source: { files: [{ path: "compose.yaml", content: compose }] } });
+    const stackId = applied.stackId;
+    const set = await owner.watches.set({ stackId, service: "web", enabled: true, intervalSeconds: 10, minAgeSeconds: 86_400, window: null, preApproved: false });
+    expect(set.target).toEqual({ kind: "stack", id: stackId, service: "web" });
+    expect(set.reference).toBe(`${repo()}:stacked`);
+    const checked = await waitFor(() => owner.watches.checkNow({ id: set.id }), (w) => w.currentDigest === first);
+    expect(checked.state.kind).toBe("upToDate");
+
+    const fresh = await pushed(1, "stacked");
+    const after = await waitFor(() => owner.watches.checkNow({ id: set.id }), (w) => w.seenDigest === fresh);
+    expect(after.state.kind).toBe("waitingForAge");
+    const services = await owner.watches.forStack({ stackId });
+    expect(services.map((s) => s.service).sort()).toEqual(["side", "web"]);
+    expect(services.find((s) => s.service === "web")).toMatchObject({ updateAvailable: true, watch: { id: set.id, seenDigest: fresh } });
+    // Not watched, but the same tag moved: an update is available all the same.
+    expect(services.find((s) => s.service === "side")).toMatchObject({ updateAvailable: true, watch: null });
+    expect(await env.database.db.rollout.count({ where: { stackId, trigger: "watcher" } })).toBe(0);
+  });
+
   it("changing a watch needs the deploy permission on the host; pre-approval needs deploys.approve; both refusals audited", async () => {
     await pushed(0, "guarded");
     const deploymentId = await deployApp("guarded-app", "guarded");

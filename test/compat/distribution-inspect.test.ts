@@ -67,6 +67,11 @@ describe("GET /distribution/{name}/json through the agent", () => {
     expect(res.body.Platforms).toEqual([expect.objectContaining({ os: "linux" })]);
     expect(typeof res.body.Created).toBe("string");
 
+    // repo:tag@digest (what a watcher's rollout runs) names the image by its digest, as Docker reads it.
+    const pinned = await env.agent.docker(["image", "inspect", "-f", "{{.Id}}", `${env.image}@${descriptor.digest}`]);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout.trim()).toBe((await env.agent.docker(["image", "inspect", "-f", "{{.Id}}", env.image])).stdout.trim());
+
     // Asked again: one HEAD, nothing else (the digest's platforms are remembered).
     const again = env.registry.requests().length;
     expect((await inspect(env.image)).status).toBe(200);

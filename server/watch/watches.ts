@@ -14,7 +14,7 @@ import { AuditTrail } from "../pipeline/audit-log";
 import { requestRollout } from "../rollouts/engine";
 import type { FleetAccess } from "../services/service-deps";
 import { checkTag } from "./tag-digests";
-import { CHANGE_PERMISSION, containerDigest, loadTarget, loadTargetFor, runningContainer, stackServices, type WatchTarget, type WatchTargetInput } from "./targets";
+import { CHANGE_PERMISSION, containerDigest, loadTarget, loadTargetFor, READ_PERMISSION, runningContainer, stackServices, type WatchTarget, type WatchTargetInput } from "./targets";
 import { describeWindow, insideWindow, isTimeZone, nextOpening } from "./window";
 
 // Registry watching: a deployment, or a stack's service, follows its tag.
@@ -144,15 +144,17 @@ export async function getWatch(d: WatchDeps, input: WatchTargetInput): Promise<W
   return toView(d.db, w, target, await currentDigestOf(await d.fleet().catch(() => null), target));
 }
 
-/** A watch by id, checked against the viewer's rights on its target. */
+/**
+ * A watch by id, checked against the viewer's rights on its target (on the
+ * watch's host when the target is gone). Refused alike when missing.
+ */
 async function watchFor(d: { db: Db; viewer: Viewer }, id: string, need: "read" | "change") {
   const w = await d.db.imageWatch.findUnique({ where: { id } });
-  if (!w) throw new AppError("NOT_FOUND", "No such watch.");
-  const target = await loadTargetFor(d.db, d.viewer, inputOf(w), need).catch((e: unknown) => {
-    // The target is gone: only someone who may change deployments on the watch's host may still see or remove it.
-    if (e instanceof AppError && e.code === "NOT_FOUND") return null;
-    throw e;
-  });
+  const host = w ? await d.db.host.findUnique({ where: { id: w.hostId } }) : null;
+  const target = w ? await loadTarget(d.db, inputOf(w)) : null;
+  const kind = w?.deploymentId ? "deployment" : "stack";
+  const permission = need === "read" ? READ_PERMISSION[kind] : CHANGE_PERMISSION[kind];
+  if (!w || !host || !canOnHost(d.viewer, permission, target?.host ?? host)) throw new AppError("FORBIDDEN", `You need the ${permission} permission on this watch's host.`);
   return { w, target };
 }
 
@@ -194,16 +196,9 @@ export async function setWatch(d: WatchDeps & { audit: { target?: unknown; hostI
 }
 
 export async function removeWatch(d: WatchDeps & { audit: { hostId?: string | null } }, id: string): Promise<{ ok: true }> {
-  const w = await d.db.imageWatch.findUnique({ where: { id } });
-  if (!w) throw new AppError("NOT_FOUND", "No such watch.");
-  const host = await d.db.host.findUnique({ where: { id: w.hostId } });
+  // Gone or not, the target's (else the watch's) host decides: containers.deploy / stacks.deploy there.
+  const { w } = await watchFor(d, id, "change");
   d.audit.hostId = w.hostId;
-  const target = await loadTarget(d.db, inputOf(w));
-  const kind = w.deploymentId ? "deployment" : "stack";
-  // Gone or not, the watch's host decides: containers.deploy / stacks.deploy there.
-  if (!host || !canOnHost(d.viewer, CHANGE_PERMISSION[kind], target?.host ?? host)) {
-    throw new AppError("FORBIDDEN", `You need the ${CHANGE_PERMISSION[kind]} permission on this watch's host.`);
-  }
   await d.db.imageWatch.delete({ where: { id } });
   return { ok: true };
 }
@@ -260,7 +255,8 @@ export async function checkWatch(db: Db, services: FleetServices, w: ImageWatch,
   const log = o.log ?? ((line: string) => console.error(`[berth] watcher: ${line}`));
   const save = (data: Prisma.ImageWatchUpdateInput) => db.imageWatch.update({ where: { id: w.id }, data: { lastCheckedAt: now, ...data } });
   const target = await loadTarget(db, inputOf(w));
-  if (!target) return { watch: await save({ lastError: "The deployment or stack service is gone." }), target, currentDigest: null, rolloutId: null };
+  // Its deployment or service is gone: the watch stops (it is kept, disabled, so whoever set it sees why).
+  if (!target) return { watch: await save({ enabled: false, lastError: "The deployment or stack service is gone; watching stopped." }), target, currentDigest: null, rolloutId: null };
   if (!target.reference) return { watch: await save({ lastError: `"${target.image}" names no tag to follow.` }), target, currentDigest: null, rolloutId: null };
 
   const tag = await checkTag(db, services, { hostId: target.host.id, reference: target.reference, registryId: target.registryId, force: o.force, now });

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +10,7 @@ import { skopeoCopy, skopeoInspect } from "../../fixtures/skopeo";
 import { startSshHosts, type SshHostFleet, type SshTestHost } from "../../fixtures/ssh-hosts";
 import { buildToolsImage, type BuiltImage } from "../../fixtures/test-images";
 import { claimDueWatches, startWatcher } from "../../../server/watch/scheduler";
+import { checkTag, registryKey } from "../../../server/watch/tag-digests";
 
 // Registry watching on a real SSH test host against the real registry: the
 // watcher (a short interval here) asks the host's agent for the tag's digest,
@@ -23,6 +26,10 @@ describe("registry watching", () => {
   let work: string;
   let hostId: string;
   let stopWatcher: () => Promise<void>;
+  // A registry that rate limits every manifest request (429, Retry-After: 120), as the host reaches it.
+  let busy: http.Server;
+  const busyRequests: string[] = [];
+  const busyHost = () => `${host().gatewayAddress}:${(busy.address() as AddressInfo).port}`;
   const built: BuiltImage[] = [];
 
   const host = (): SshTestHost => hosts.hosts[0]!;
@@ -46,6 +53,12 @@ describe("registry watching", () => {
     registry = await startRegistry({ auth: "none", listenHost: "0.0.0.0" });
     // Two different images (their labels differ, so do their digests).
     for (const label of ["one", "two", "three"]) built.push(await buildToolsImage(path.join(work, label), { labels: { "org.berth.version": label } }));
+    busy = http.createServer((req, res) => {
+      busyRequests.push(`${req.method} ${req.url}`);
+      if (req.url === "/v2/") return res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      res.writeHead(429, { "retry-after": "120", "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "TOOMANYREQUESTS", message: "slow down" }] }));
+    });
+    await new Promise<void>((r) => busy.listen(0, "0.0.0.0", r));
     const auth = { method: "key" as const, privateKey: hosts.clientKey.privateKey };
     const probe = await owner.hosts.probe({ address: host().address, port: 22, username: "root", auth });
     const added = await owner.hosts.add({
@@ -56,7 +69,7 @@ describe("registry watching", () => {
       auth,
       fingerprint: probe.fingerprint,
       hostGroupId: null,
-      agent: agentSettingsFor(host(), [registry.hostFor(host().gatewayAddress)]),
+      agent: agentSettingsFor(host(), [registry.hostFor(host().gatewayAddress), busyHost()]),
     });
     hostId = added.id;
     await owner.hosts.installAgent({ hostId });
@@ -69,6 +82,8 @@ describe("registry watching", () => {
     await env?.close();
     await hosts?.cleanup();
     await registry?.stop();
+    busy?.closeAllConnections();
+    await new Promise((r) => busy?.close(r));
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -179,6 +194,22 @@ describe("registry watching", () => {
     // Not watched, but the same tag moved: an update is available all the same.
     expect(services.find((s) => s.service === "side")).toMatchObject({ updateAvailable: true, watch: null });
     expect(await env.database.db.rollout.count({ where: { stackId, trigger: "watcher" } })).toBe(0);
+  });
+
+  it("a registry's 429 reaches the gateway through the host: the registry is left alone until its Retry-After", async () => {
+    const services = { fleet: env.fleet, box: env.box };
+    const before = Date.now();
+    const first = await checkTag(env.database.db, services, { hostId, reference: `${busyHost()}/team/app:v1` });
+    expect(first.error).toContain("429");
+    const hold = await env.database.db.tagDigest.findUniqueOrThrow({ where: { reference: registryKey(busyHost()) } });
+    expect(hold.retryAfter!.getTime()).toBeGreaterThanOrEqual(before + 119_000);
+    expect(hold.retryAfter!.getTime()).toBeLessThan(Date.now() + 121_000);
+    const asked = busyRequests.filter((r) => r.includes("/manifests/")).length;
+    // The agent didn't retry; and now nothing of that registry is asked, another tag included.
+    expect(asked).toBe(1);
+    const again = await checkTag(env.database.db, services, { hostId, reference: `${busyHost()}/team/other:v2`, force: true });
+    expect(again.skipped).toBe(true);
+    expect(busyRequests.filter((r) => r.includes("/manifests/")).length).toBe(asked);
   });
 
   it("changing a watch needs the deploy permission on the host; pre-approval needs deploys.approve; both refusals audited", async () => {

@@ -51,6 +51,8 @@ export const watchSettingsSchema = z.object({
 export type WatchSettings = z.infer<typeof watchSettingsSchema>;
 
 const REFUSED_PREFIX = "Rollout refused for ";
+/** pg_advisory_xact_lock class of watch writes (sign-in uses 72707371–2). */
+const WATCH_LOCK_CLASS = 72707381;
 
 function targetWhere(t: WatchTargetInput): Prisma.ImageWatchWhereInput {
   return "deploymentId" in t ? { deploymentId: t.deploymentId, stackId: null, service: "" } : { stackId: t.stackId, service: t.service, deploymentId: null };
@@ -174,24 +176,30 @@ export async function setWatch(d: WatchDeps & { audit: { target?: unknown; hostI
     window: settings.window ? (settings.window as Prisma.InputJsonValue) : Prisma.DbNull,
     preApproved: settings.preApproved,
   };
-  const existing = await d.db.imageWatch.findFirst({ where: targetWhere(input) });
-  const w = existing
-    ? await d.db.imageWatch.update({
-        where: { id: existing.id },
-        // Whoever changes a watch is who it acts for from now on; a watch turned on is checked at once.
-        data: { ...data, createdById: d.viewer.user.id, ...(settings.enabled && !existing.enabled ? { nextCheckAt: new Date() } : {}) },
-      })
-    : await d.db.imageWatch.create({
-        data: {
-          ...data,
-          hostId: target.host.id,
-          deploymentId: target.kind === "deployment" ? target.id : null,
-          stackId: target.kind === "stack" ? target.id : null,
-          service: target.service,
-          createdById: d.viewer.user.id,
-          nextCheckAt: new Date(),
-        },
-      });
+  // One watch per target: the unique index can't say so (NULL columns never collide), so sets of one target are
+  // serialised under an advisory lock and the second finds the first's row.
+  const key = "deploymentId" in input ? `deployment:${input.deploymentId}` : `stack:${input.stackId}:${input.service}`;
+  const w = await d.db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${WATCH_LOCK_CLASS}::int4, hashtext(${key}))`;
+    const existing = await tx.imageWatch.findFirst({ where: targetWhere(input) });
+    return existing
+      ? tx.imageWatch.update({
+          where: { id: existing.id },
+          // Whoever changes a watch is who it acts for from now on; a watch turned on is checked at once.
+          data: { ...data, createdById: d.viewer.user.id, ...(settings.enabled && !existing.enabled ? { nextCheckAt: new Date() } : {}) },
+        })
+      : tx.imageWatch.create({
+          data: {
+            ...data,
+            hostId: target.host.id,
+            deploymentId: target.kind === "deployment" ? target.id : null,
+            stackId: target.kind === "stack" ? target.id : null,
+            service: target.service,
+            createdById: d.viewer.user.id,
+            nextCheckAt: new Date(),
+          },
+        });
+  });
   return toView(d.db, w, target, null);
 }
 

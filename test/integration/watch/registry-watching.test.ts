@@ -231,6 +231,10 @@ describe("registry watching", () => {
     await expect(viewer.caller.watches.remove({ id: set.id })).rejects.toThrow(/containers.deploy/);
     await deployer.caller.watches.remove({ id: set.id });
     expect(await owner.watches.get({ deploymentId })).toBeNull();
+    // Set at once from several places, a target still has one watch.
+    const sets = await Promise.all([1, 2, 3].map((n) => owner.watches.set({ ...settings, intervalSeconds: 60 * n })));
+    expect(new Set(sets.map((w) => w.id)).size).toBe(1);
+    expect(await env.database.db.imageWatch.count({ where: { deploymentId } })).toBe(1);
   });
 
   it("due watches are claimed once: concurrent claims (as on several gateways) never share a watch", async () => {

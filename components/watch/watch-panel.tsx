@@ -141,6 +141,12 @@ export function WatchPanel({ target, watch, rights }: { target: WatchTarget; wat
               </span>
             ) : null}
           </DetailItem>
+          <DetailItem label="State" wide>
+            <span data-testid="watch-state" data-state={watch.state.kind}>
+              {watch.state.message}
+              {watch.state.until ? <span className="text-xs text-slate-500"> (until {formatDate(watch.state.until)})</span> : null}
+            </span>
+          </DetailItem>
           <DetailItem label="Tag followed">
             <span className="font-mono text-xs">{watch.reference}</span>
           </DetailItem>

@@ -131,7 +131,8 @@ describe("approvals console in a real browser", () => {
       await owner.page.waitForURL(`${url}/approvals`);
       await owner.page.getByRole("tab", { name: "Settings" }).click();
       await owner.page.getByRole("button", { name: "Require approval" }).click();
-      await owner.page.getByLabel("Hosts", { exact: true }).selectOption({ label: "edge-1" });
+      // A select's name includes its chosen option ("Hosts Choose a host group or a host…").
+      await owner.page.getByRole("combobox", { name: /^Hosts/ }).selectOption({ label: "edge-1" });
       await owner.page.getByLabel("Requests expire after (hours)").fill("24");
       await owner.page.getByRole("button", { name: "Save rule" }).click();
       await owner.page.getByRole("row", { name: "Rule for edge-1" }).getByText("24 h").waitFor();
@@ -147,7 +148,7 @@ describe("approvals console in a real browser", () => {
 
       // 3. The Owner: the count in the navigation, the request with its diff; approved with a comment, run now.
       await owner.page.goto(`${url}/approvals`);
-      await owner.page.getByTestId("approvals-count").filter({ hasText: "1" }).waitFor();
+      await owner.page.getByRole("navigation", { name: "Main" }).getByTestId("approvals-count").filter({ hasText: "1" }).waitFor();
       const request = owner.page.getByTestId("approval-request").filter({ hasText: NAME }).first();
       await request.getByTestId("policy-verdict").waitFor();
       await request.getByText(DEPLOYER.email).first().waitFor();

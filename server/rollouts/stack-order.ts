@@ -89,6 +89,9 @@ export function digestFor(image: string, repoDigests: readonly string[] | null |
 /** `image` pinned to `digest` ("sha256:…" or a whole "repo@sha256:…"): "repo@sha256:…". */
 export function pinnedTo(image: string, digest: string): string {
   if (digest.includes("@")) return digest;
-  const ref = parseReference(image);
-  return `${image.slice(0, image.length - (ref.tag ? ref.tag.length + 1 : 0) - (ref.digest ? ref.digest.length + 1 : 0))}@${digest}`;
+  const at = image.indexOf("@");
+  let name = at >= 0 ? image.slice(0, at) : image;
+  const colon = name.lastIndexOf(":");
+  if (colon > name.lastIndexOf("/")) name = name.slice(0, colon);
+  return `${name}@${digest}`;
 }

@@ -3,7 +3,7 @@ import type { Viewer } from "../auth/access";
 import type { Db } from "../db";
 import type { FleetServices } from "../fleet/instance";
 import type { Rollout } from "../generated/prisma/client";
-import { planStackRollout, runStackRollout } from "./stack-rollout";
+import { planStackRollout, runStackRollout, type StackRolloutRequest } from "./stack-rollout";
 import type { RolloutPlan, RolloutRequest, RolloutStatus, RolloutStep, RunContext, RunOutcome } from "./types";
 
 // Writing a stack's rollouts to its timeline: the row a request becomes, the
@@ -15,7 +15,7 @@ import type { RolloutPlan, RolloutRequest, RolloutStatus, RolloutStep, RunContex
 const MAX_STEPS = 400;
 
 /** The Rollout row for a planned request. */
-export async function writeRollout(db: Db, plan: RolloutPlan, req: RolloutRequest, status: RolloutStatus, extra: { specAfter?: unknown } = {}): Promise<Rollout> {
+export async function writeRollout(db: Db, plan: RolloutPlan, req: RolloutRequest, status: RolloutStatus): Promise<Rollout> {
   const now = new Date();
   return db.rollout.create({
     data: {
@@ -37,7 +37,7 @@ export async function writeRollout(db: Db, plan: RolloutPlan, req: RolloutReques
       verdict: (plan.verdict ?? undefined) as object | undefined,
       override: req.override ?? false,
       rollbackOfId: req.rollbackOfId ?? null,
-      ...(extra.specAfter !== undefined ? { specAfter: extra.specAfter as object } : {}),
+      ...(plan.specAfter !== undefined ? { specAfter: plan.specAfter as object } : {}),
       ...(status === "running" ? { startedAt: now } : {}),
       steps: [{ at: now.toISOString(), phase: "queued", message: `Requested (${req.trigger})` }] as object,
     },
@@ -86,14 +86,17 @@ export async function finishRollout(db: Db, rolloutId: string, outcome: RunOutco
  * The engine's requestRollout is the way in for everything else.
  */
 export async function runStackRolloutNow(
-  deps: { db: Db; services: FleetServices },
-  req: RolloutRequest & { target: { kind: "stack" } },
+  deps: { db: Db; services: FleetServices | (() => Promise<FleetServices>) },
+  req: StackRolloutRequest,
   o: { viewer?: Viewer; signal?: AbortSignal; progressKey?: string } = {},
 ): Promise<Rollout> {
-  const plan = await planStackRollout(deps, req);
+  // The fleet (for a procedure: its audit intent) only once the request is planned and allowed.
+  const lazy = async () => (typeof deps.services === "function" ? deps.services() : deps.services);
+  const plan = await planStackRollout({ db: deps.db, get services(): FleetServices { throw new Error("planning asks no host"); } }, req);
+  const services = await lazy();
   const row = await writeRollout(deps.db, plan, req, "running");
-  const step = stepWriter({ db: deps.db, services: deps.services, rolloutId: row.id, progressKey: o.progressKey });
-  const ctx: RunContext = { db: deps.db, services: deps.services, rollout: row, viewer: o.viewer ?? req.requester.viewer, step, signal: o.signal ?? new AbortController().signal };
+  const step = stepWriter({ db: deps.db, services, rolloutId: row.id, progressKey: o.progressKey });
+  const ctx: RunContext = { db: deps.db, services, rollout: row, viewer: o.viewer ?? req.requester.viewer, step, signal: o.signal ?? new AbortController().signal };
   let outcome: RunOutcome;
   try {
     outcome = await runStackRollout(ctx);

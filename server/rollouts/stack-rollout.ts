@@ -97,8 +97,12 @@ function imageTarget(current: { model: StackModel; source: StackSource }, stackN
   return { model, source: current.source, services: rolloutOrder(model.services, names), removed: [], rollbackOf: null, pinned: {} };
 }
 
-/** A version again, its images pinned to `digests` where given; the services that differ from the current version. */
-function versionTarget(current: { model: StackModel }, version: { number: number; model: StackModel; source: StackSource }, digests: Digests): Target {
+/**
+ * A version again, its images pinned to `digests` where given; the services
+ * that differ from the current version (one whose only change is its image
+ * pinned to the digest it already runs doesn't).
+ */
+function versionTarget(current: { model: StackModel }, version: { number: number; model: StackModel; source: StackSource }, digests: Digests, running: Digests): Target {
   const model = cloneModel(version.model);
   const pinned: Record<string, string> = {};
   for (const s of model.services) {
@@ -108,7 +112,14 @@ function versionTarget(current: { model: StackModel }, version: { number: number
       pinned[s.name] = s.spec.image;
     }
   }
-  const changed = model.services.filter((s) => !sameService(s, current.model.services.find((c) => c.name === s.name), model, current.model)).map((s) => s.name);
+  const changed = model.services
+    .filter((s) => {
+      const now = current.model.services.find((c) => c.name === s.name);
+      if (sameService(s, now, model, current.model)) return false;
+      const runs = running[s.name]?.before;
+      return !(now && pinned[s.name] && runs && pinned[s.name] === runs && sameService({ ...s, spec: { ...s.spec, image: now.spec.image } }, now, model, current.model));
+    })
+    .map((s) => s.name);
   const removed = current.model.services.filter((c) => !model.services.some((s) => s.name === c.name)).map((s) => s.name);
   return { model, source: version.source, services: rolloutOrder(model.services, changed), removed, rollbackOf: version.number, pinned };
 }
@@ -121,7 +132,13 @@ async function rollbackSource(db: Db, stackId: string, rolloutId: string) {
   return { version: r.versionAfter, digests: (r.digests ?? {}) as Digests };
 }
 
-/** A stack request's "what to apply instead of an image": an earlier version (a rollback by version number). */
+/**
+ * A stack request may name, instead of an image or an earlier rollout, an
+ * earlier version to go back to (the stack's "roll back to version N" of a
+ * version no rollout recorded). The engine hands the request through as is.
+ */
+export type StackRolloutRequest = RolloutRequest & { target: { kind: "stack" }; stack?: { version?: number } };
+
 function stackExtra(req: unknown): { version?: number } | null {
   const stack = (req as { stack?: unknown }).stack;
   return stack && typeof stack === "object" ? (stack as { version?: number }) : null;
@@ -130,9 +147,12 @@ function stackExtra(req: unknown): { version?: number } | null {
 async function targetFor(db: Db, stack: StackRow, current: { number: number; model: StackModel; source: StackSource }, req: { image?: string | null; rollbackOfId?: string | null; services: string[]; version?: number | null }): Promise<Target> {
   if (req.rollbackOfId) {
     const back = await rollbackSource(db, stack.id, req.rollbackOfId);
-    return versionTarget(current, await versionOf(db, stack.id, back.version), back.digests);
+    return versionTarget(current, await versionOf(db, stack.id, back.version), back.digests, await knownDigests(db, stack.id, current.model, current.model.services.map((s) => s.name)));
   }
-  if (req.version) return versionTarget(current, await versionOf(db, stack.id, req.version), await recordedDigests(db, stack.id, req.version));
+  if (req.version) {
+    const running = await knownDigests(db, stack.id, current.model, current.model.services.map((s) => s.name));
+    return versionTarget(current, await versionOf(db, stack.id, req.version), await recordedDigests(db, stack.id, req.version), running);
+  }
   if (!req.image) throw new AppError("BAD_REQUEST", "A stack rollout needs an image (repo:tag or repo@sha256:…) or an earlier rollout to go back to.");
   return imageTarget(current, stack.name, req.image, req.services);
 }
@@ -145,8 +165,10 @@ async function recordedDigests(db: Db, stackId: string, version: number): Promis
 
 /** The digests the stack's services last ran at, as recorded (a pinned image is its own digest). */
 async function knownDigests(db: Db, stackId: string, model: StackModel, services: string[]): Promise<Digests> {
-  const last = await db.rollout.findFirst({ where: { stackId, status: "succeeded" }, orderBy: { createdAt: "desc" }, select: { digests: true } });
-  const recorded = (last?.digests ?? {}) as Digests;
+  // The newest digest recorded per service, over the stack's recent rollouts (an image rollout records only its services).
+  const recent = await db.rollout.findMany({ where: { stackId, status: "succeeded" }, orderBy: { createdAt: "desc" }, take: 50, select: { digests: true } });
+  const recorded: Digests = {};
+  for (const r of recent) for (const [name, d] of Object.entries((r.digests ?? {}) as Digests)) if (!recorded[name] && d?.after) recorded[name] = d;
   const out: Digests = {};
   for (const name of services) {
     const s = model.services.find((x) => x.name === name);
@@ -192,7 +214,10 @@ export async function planStackRollout(deps: RolloutDeps, req: RolloutRequest & 
   const overridden: PolicyViolation[] = judged.flatMap((v) => v.verdict.overridden.map((o) => serviceViolation(v.service, o)));
   const digests = await knownDigests(deps.db, stack.id, current.model, target.services);
   for (const [name, pin] of Object.entries(target.pinned)) if (digests[name]) digests[name].after = pin;
+  const version = stackExtra(req)?.version;
   return {
+    // What the run goes back to when no rollout recorded it (the row keeps it; no secret is in it).
+    ...(version && !req.rollbackOfId ? { specAfter: { stack: { version } } } : {}),
     hostId: stack.hostId,
     hostGroupId: stack.host.hostGroupId,
     stackId: stack.id,

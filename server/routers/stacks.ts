@@ -5,6 +5,7 @@ import { applyStack } from "../services/stacks/apply-stack";
 import { checkStack, rollbackStack, runServiceAction, scaleService, takeStackDown } from "../services/stacks/operate-stack";
 import { progressTokenSchema, stackIdSchema, stackNameSchema, stackSourceSchema } from "../services/stacks/schemas";
 import { followStackLogs } from "../services/stacks/stack-logs";
+import { recordedApply, triggerOf } from "../services/stacks/stack-timeline";
 import { getStack, getVersion, listStacks, listVersions } from "../services/stacks/view-stacks";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
 import { perUserStreamLimit } from "./stream-limit";
@@ -53,17 +54,27 @@ export const stacksRouter = createRouter({
     })
     .input(z.object({ name: stackNameSchema, source: stackSourceSchema, override: z.boolean().default(false), removeOrphans: z.boolean().default(false), progressToken: progressTokenSchema }))
     .mutation(({ ctx, input }) =>
-      applyStack({
+      // On the stack's timeline as a rollout (trigger "form", or "api" for a token).
+      recordedApply({
         db: ctx.db,
         viewer: ctx.viewer,
         fleet: ctx.fleet,
-        host: ctx.host,
+        hostId: ctx.host.id,
         name: input.name,
-        source: input.source as StackSource,
-        override: input.override,
-        removeOrphans: input.removeOrphans,
-        progressToken: input.progressToken,
-        audit: ctx.audit,
+        trigger: triggerOf(ctx.viewer),
+        run: () =>
+          applyStack({
+            db: ctx.db,
+            viewer: ctx.viewer,
+            fleet: ctx.fleet,
+            host: ctx.host,
+            name: input.name,
+            source: input.source as StackSource,
+            override: input.override,
+            removeOrphans: input.removeOrphans,
+            progressToken: input.progressToken,
+            audit: ctx.audit,
+          }),
       }),
     ),
 

@@ -10,7 +10,10 @@ import { projectContainers } from "../../stacks/host-state";
 import { loadStack } from "../../../lib/compose/load";
 import { resolveSecrets } from "../secrets/secrets";
 import type { FleetAccess } from "../service-deps";
-import { applyStack, type ApplyStackResult } from "./apply-stack";
+import type { ApplyStackResult } from "./apply-stack";
+import { actorOf } from "../../pipeline/audit-log";
+import { runStackRolloutNow } from "../../rollouts/stack-record";
+import { progressKey } from "../operations/progress";
 import { judgeByName } from "./judge-stack";
 import { secretNamesOf } from "./load-source";
 import { stackFor } from "./view-stacks";
@@ -42,26 +45,39 @@ export async function takeStackDown(o: Deps & { stackId: string; volumes: boolea
   return result;
 }
 
-/** Applies an earlier version's files again, as a new version that says which one it rolls back to. */
-export async function rollbackStack(o: Deps & { stackId: string; version: number; progressToken?: string }): Promise<ApplyStackResult> {
+/**
+ * Rolls back to an earlier version, as a rollout (trigger "rollback") on the
+ * stack's timeline: the version's services with the images it ran, by digest
+ * (the digests its rollout recorded; a tag may have moved since), each
+ * changed service replaced through the health gate, a new version that says
+ * which one it rolls back to. A service failing the gate puts the others
+ * back: the stack stays where it was.
+ */
+export async function rollbackStack(o: Deps & { stackId: string; version: number; progressToken?: string }): Promise<ApplyStackResult & { rolloutId: string }> {
   const s = await stackFor(o.db, o.viewer, o.stackId, "stacks.deploy");
   o.audit.hostId = s.hostId;
   o.audit.target = { type: "stack", id: s.id };
-  const row = await o.db.stackVersion.findUnique({ where: { stackId_number: { stackId: s.id, number: o.version } }, select: { source: true } });
+  o.audit.params = { stackId: s.id, name: s.name, version: o.version };
+  const row = await o.db.stackVersion.findUnique({ where: { stackId_number: { stackId: s.id, number: o.version } }, select: { number: true } });
   if (!row) throw new AppError("NOT_FOUND", `This stack has no version ${o.version}.`);
-  return applyStack({
-    db: o.db,
-    viewer: o.viewer,
-    fleet: o.fleet,
-    host: hostOf(s),
-    name: s.name,
-    source: row.source as unknown as StackSource,
-    override: false,
-    removeOrphans: true,
-    progressToken: o.progressToken,
-    rollbackOf: o.version,
-    audit: o.audit,
-  });
+  // The rollout that made that version (its digests), else the version as it was stored.
+  const made = await o.db.rollout.findFirst({ where: { stackId: s.id, versionAfter: o.version, status: "succeeded" }, orderBy: { createdAt: "desc" }, select: { id: true } });
+  const rollout = await runStackRolloutNow(
+    { db: o.db, services: o.fleet },
+    {
+      target: { kind: "stack", stackId: s.id },
+      trigger: "rollback",
+      requester: { actor: actorOf(o.viewer), viewer: o.viewer },
+      rollbackOfId: made?.id ?? null,
+      ...(made ? {} : { stack: { version: o.version } }),
+      progressToken: o.progressToken,
+    },
+    { progressKey: progressKey(o.viewer, o.progressToken) },
+  );
+  const last = await o.db.stackVersion.findFirst({ where: { stackId: s.id }, orderBy: { number: "desc" }, select: { number: true } });
+  const ok = rollout.status === "succeeded";
+  o.audit.params = { stackId: s.id, name: s.name, version: o.version, rolloutId: rollout.id, result: ok ? "applied" : "failed", error: rollout.reason, newVersion: rollout.versionAfter };
+  return { stackId: s.id, version: rollout.versionAfter ?? last?.number ?? s.currentVersion, result: ok ? "applied" : "failed", error: ok ? null : rollout.reason, rolloutId: rollout.id };
 }
 
 async function currentModel(db: Db, stackId: string, version: number): Promise<StackModel> {

@@ -236,6 +236,35 @@ describe("stack rollouts on an SSH test host", () => {
     expect((await env.database.db.stack.findUniqueOrThrow({ where: { id: applied.stackId } })).currentVersion).toBe(1);
   });
 
+  it("keeps a timeline: the apply and the rollouts, each with its versions and digests; rolling back goes to version 1's digest, not the moved tag", async () => {
+    const timeline = await env.database.db.rollout.findMany({ where: { stackId: shopId }, orderBy: { createdAt: "asc" } });
+    expect(timeline.map((r) => [r.trigger, r.status, r.versionBefore, r.versionAfter])).toEqual([
+      ["form", "succeeded", null, 1],
+      ["api", "succeeded", 1, 2],
+      ["api", "failed", 2, null],
+    ]);
+    expect(timeline[0]!.digests).toEqual({ api: { before: null, after: digestOf(v1, "test/app") }, web: { before: null, after: digestOf(v1, "test/tools") } });
+    expect(timeline[0]!.actorType).toBe("user");
+
+    // The tag now points at the image that exits; version 1 is rolled back to by its digest.
+    const before = await containersOf(shopId);
+    const result = await owner.stacks.rollback({ stackId: shopId, version: 1 });
+    expect(result).toMatchObject({ version: 4, result: "applied", error: null });
+    const rollout = await env.database.db.rollout.findUniqueOrThrow({ where: { id: result.rolloutId } });
+    expect(rollout).toMatchObject({ trigger: "rollback", status: "succeeded", rollbackOfId: timeline[0]!.id, services: ["api"], versionBefore: 2, versionAfter: 4 });
+    expect(rollout.digests).toEqual({ api: { before: digestOf(v2, "test/app"), after: digestOf(v1, "test/app") } });
+    const after = await containersOf(shopId);
+    expect(after.web).toEqual(before.web);
+    expect(await imageOf(after.api![0]!.id)).toContain(digestOf(v1, "test/app"));
+    const versions = await owner.stacks.versions({ stackId: shopId });
+    expect(versions.items.map((v) => [v.version, v.result, v.rollbackOf])).toEqual([
+      [4, "applied", 1],
+      [3, "failed", null],
+      [2, "applied", null],
+      [1, "applied", null],
+    ]);
+  });
+
   it("refuses an image of a repository no service uses, clearly, recording nothing", async () => {
     const count = await env.database.db.rollout.count();
     await expect(roll(shopId, `${reg}/test/other:1`)).rejects.toThrow(`no service of stack shop uses repository ${reg}/test/other`);

@@ -18,6 +18,7 @@ import { projectContainers } from "../stacks/host-state";
 import { pullAndJudgeServices } from "../stacks/pull";
 import { serviceBody } from "../stacks/service-body";
 import type { RolloutDeps } from "./engine";
+import { applySpecOf, planStackApply, runStackApply, type StackApplySpec } from "./stack-apply-rollout";
 import { digestFor, pinnedTo, repositoryOf, rolloutOrder, servicesOfRepository } from "./stack-order";
 import { RollFailure, rolloutTag, StackRoll } from "./stack-roll";
 import type { RolloutPlan, RolloutRequest, RunContext, RunOutcome, SpecChange } from "./types";
@@ -137,7 +138,7 @@ async function rollbackSource(db: Db, stackId: string, rolloutId: string) {
  * earlier version to go back to (the stack's "roll back to version N" of a
  * version no rollout recorded). The engine hands the request through as is.
  */
-export type StackRolloutRequest = RolloutRequest & { target: { kind: "stack" }; stack?: { version?: number } };
+export type StackRolloutRequest = RolloutRequest & { target: { kind: "stack" }; stack?: { version?: number } & Partial<StackApplySpec> };
 
 function stackExtra(req: unknown): { version?: number } | null {
   const stack = (req as { stack?: unknown }).stack;
@@ -196,6 +197,9 @@ function diffOf(current: StackModel, target: Target): SpecChange[] {
 }
 
 export async function planStackRollout(deps: RolloutDeps, req: RolloutRequest & { target: { kind: "stack" } }): Promise<RolloutPlan> {
+  // New files (a stack apply), rather than an image or a version.
+  const apply = applySpecOf(req);
+  if (apply) return planStackApply(deps.db, req, apply);
   const stack = await stackRow(deps.db, req.target.stackId);
   const host: HostRef = { id: stack.hostId, hostGroupId: stack.host.hostGroupId };
   requireOnHost(req.requester.viewer, "stacks.deploy", host, "You need the stacks.deploy permission on this stack's host.");
@@ -267,6 +271,8 @@ function requestOf(r: Rollout): { image: string | null; rollbackOfId: string | n
 export async function runStackRollout(ctx: RunContext): Promise<RunOutcome> {
   const r = ctx.rollout;
   if (!r.stackId) return { ok: false, reason: "the rollout names no stack" };
+  const apply = applySpecOf(r.specAfter);
+  if (apply) return runStackApply(ctx, apply);
   const row = await ctx.db.stack.findUnique({
     where: { id: r.stackId },
     select: { id: true, name: true, hostId: true, project: true, currentVersion: true, host: { select: { hostGroupId: true } } },

@@ -15,7 +15,7 @@ const holder = globalThis as unknown as { berthBackground?: StopFn[] };
 
 /** The starters, in order (each module adds its own line). */
 async function starters(): Promise<Starter[]> {
-  return [];
+  return [(await import("./rollouts/worker")).startRolloutWorker];
 }
 
 export async function startBackgroundWork(services: FleetServices): Promise<void> {

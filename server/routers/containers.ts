@@ -10,7 +10,8 @@ import { containerActionSchema, runContainerAction, runContainerActions } from "
 import type { HostRef, Viewer } from "../auth/access";
 import type { Db } from "../db";
 import type { FleetServices } from "../fleet/instance";
-import { deploy, getDeployment, updateDeployment, type DeployRequest } from "../services/deploy/deploy";
+import { deploy, getDeployment, type DeployRequest } from "../services/deploy/deploy";
+import { updateDeploymentByRollout } from "../services/deploy/update-deployment";
 import { listDeployments } from "../services/deploy/list-deployments";
 import { maskSpecSecrets } from "../services/deploy/secrets";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
@@ -109,15 +110,35 @@ export const containersRouter = createRouter({
       return result;
     }),
 
-  /** Redeploy a saved deployment with the newest image (and optionally an edited spec); rolls back if it won't run. */
+  /**
+   * Redeploy a saved deployment with the newest image (and optionally an
+   * edited spec) as a rollout, waiting for its result; the old container
+   * keeps (or goes back to) serving if the new one fails its health gate.
+   */
   update: hostScopedProcedure("containers.deploy")
     .input(z.object({ deploymentId: z.string().min(1).max(64), spec: deploySpecSchema.optional(), overridePolicy: z.boolean().default(false), progressToken }))
     .mutation(async ({ ctx, input }) => {
       const services = await ctx.fleet();
       ctx.audit.target = { type: "deployment", id: input.deploymentId };
       ctx.audit.params = { deploymentId: input.deploymentId, spec: input.spec ? maskSpecSecrets(input.spec) : null };
-      const result = await updateDeployment({ ...deployRequest(ctx, services, input), deploymentId: input.deploymentId, spec: input.spec });
-      ctx.audit.params = { deploymentId: input.deploymentId, rolledBack: result.rolledBack, message: result.message, overridden: result.overridden.map((v) => v.rule) };
+      const result = await updateDeploymentByRollout({
+        db: ctx.db,
+        services,
+        viewer: ctx.viewer,
+        hostId: ctx.host.id,
+        deploymentId: input.deploymentId,
+        spec: input.spec,
+        override: input.overridePolicy,
+        progressToken: input.progressToken,
+      });
+      ctx.audit.params = {
+        deploymentId: input.deploymentId,
+        rolloutId: result.rolloutId,
+        status: result.status,
+        rolledBack: result.rolledBack,
+        message: result.message,
+        overridden: result.overridden.map((v) => (v as { rule?: string }).rule ?? null),
+      };
       return result;
     }),
 

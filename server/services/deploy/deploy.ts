@@ -12,15 +12,19 @@ import type { OperationProgress } from "../../fleet/fleet";
 import type { PolicyViolation } from "../../../lib/policy/check";
 import type { DeployPolicy } from "../../../lib/policy/rules";
 import { agentPolicyDenial, type DeployGateInput, type DeployVerdict, enforceDeploy, resolvedImageOf } from "../../policy/gate";
-import { canOnHost, type HostRef, type Viewer } from "../../auth/access";
+import type { HostRef, Viewer } from "../../auth/access";
 import { layerProgress, progressKey } from "../operations/progress";
 import { registryAuthHeader } from "../registries/registries";
-import { keepMaskedSecrets, maskSpecSecrets, openSpecSecrets, sealSpecSecrets, secretExposingChanges } from "./secrets";
+import { maskSpecSecrets, sealSpecSecrets } from "./secrets";
 import { CONFINEMENT_HEADER, encodeConfinement } from "../../../lib/confinement";
+import type { Prisma } from "../../generated/prisma/client";
+import { actorOf } from "../../pipeline/audit-log";
+import { digestOnHost } from "../../rollouts/digests";
+import { diffSpecs } from "../../rollouts/spec-diff";
 
 // Deploying: policy → pull (per the pull policy, with live progress) → create →
-// start → save the Deployment. Updating: pull the newest image, replace the
-// container with one made from the same spec, and roll back if it won't run.
+// start → save the Deployment (and its first timeline entry). Updating is a
+// rollout (server/rollouts): these steps are what it is made of.
 
 /** Who deploys what where: what a deploy or update is given by its caller. */
 export interface DeployRequest {
@@ -35,7 +39,7 @@ export interface DeployRequest {
   progressToken?: string;
 }
 
-interface DeployContext {
+export interface DeployContext {
   db: Db;
   services: FleetServices;
   hostId: string;
@@ -47,7 +51,7 @@ interface DeployContext {
   progressKey?: string;
 }
 
-function contextOf(r: DeployRequest): DeployContext {
+export function contextOf(r: DeployRequest): DeployContext {
   return {
     db: r.db,
     services: r.services,
@@ -67,10 +71,7 @@ export interface DeployResult {
   overridden: PolicyViolation[];
 }
 
-/** How long a new container must stay up to count as started (for update's rollback). */
-const SETTLE_MS = 1_500;
-
-function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
+export function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
   if (c.progressKey) c.services.fleet.reportProgress({ key: c.progressKey, ...p });
 }
 
@@ -83,7 +84,7 @@ function gate(c: DeployContext, spec: DeploySpec, image: DeployGateInput["image"
  * every rule, the image judged by its name (where a pull would come from); an
  * image ID is judged once the host says what it is.
  */
-function judgeByName(c: DeployContext, spec: DeploySpec): Promise<DeployVerdict> {
+export function judgeByName(c: DeployContext, spec: DeploySpec): Promise<DeployVerdict> {
   return gate(c, spec, "not-asked");
 }
 
@@ -93,7 +94,7 @@ function judgeByName(c: DeployContext, spec: DeploySpec): Promise<DeployVerdict>
  * by docker tag, or an image ID, proves nothing). The agent then holds the
  * container to the verdict's confinement when it creates and starts it.
  */
-async function pullAndJudge(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean, policy: DeployPolicy): Promise<DeployVerdict> {
+export async function pullAndJudge(c: DeployContext, client: AgentClient, spec: DeploySpec, force: boolean, policy: DeployPolicy): Promise<DeployVerdict> {
   const onHost = async (ref: string) => resolvedImageOf(await client.inspectImage(ref));
   const present = await client.inspectImage(spec.image);
   if (spec.pullPolicy === "never" || (!force && spec.pullPolicy === "missing" && present)) {
@@ -132,11 +133,18 @@ function containerName(spec: DeploySpec): string {
  * start the half-made container is removed. The agent's refusal of the
  * confinement is the policy denial it is.
  */
-async function createAndStart(c: DeployContext, client: AgentClient, spec: DeploySpec, name: string, verdict: DeployVerdict): Promise<string> {
+export async function createAndStart(
+  c: DeployContext,
+  client: AgentClient,
+  spec: DeploySpec,
+  name: string,
+  verdict: DeployVerdict,
+  o: { extraAliases?: string[] } = {},
+): Promise<string> {
   report(c, { phase: "create", message: `Creating ${name}` });
   const headers = { [CONFINEMENT_HEADER]: encodeConfinement(verdict.confinement) };
   try {
-    const created = await client.createContainer(toCreateBody(spec), name, { timeoutMs: 60_000, headers });
+    const created = await client.createContainer(withAliases(toCreateBody(spec), o.extraAliases ?? []), name, { timeoutMs: 60_000, headers });
     report(c, { phase: "start", message: `Starting ${name}` });
     try {
       await client.startContainer(created.Id, { timeoutMs: 60_000 });
@@ -148,6 +156,20 @@ async function createAndStart(c: DeployContext, client: AgentClient, spec: Deplo
   } catch (e) {
     throw agentPolicyDenial(e, spec) ?? e;
   }
+}
+
+/**
+ * The create body with more network-scoped aliases on its user-defined
+ * network (a rollout's new container answers to the deployment's name while
+ * it still has a temporary one). Built-in networks have no aliases.
+ */
+function withAliases(body: Record<string, unknown>, aliases: string[]): Record<string, unknown> {
+  const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, { Aliases?: string[] }> } | undefined)?.EndpointsConfig;
+  const network = (body.HostConfig as { NetworkMode?: string } | undefined)?.NetworkMode ?? "default";
+  if (aliases.length === 0 || ["bridge", "default", "host", "none"].includes(network) || network.startsWith("container:")) return body;
+  const current = endpoints?.[network]?.Aliases ?? [];
+  const all = [...current, ...aliases.filter((a) => !current.includes(a))];
+  return { ...body, NetworkingConfig: { EndpointsConfig: { ...(endpoints ?? {}), [network]: { ...(endpoints?.[network] ?? {}), Aliases: all } } } };
 }
 
 /** Deploys a spec to the request's host. */
@@ -169,9 +191,11 @@ export async function deploy(r: DeployRequest & { spec: DeploySpec }): Promise<D
     const verdict = await pullAndJudge(c, client, spec, spec.pullPolicy === "always", policy);
     const overridden = verdict.overridden;
     const containerId = await createAndStart(c, client, spec, name, verdict);
+    const sealed = sealSpecSecrets(c.services.box, { ...spec, name });
     const saved = await c.db.deployment.create({
-      data: { hostId: c.hostId, name, spec: sealSpecSecrets(c.services.box, { ...spec, name }), containerId, status: "running", createdById: c.userId },
+      data: { hostId: c.hostId, name, spec: sealed, containerId, status: "running", createdById: c.userId },
     });
+    await recordFirstDeploy(c, saved.id, spec, sealed, verdict, await digestOnHost(client, spec.image).catch(() => null));
     report(c, { phase: "done", message: `${name} is running` });
     return { deploymentId: saved.id, containerId, name, overridden };
   } catch (e) {
@@ -180,90 +204,33 @@ export async function deploy(r: DeployRequest & { spec: DeploySpec }): Promise<D
   }
 }
 
-async function runningAfterSettle(client: AgentClient, id: string): Promise<{ ok: boolean; why: string }> {
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const state = (await client.inspectContainer(id)).State;
-  if (state.Running && !state.Paused) return { ok: true, why: "" };
-  return { ok: false, why: `the new container ${state.Status} with exit code ${state.ExitCode}` };
-}
-
-/**
- * Update: pull the newest image for the saved spec (or an edited one), then
- * swap containers. The old one is renamed aside and stopped; if the new one
- * fails to start or stops within a moment, it is removed and the old one
- * comes back under its name.
- */
-export async function updateDeployment(
-  r: DeployRequest & { deploymentId: string; spec?: DeploySpec },
-): Promise<DeployResult & { rolledBack: boolean; message: string | null }> {
-  const c = contextOf(r);
-  const { deploymentId, spec: edited } = r;
-  const saved = await c.db.deployment.findUnique({ where: { id: deploymentId } });
-  if (!saved || saved.hostId !== c.hostId) throw new AppError("NOT_FOUND", "No such deployment on this host.");
-  const previous = openSpecSecrets(c.services.box, saved.spec as DeploySpec);
-  const spec: DeploySpec = { ...(edited ? keepMaskedSecrets(edited, previous) : previous), name: saved.name };
-  // A changed program could print the secrets it is given: that is what containers.exec (a shell) allows.
-  const exposing = secretExposingChanges(previous, spec);
-  if (exposing.length > 0 && !canOnHost(c.viewer, "containers.exec", { id: c.hostId, hostGroupId: c.hostGroupId })) {
-    throw new AppError(
-      "FORBIDDEN",
-      `Changing the ${exposing.join(", ")} of a deployment that holds secret environment values needs the containers.exec permission on this host: the new program could print them.`,
-    );
-  }
-  const { policy } = await judgeByName(c, spec);
-  const client = c.services.fleet.client(c.hostId);
-  // A refusal, or a pull that fails (a tag that doesn't exist), leaves the running container untouched.
-  let verdict: DeployVerdict;
-  try {
-    verdict = await pullAndJudge(c, client, spec, true, policy);
-  } catch (e) {
-    report(c, { phase: "error", message: e instanceof Error ? e.message : String(e) });
-    throw e;
-  }
-  const overridden = verdict.overridden;
-  const oldId = saved.containerId;
-  const aside = `${saved.name}-previous-${randomBytes(2).toString("hex")}`;
-  const old = oldId ? await client.inspectContainer(oldId).catch(() => null) : null;
-  const wasRunning = Boolean(old?.State.Running);
-  if (old) {
-    await client.renameContainer(old.Id, aside);
-    if (wasRunning) await client.stopContainer(old.Id, { timeoutSeconds: 10 });
-  }
-  const rollBack = async (why: string, newId: string | null) => {
-    report(c, { phase: "rollback", message: `Rolling back: ${why}` });
-    if (newId) await client.removeContainer(newId, { force: true }).catch(() => undefined);
-    if (old) {
-      await client.renameContainer(old.Id, saved.name);
-      if (wasRunning) await client.startContainer(old.Id);
-    }
-    await c.db.deployment.update({ where: { id: saved.id }, data: { status: "rolledBack", message: why } });
-  };
-  let newId: string | null = null;
-  try {
-    newId = await createAndStart(c, client, spec, saved.name, verdict);
-    report(c, { phase: "verify", message: "Checking the new container stays up" });
-    const settled = await runningAfterSettle(client, newId);
-    if (!settled.ok) {
-      await rollBack(settled.why, newId);
-      report(c, { phase: "done", message: `Rolled back: ${settled.why}` });
-      return { deploymentId: saved.id, containerId: old?.Id ?? "", name: saved.name, overridden, rolledBack: true, message: settled.why };
-    }
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    await rollBack(why, newId);
-    if (isFleetError(e) || e instanceof AppError) {
-      report(c, { phase: "done", message: `Rolled back: ${why}` });
-      return { deploymentId: saved.id, containerId: old?.Id ?? "", name: saved.name, overridden, rolledBack: true, message: why };
-    }
-    throw e;
-  }
-  if (old) await client.removeContainer(old.Id, { force: true }).catch(() => undefined);
-  await c.db.deployment.update({
-    where: { id: saved.id },
-    data: { spec: sealSpecSecrets(c.services.box, spec), containerId: newId, status: "running", message: null },
+/** A first deploy is the first entry of the deployment's timeline: a succeeded rollout with its digest. */
+async function recordFirstDeploy(c: DeployContext, deploymentId: string, spec: DeploySpec, sealed: DeploySpec, verdict: DeployVerdict, digest: string | null): Promise<void> {
+  const actor = actorOf(c.viewer);
+  const now = new Date();
+  const at = now.toISOString();
+  await c.db.rollout.create({
+    data: {
+      hostId: c.hostId,
+      deploymentId,
+      trigger: actor.type === "token" ? "api" : "form",
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      actorLabel: actor.label ?? null,
+      requestedById: c.userId,
+      status: "succeeded",
+      imageRef: spec.image,
+      digestAfter: digest,
+      specAfter: sealed as unknown as Prisma.InputJsonValue,
+      specDiff: diffSpecs(null, maskSpecSecrets(spec)) as unknown as Prisma.InputJsonValue,
+      verdict: { allowed: verdict.allowed, violations: verdict.violations, overridden: verdict.overridden } as unknown as Prisma.InputJsonValue,
+      override: c.override,
+      strategy: "first deploy",
+      steps: [{ at, phase: "done", message: `First deploy of ${spec.image}${digest ? ` (${digest})` : ""}` }] as unknown as Prisma.InputJsonValue,
+      startedAt: now,
+      finishedAt: now,
+    },
   });
-  report(c, { phase: "done", message: `${saved.name} updated` });
-  return { deploymentId: saved.id, containerId: newId, name: saved.name, overridden, rolledBack: false, message: null };
 }
 
 /** A saved deployment on the host with its spec, secret values masked (to prefill the form for an edited update). */

@@ -70,7 +70,7 @@ export const stackApplyLineBody = z.discriminatedUnion("type", [
     ok: z.literal(true),
     stackId: z.string(),
     version: z.number(),
-    result: z.enum(["applied", "failed"]),
+    result: z.enum(["applied", "failed", "awaitingApproval"]).describe("awaitingApproval: the host's group requires an approver; the rollout runs once approved."),
     error: z.string().nullable(),
     rolloutId: z.string().describe("The rollout on the stack's timeline (GET /rollouts/{rolloutId})."),
   }),

@@ -9,6 +9,7 @@ import { applyStack, storedSource } from "../services/stacks/apply-stack";
 import { denial, judgeByName, serviceViolation } from "../services/stacks/judge-stack";
 import { loadOrRefuse } from "../services/stacks/load-source";
 import { runningDigests, versionDiff } from "../services/stacks/stack-timeline";
+import { progressKeyOf } from "./live";
 import type { RolloutPlan, RolloutRequest, RunContext, RunOutcome } from "./types";
 
 // A stack apply (new files from the console or the API) as a rollout: planned
@@ -93,6 +94,7 @@ export async function runStackApply(ctx: RunContext, spec: StackApplySpec): Prom
   if (!canOnHost(ctx.viewer, "stacks.deploy", host)) return { ok: false, reason: "the requester no longer holds stacks.deploy on the stack's host" };
   // The worker audits the run (rollouts.run); the apply's own note has nowhere to go.
   const audit: AuditNote = {};
+  const key = progressKeyOf(r.id);
   const result = await applyStack({
     db: ctx.db,
     viewer: ctx.viewer,
@@ -104,9 +106,13 @@ export async function runStackApply(ctx: RunContext, spec: StackApplySpec): Prom
     removeOrphans: spec.removeOrphans,
     audit,
     report: (p) => {
-      // The timeline keeps the steps, not each layer's progress.
-      if (p.layer || p.phase === "done" || !p.message) return;
-      void ctx.step(SHOWN[p.phase] ?? "create", `${p.service ? `${p.service}: ` : ""}${p.message}`);
+      // Each layer's progress only to the console's live view; the steps to the timeline (and the live view).
+      if (p.layer) {
+        if (key) ctx.services.fleet.reportProgress({ key, ...p });
+        return;
+      }
+      if (p.phase === "done" || !p.message) return;
+      void ctx.step(SHOWN[p.phase] ?? "create", p.message, p.service ? { service: p.service } : undefined);
     },
   });
   const after = await modelAt(ctx.db, stack.id, result.version);

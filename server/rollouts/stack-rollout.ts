@@ -196,6 +196,16 @@ function diffOf(current: StackModel, target: Target): SpecChange[] {
   return changes;
 }
 
+/** Deps for planning alone: a plan reads the database, never a host (so no fleet, and no audit intent, is needed). */
+export function planOnly(db: Db): RolloutDeps {
+  return {
+    db,
+    get services(): RolloutDeps["services"] {
+      throw new Error("planning a stack rollout asks no host");
+    },
+  };
+}
+
 export async function planStackRollout(deps: RolloutDeps, req: RolloutRequest & { target: { kind: "stack" } }): Promise<RolloutPlan> {
   // New files (a stack apply), rather than an image or a version.
   const apply = applySpecOf(req);

@@ -1,11 +1,10 @@
 import "server-only";
 import { z } from "zod";
 import type { StackSource } from "../../lib/compose/model";
-import { applyStack } from "../services/stacks/apply-stack";
+import { applyStackAsRollout } from "../services/stacks/apply-rollout";
 import { checkStack, rollbackStack, runServiceAction, scaleService, takeStackDown } from "../services/stacks/operate-stack";
 import { progressTokenSchema, stackIdSchema, stackNameSchema, stackSourceSchema } from "../services/stacks/schemas";
 import { followStackLogs } from "../services/stacks/stack-logs";
-import { recordedApply, triggerOf } from "../services/stacks/stack-timeline";
 import { getStack, getVersion, listStacks, listVersions } from "../services/stacks/view-stacks";
 import { createRouter, hostScopedProcedure, permissionProcedure } from "../trpc";
 import { perUserStreamLimit } from "./stream-limit";
@@ -54,27 +53,18 @@ export const stacksRouter = createRouter({
     })
     .input(z.object({ name: stackNameSchema, source: stackSourceSchema, override: z.boolean().default(false), removeOrphans: z.boolean().default(false), progressToken: progressTokenSchema }))
     .mutation(({ ctx, input }) =>
-      // On the stack's timeline as a rollout (trigger "form", or "api" for a token).
-      recordedApply({
+      // A rollout of the stack (trigger "form", or "api" for a token): queued behind its others, or waiting for an approver.
+      applyStackAsRollout({
         db: ctx.db,
         viewer: ctx.viewer,
         fleet: ctx.fleet,
-        hostId: ctx.host.id,
+        host: ctx.host,
         name: input.name,
-        trigger: triggerOf(ctx.viewer),
-        run: () =>
-          applyStack({
-            db: ctx.db,
-            viewer: ctx.viewer,
-            fleet: ctx.fleet,
-            host: ctx.host,
-            name: input.name,
-            source: input.source as StackSource,
-            override: input.override,
-            removeOrphans: input.removeOrphans,
-            progressToken: input.progressToken,
-            audit: ctx.audit,
-          }),
+        source: input.source as StackSource,
+        override: input.override,
+        removeOrphans: input.removeOrphans,
+        progressToken: input.progressToken,
+        audit: ctx.audit,
       }),
     ),
 

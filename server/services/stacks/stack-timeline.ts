@@ -1,24 +1,15 @@
 import "server-only";
 import type { StackModel } from "../../../lib/compose/model";
-import type { Actor } from "../../audit/types";
 import type { Viewer } from "../../auth/access";
 import type { Db } from "../../db";
 import type { AgentClient } from "../../fleet/agent/client";
 import { actorOf } from "../../pipeline/audit-log";
 import { digestFor } from "../../rollouts/stack-order";
-import type { RolloutStep, RolloutTrigger, SpecChange } from "../../rollouts/types";
+import type { RolloutTrigger, SpecChange } from "../../rollouts/types";
 import { projectContainers } from "../../stacks/host-state";
-import type { FleetAccess } from "../service-deps";
-import type { ApplyStackResult } from "./apply-stack";
 
-// Every stack has a timeline of rollouts (the Rollouts page, the stack's
-// history): an apply of its files from the console or the API is one too,
-// recorded with the versions before and after, the digest each service runs
-// after it, and what changed. Written once the apply has run (it runs in the
-// request, as before); a refusal before anything was done records nothing
-// (the audit log has it).
-
-type Digests = Record<string, { before: string | null; after: string | null }>;
+// What a stack's timeline entries are made of: the trigger of an apply, what
+// changed between two versions, the digest each service runs (from the host).
 
 /** "form" from the console, "api" for an API token. */
 export function triggerOf(viewer: Viewer): RolloutTrigger {
@@ -69,79 +60,4 @@ export async function runningDigests(client: AgentClient, project: string, model
     }
   }
   return out;
-}
-
-/** The digests the stack's services ran at, as its recorded rollouts say (newest first). */
-async function recordedDigests(db: Db, stackId: string): Promise<Record<string, string>> {
-  const recent = await db.rollout.findMany({ where: { stackId, status: "succeeded" }, orderBy: { createdAt: "desc" }, take: 50, select: { digests: true } });
-  const out: Record<string, string> = {};
-  for (const r of recent) for (const [name, d] of Object.entries((r.digests ?? {}) as Digests)) if (!out[name] && d?.after) out[name] = d.after;
-  return out;
-}
-
-/**
- * Runs an apply (or anything that makes a new stack version the way an apply
- * does) and records it on the stack's timeline. A refusal (thrown) records
- * nothing; an apply that ran records "succeeded" or "failed".
- */
-export async function recordedApply(o: {
-  db: Db;
-  viewer: Viewer;
-  fleet: FleetAccess;
-  hostId: string;
-  name: string;
-  trigger: RolloutTrigger;
-  actor?: Actor;
-  run: () => Promise<ApplyStackResult>;
-}): Promise<ApplyStackResult & { rolloutId: string }> {
-  const startedAt = new Date();
-  const existing = await o.db.stack.findUnique({ where: { hostId_name: { hostId: o.hostId, name: o.name } }, select: { id: true, currentVersion: true } });
-  const versionBefore = existing?.currentVersion || null;
-  const result = await o.run();
-  const [before, after] = await Promise.all([modelOf(o.db, result.stackId, versionBefore), modelOf(o.db, result.stackId, result.version)]);
-  const known = existing ? await recordedDigests(o.db, existing.id) : {};
-  let running: Record<string, string | null> = {};
-  const stack = await o.db.stack.findUnique({ where: { id: result.stackId }, select: { project: true } });
-  if (after && stack) {
-    try {
-      const { fleet } = await o.fleet();
-      running = await runningDigests(fleet.client(o.hostId), stack.project, after);
-    } catch {
-      // The host went away after the apply: the digests stay unknown.
-    }
-  }
-  const digests: Digests = {};
-  for (const s of after?.services ?? []) digests[s.name] = { before: before?.services.some((b) => b.name === s.name) ? (known[s.name] ?? null) : null, after: running[s.name] ?? null };
-  const specDiff = versionDiff(before, after);
-  const actor = o.actor ?? actorOf(o.viewer);
-  const ok = result.result === "applied";
-  const finishedAt = new Date();
-  const steps: RolloutStep[] = [
-    { at: startedAt.toISOString(), phase: "queued", message: `Requested (${o.trigger}${actor.label ? ` by ${actor.label}` : ""})` },
-    { at: finishedAt.toISOString(), phase: ok ? "done" : "error", message: ok ? `Stack ${o.name} applied as version ${result.version}` : (result.error ?? "The apply failed") },
-  ];
-  const row = await o.db.rollout.create({
-    data: {
-      hostId: o.hostId,
-      stackId: result.stackId,
-      services: [...new Set(specDiff.map((c) => c.path.split(".")[1]!))],
-      trigger: o.trigger,
-      actorType: actor.type,
-      actorId: actor.id ?? null,
-      actorLabel: actor.label ?? null,
-      requestedById: o.viewer.user.id,
-      status: ok ? "succeeded" : "failed",
-      digests: digests as object,
-      versionBefore,
-      versionAfter: ok ? result.version : null,
-      specDiff: specDiff as unknown as object,
-      reason: ok ? null : result.error,
-      strategy: "recreate",
-      steps: steps as unknown as object,
-      createdAt: startedAt,
-      startedAt,
-      finishedAt,
-    },
-  });
-  return { ...result, rolloutId: row.id };
 }

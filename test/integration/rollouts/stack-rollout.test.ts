@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Viewer } from "../../../server/auth/access";
 import { loadGrants } from "../../../server/auth/access";
-import { runStackRolloutNow } from "../../../server/rollouts/stack-record";
+import { requestRollout, waitForRollout } from "../../../server/rollouts/engine";
 import type { RolloutStep } from "../../../server/rollouts/types";
 import { agentSettingsFor, startFleetEnv, waitFor, type Caller, type FleetEnv } from "../../fixtures/fleet-env";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry";
@@ -87,11 +87,15 @@ describe("stack rollouts on an SSH test host", () => {
     return Object.fromEntries(got.services.map((s) => [s.name, s.containers.map((c) => ({ id: c.id, name: c.name, state: c.state }))]));
   };
   const push = (image: BuiltImage, ref: string) => skopeoCopy(`oci:${image.layoutDir}:${image.tag}`, `docker://${registry.host}/${ref}`);
-  const roll = (stackId: string, image: string) =>
-    runStackRolloutNow(
+  /** Through the engine: requested (planned, judged, queued), run by its worker, waited for. */
+  const roll = async (stackId: string, image: string) => {
+    const accepted = await requestRollout(
       { db: env.database.db, services: { fleet: env.fleet, box: env.box } },
       { target: { kind: "stack", stackId }, image, trigger: "api", requester: { actor: { type: "user", id: ownerViewer.user.id, label: ownerViewer.user.email }, viewer: ownerViewer } },
     );
+    expect(accepted.status).toBe("queued");
+    return waitForRollout(env.database.db, accepted.rolloutId, 120_000);
+  };
   const digestOf = (image: BuiltImage, repo: string) => `${reg}/${repo}@${image.manifestDigest}`;
   const imageOf = async (containerId: string) => {
     const c = await client().inspectContainer(containerId);

@@ -269,6 +269,38 @@ describe("stack rollouts on an SSH test host", () => {
     ]);
   });
 
+  it("where the host's group requires approval, a Deployer's apply and roll back wait for an approver: the answer names the rollout, nothing changes", async () => {
+    const groupId = (await owner.hosts.get({ hostId })).hostGroupId as string;
+    const rule = await env.database.db.approvalRule.create({ data: { scopeKey: `hostGroup:${groupId}`, hostGroupId: groupId, expiryHours: 1 } });
+    try {
+      const { caller: deployer } = await env.callerFor("Deployer");
+      const before = await containersOf(shopId);
+      const stackBefore = await env.database.db.stack.findUniqueOrThrow({ where: { id: shopId } });
+      const edited = shopCompose(`${reg}/test/app:latest`, `${reg}/test/tools:latest`).replace("stop_grace_period: 1s\n    networks:\n      front:", "stop_grace_period: 2s\n    networks:\n      front:");
+      const applied = await deployer.stacks.up({ hostId, name: "shop", source: { files: [{ path: "compose.yaml", content: edited }] } });
+      expect(applied).toMatchObject({ stackId: shopId, result: "awaitingApproval", error: null, version: stackBefore.currentVersion });
+      const back = await deployer.stacks.rollback({ stackId: shopId, version: 2 });
+      expect(back).toMatchObject({ result: "awaitingApproval", error: null });
+      for (const id of [applied.rolloutId, back.rolloutId]) {
+        const row = await env.database.db.rollout.findUniqueOrThrow({ where: { id }, include: { approval: true } });
+        expect(row).toMatchObject({ status: "awaitingApproval", stackId: shopId });
+        expect(row.approval).toMatchObject({ status: "waiting" });
+      }
+      expect((await env.database.db.rollout.findUniqueOrThrow({ where: { id: applied.rolloutId } })).specDiff).toEqual(
+        // The current version pins images by digest (the roll back); the files name the tag.
+        expect.arrayContaining([
+          { path: "services.api", before: "configuration", after: "changed" },
+          { path: "services.api.image", before: digestOf(v1, "test/app"), after: `${reg}/test/app:latest` },
+        ]),
+      );
+      expect((await env.database.db.rollout.findUniqueOrThrow({ where: { id: back.rolloutId } })).trigger).toBe("rollback");
+      expect(await containersOf(shopId)).toEqual(before);
+      expect((await env.database.db.stack.findUniqueOrThrow({ where: { id: shopId } })).currentVersion).toBe(stackBefore.currentVersion);
+    } finally {
+      await env.database.db.approvalRule.delete({ where: { id: rule.id } });
+    }
+  });
+
   it("refuses an image of a repository no service uses, clearly, recording nothing", async () => {
     const count = await env.database.db.rollout.count();
     await expect(roll(shopId, `${reg}/test/other:1`)).rejects.toThrow(`no service of stack shop uses repository ${reg}/test/other`);

@@ -23,7 +23,7 @@ import type { RolloutStep } from "./types";
 // to its old container (same container, same image, same data), so the
 // stack stays at one consistent version.
 
-type Step = (phase: RolloutStep["phase"], message: string) => Promise<void>;
+type Step = (phase: RolloutStep["phase"], message: string, detail?: { service?: string }) => Promise<void>;
 
 export interface RollInput {
   client: AgentClient;
@@ -103,7 +103,7 @@ export class StackRoll {
       const hash = serviceConfigHash(body, service, revisions, this.input.model);
       const { strategy, why } = strategyFor(service);
       this.strategies[name] = strategy;
-      await this.input.step("switch", `Rolling ${name} ${strategy}${why ? ` (${why})` : ""}`);
+      await this.input.step("switch", `Rolling ${name} ${strategy}${why ? ` (${why})` : ""}`, { service: name });
       const mine = existing.filter((c) => c.service === name && !c.name.includes(`-prev-`) && !c.name.includes(`-next-`));
       for (let n = 1; n <= service.replicas; n++) {
         if (this.input.signal.aborted) throw new RollFailure(name, "the rollout was cancelled", null);
@@ -120,7 +120,7 @@ export class StackRoll {
     const { model, stackId } = this.input;
     const labels = { ...((body.Labels as Record<string, string> | undefined) ?? {}), ...containerLabels({ project: model.project, stackId, service, number: n, hash }) };
     const confinement = this.input.confinement.get(service.name) ?? {};
-    await this.input.step("create", `Creating ${name} from ${service.spec.image}`);
+    await this.input.step("create", `Creating ${name} from ${service.spec.image}`, { service: service.name });
     let id: string;
     try {
       id = (await this.client.createContainer({ ...body, Labels: labels }, name, { timeoutMs: 60_000, headers: { [CONFINEMENT_HEADER]: encodeConfinement(confinement) } })).Id;
@@ -130,7 +130,7 @@ export class StackRoll {
     }
     try {
       if (service.secrets.length) await this.client.putArchive(id, "/", secretsTar(secretFiles(model, service, this.input.secrets)));
-      await this.input.step("start", `Starting ${name}`);
+      await this.input.step("start", `Starting ${name}`, { service: service.name });
       await this.client.startContainer(id, { timeoutMs: 60_000 });
     } catch (e) {
       const tail = await logTail(this.client, id);
@@ -142,10 +142,10 @@ export class StackRoll {
 
   /** The gate; on failure the new container's last lines are kept and it is removed. */
   private async gate(service: StackService, id: string, name: string): Promise<void> {
-    await this.input.step("gate", `Waiting for ${name} to be healthy`);
+    await this.input.step("gate", `Waiting for ${name} to be healthy`, { service: service.name });
     const verdict = await passGate(this.client, id, this.input.gate ?? DEFAULT_GATE, this.input.signal).catch((e: unknown) => ({ ok: false as const, reason: `the gate could not inspect the new container: ${message(e)}` }));
     if (verdict.ok) {
-      await this.input.step("gate", `${name} is ${verdict.how === "healthy" ? "healthy" : "running steadily"}`);
+      await this.input.step("gate", `${name} is ${verdict.how === "healthy" ? "healthy" : "running steadily"}`, { service: service.name });
       return;
     }
     const tail = await logTail(this.client, id);
@@ -182,21 +182,21 @@ export class StackRoll {
       const id = await this.create(service, body, hash, n, temp);
       await this.gate(service, id, temp);
       // The new one serves: the old one leaves its networks (its names stop resolving), then stops.
-      await this.input.step("switch", `Taking ${old.name} off its networks`);
+      await this.input.step("switch", `Taking ${old.name} off its networks`, { service: service.name });
       const swap: Swap = { service: service.name, name, strategy, newId: id, old: { id: old.id, aside, networks, disconnected: false, running: old.state === "running" } };
       this.swaps.push(swap);
       for (const net of networks) {
         await this.client.disconnectNetwork(net.network, old.id, { force: true });
         swap.old!.disconnected = true;
       }
-      await this.input.step("stop", `Stopping ${old.name}`);
+      await this.input.step("stop", `Stopping ${old.name}`, { service: service.name });
       if (old.state === "running") await this.client.stopContainer(old.id, { timeoutSeconds: grace });
       await this.client.renameContainer(old.id, aside);
       await this.client.renameContainer(id, name);
       return;
     }
     // stop-first
-    await this.input.step("stop", `Stopping ${old.name} (its replacement can't run beside it)`);
+    await this.input.step("stop", `Stopping ${old.name} (its replacement can't run beside it)`, { service: service.name });
     if (old.state === "running") await this.client.stopContainer(old.id, { timeoutSeconds: grace });
     await this.client.renameContainer(old.id, aside);
     let id: string;
@@ -228,7 +228,7 @@ export class StackRoll {
   async undo(): Promise<string[]> {
     const problems: string[] = [];
     for (const swap of [...this.swaps].reverse()) {
-      await this.input.step("rollback", `Putting ${swap.old ? "the old" : "no"} container of ${swap.name} back`).catch(() => undefined);
+      await this.input.step("rollback", swap.old ? `Putting the old container of ${swap.name} back` : `Removing the new ${swap.name}`, { service: swap.service }).catch(() => undefined);
       try {
         await this.client.removeContainer(swap.newId, { force: true });
         if (swap.old) await this.bringBack(swap.old, swap.name);
@@ -247,7 +247,7 @@ export class StackRoll {
       await this.client.removeContainer(swap.old.id, { force: true }).catch(() => undefined);
     }
     for (const c of this.surplus) {
-      await this.input.step("stop", `Removing ${c.name}`);
+      await this.input.step("stop", `Removing ${c.name}`, { service: c.service });
       if (c.state === "running") await this.client.stopContainer(c.id, { timeoutSeconds: 10 }).catch(() => undefined);
       await this.client.removeContainer(c.id, { force: true }).catch(() => undefined);
     }

@@ -327,7 +327,7 @@ export async function runStackRollout(ctx: RunContext): Promise<RunOutcome> {
       judge,
       registryAuth: async (s) => (s.spec.registryId ? (await registryAuthHeader(ctx.db, box, s.spec.registryId, s.spec.image))?.header : undefined),
       report: (p) => {
-        if (!p.layer && p.message && /^(Pulling|Using) /.test(p.message)) void ctx.step("pull", `${p.service ? `${p.service}: ` : ""}${p.message}`);
+        if (!p.layer && p.message && /^(Pulling|Using) /.test(p.message)) void ctx.step("pull", `${p.service ? `${p.service}: ` : ""}${p.message}`, p.service ? { service: p.service } : undefined);
       },
     });
     confinement = new Map([...verdicts].map(([name, v]) => [name, v.confinement]));

@@ -1,5 +1,6 @@
 import "server-only";
 import type { StackModel, StackService, StackSource } from "../../lib/compose/model";
+import { loadStack } from "../../lib/compose/load";
 import { renderModel } from "../../lib/compose/render";
 import { parseReference } from "../../lib/image-reference";
 import type { PolicyViolation } from "../../lib/policy/check";
@@ -99,6 +100,27 @@ function imageTarget(current: { model: StackModel; source: StackSource }, stackN
 }
 
 /**
+ * An update (a webhook called with no image, a watch): the tags the stack's
+ * files name, pulled again; the services whose tag now points elsewhere roll
+ * (the run leaves alone those already running what the tag names).
+ */
+function updateTarget(current: { model: StackModel; source: StackSource }, stackName: string, only: string[]): Target {
+  const loaded = loadStack(current.source, { stackName });
+  const files = loaded.ok ? loaded.model : current.model;
+  const model = cloneModel(current.model);
+  const names: string[] = [];
+  for (const s of model.services) {
+    if (only.length && !only.includes(s.name)) continue;
+    const written = files.services.find((f) => f.name === s.name)?.spec.image ?? s.spec.image;
+    if (written.includes("@") || !repositoryOf(written)) continue;
+    s.spec.image = written;
+    names.push(s.name);
+  }
+  if (!names.length) throw new AppError("BAD_REQUEST", `no service of stack ${stackName}${only.length ? ` among ${only.join(", ")}` : ""} follows a tag (each names its image by digest)`);
+  return { model, source: current.source, services: rolloutOrder(model.services, names), removed: [], rollbackOf: null, pinned: {} };
+}
+
+/**
  * A version again, its images pinned to `digests` where given; the services
  * that differ from the current version (one whose only change is its image
  * pinned to the digest it already runs doesn't).
@@ -154,7 +176,7 @@ async function targetFor(db: Db, stack: StackRow, current: { number: number; mod
     const running = await knownDigests(db, stack.id, current.model, current.model.services.map((s) => s.name));
     return versionTarget(current, await versionOf(db, stack.id, req.version), await recordedDigests(db, stack.id, req.version), running);
   }
-  if (!req.image) throw new AppError("BAD_REQUEST", "A stack rollout needs an image (repo:tag or repo@sha256:…) or an earlier rollout to go back to.");
+  if (!req.image) return updateTarget(current, stack.name, req.services);
   return imageTarget(current, stack.name, req.image, req.services);
 }
 

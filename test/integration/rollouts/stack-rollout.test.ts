@@ -88,7 +88,7 @@ describe("stack rollouts on an SSH test host", () => {
   };
   const push = (image: BuiltImage, ref: string) => skopeoCopy(`oci:${image.layoutDir}:${image.tag}`, `docker://${registry.host}/${ref}`);
   /** Through the engine: requested (planned, judged, queued), run by its worker, waited for. */
-  const roll = async (stackId: string, image: string) => {
+  const roll = async (stackId: string, image: string | null) => {
     const accepted = await requestRollout(
       { db: env.database.db, services: { fleet: env.fleet, box: env.box } },
       { target: { kind: "stack", stackId }, image, trigger: "api", requester: { actor: { type: "user", id: ownerViewer.user.id, label: ownerViewer.user.email }, viewer: ownerViewer } },
@@ -299,6 +299,18 @@ describe("stack rollouts on an SSH test host", () => {
     } finally {
       await env.database.db.approvalRule.delete({ where: { id: rule.id } });
     }
+  });
+
+  it("an update with no image pulls the tags the files name again: the service whose tag moved rolls, the other is left alone", async () => {
+    const before = await containersOf(shopId);
+    await push(v2, "test/app:latest");
+    const rollout = await roll(shopId, null);
+    expect(rollout).toMatchObject({ status: "succeeded", services: ["api", "web"], reason: null });
+    expect(rollout.digests).toEqual({ api: { before: digestOf(v1, "test/app"), after: digestOf(v2, "test/app") } });
+    const after = await containersOf(shopId);
+    expect(after.web).toEqual(before.web);
+    expect(after.api![0]!.id).not.toBe(before.api![0]!.id);
+    expect(await imageOf(after.api![0]!.id)).toContain(digestOf(v2, "test/app"));
   });
 
   it("refuses an image of a repository no service uses, clearly, recording nothing", async () => {

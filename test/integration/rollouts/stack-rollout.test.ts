@@ -104,7 +104,7 @@ describe("stack rollouts on an SSH test host", () => {
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), "berth-stack-rollout-"));
-    hosts = await startSshHosts(1, { networkPoolPrefix: 23 });
+    hosts = await startSshHosts(1, { networkPoolPrefix: 22 });
     env = await startFleetEnv();
     let ownerId: string;
     ({ caller: owner, userId: ownerId } = await env.callerFor("Owner"));
@@ -311,6 +311,34 @@ describe("stack rollouts on an SSH test host", () => {
     expect(after.web).toEqual(before.web);
     expect(after.api![0]!.id).not.toBe(before.api![0]!.id);
     expect(await imageOf(after.api![0]!.id)).toContain(digestOf(v2, "test/app"));
+  });
+
+  it("a service publishing a fixed host port rolls stop-first through the same gate; a failure brings the old container back on the port", async () => {
+    const port = 18_000 + Math.floor(Math.random() * 1000);
+    const compose = `services:\n  pub:\n    image: ${reg}/test/pub:latest\n    command: ${API_COMMAND}\n    stop_grace_period: 1s\n    ports: ["${port}:80"]\n`;
+    await push(v1, "test/pub:latest");
+    const applied = await owner.stacks.up({ hostId, name: "pub", source: { files: [{ path: "compose.yaml", content: compose }] } });
+    expect(applied, applied.error ?? "").toMatchObject({ result: "applied" });
+    const address = hosts.hosts[0]!.address;
+    const get = async () => (await fetch(`http://${address}:${port}/`, { signal: AbortSignal.timeout(5_000) })).text();
+    expect(await get()).toBe("api\n");
+    const first = await containersOf(applied.stackId);
+
+    await push(v2, "test/pub:latest");
+    const ok = await roll(applied.stackId, `${reg}/test/pub:latest`);
+    expect(ok).toMatchObject({ status: "succeeded", strategy: "stop-first" });
+    expect((ok.steps as unknown as RolloutStep[]).some((s) => s.message === `Rolling pub stop-first (it publishes the fixed host port ${port})`)).toBe(true);
+    const second = await containersOf(applied.stackId);
+    expect(second.pub![0]!.id).not.toBe(first.pub![0]!.id);
+    expect(await imageOf(second.pub![0]!.id)).toContain(digestOf(v2, "test/pub"));
+    expect(await get()).toBe("api\n");
+
+    await push(bad, "test/pub:latest");
+    const failed = await roll(applied.stackId, `${reg}/test/pub:latest`);
+    expect(failed).toMatchObject({ status: "failed", strategy: "stop-first" });
+    expect(failed.reason).toMatch(/^pub: the new container exited with code 3/);
+    expect(await containersOf(applied.stackId)).toEqual(second);
+    expect(await get()).toBe("api\n");
   });
 
   it("refuses an image of a repository no service uses, clearly, recording nothing", async () => {

@@ -10,6 +10,7 @@ import { denial, judgeByName, serviceViolation } from "../services/stacks/judge-
 import { loadOrRefuse } from "../services/stacks/load-source";
 import { runningDigests, versionDiff } from "../services/stacks/stack-timeline";
 import { progressKeyOf } from "./live";
+import { recoverLeftovers } from "./stack-roll";
 import type { RolloutPlan, RolloutRequest, RunContext, RunOutcome } from "./types";
 
 // A stack apply (new files from the console or the API) as a rollout: planned
@@ -95,6 +96,8 @@ export async function runStackApply(ctx: RunContext, spec: StackApplySpec): Prom
   // The worker audits the run (rollouts.run); the apply's own note has nowhere to go.
   const audit: AuditNote = {};
   const key = progressKeyOf(r.id);
+  const left = await recoverLeftovers(ctx.services.fleet.client(stack.hostId), stack.project).catch(() => [] as string[]);
+  for (const line of left) await ctx.step("rollback", `Left by an earlier rollout: ${line}`);
   const result = await applyStack({
     db: ctx.db,
     viewer: ctx.viewer,

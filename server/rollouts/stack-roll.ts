@@ -76,6 +76,35 @@ export function rolloutTag(): string {
   return randomBytes(4).toString("hex");
 }
 
+const LEFTOVER = /^(.+)-(prev|next)-[0-9a-f]{8}$/;
+
+/**
+ * What a rollout cut short (its gateway stopped mid-way) left of a project: a
+ * new container never switched in is removed; an old one set aside goes back
+ * under its name unless that name is taken again, when it is removed.
+ * Run before a stack's next rollout or apply. Returns what it did.
+ */
+export async function recoverLeftovers(client: AgentClient, project: string): Promise<string[]> {
+  const containers = await projectContainers(client, project);
+  const names = new Set(containers.map((c) => c.name));
+  const done: string[] = [];
+  for (const c of containers) {
+    const m = LEFTOVER.exec(c.name);
+    if (!m) continue;
+    const [, canonical, kind] = m as unknown as [string, string, "prev" | "next"];
+    if (kind === "prev" && !names.has(canonical)) {
+      // Back under its name, as it is: what runs next (the rollout, the apply) replaces or starts it.
+      await client.renameContainer(c.id, canonical);
+      names.add(canonical);
+      done.push(`${c.name} put back as ${canonical}`);
+    } else {
+      await client.removeContainer(c.id, { force: true });
+      done.push(`${c.name} removed`);
+    }
+  }
+  return done;
+}
+
 export class StackRoll {
   private readonly swaps: Swap[] = [];
   private readonly strategies: Record<string, RolloutStrategy> = {};
@@ -94,6 +123,7 @@ export class StackRoll {
   }
 
   async run(): Promise<RollResult> {
+    for (const line of await recoverLeftovers(this.client, this.input.model.project)) await this.input.step("rollback", `Left by an earlier rollout: ${line}`);
     const existing = await projectContainers(this.client, this.input.model.project);
     const revisions = new Map([...this.input.secrets].map(([name, s]) => [name, s.revision]));
     for (const name of this.input.services) {
@@ -104,7 +134,7 @@ export class StackRoll {
       const { strategy, why } = strategyFor(service);
       this.strategies[name] = strategy;
       await this.input.step("switch", `Rolling ${name} ${strategy}${why ? ` (${why})` : ""}`, { service: name });
-      const mine = existing.filter((c) => c.service === name && !c.name.includes(`-prev-`) && !c.name.includes(`-next-`));
+      const mine = existing.filter((c) => c.service === name);
       for (let n = 1; n <= service.replicas; n++) {
         if (this.input.signal.aborted) throw new RollFailure(name, "the rollout was cancelled", null);
         const old = mine.find((c) => c.number === n) ?? null;

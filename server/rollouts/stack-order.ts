@@ -86,12 +86,35 @@ export function digestFor(image: string, repoDigests: readonly string[] | null |
   return null;
 }
 
-/** `image` pinned to `digest` ("sha256:…" or a whole "repo@sha256:…"): "repo@sha256:…". */
-export function pinnedTo(image: string, digest: string): string {
-  if (digest.includes("@")) return digest;
+/** The name part of a reference, without its tag: "registry:5000/team/api". */
+function nameOf(image: string): string {
   const at = image.indexOf("@");
-  let name = at >= 0 ? image.slice(0, at) : image;
+  const name = at >= 0 ? image.slice(0, at) : image;
   const colon = name.lastIndexOf(":");
-  if (colon > name.lastIndexOf("/")) name = name.slice(0, colon);
-  return `${name}@${digest}`;
+  return colon > name.lastIndexOf("/") ? name.slice(0, colon) : name;
+}
+
+/**
+ * `image` pinned to `digest` ("sha256:…" or a whole "repo@sha256:…"), its tag
+ * kept: "repo:tag@sha256:…". The digest is what runs (Docker ignores a tag
+ * next to one); the tag says what the service follows (a watch, an update).
+ */
+export function pinnedTo(image: string, digest: string): string {
+  const sha = digest.slice(digest.indexOf("@") + 1);
+  const at = image.indexOf("@");
+  return `${at >= 0 ? image.slice(0, at) : image}@${sha}`;
+}
+
+/** A pinned reference as a digest is recorded: "repo@sha256:…" (no tag); null for one that pins none. */
+export function digestRef(image: string): string | null {
+  const at = image.indexOf("@");
+  return at >= 0 ? `${nameOf(image)}${image.slice(at)}` : null;
+}
+
+/** The tag a pinned reference follows ("repo:tag@sha256:…" → "repo:tag"), or the reference as it is. */
+export function followedRef(image: string): string {
+  const at = image.indexOf("@");
+  if (at < 0) return image;
+  const name = image.slice(0, at);
+  return name === nameOf(image) ? image : name;
 }

@@ -20,7 +20,7 @@ import { pullAndJudgeServices } from "../stacks/pull";
 import { serviceBody } from "../stacks/service-body";
 import type { RolloutDeps } from "./engine";
 import { applySpecOf, planStackApply, runStackApply, type StackApplySpec } from "./stack-apply-rollout";
-import { digestFor, pinnedTo, repositoryOf, rolloutOrder, servicesOfRepository } from "./stack-order";
+import { digestFor, digestRef, followedRef, pinnedTo, repositoryOf, rolloutOrder, servicesOfRepository } from "./stack-order";
 import { RollFailure, rolloutTag, StackRoll } from "./stack-roll";
 import type { RolloutPlan, RolloutRequest, RunContext, RunOutcome, SpecChange } from "./types";
 
@@ -111,7 +111,8 @@ function updateTarget(current: { model: StackModel; source: StackSource }, stack
   const names: string[] = [];
   for (const s of model.services) {
     if (only.length && !only.includes(s.name)) continue;
-    const written = files.services.find((f) => f.name === s.name)?.spec.image ?? s.spec.image;
+    // The tag the files name (or the pinned image's own tag): what an update pulls again.
+    const written = followedRef(files.services.find((f) => f.name === s.name)?.spec.image ?? s.spec.image);
     if (written.includes("@") || !repositoryOf(written)) continue;
     s.spec.image = written;
     names.push(s.name);
@@ -140,7 +141,7 @@ function versionTarget(current: { model: StackModel }, version: { number: number
       const now = current.model.services.find((c) => c.name === s.name);
       if (sameService(s, now, model, current.model)) return false;
       const runs = running[s.name]?.before;
-      return !(now && pinned[s.name] && runs && pinned[s.name] === runs && sameService({ ...s, spec: { ...s.spec, image: now.spec.image } }, now, model, current.model));
+      return !(now && pinned[s.name] && runs && digestRef(pinned[s.name]!) === digestRef(runs) && sameService({ ...s, spec: { ...s.spec, image: now.spec.image } }, now, model, current.model));
     })
     .map((s) => s.name);
   const removed = current.model.services.filter((c) => !model.services.some((s) => s.name === c.name)).map((s) => s.name);
@@ -195,7 +196,7 @@ async function knownDigests(db: Db, stackId: string, model: StackModel, services
   const out: Digests = {};
   for (const name of services) {
     const s = model.services.find((x) => x.name === name);
-    const pinned = s && s.spec.image.includes("@") ? s.spec.image : null;
+    const pinned = s ? digestRef(s.spec.image) : null;
     out[name] = { before: pinned ?? recorded[name]?.after ?? null, after: null };
   }
   return out;
@@ -249,7 +250,7 @@ export async function planStackRollout(deps: RolloutDeps, req: RolloutRequest & 
   if (refused) throw refused;
   const overridden: PolicyViolation[] = judged.flatMap((v) => v.verdict.overridden.map((o) => serviceViolation(v.service, o)));
   const digests = await knownDigests(deps.db, stack.id, current.model, target.services);
-  for (const [name, pin] of Object.entries(target.pinned)) if (digests[name]) digests[name].after = pin;
+  for (const [name, pin] of Object.entries(target.pinned)) if (digests[name]) digests[name].after = digestRef(pin);
   const version = stackExtra(req)?.version;
   return {
     // What the run goes back to when no rollout recorded it (the row keeps it; no secret is in it).
@@ -278,7 +279,8 @@ async function runningDigest(client: AgentClient, containerId: string, image: st
 }
 
 async function imageDigest(client: AgentClient, image: string): Promise<string | null> {
-  if (image.includes("@")) return image;
+  const pinned = digestRef(image);
+  if (pinned) return pinned;
   const img = (await client.inspectImage(image)) as { RepoDigests?: string[] | null } | null;
   return digestFor(image, img?.RepoDigests);
 }

@@ -181,7 +181,8 @@ describe("stack rollouts on an SSH test host", () => {
     const v = await env.database.db.stackVersion.findUniqueOrThrow({ where: { stackId_number: { stackId: shopId, number: 2 } } });
     expect(v.result).toBe("applied");
     const model = v.model as { services: { name: string; spec: { image: string } }[] };
-    expect(model.services.find((s) => s.name === "api")!.spec.image).toBe(digestOf(v2, "test/app"));
+    // Pinned by digest, the tag kept beside it (what the service follows: a watch, an update).
+    expect(model.services.find((s) => s.name === "api")!.spec.image).toBe(`${reg}/test/app:latest@${v2.manifestDigest}`);
     expect(model.services.find((s) => s.name === "web")!.spec.image).toBe(`${reg}/test/tools:latest`);
     // The timeline: pulled before anything was created, the gate passed, the old one taken off its network.
     const steps = rollout.steps as unknown as RolloutStep[];
@@ -290,7 +291,7 @@ describe("stack rollouts on an SSH test host", () => {
         // The current version pins images by digest (the roll back); the files name the tag.
         expect.arrayContaining([
           { path: "services.api", before: "configuration", after: "changed" },
-          { path: "services.api.image", before: digestOf(v1, "test/app"), after: `${reg}/test/app:latest` },
+          { path: "services.api.image", before: `${reg}/test/app:latest@${v1.manifestDigest}`, after: `${reg}/test/app:latest` },
         ]),
       );
       expect((await env.database.db.rollout.findUniqueOrThrow({ where: { id: back.rolloutId } })).trigger).toBe("rollback");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StackDependency, StackService } from "../../../lib/compose/model";
 import { deploySpecSchema, type DeploySpecInput } from "../../../lib/deploy/spec";
-import { digestFor, pinnedTo, repositoryOf, rolloutOrder, servicesOfRepository, strategyFor } from "../../../server/rollouts/stack-order";
+import { digestFor, digestRef, followedRef, pinnedTo, repositoryOf, rolloutOrder, servicesOfRepository, strategyFor } from "../../../server/rollouts/stack-order";
 
 // A stack rollout's pure decisions: which services an image belongs to, the
 // order they roll in (dependencies first), and start-first or stop-first.
@@ -70,9 +70,15 @@ describe("which services an image is for", () => {
     const digest = `sha256:${"c".repeat(64)}`;
     expect(digestFor("nginx:1.27", [`other/repo@${digest}`, `nginx@${digest}`])).toBe(`nginx@${digest}`);
     expect(digestFor("nginx:1.27", [`other/repo@${digest}`])).toBeNull();
-    expect(pinnedTo("registry.example:5000/team/api:1.2", digest)).toBe(`registry.example:5000/team/api@${digest}`);
+    // The tag stays beside the digest: the digest runs, the tag is what the service follows.
+    expect(pinnedTo("registry.example:5000/team/api:1.2", digest)).toBe(`registry.example:5000/team/api:1.2@${digest}`);
     expect(pinnedTo("registry.example:5000/team/api", digest)).toBe(`registry.example:5000/team/api@${digest}`);
-    expect(pinnedTo("nginx:1.27", `nginx@${digest}`)).toBe(`nginx@${digest}`);
+    expect(pinnedTo("nginx:1.27", `nginx@${digest}`)).toBe(`nginx:1.27@${digest}`);
+    expect(pinnedTo(`nginx:1.27@sha256:${"d".repeat(64)}`, digest)).toBe(`nginx:1.27@${digest}`);
+    expect(digestRef(`registry.example:5000/team/api:1.2@${digest}`)).toBe(`registry.example:5000/team/api@${digest}`);
+    expect(digestRef("registry.example:5000/team/api:1.2")).toBeNull();
+    expect(followedRef(`registry.example:5000/team/api:1.2@${digest}`)).toBe("registry.example:5000/team/api:1.2");
+    expect(followedRef(`registry.example:5000/team/api@${digest}`)).toBe(`registry.example:5000/team/api@${digest}`);
   });
 });
 

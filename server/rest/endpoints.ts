@@ -30,6 +30,7 @@ import {
   removeImageQuery,
   statsBody,
 } from "./schemas";
+import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
 // The one table of /api/v1 endpoints. Route handlers validate their path
@@ -100,6 +101,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 }
 
 export const ENDPOINTS = {
+  ...ROLLOUT_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",
     method: "GET",

@@ -243,7 +243,7 @@ export function startRolloutWorker(services: FleetServices, o: { db?: () => Db; 
  */
 export function ensureRolloutWorker(services: FleetServices, db: Db): void {
   const w = holder[HOLDER];
-  if (w && !w.stopped && w.services === services) return;
+  if (w && !w.stopped && w.services.fleet === services.fleet) return;
   if (w) void stopRolloutWorker();
   startRolloutWorker(services, { db: () => db });
 }

@@ -512,6 +512,8 @@ export class ContainerEngine {
         throw new EngineError("CONFLICT", running ? `container ${id} is not connected to network ${network.name}` : `container ${id} is not connected to the network ${network.name}`);
       }
       const peers = joined ? this.hosts.peersOf(id) : [];
+      // Peers stop naming it there before its address goes away: none of them connects to an address that no longer answers.
+      if (joined) await this.hosts.refreshAll(peers, { id, networkId: network.id });
       if (joined) await this.deps.network.detach(id, network.id, record.state.pid);
       record.networks = record.networks.filter((a) => a.networkId !== network.id);
       await this.store.save(record);

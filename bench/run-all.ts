@@ -1,5 +1,5 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
@@ -12,6 +12,7 @@ import { benchRestDeploy } from "./rest-deploy";
 import { ALIAS_FAILURES_TARGET, benchRollouts, GAP_TARGET_MS } from "./rollouts";
 import { benchStacks, STACK_FIRST_TARGET_MS, STACK_REAPPLY_TARGET_MS } from "./stacks";
 import { benchTunnel, type PathPair } from "./tunnel";
+import { benchWebhookRollout, WEBHOOK_TARGET_MS } from "./webhook-rollout";
 
 const only = process.env.BENCH_ONLY;
 
@@ -137,6 +138,12 @@ if (!only || only === "rest") {
   const r = await benchRestDeploy();
   console.log(`\nREST deploy throughput: ${r.clients} concurrent clients (a token each), POST /api/v1/hosts/{id}/containers to one SSH host; load ${r.load.average.toFixed(1)} on ${r.load.cpus} CPUs`);
   console.log(`  ${r.deploys} deploys after ${r.warmup} warm-ups in ${(r.wallMs / 1000).toFixed(1)} s: ${r.deploysPerSecond.toFixed(1)} deploys/s; latency per deploy p50 ${r.latency.p50.toFixed(0)} ms, p95 ${r.latency.p95.toFixed(0)} ms`);
+}
+if (!only || only === "webhook") {
+  const w = await benchWebhookRollout();
+  console.log(`\nwebhook → new container healthy and serving: POST /api/hooks/<secret>?wait=true naming the other image, ${w.runs} runs on one SSH host; load ${w.load.average.toFixed(1)} on ${w.load.cpus} CPUs`);
+  console.log(`  call sent → page served by the new container   p50 ${w.latency.p50.toFixed(0).padStart(5)} ms   p95 ${w.latency.p95.toFixed(0).padStart(5)} ms   target p50 < ${WEBHOOK_TARGET_MS} ms   ${w.latency.p50 < WEBHOOK_TARGET_MS ? "met" : "NOT met"}`);
+  console.log(`  of which the webhook's answer (rollout done)    p50 ${w.answer.p50.toFixed(0).padStart(5)} ms   p95 ${w.answer.p95.toFixed(0).padStart(5)} ms`);
 }
 if (!only || only === "stacks") {
   const s = await benchStacks();

@@ -19,10 +19,12 @@ import { isSafeMethod, judgeOrigin, type OriginEvidence, type OriginSettings } f
 // audits nothing), Auth.js's posts, and any state-changing route added later.
 // The audit export, a GET, asks through refuseCrossOrigin in its route.
 // APIs authenticated by a Bearer token (a client, not a browser, holds it)
-// are not judged. Every refusal is audited.
+// are not judged, nor deploy webhooks (/api/hooks: a CI job's or a
+// registry's server-to-server POST, with no Origin, authenticated by the
+// secret in the URL or an HMAC signature, never by the cookie). Every refusal is audited.
 
-/** Paths only ever authenticated by a Bearer token, never the session cookie. */
-const TOKEN_API = /^\/api\/(?:v1|docker)(?:\/|$)/;
+/** Paths only ever authenticated by a Bearer token or a webhook's secret or signature, never the session cookie. */
+const TOKEN_API = /^\/api\/(?:v1|docker|hooks)(?:\/|$)/;
 const PROCEDURE = /^[A-Za-z0-9_.-]{1,100}$/;
 const MAX_PROCEDURES = 20;
 

@@ -52,8 +52,12 @@ export class Admission<V extends Viewer | null = Viewer> {
     return recordSafely(this.db, this.meta, { ...entry, actor: entry.actor ?? this.actor }, this.context.log);
   }
 
-  /** Audits a refusal and returns the error to throw (marked as audited, so the boundary doesn't record it again). */
-  async deny(code: AppErrorCode, message: string, d: Denial): Promise<AppError> {
+  /**
+   * Audits a refusal and returns the error to throw (marked as audited, so the
+   * boundary doesn't record it again). An entry point with statuses of its own
+   * (a webhook's 415 and 422) may use codes beyond AppErrorCode and map them itself.
+   */
+  async deny<C extends string = AppErrorCode>(code: C, message: string, d: Denial): Promise<AppError<C>> {
     await this.record({
       action: d.action,
       outcome: d.outcome ?? "denied",
@@ -62,7 +66,7 @@ export class Admission<V extends Viewer | null = Viewer> {
       hostId: d.hostId ?? null,
       target: d.target ?? null,
     });
-    return markAudited(new AppError(code, message, { details: d.details }));
+    return markAudited(new AppError<C>(code, message, { details: d.details }));
   }
 
   /**

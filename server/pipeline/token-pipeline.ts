@@ -1,16 +1,15 @@
 import "server-only";
-import { ANONYMOUS_ACTOR, type Actor, type RequestMeta } from "../audit/types";
+import type { RequestMeta } from "../audit/types";
 import { syncAccessGeneration } from "../auth/generation";
-import { AppError } from "../errors";
 import { bearerToken, displayPrefix, hashTokenSecret } from "../tokens/format";
 import { authenticateToken, type TokenAuthentication, type TokenRefusal, type TokenViewer } from "../tokens/viewer-for-token";
-import { Admission, type PipelineContext } from "./admission";
-import { markAudited, recordSafely } from "./audit-log";
-import { RateLimiter } from "./rate-limit";
+import type { Admission, PipelineContext } from "./admission";
+import { type CredentialCheck, type CredentialWording, createCredentialPipeline } from "./credential-pipeline";
 import { ShortCache } from "./short-cache";
 
-// The one pipeline for token-authenticated entry points (the REST API, the
-// Docker-API proxy, and whatever comes next: webhooks, /metrics):
+// The pipeline for bearer-token entry points (the REST API, the Docker-API
+// proxy): the credential pipeline (credential-pipeline.ts, which deploy
+// webhooks use with their own credential) with the API token as credential:
 //
 //   authenticate → limit → authorise (permission + host scope) → audit
 //
@@ -20,9 +19,9 @@ import { ShortCache } from "./short-cache";
 // entry point is a few lines:
 //
 //   const pipeline = createTokenPipeline({ db, log, rate, authFailureRate, blockFloods: false, wording });
-//   const caller = await pipeline.admit({ authorization, meta, authAction: "webhooks.auth", rateAction: "webhooks.deliver", params });
+//   const caller = await pipeline.admit({ authorization, meta, authAction: "api.v1.x", rateAction: "api.v1.x", params });
 //   await caller.authorise({ permissions: ["containers.deploy"], host, message, denial });
-//   const trail = caller.trail("webhooks.deliver"); await trail.intent(); …act…; await trail.outcome("success", null);
+//   const trail = caller.trail("api.v1.x"); await trail.intent(); …act…; await trail.outcome("success", null);
 //
 // Every refusal is thrown as an AppError (UNAUTHORIZED, TOO_MANY_REQUESTS,
 // FORBIDDEN) already audited, which the entry point answers through its own
@@ -39,17 +38,12 @@ import { ShortCache } from "./short-cache";
 // hammering) are summarised later, so none go unaudited.
 
 /** What each refusal says to the client; entry points word them for their clients (a person with curl, the docker CLI). */
-export interface TokenWording {
+export interface TokenWording extends CredentialWording {
   /** No Authorization header. */
   missing: string;
   /** An Authorization header that isn't `Bearer berth_…`. */
   malformed: string;
   refusals: Record<TokenRefusal, string>;
-  tooManyRequests(retryAfterSeconds: number): string;
-  /** The audit record's message for `refused` refusals of a token's requests (`message`: what the client was told last). */
-  rateLimitAudit(refused: number, message: string): string;
-  /** With blockFloods: an address answered 429 after too many failed authentications. */
-  tooManyFailures(retryAfterSeconds: number): string;
 }
 
 export interface TokenPipelineOptions extends PipelineContext {
@@ -81,43 +75,11 @@ export interface TokenPipeline {
   flushPending(): void;
 }
 
-/** A refusal not recorded at once, kept to be summarised when the client stops. */
-interface PendingNote {
-  meta: RequestMeta;
-  actor: Actor;
-  action: string;
-  params: Record<string, unknown>;
-  summary: (refused: number) => string;
-}
-
-const MAX_BLOCKED_ADDRESSES = 10_000;
-
 export function createTokenPipeline(o: TokenPipelineOptions): TokenPipeline {
   const { wording } = o;
-  const summarise = (_key: string, report: { refused: number }, note: unknown) => {
-    const n = note as PendingNote | undefined;
-    if (!n) return;
-    void recordSafely(o.db(), n.meta, { actor: n.actor, action: n.action, outcome: "denied", params: { ...n.params, refused: report.refused }, errorMessage: n.summary(report.refused) }, o.log);
-  };
-  const tokens = new RateLimiter({ ...o.rate, onPendingReport: summarise });
-  const failures = new RateLimiter({ ...o.authFailureRate, onPendingReport: summarise });
   const viewers = new ShortCache<TokenViewer>();
-  /** Addresses over the failure rate (blockFloods), until when. */
-  const blocked = new Map<string, number>();
 
-  function block(key: string, retryAfterSeconds: number): void {
-    if (blocked.size >= MAX_BLOCKED_ADDRESSES) {
-      const now = Date.now();
-      for (const [k, until] of blocked) if (until <= now) blocked.delete(k);
-      for (const k of blocked.keys()) {
-        if (blocked.size < MAX_BLOCKED_ADDRESSES) break;
-        blocked.delete(k);
-      }
-    }
-    blocked.set(key, Date.now() + retryAfterSeconds * 1000);
-  }
-
-  async function authenticate(secret: string, meta: RequestMeta): Promise<TokenAuthentication> {
+  async function lookUp(secret: string, meta: RequestMeta): Promise<TokenAuthentication> {
     // One primary-key read: a change made by another process or in SQL drops what is remembered, before it is used.
     await syncAccessGeneration(o.db());
     const key = hashTokenSecret(secret);
@@ -129,68 +91,25 @@ export function createTokenPipeline(o: TokenPipelineOptions): TokenPipeline {
     return result;
   }
 
-  async function admit(r: TokenRequest): Promise<Admission<TokenViewer>> {
-    const { meta, params } = r;
-    const ipKey = `ip:${meta.ip ?? "unknown"}`;
-    const record = (actor: Actor, action: string, extra: Record<string, unknown>, errorMessage: string) =>
-      recordSafely(o.db(), meta, { actor, action, outcome: "denied", params: { ...params, ...extra }, errorMessage }, o.log);
-
-    // An address that keeps failing to authenticate is answered 429 before anything is looked up.
-    let charged = false;
-    const until = blocked.get(ipKey);
-    if (until !== undefined) {
-      if (Date.now() < until) {
-        let message = "";
-        const note: PendingNote = { meta, actor: ANONYMOUS_ACTOR, action: r.authAction, params, summary: (n) => `${message} (${n} attempts from this address summarised)` };
-        const decision = failures.take(ipKey, note);
-        if (!decision.ok) {
-          message = wording.tooManyFailures(decision.retryAfterSeconds);
-          blocked.set(ipKey, Date.now() + decision.retryAfterSeconds * 1000);
-          if (decision.report) await record(ANONYMOUS_ACTOR, r.authAction, { refused: decision.report.refused }, note.summary(decision.report.refused));
-          throw markAudited(new AppError("TOO_MANY_REQUESTS", message, { details: { retryAfterSeconds: decision.retryAfterSeconds } }));
-        }
-        // Let through: this attempt is already paid for.
-        charged = true;
-      }
-      blocked.delete(ipKey);
-    }
-
-    // 1. Authenticate: the bearer token, before anything else is looked up.
-    const header = r.authorization ?? null;
+  // The bearer token: checked against the database, remembered for at most 1 s.
+  async function authenticate(header: string | null, meta: RequestMeta): Promise<CredentialCheck<TokenViewer>> {
     const secret = bearerToken(header);
-    const auth = secret ? await authenticate(secret, meta) : null;
-    if (!auth?.ok) {
-      const reason = !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`;
-      const actor = auth?.actor ?? ANONYMOUS_ACTOR;
-      const failure = { ...(secret ? { prefix: displayPrefix(secret) } : {}) };
-      const summary = (n: number) => `${reason} (${n} failed attempts from this address summarised)`;
-      const decision = charged ? ({ ok: true } as const) : failures.take(ipKey, { meta, actor, action: r.authAction, params: { ...params, ...failure }, summary } satisfies PendingNote);
-      if (!decision.ok && o.blockFloods) block(ipKey, decision.retryAfterSeconds);
-      if (decision.ok) await record(actor, r.authAction, failure, reason);
-      else if (decision.report) await record(actor, r.authAction, { ...failure, refused: decision.report.refused }, summary(decision.report.refused));
-      const message = !header ? wording.missing : auth ? wording.refusals[auth.reason] : wording.malformed;
+    const auth = secret ? await lookUp(secret, meta) : null;
+    if (auth?.ok) return { ok: true, viewer: auth.viewer, rateKey: `token:${auth.viewer.token.id}` };
+    return {
+      ok: false,
+      actor: auth?.actor ?? null,
+      reason: !header ? "no bearer token" : !secret ? "malformed bearer token" : `token ${auth!.reason}`,
+      message: !header ? wording.missing : auth ? wording.refusals[auth.reason] : wording.malformed,
+      params: secret ? { prefix: displayPrefix(secret) } : {},
       // RFC 6750: error="invalid_token" when a token was sent but can't be used.
-      throw markAudited(new AppError("UNAUTHORIZED", message, { details: { invalidToken: header !== null } }));
-    }
-    const viewer = auth.viewer;
-
-    // 2. Limit: how often, per token.
-    let message = "";
-    const rateNote: PendingNote = { meta, actor: viewer.actor, action: r.rateAction, params, summary: (n) => wording.rateLimitAudit(n, message) };
-    const rate = tokens.take(`token:${viewer.token.id}`, rateNote);
-    if (!rate.ok) {
-      message = wording.tooManyRequests(rate.retryAfterSeconds);
-      if (rate.report) await record(viewer.actor, r.rateAction, { refused: rate.report.refused }, wording.rateLimitAudit(rate.report.refused, message));
-      throw markAudited(new AppError("TOO_MANY_REQUESTS", message, { details: { retryAfterSeconds: rate.retryAfterSeconds } }));
-    }
-    return new Admission(viewer, meta, o);
+      details: { invalidToken: header !== null },
+    };
   }
 
+  const pipeline = createCredentialPipeline<string | null, TokenViewer>({ ...o, authenticate });
   return {
-    admit,
-    flushPending() {
-      tokens.flushPending();
-      failures.flushPending();
-    },
+    admit: (r) => pipeline.admit({ credential: r.authorization ?? null, meta: r.meta, authAction: r.authAction, rateAction: r.rateAction, params: r.params }),
+    flushPending: () => pipeline.flushPending(),
   };
 }

@@ -31,6 +31,7 @@ import {
   statsBody,
 } from "./schemas";
 import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
+import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
 // The one table of /api/v1 endpoints. Route handlers validate their path
@@ -102,6 +103,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 
 export const ENDPOINTS = {
   ...ROLLOUT_ENDPOINTS,
+  ...WEBHOOK_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",
     method: "GET",

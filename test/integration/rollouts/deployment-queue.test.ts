@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimNextRollout } from "../../../server/rollouts/worker";
-import { supersedeQueued } from "../../../server/rollouts/engine";
+import { queueApprovedRollout, supersedeQueued } from "../../../server/rollouts/engine";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
 
 // The rollout queue's claim, against Postgres: the oldest queued rollout that
@@ -81,5 +81,17 @@ describe("the rollout queue", () => {
     const status = Object.fromEntries(rows.map((r) => [r.id, r.status]));
     expect(status).toEqual({ [old.id]: "superseded", [other.id]: "queued", [newer.id]: "queued" });
     expect(rows.find((r) => r.id === old.id)!.reason).toContain(newer.id);
+  });
+
+  it("an approved rollout joins the queue at its chosen time, superseding an older queued one; a decided one can't be queued again", async () => {
+    const older = await queue({ deploymentId: "dep-h" });
+    const waiting = await queue({ deploymentId: "dep-h" }, { status: "awaitingApproval" });
+    const runAt = new Date(Date.now() + 60_000);
+    expect(await queueApprovedRollout(db(), waiting.id, { runAt, approvedBy: "admin@example.test" })).toBe(true);
+    const row = await db().rollout.findUniqueOrThrow({ where: { id: waiting.id } });
+    expect(row).toMatchObject({ status: "queued", notBefore: runAt });
+    expect((row.steps as { message: string }[]).at(-1)!.message).toMatch(/Approved by admin@example.test; runs at/);
+    expect((await db().rollout.findUniqueOrThrow({ where: { id: older.id } })).status).toBe("superseded");
+    expect(await queueApprovedRollout(db(), waiting.id)).toBe(false);
   });
 });

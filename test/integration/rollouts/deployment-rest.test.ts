@@ -58,11 +58,12 @@ describe("rollouts over REST (real gateway)", () => {
 
   const push = (v: string) => skopeoCopy(`oci:${images[v]!.layoutDir}:${images[v]!.tag}`, `docker://${registry.host}/test/api-app:live`);
   const digestOf = (v: string) => `${repo}@${images[v]!.manifestDigest}`;
-  const token = async (input: Record<string, unknown>) => {
-    const res = await owner.trpc<{ secret: string }>("tokens.create", input);
+  const created = async (input: Record<string, unknown>) => {
+    const res = await owner.trpc<{ secret: string; token: { id: string } }>("tokens.create", input);
     expect(res.error, JSON.stringify(res.error)).toBeUndefined();
-    return res.data!.secret;
+    return res.data!;
   };
+  const token = async (input: Record<string, unknown>) => (await created(input)).secret;
   const rollout = async (id: string) => {
     const r = await api.call<RolloutBody>("getRollout", { path: { rolloutId: id } });
     expect(r.schemaErrors).toEqual([]);
@@ -164,5 +165,20 @@ describe("rollouts over REST (real gateway)", () => {
     const other = await api.call<{ error: { message: string } }>("updateDeployment", { path: { hostId, deploymentId }, body: { image: `${registry.host}/test/else:v1` } });
     expect(other.status).toBe(400);
     expect(other.body.error.message).toMatch(/must be of the deployment's repository/);
+  });
+
+  it("a rollout asked for through a token revoked before it ran fails closed (audited denied); nothing changes", async () => {
+    const other = await created({ name: "short-lived" });
+    const shortLived = api.withToken(other.secret);
+    const busy = await api.call<Update>("updateDeployment", { path: { hostId, deploymentId }, query: { wait: false }, body: { image: `${repo}:live` } });
+    await waitFor(() => rollout(busy.body.rolloutId), (r) => r.body.status === "running", 30_000);
+    const mine = await shortLived.call<Update>("updateDeployment", { path: { hostId, deploymentId }, query: { wait: false }, body: { image: `${repo}:live` } });
+    expect(mine.body.status).toBe("queued");
+    const revoked = await owner.trpc("tokens.revoke", { id: other.token.id });
+    expect(revoked.error, JSON.stringify(revoked.error)).toBeUndefined();
+    const done = await waitFor(() => rollout(mine.body.rolloutId), (r) => ["succeeded", "failed"].includes(r.body.status), 60_000);
+    expect(done.body).toMatchObject({ status: "failed", reason: expect.stringMatching(/token that asked for it has been revoked/) });
+    const event = await database.db.auditEvent.findFirst({ where: { action: "rollouts.run", actorId: other.token.id } });
+    expect(event).toMatchObject({ outcome: "denied", actorType: "token" });
   });
 });

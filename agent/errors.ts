@@ -27,6 +27,7 @@ export type AgentErrorCode =
   | "CONFLICT" // 409
   | "IN_USE" // 409: a snapshot other snapshots stand on
   | "NOT_MODIFIED" // 304: start a running container, stop a stopped one
+  | "RATE_LIMITED" // 429: the registry asks us to come back later (Retry-After)
   // Something outside the request failed; the message is ours and names it (500).
   | "DIGEST_MISMATCH"
   | "SIZE_MISMATCH"

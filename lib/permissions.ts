@@ -30,6 +30,10 @@ export const PERMISSIONS = {
   "audit.read": { scope: "global", description: "Read the audit log" },
   "audit.export": { scope: "global", description: "Export the audit log" },
   "tokens.manage": { scope: "self", description: "Manage one's own API tokens" },
+  "alerts.read": { scope: "host", description: "See alerts and stats history of hosts and their containers" },
+  "alerts.silence": { scope: "host", description: "Silence alerts of hosts and their containers" },
+  "alerts.manage": { scope: "global", description: "Manage alert rules and notification channels" },
+  "metrics.read": { scope: "global", description: "Scrape the gateway's Prometheus metrics (/metrics)" },
 } as const satisfies Record<string, { scope: PermissionScope; description: string }>;
 
 export type PermissionScope = "host" | "global" | "self";
@@ -79,17 +83,19 @@ export const BUILT_IN_ROLES: { name: string; description: string; permissions: P
       "stacks.control",
       "stacks.delete",
       "tokens.manage",
+      "alerts.read",
+      "alerts.silence",
     ],
   },
   {
     name: "Deployer",
     description: "Deploys and restarts containers and pulls images; no exec, no deletes.",
-    permissions: [...READ, "containers.deploy", "containers.control", "containers.logs", "images.pull", "stacks.read", "stacks.deploy", "tokens.manage"],
+    permissions: [...READ, "containers.deploy", "containers.control", "containers.logs", "images.pull", "stacks.read", "stacks.deploy", "tokens.manage", "alerts.read"],
   },
   {
     name: "Viewer",
     description: "Read-only: hosts, containers, images and logs.",
-    permissions: [...READ, "containers.logs", "stacks.read", "tokens.manage"],
+    permissions: [...READ, "containers.logs", "stacks.read", "tokens.manage", "alerts.read"],
   },
   {
     name: "Auditor",

@@ -15,7 +15,8 @@ const holder = globalThis as unknown as { berthBackground?: StopFn[] };
 
 /** The starters, in order (each module adds its own line). */
 async function starters(): Promise<Starter[]> {
-  return [(await import("./rollouts/worker")).startRolloutWorker];
+  const { startWatcher } = await import("./watch/scheduler");
+  return [(await import("./rollouts/worker")).startRolloutWorker, (await import("./approvals/sweep")).startApprovalSweep, (services) => startWatcher(services)];
 }
 
 export async function startBackgroundWork(services: FleetServices): Promise<void> {

@@ -13,6 +13,7 @@ import { archiveRoutes } from "./archive";
 import { containerRoutes } from "./containers";
 import { containerUpdateRoutes } from "./container-update";
 import { ApiError, INTERNAL_MESSAGE, toClientError } from "./errors";
+import { distributionRoutes } from "./distribution";
 import { execRoutes } from "./exec";
 import { commonHeaders, compareVersions, type Ctx, MIN_API_VERSION, Router, sendError } from "./http";
 import { imageRoutes } from "./images";
@@ -50,6 +51,7 @@ export function createApi(deps: ApiDeps): http.Server {
   const router = new Router();
   systemRoutes(router, deps.engine, deps.images, deps.events, deps.info, deps.volumes);
   imageRoutes(router, deps.images, deps.engine, deps.events);
+  distributionRoutes(router, deps.images);
   execRoutes(router, deps.engine, deps.execs);
   networkRoutes(router, deps.network, deps.engine);
   commitRoutes(router, deps.engine, deps.images, deps.events);

@@ -13,8 +13,19 @@ export type ImageErrorCode =
   | "REGISTRY_ERROR"
   | "UNSUPPORTED"
   | "CONFLICT"
-  | "INVALID_ARCHIVE";
+  | "INVALID_ARCHIVE"
+  | "RATE_LIMITED";
 
 export class ImageError extends AgentError<ImageErrorCode> {
   override name = "ImageError";
+}
+
+/** The registry answered 429: not asked again for `retryAfterSeconds` (its Retry-After, or a default). */
+export class RegistryRateLimited extends ImageError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("RATE_LIMITED", message);
+  }
 }

@@ -14,6 +14,7 @@ import { pushImage } from "./push";
 import { createLocalImage, type HistoryEntry } from "./local-image";
 import { familiarName, formatReference, parseReference } from "../../lib/image-reference";
 import type { RegistryClient } from "./registry-client";
+import { DistributionInspector, type DistributionInspect } from "./distribution";
 
 // The image half of the engine, as the CLI and (next issue) the Docker API use it.
 
@@ -51,6 +52,7 @@ export class ImageService {
   /** Pulls and loads write content before their record exists; garbage collection waits for them. */
   private busy = 0;
   private gcDeferred = false;
+  private inspector: DistributionInspector | undefined;
 
   constructor(private readonly deps: ImageServiceDeps) {}
 
@@ -94,12 +96,16 @@ export class ImageService {
     if (looksLikeImageId(key)) record = this.deps.records.find(key);
     if (!record) {
       let normalised: string;
+      let parsed: ReturnType<typeof parseReference>;
       try {
-        normalised = formatReference(parseReference(key));
+        parsed = parseReference(key);
+        normalised = formatReference(parsed);
       } catch (e) {
         if (looksLikeImageId(key)) throw new ImageError("NOT_FOUND", `no such image: ${key}`);
         throw e;
       }
+      // repo:tag@sha256:… is the digest (Docker ignores the tag next to one): what a watcher's rollout runs.
+      if (parsed.tag && parsed.digest) normalised = formatReference({ ...parsed, tag: undefined });
       record = this.deps.records.byTag(normalised) ?? this.deps.records.byRepoDigest(normalised);
     }
     if (!record) throw new ImageError("NOT_FOUND", `no such image: ${key}`);
@@ -233,6 +239,12 @@ export class ImageService {
   }): Promise<ImageRecord> {
     const parentHistory = input.parent ? ((await this.inspect(input.parent.id)).config.history ?? []) : [];
     return this.whileBusy(() => createLocalImage(this.deps, { ...input, parentHistory }));
+  }
+
+  /** GET /distribution/{name}/json: what a tag points at in its registry (a HEAD on the manifest), seen from this host. */
+  distribution(reference: string): Promise<DistributionInspect> {
+    this.inspector ??= new DistributionInspector(this.deps.registry);
+    return this.inspector.inspect(parseReference(reference));
   }
 
   /** docker login: are the request's credentials good for `registry`? */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { ImageError } from "./errors";
+import { ImageError, RegistryRateLimited } from "./errors";
 import { type HttpResponse, httpExchange } from "./http-transport";
 import { sha256 } from "./digest";
 import { isLoopbackRegistry, registryEndpointHost } from "../../lib/image-reference";
@@ -45,6 +45,29 @@ export interface Repo {
   registry: string;
   repository: string;
 }
+
+/** What a tag (or digest) points at, as the registry describes it without sending the manifest. */
+export interface ManifestDescriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/**
+ * Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Seconds
+ * from now, at least 1; null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (!value) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Math.max(1, Number(text));
+  const at = Date.parse(text);
+  if (!Number.isFinite(at)) return null;
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+/** When a registry says 429 without Retry-After. */
+const DEFAULT_RATE_LIMIT_SECONDS = 60;
 
 export interface FetchedManifest {
   digest: string;
@@ -143,11 +166,16 @@ export class RegistryClient {
     (await this.request({ registry, repository: "" }, "/v2/", { expect: [200, 401] })).cancel();
   }
 
-  async getManifest(repo: Repo, reference: string): Promise<FetchedManifest> {
+  /** With rateLimit, a 429 throws RegistryRateLimited at once instead of being retried. */
+  async getManifest(repo: Repo, reference: string, o: { rateLimit?: boolean } = {}): Promise<FetchedManifest> {
     const res = await this.request(repo, `/v2/${repo.repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT.join(", ") },
-      expect: [200, 404],
+      expect: o.rateLimit ? [200, 404, 429] : [200, 404],
     });
+    if (res.status === 429) {
+      res.cancel();
+      throw this.rateLimited(repo, res);
+    }
     if (res.status === 404) {
       res.cancel();
       throw new ImageError(
@@ -169,6 +197,39 @@ export class RegistryClient {
     }
     const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
     return { digest, mediaType, bytes };
+  }
+
+  /**
+   * What a tag points at, with a HEAD on the manifest (Docker Hub doesn't
+   * count HEADs against its pull limit): the Docker-Content-Digest, type and
+   * length. A registry that refuses HEAD (405, 501, or a 2xx without a
+   * digest) is asked with a GET instead, and the digest computed from the
+   * bytes. A 429 is not retried: it throws RegistryRateLimited with the
+   * registry's Retry-After, for the caller to back off.
+   */
+  async headManifest(repo: Repo, reference: string): Promise<ManifestDescriptor> {
+    const path = `/v2/${repo.repository}/manifests/${reference}`;
+    const where = `${repo.registry}/${repo.repository}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
+    const res = await this.request(repo, path, { method: "HEAD", headers: { accept: MANIFEST_ACCEPT.join(", ") }, expect: [200, 404, 405, 429, 501] });
+    res.cancel();
+    if (res.status === 429) throw this.rateLimited(repo, res);
+    if (res.status === 404) throw new ImageError("NOT_FOUND", `manifest for ${where} not found: ${reference.startsWith("sha256:") ? "no such digest" : "no such tag"} in that repository`);
+    const digest = res.headers.get("docker-content-digest") ?? "";
+    const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
+    const size = Number(res.headers.get("content-length") ?? "NaN");
+    if (res.status === 200 && /^sha256:[a-f0-9]{64}$/.test(digest) && mediaType && Number.isFinite(size)) {
+      if (reference.startsWith("sha256:") && digest !== reference) {
+        throw new ImageError("DIGEST_MISMATCH", `manifest digest mismatch: asked for ${reference}, the registry answered ${digest}`);
+      }
+      return { digest, mediaType, size };
+    }
+    const fetched = await this.getManifest(repo, reference, { rateLimit: true });
+    return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length };
+  }
+
+  private rateLimited(repo: Repo, res: HttpResponse): RegistryRateLimited {
+    const seconds = parseRetryAfter(res.headers.get("retry-after")) ?? DEFAULT_RATE_LIMIT_SECONDS;
+    return new RegistryRateLimited(`registry ${repo.registry} is rate limiting requests (429): retry after ${seconds} s`, seconds);
   }
 
   /** A blob as a stream; the caller verifies its digest (the content store does). */
@@ -330,7 +391,8 @@ export class RegistryClient {
           continue;
         }
       }
-      if (RETRYABLE_STATUS.has(res.status) && attempt < this.retries) {
+      // A status the caller handles itself (a 429 the registry watcher backs off on) is not retried here.
+      if (RETRYABLE_STATUS.has(res.status) && attempt < this.retries && !options.expect?.includes(res.status)) {
         res.cancel();
         const after = Number(res.headers.get("retry-after"));
         await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 5) * 1000 : 200 * 2 ** attempt);

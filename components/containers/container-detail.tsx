@@ -268,6 +268,11 @@ function Overview({ c, hostId, hostAddress, canDeploy }: { c: Inspect; hostId: s
           </DetailItem>
           <DetailItem label="Image">
             <span className="font-mono text-xs">{c.Config.Image}</span>
+            {c.updateAvailable ? (
+              <span className="ml-2" title="The tag this container was started from now points at a newer image in the registry. Update the deployment (or let its registry watch do it) to run it.">
+                <Badge tone="sky">update available</Badge>
+              </span>
+            ) : null}
           </DetailItem>
           <DetailItem label="Command" wide>
             <span className="font-mono text-xs">{command.join(" ") || "—"}</span>

@@ -288,7 +288,14 @@ export function ContainersView({ permissions }: { permissions: ContainersPermiss
                     </span>
                   ) : null}
                 </td>
-                <td className={`${cell} max-w-xs break-all font-mono text-xs`}>{r.image}</td>
+                <td className={`${cell} max-w-xs break-all font-mono text-xs`}>
+                  {r.image}
+                  {r.updateAvailable ? (
+                    <span className="ml-1 font-sans" title="The tag this container was started from now points at a newer image in the registry.">
+                      <Badge tone="sky">update available</Badge>
+                    </span>
+                  ) : null}
+                </td>
                 <td className={cell}>
                   <StateBadge state={r.state} />
                   <div className="text-xs text-slate-500">{r.status}</div>

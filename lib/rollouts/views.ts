@@ -152,6 +152,17 @@ export interface WatchView {
   lastCheckedAt: Date | null;
   lastError: string | null;
   nextCheckAt: Date;
+  /** Why the watch is (or isn't) rolling out the tag's newest digest. */
+  state: WatchState;
+}
+
+export interface WatchState {
+  kind: "disabled" | "unchecked" | "error" | "upToDate" | "waitingForAge" | "outsideWindow" | "due" | "rolloutRequested" | "refused";
+  message: string;
+  /** waitingForAge: when it is old enough; outsideWindow: when the window next opens; due: the next check. */
+  until: Date | null;
+  /** rolloutRequested: the watcher's rollout of the seen digest. */
+  rolloutId: string | null;
 }
 
 export type ApprovalStatusName = "waiting" | "approved" | "rejected" | "expired" | "cancelled";

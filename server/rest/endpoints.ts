@@ -30,6 +30,8 @@ import {
   removeImageQuery,
   statsBody,
 } from "./schemas";
+import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
@@ -40,7 +42,7 @@ import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, s
 // (server/rest/openapi.ts, reference.ts), so the three can't drift apart.
 // A unit test checks that every route file is in the table and vice versa.
 
-export type HttpMethod = "GET" | "POST" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
 export interface EndpointAnswer {
   status: number;
@@ -79,7 +81,7 @@ export interface Endpoint<
   example?: { query?: string; body?: unknown };
 }
 
-export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Meta"] as const;
+export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Meta"] as const;
 
 const none = z.strictObject({});
 const hostParams = z.strictObject({ hostId: idParam.describe("The host's id (GET /hosts).") });
@@ -539,6 +541,8 @@ export const ENDPOINTS = {
     answers: [{ status: 200, description: "HTML.", content: { "text/html": null } }],
     errors: [],
   }),
+  ...APPROVAL_ENDPOINTS,
+  ...WATCH_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

@@ -166,6 +166,7 @@ export const fleetContainersBody = z.looseObject({
       status: z.string(),
       created: z.number(),
       stale: z.boolean(),
+      updateAvailable: z.boolean().describe("The tag the container was started from now points at another digest in its registry (see Registry watching)."),
     }),
   ),
   total: z.number().int(),
@@ -181,6 +182,7 @@ export const containerInspectBody = z
     State: z.looseObject({ Status: z.string(), Running: z.boolean() }),
     Config: z.looseObject({ Image: z.string().optional(), Env: z.array(z.string()).nullable().optional() }).describe("Secret environment values of a deployment are masked."),
     deployment: z.object({ id: z.string(), name: z.string(), status: z.string(), message: z.string().nullable() }).nullable(),
+    updateAvailable: z.boolean().describe("A running container whose tag now points at another digest in its registry."),
   })
   .meta({ id: "ContainerInspect" });
 

@@ -4,6 +4,7 @@ import { writeAudit } from "../audit/write";
 import { canOnHost, type Viewer } from "../auth/access";
 import { viewerForUser } from "../auth/sessions";
 import { isHostScoped, tokenGrants } from "../tokens/scope";
+import { viewerForCreator } from "../tokens/viewer-for-token";
 import type { Db } from "../db";
 import { db as defaultDb } from "../db";
 import type { FleetServices } from "../fleet/instance";
@@ -64,6 +65,13 @@ async function requesterNow(db: Db, r: Rollout): Promise<{ viewer: Viewer } | { 
   if (!r.requestedById) return { denied: "The rollout names no requester whose rights it could run with." };
   let viewer = await viewerForUser(db, r.requestedById);
   if (!viewer) return { denied: "The requester's account no longer exists or is disabled." };
+  // A webhook or a watch made through an API token acts within that token, as it is now.
+  const madeThrough = await creatorToken(db, r);
+  if (madeThrough) {
+    const narrowed = await viewerForCreator(db, { userId: r.requestedById, tokenId: madeThrough });
+    if (!narrowed) return { denied: `The API token the ${r.webhookId ? "webhook" : "watch"} was made through has been revoked, has expired or is gone.` };
+    viewer = narrowed;
+  }
   const host = await db.host.findUnique({ where: { id: r.hostId }, select: { id: true, hostGroupId: true } });
   if (!host) return { denied: "The host no longer exists." };
   if (r.actorType === "token") {
@@ -81,6 +89,18 @@ async function requesterNow(db: Db, r: Rollout): Promise<{ viewer: Viewer } | { 
   const permission = r.deploymentId ? "containers.deploy" : "stacks.deploy";
   if (!canOnHost(viewer, permission, host)) return { denied: `The requester no longer holds ${permission} on this host.` };
   return { viewer };
+}
+
+/** The API token the rollout's webhook or watch was made through (null: made in the console). */
+async function creatorToken(db: Db, r: Rollout): Promise<string | null> {
+  if (r.actorType === "token") return null;
+  if (r.webhookId) return (await db.webhook.findUnique({ where: { id: r.webhookId }, select: { tokenId: true } }))?.tokenId ?? null;
+  if (r.trigger !== "watcher") return null;
+  const watch = await db.imageWatch.findFirst({
+    where: r.deploymentId ? { deploymentId: r.deploymentId } : { stackId: r.stackId, ...(r.services.length ? { service: { in: r.services } } : {}) },
+    select: { tokenId: true, createdById: true },
+  });
+  return watch && watch.createdById === r.requestedById ? watch.tokenId : null;
 }
 
 interface WorkerState {

@@ -14,7 +14,10 @@ import { secretsRouter } from "./secrets";
 import { stacksRouter } from "./stacks";
 import { tokensRouter } from "./tokens";
 import { usersRouter } from "./users";
+import { alertsRouter } from "./alerts";
 import { approvalsRouter } from "./approvals";
+import { channelsRouter } from "./channels";
+import { statsRouter } from "./stats";
 import { deploymentsRouter } from "./deployments";
 import { rolloutsRouter } from "./rollouts";
 import { watchesRouter } from "./watches";
@@ -41,6 +44,9 @@ export const appRouter = createRouter({
   webhooks: webhooksRouter,
   watches: watchesRouter,
   approvals: approvalsRouter,
+  alerts: alertsRouter,
+  channels: channelsRouter,
+  stats: statsRouter,
 });
 
 export type AppRouter = typeof appRouter;

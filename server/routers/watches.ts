@@ -2,35 +2,53 @@ import "server-only";
 import { z } from "zod";
 import type { WatchView } from "./_views";
 import { createRouter, protectedProcedure } from "../trpc";
-import { notBuilt } from "./_stub";
+import { checkWatchNow, getWatch, removeWatch, setWatch, watchesForStack, watchSettingsSchema } from "../watch/watches";
+import { AppError } from "../errors";
 
-// CONTRACT STUB (watcher helper owns this file): a deployment, or a stack's
-// service, following its tag in the registry.
+// A deployment, or a stack's service, following its tag in the registry
+// (server/watch). Reading needs containers.read / stacks.read on the host;
+// changing needs containers.deploy / stacks.deploy there (checked by the
+// service against the target's host, failing closed).
 
 const id = z.string().min(1).max(64);
 const service = z.string().min(1).max(128);
 const target = z.union([z.object({ deploymentId: id }), z.object({ stackId: id, service })]);
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
+
+function targetOf(input: { deploymentId?: string; stackId?: string; service?: string }) {
+  if (input.deploymentId && !input.stackId && !input.service) return { deploymentId: input.deploymentId };
+  if (input.stackId && input.service && !input.deploymentId) return { stackId: input.stackId, service: input.service };
+  throw new AppError("BAD_REQUEST", "Name either a deploymentId, or a stackId and its service.");
+}
 
 export const watchesRouter = createRouter({
-  get: protectedProcedure.input(target).query(async (): Promise<WatchView | null> => notBuilt()),
+  get: protectedProcedure.input(target).query(({ ctx, input }): Promise<WatchView | null> => getWatch({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet }, input)),
   /** A stack's services and their watches (null where none). */
-  forStack: protectedProcedure.input(z.object({ stackId: id })).query(async (): Promise<{ service: string; watch: WatchView | null; updateAvailable: boolean }[]> => notBuilt()),
+  forStack: protectedProcedure
+    .input(z.object({ stackId: id }))
+    .query(({ ctx, input }): Promise<{ service: string; watch: WatchView | null; updateAvailable: boolean }[]> =>
+      watchesForStack({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet }, input.stackId),
+    ),
   set: protectedProcedure
     .input(
-      z.object({
+      watchSettingsSchema.extend({
         deploymentId: id.optional(),
         stackId: id.optional(),
         service: service.optional(),
-        enabled: z.boolean(),
-        intervalSeconds: z.number().int().min(10).max(86_400).default(300),
-        minAgeSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
-        window: z.object({ days: z.array(z.number().int().min(0).max(6)).max(7), start: hhmm, end: hhmm, timeZone: z.string().min(1).max(64) }).nullable().default(null),
-        preApproved: z.boolean().default(false),
       }),
     )
-    .mutation(async (): Promise<WatchView> => notBuilt()),
-  remove: protectedProcedure.input(z.object({ id })).mutation(async (): Promise<{ ok: true }> => notBuilt()),
+    .mutation(async ({ ctx, input }): Promise<WatchView> => {
+      const t = targetOf(input);
+      ctx.audit.target = "deploymentId" in t ? { type: "deployment", id: t.deploymentId } : { type: "stack", id: t.stackId };
+      const { deploymentId: _d, stackId: _s, service: _v, ...settings } = input;
+      return setWatch({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet, audit: ctx.audit }, t, settings);
+    }),
+  remove: protectedProcedure.input(z.object({ id })).mutation(({ ctx, input }): Promise<{ ok: true }> => {
+    ctx.audit.target = { type: "watch", id: input.id };
+    return removeWatch({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet, audit: ctx.audit }, input.id);
+  }),
   /** Checks the tag now (and rolls out if the rules allow); answers the watch as it is after. */
-  checkNow: protectedProcedure.input(z.object({ id })).mutation(async (): Promise<WatchView> => notBuilt()),
+  checkNow: protectedProcedure.input(z.object({ id })).mutation(({ ctx, input }): Promise<WatchView> => {
+    ctx.audit.target = { type: "watch", id: input.id };
+    return checkWatchNow({ db: ctx.db, viewer: ctx.viewer, fleet: ctx.fleet, audit: ctx.audit }, input.id);
+  }),
 });

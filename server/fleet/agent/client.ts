@@ -22,6 +22,13 @@ import type {
 
 export type OpenStream = () => Promise<Duplex>;
 
+/** GET /distribution/{name}/json (Docker's DistributionInspect; Created is the agent's addition: the image config's `created`). */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; variant?: string }[] | null;
+  Created?: string;
+}
+
 const API = "/v1.43";
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -235,6 +242,30 @@ export class AgentClient {
     }
     const inspected = await this.json<{ ExitCode: number | null }>("GET", `/exec/${created.Id}/json`, o);
     return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
+  }
+
+  /**
+   * GET /distribution/{name}/json: what a tag points at in its registry, as
+   * this host sees the registry (a HEAD on the manifest). A registry that
+   * rate limits answers 429: thrown as a FleetError with status 429 and
+   * `retryAfterSeconds` (the registry's Retry-After).
+   */
+  async distribution(name: string, o: RequestOptions & { registryAuth?: string } = {}): Promise<DistributionInspect> {
+    const answer = await this.send("GET", `/distribution/${name.split("/").map(encodeURIComponent).join("/")}/json`, {
+      timeoutMs: 30_000,
+      ...o,
+      headers: { ...o.headers, ...(o.registryAuth ? { "x-registry-auth": o.registryAuth } : {}) },
+    });
+    const body = await readAll(answer.body);
+    if (answer.status >= 400) {
+      const error = new FleetError("AGENT_ERROR", errorMessage(answer.status, body.toString("utf8")), { status: answer.status, host: this.label });
+      if (answer.status === 429) {
+        const seconds = Number(answer.headers["retry-after"]);
+        Object.assign(error, { retryAfterSeconds: Number.isFinite(seconds) && seconds > 0 ? seconds : null });
+      }
+      throw error;
+    }
+    return JSON.parse(body.toString("utf8")) as DistributionInspect;
   }
 
   /** Pulls an image, reporting Docker-shaped progress; throws on the stream's error message. */

@@ -36,6 +36,10 @@ export interface FleetContainer {
   ports: { ip?: string; privatePort: number; publicPort?: number; type: string }[];
   labels: Record<string, string>;
   stale: boolean;
+  /** The image's id on the host. */
+  imageId?: string;
+  /** The tag the container was started from now points at another digest in the registry (server/watch/update-available). */
+  updateAvailable: boolean;
 }
 
 function toRow(hostId: string, hostName: string, c: ContainerSummary, stale: boolean): FleetContainer {
@@ -51,6 +55,8 @@ function toRow(hostId: string, hostName: string, c: ContainerSummary, stale: boo
     ports: (c.Ports ?? []).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type })),
     labels: c.Labels ?? {},
     stale,
+    imageId: c.ImageID,
+    updateAvailable: false,
   };
 }
 

@@ -2,6 +2,7 @@ import "server-only";
 import type { Db } from "../../db";
 import type { FleetServices } from "../../fleet/instance";
 import { MASK } from "../deploy/secrets";
+import { updateAvailableFor } from "../../watch/update-available";
 
 /**
  * A container's inspect answer with the deployment that made it, if any.
@@ -20,5 +21,8 @@ export async function inspectContainer(o: { db: Db; services: FleetServices; hos
     const name = kv.split("=", 1)[0]!;
     return secretNames.has(name) ? `${name}=${MASK}` : kv;
   });
-  return { ...inspect, Config: { ...inspect.Config, Env: env }, deployment };
+  // "Update available": the tag it was started from now points at another digest than its image's.
+  const image = inspect.State.Running ? await o.services.fleet.client(o.hostId).inspectImage(inspect.Image).catch(() => null) : null;
+  const updateAvailable = await updateAvailableFor(o.db, inspect.Config.Image, (image as { RepoDigests?: string[] | null } | null)?.RepoDigests, inspect.State.Running);
+  return { ...inspect, Config: { ...inspect.Config, Env: env }, deployment, updateAvailable };
 }

@@ -6,6 +6,7 @@ import type { FleetServices } from "../../fleet/instance";
 import { coveredHosts } from "../hosts/list-hosts";
 import type { FleetAccess } from "../service-deps";
 import { listFleetContainers, type ContainerQuery } from "./fleet-containers";
+import { updatesAvailable } from "../../watch/update-available";
 
 /** Every container the viewer may read (containers.read), across hosts, from the fleet's live state. */
 export async function listAllContainers(o: { db: Db; viewer: Viewer; fleet: FleetAccess; query: ContainerQuery }) {
@@ -14,7 +15,10 @@ export async function listAllContainers(o: { db: Db; viewer: Viewer; fleet: Flee
     where: coveredHosts(hostCoverage(o.viewer, "containers.read")),
     select: { id: true, name: true },
   });
-  return listFleetContainers(fleet, hosts, o.query);
+  const page = listFleetContainers(fleet, hosts, o.query);
+  // Only the page's rows are compared (one query for their tags' digests).
+  const updates = await updatesAvailable(o.db, page.items);
+  return { ...page, items: page.items.map((row, i) => ({ ...row, updateAvailable: updates[i] ?? false })) };
 }
 
 /** One host's containers, live; when the host can't be reached, the last list the fleet saw, marked stale with why. */

@@ -31,6 +31,7 @@ import {
   statsBody,
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
@@ -541,6 +542,7 @@ export const ENDPOINTS = {
   }),
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
+  ...STATS_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

@@ -36,6 +36,8 @@ type FleetLike = Pick<Fleet, "snapshot" | "client">;
 export class StatsCollector {
   /** The previous reading per host, for CPU percentages. */
   private readonly previous = new Map<string, HostMemory>();
+  /** The last failure said per host. */
+  private readonly failures = new Map<string, string>();
 
   constructor(
     private readonly fleet: FleetLike,
@@ -54,8 +56,12 @@ export class StatsCollector {
       for (let h = queue.shift(); h; h = queue.shift()) {
         try {
           written += await this.collectHost(h.id, h.name);
+          this.failures.delete(h.id);
         } catch (e) {
-          this.log(`${h.name}: ${e instanceof Error ? e.message : String(e)}`);
+          // Said once per host until it changes, not every pass (an agent too old for /berth/stats, say).
+          const message = e instanceof Error ? e.message : String(e);
+          if (this.failures.get(h.id) !== message) this.log(`${h.name}: ${message}`);
+          this.failures.set(h.id, message);
         }
       }
     };
@@ -85,8 +91,9 @@ export class StatsCollector {
 
   /** Turns one answer into rows, latest samples and signals. */
   async record(hostId: string, hostName: string, s: AgentBulkStats): Promise<number> {
-    const at = new Date(Date.parse(s.at) || Date.now());
-    const atMs = at.getTime();
+    // Rates use the agent's clock (both readings come from it); rows and signals the gateway's, as pruning does.
+    const at = new Date();
+    const atMs = Date.parse(s.at) || at.getTime();
     const memory = this.previous.get(hostId) ?? { containers: new Map<string, CpuCounter>() };
     const hostCounter = { totalNanos: s.host.cpuTotalNanos, idleNanos: s.host.cpuIdleNanos };
     const hostCpu = hostCpuPercent(memory.host, hostCounter);

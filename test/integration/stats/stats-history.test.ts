@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addHostOverApi } from "../../fixtures/console-hosts";
 import { createTestDatabase, type TestDatabase } from "../../fixtures/database";
+import { launchBrowser, screenshot, signInThroughForm } from "../../fixtures/browser";
 import { waitFor } from "../../fixtures/fleet-env";
 import { startGateway, type Gateway } from "../../fixtures/gateway";
 import { HttpClient } from "../../fixtures/http-client";
@@ -201,5 +202,36 @@ describe("stats history on a real SSH host", () => {
 
     const denials = await database.db.auditEvent.findMany({ where: { action: "stats.history", outcome: "denied" } });
     expect(denials.some((d) => d.hostId === hostId && d.actorLabel?.includes(email))).toBe(true);
+  });
+  it("shows the last 24 hours as charts on the container and host pages, with hover values and an empty state", async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await signInThroughForm(page, gateway.url, OWNER.email, OWNER.password);
+
+      await page.goto(`${gateway.url}/containers/${hostId}/${containerId}`);
+      const history = page.getByTestId("stats-history");
+      await history.locator("[data-testid=history-chart]").first().waitFor({ timeout: 30_000 });
+      expect(Number(await history.getAttribute("data-points"))).toBeGreaterThan(0);
+      const charts = history.getByTestId("history-chart");
+      expect(await charts.evaluateAll((els) => els.map((e) => e.getAttribute("data-title")))).toEqual(["CPU (100 % = one CPU)", "Memory (of 128 MiB)", "Network"]);
+      // Axis labels: the top value and the window's ends.
+      expect(await charts.first().locator("svg text").allTextContents()).toContain("0.0 %");
+      // Hovering the right end of the CPU chart shows the latest minute's value.
+      const box = (await charts.first().locator("svg").boundingBox())!;
+      await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+      await expect.poll(() => charts.first().getByTestId("history-hover").textContent()).toMatch(/CPU \d+(\.\d)? %/);
+      await screenshot(page, "stats-history-container");
+
+      await page.goto(`${gateway.url}/hosts/${hostId}`);
+      await page.getByTestId("stats-history").locator("[data-testid=history-chart]").first().waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId("history-chart").first().getAttribute("data-title")).toBe("CPU (% of all CPUs)");
+
+      await page.goto(`${gateway.url}/containers/${hostId}/never-ran`);
+      await page.getByTestId("stats-history-empty").waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId("stats-history-empty").textContent()).toContain("the first point appears within a minute");
+    } finally {
+      await browser.close();
+    }
   });
 });

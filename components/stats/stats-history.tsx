@@ -28,7 +28,7 @@ export function StatsHistory({ hostId, containerId }: { hostId: string; containe
   const limit = rows.findLast((r) => r.limit !== null)?.limit ?? null;
 
   return (
-    <Card title={`Last ${HOURS} hours`}>
+    <Card title={`Last ${HOURS} hours`} className="mt-6">
       <div data-testid="stats-history" data-points={rows.length} className="space-y-4">
         {history.error ? <FormError message={errorMessage(history.error)} /> : null}
         {history.isPending ? (

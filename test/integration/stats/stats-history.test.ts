@@ -218,8 +218,10 @@ describe("stats history on a real SSH host", () => {
       // Axis labels: the top value and the window's ends.
       expect(await charts.first().locator("svg text").allTextContents()).toContain("0.0 %");
       // Hovering the right end of the CPU chart shows the latest minute's value.
-      const box = (await charts.first().locator("svg").boundingBox())!;
-      await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+      const svg = charts.first().locator("svg");
+      await svg.scrollIntoViewIfNeeded();
+      const box = (await svg.boundingBox())!;
+      await svg.hover({ position: { x: box.width - 2, y: box.height / 2 } });
       await expect.poll(() => charts.first().getByTestId("history-hover").textContent()).toMatch(/CPU \d+(\.\d)? %/);
       await screenshot(page, "stats-history-container");
 

@@ -105,8 +105,14 @@ export const containersRouter = createRouter({
       // Secret values never reach the audit log.
       ctx.audit.params = { image: input.spec.image, name: input.spec.name ?? null, overridePolicy: input.overridePolicy, spec: maskSpecSecrets(input.spec) };
       const result = await deploy({ ...deployRequest(ctx, services, input), spec: input.spec });
-      ctx.audit.target = { type: "container", id: result.containerId };
-      ctx.audit.params = { image: input.spec.image, name: result.name, spec: maskSpecSecrets(input.spec), overridden: result.overridden.map((v) => v.rule) };
+      ctx.audit.target = result.awaitingApproval ? { type: "deployment", id: result.deploymentId } : { type: "container", id: result.containerId };
+      ctx.audit.params = {
+        image: input.spec.image,
+        name: result.name,
+        spec: maskSpecSecrets(input.spec),
+        overridden: result.overridden.map((v) => v.rule),
+        ...(result.awaitingApproval ? { awaitingApproval: result.awaitingApproval.rolloutId } : {}),
+      };
       return result;
     }),
 

@@ -10,6 +10,7 @@ import { cell, DataTable } from "@/components/ui/data-table";
 import { ErrorText, Loading, Note } from "@/components/ui/feedback";
 import { formatDate } from "@/components/ui/format";
 import { Pagination } from "@/components/ui/pagination";
+import { TabList } from "@/components/ui/tabs";
 import { actorLabel, formatDuration, isActive, targetHref, TRIGGER_LABEL } from "./format";
 import { DigestChange, RolloutStatusBadge } from "./parts";
 
@@ -49,28 +50,24 @@ export function RolloutsPage({ initialTab }: { initialTab?: string }) {
   const page = cursors.length;
   return (
     <div className="space-y-4">
-      <div role="tablist" aria-label="Rollouts" className="flex flex-wrap gap-1 border-b border-slate-200 dark:border-slate-800">
-        {TABS.map((t) => {
+      <TabList
+        label="Rollouts"
+        tabs={TABS.map((t) => {
           const n = countOf(t.id);
-          return (
-            <button
-              key={t.id}
-              type="button"
-              role="tab"
-              aria-selected={tab === t.id}
-              onClick={() => setTab(t.id)}
-              className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium ${tab === t.id ? "border-sky-600 text-sky-700 dark:text-sky-400" : "border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400"}`}
-            >
-              {t.label}
-              {n ? (
-                <span className="ml-1">
-                  <Badge tone={t.id === "failed" ? "red" : t.id === "awaiting" ? "amber" : "sky"}>{n}</Badge>
-                </span>
-              ) : null}
-            </button>
-          );
+          const tone = t.id === "failed" ? "red" : t.id === "awaiting" ? "amber" : "sky";
+          return {
+            id: t.id,
+            label: t.label,
+            extra: n ? (
+              <span className="ml-1">
+                <Badge tone={tone}>{n}</Badge>
+              </span>
+            ) : null,
+          };
         })}
-      </div>
+        selected={tab}
+        onSelect={setTab}
+      />
       {tab === "failed" ? <p className="text-xs text-slate-500">The count counts failures of the last 24 hours; the list shows every failed rollout.</p> : null}
       <Card>
         {list.error && !list.data ? <ErrorText>{errorMessage(list.error)}</ErrorText> : null}

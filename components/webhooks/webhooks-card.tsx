@@ -4,6 +4,7 @@ import { useId, useRef, useState, type FormEvent } from "react";
 import type { WebhookCreated, WebhookView } from "@/lib/rollouts/views";
 import { errorMessage, useTRPC } from "@/components/trpc/client";
 import { Badge } from "@/components/ui/badge";
+import { RevokeControl } from "@/components/ui/revoke-control";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { cell, DataTable } from "@/components/ui/data-table";
@@ -98,11 +99,9 @@ export function WebhooksCard({
 function WebhookRow({ webhook: w, mayManage }: { webhook: WebhookView; mayManage: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const revoke = useMutation(
     trpc.webhooks.revoke.mutationOptions({
       onSuccess: async () => {
-        setConfirming(false);
         await qc.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
       },
     }),
@@ -130,21 +129,7 @@ function WebhookRow({ webhook: w, mayManage }: { webhook: WebhookView; mayManage
         <Badge tone={state === "active" ? "green" : state === "expired" ? "amber" : "slate"}>{state}</Badge>
       </td>
       <td className={`${cell} whitespace-nowrap text-right`}>
-        {!mayManage || state === "revoked" ? null : confirming ? (
-          <span className="inline-flex items-center gap-1">
-            <Button variant="danger" size="sm" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: w.id })}>
-              {revoke.isPending ? "Revoking…" : "Revoke now"}
-            </Button>
-            <Button variant="ghost" size="sm" disabled={revoke.isPending} onClick={() => setConfirming(false)}>
-              Keep
-            </Button>
-          </span>
-        ) : (
-          <Button variant="ghostDanger" size="sm" aria-label={`Revoke webhook ${w.name}`} onClick={() => setConfirming(true)}>
-            Revoke
-          </Button>
-        )}
-        {revoke.error ? <ErrorText small>{errorMessage(revoke.error)}</ErrorText> : null}
+        {!mayManage || state === "revoked" ? null : <RevokeControl what={`webhook ${w.name}`} pending={revoke.isPending} error={revoke.error} onRevoke={() => revoke.mutate({ id: w.id })} />}
       </td>
     </tr>
   );

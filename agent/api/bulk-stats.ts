@@ -6,6 +6,7 @@ import type { ContainerEngine } from "../engine/engine";
 import { isActive } from "../engine/status";
 import type { VolumeStore } from "../volumes/store";
 import { type Router, sendJson } from "./http";
+import type { BulkContainerStats, BulkDiskStats, BulkStats } from "../../lib/stats/bulk-stats";
 
 // GET /berth/stats (Berth's own, not Docker's): one answer with every running
 // container's cumulative cgroup counters, the host's CPU and memory counters
@@ -19,41 +20,6 @@ const CLOCK_TICKS = 100;
 const MAX_VOLUMES = 500;
 
 const readText = (file: string) => readFile(file, "utf8").catch(() => "");
-
-export interface BulkContainerStats {
-  id: string;
-  name: string;
-  image: string;
-  labels: Record<string, string>;
-  /** Cumulative CPU time (user + system), nanoseconds. */
-  cpuNanos: number;
-  /** CPUs the container may use: NanoCpus, else CpuQuota/CpuPeriod; null without a limit. */
-  cpuLimit: number | null;
-  memoryBytes: number;
-  /** HostConfig.Memory; null without a limit. */
-  memoryLimitBytes: number | null;
-  netRxBytes: number;
-  netTxBytes: number;
-  blockReadBytes: number;
-  blockWriteBytes: number;
-  restartCount: number;
-  health: "none" | "starting" | "healthy" | "unhealthy";
-  oomKills: number;
-}
-
-export interface BulkDiskStats {
-  mount: string;
-  path: string;
-  sizeBytes: number;
-  usedBytes: number;
-}
-
-export interface BulkStats {
-  at: string;
-  host: { cpus: number; cpuTotalNanos: number; cpuIdleNanos: number; memoryTotalBytes: number; memoryAvailableBytes: number };
-  containers: BulkContainerStats[];
-  disks: BulkDiskStats[];
-}
 
 /** /proc/stat's first line: all CPUs' busy+idle and idle (idle + iowait) time, in nanoseconds. */
 export function hostCpu(procStat: string): { total: number; idle: number } {

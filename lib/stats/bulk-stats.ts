@@ -1,0 +1,39 @@
+// What the agent's GET /berth/stats answers (agent/api/bulk-stats.ts) and the
+// gateway's stats collector reads (server/stats): every running container's
+// cumulative counters, the host's CPU and memory counters, and the state
+// root's and volumes' filesystems. Types only.
+
+export interface BulkContainerStats {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Cumulative CPU time (user + system), nanoseconds. */
+  cpuNanos: number;
+  /** CPUs the container may use: NanoCpus, else CpuQuota/CpuPeriod; null without a limit. */
+  cpuLimit: number | null;
+  memoryBytes: number;
+  /** HostConfig.Memory; null without a limit. */
+  memoryLimitBytes: number | null;
+  netRxBytes: number;
+  netTxBytes: number;
+  blockReadBytes: number;
+  blockWriteBytes: number;
+  restartCount: number;
+  health: "none" | "starting" | "healthy" | "unhealthy";
+  oomKills: number;
+}
+
+export interface BulkDiskStats {
+  mount: string;
+  path: string;
+  sizeBytes: number;
+  usedBytes: number;
+}
+
+export interface BulkStats {
+  at: string;
+  host: { cpus: number; cpuTotalNanos: number; cpuIdleNanos: number; memoryTotalBytes: number; memoryAvailableBytes: number };
+  containers: BulkContainerStats[];
+  disks: BulkDiskStats[];
+}

@@ -17,6 +17,7 @@ import {
 // in-memory store applies the transitions the way the evaluator applies them
 // to the database, and records what would have been sent.
 
+type NoAt<T> = T extends unknown ? Omit<T, "at"> : never;
 const T0 = Date.parse("2026-12-07T10:00:00Z");
 const HOST = { id: "h1", hostGroupId: "g1" };
 
@@ -40,7 +41,7 @@ class Sim {
     return this;
   }
 
-  signal(s: Omit<Signal, "at"> & { at?: Date }): void {
+  signal(s: NoAt<Signal>): void {
     const full = { ...s, at: new Date(this.now) } as Signal;
     this.restarts.note(full);
     for (const r of this.rules) {

@@ -32,6 +32,7 @@ import {
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
+import { ALERT_ENDPOINTS } from "./endpoints-alerts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
@@ -80,7 +81,7 @@ export interface Endpoint<
   example?: { query?: string; body?: unknown };
 }
 
-export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Meta"] as const;
+export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Alerts", "Meta"] as const;
 
 const none = z.strictObject({});
 const hostParams = z.strictObject({ hostId: idParam.describe("The host's id (GET /hosts).") });
@@ -541,6 +542,7 @@ export const ENDPOINTS = {
   }),
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
+  ...ALERT_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

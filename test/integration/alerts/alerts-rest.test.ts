@@ -86,7 +86,7 @@ describe("REST API v1: alerts (real gateway)", () => {
     const badParams = await api.call("createAlertRule", { body: { name: "x", kind: "diskUsage", params: { percent: 500 } } });
     expect(badParams.status).toBe(400);
     expect(JSON.stringify(badParams.body)).toContain("percent");
-    const badKind = await api.call("createAlertRule", { body: { name: "y", kind: "nope" } });
+    const badKind = await api.call("createAlertRule", { rawBody: JSON.stringify({ name: "y", kind: "nope" }) });
     expect(badKind.status).toBe(400);
     const badScope = await api.call("createAlertRule", { body: { name: "z", kind: "hostUnreachable", scopeKey: "host:missing" } });
     expect(badScope.status).toBe(400);

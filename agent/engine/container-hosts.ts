@@ -22,6 +22,8 @@ export class HostsFiles {
     private readonly network: EngineNetwork,
     private readonly paths: ContainerPaths,
     private readonly containers: ContainerLookup,
+    /** Whether a container's endpoint on a network is still named to its peers (false while it is leaving). */
+    private readonly named: (containerId: string, networkId: string) => boolean = () => true,
   ) {}
 
   /** Running containers sharing a user-defined network with this one (their /etc/hosts name it). */
@@ -35,8 +37,11 @@ export class HostsFiles {
     return out;
   }
 
-  /** Rewrites the container's /etc/hosts; with `cascade`, then its peers' too. */
-  async refresh(record: ContainerRecord, cascade = true): Promise<void> {
+  /**
+   * Rewrites the container's /etc/hosts; with `cascade`, then its peers' too.
+   * `leaving`: a container about to leave a network, named there no more.
+   */
+  async refresh(record: ContainerRecord, cascade = true, leaving?: { id: string; networkId: string }): Promise<void> {
     // A peer being removed (its directory going away, under its own lock, not ours) is left alone.
     const current = this.containers.byId(record.id);
     if (!current || current.state.status === "removing") return;
@@ -46,7 +51,7 @@ export class HostsFiles {
       const n = this.network.find(ep.networkId);
       if (!n || n.builtin) continue;
       for (const otherId of this.network.members(n.id)) {
-        if (otherId === record.id) continue;
+        if (otherId === record.id || !this.named(otherId, n.id)) continue;
         const other = this.containers.byId(otherId);
         const theirs = this.network.endpointsOf(otherId).find((e) => e.networkId === n.id);
         if (other && theirs) peers.push({ ip: theirs.ip, names: dnsNames(other, theirs.aliases) });
@@ -64,8 +69,8 @@ export class HostsFiles {
   }
 
   /** Each one's /etc/hosts, without cascading; one that fails doesn't stop the others. */
-  async refreshAll(records: ContainerRecord[]): Promise<void> {
-    for (const r of records) await this.refresh(r, false).catch(() => {});
+  async refreshAll(records: ContainerRecord[], leaving?: { id: string; networkId: string }): Promise<void> {
+    for (const r of records) await this.refresh(r, false, leaving).catch(() => {});
   }
 }
 

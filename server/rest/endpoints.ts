@@ -33,6 +33,7 @@ import {
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { ALERT_ENDPOINTS } from "./endpoints-alerts";
+import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
@@ -104,6 +105,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 }
 
 export const ENDPOINTS = {
+  ...ROLLOUT_ENDPOINTS,
   ...WEBHOOK_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",

@@ -291,6 +291,11 @@ export class AgentClient {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/rename`, { ...o, query: { name } });
   }
 
+  /** docker network connect: the container joins a network with its aliases there (a stopped one only records it). */
+  async connectNetwork(network: string, container: string, endpoint: { Aliases?: string[]; IPAMConfig?: unknown } = {}, o?: RequestOptions): Promise<void> {
+    await this.call("POST", `/networks/${encodeURIComponent(network)}/connect`, { ...o, body: { Container: container, EndpointConfig: endpoint } });
+  }
+
   async pauseContainer(id: string, o?: RequestOptions): Promise<void> {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/pause`, o);
   }
@@ -347,6 +352,11 @@ export class AgentClient {
 
   createNetwork(body: { Name: string; Driver?: string; Internal?: boolean; Labels?: Record<string, string>; IPAM?: unknown }, o?: RequestOptions): Promise<{ Id: string }> {
     return this.json("POST", "/networks/create", { ...o, body });
+  }
+
+  /** docker network connect (a stopped container joins when it starts). */
+  async connectNetwork(network: string, container: string, o: RequestOptions & { aliases?: string[] } = {}): Promise<void> {
+    await this.call("POST", `/networks/${encodeURIComponent(network)}/connect`, { ...o, body: { Container: container, EndpointConfig: { Aliases: o.aliases ?? [] } } });
   }
 
   /** docker network disconnect: the container leaves the network (the embedded DNS stops answering with it there). */

@@ -31,6 +31,7 @@ import {
   statsBody,
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { ALERT_ENDPOINTS } from "./endpoints-alerts";
 import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
@@ -545,6 +546,7 @@ export const ENDPOINTS = {
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
   ...ALERT_ENDPOINTS,
+  ...STATS_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

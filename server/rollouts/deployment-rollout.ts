@@ -121,7 +121,7 @@ async function rejoinNetworks(client: AgentClient, c: ContainerInspect): Promise
   const now = await client.inspectContainer(c.Id, { timeoutMs: 15_000 }).catch(() => null);
   const still = new Set(now ? networksOf(now).map((n) => n.name) : []);
   for (const n of networksOf(c)) {
-    if (!still.has(n.name)) await client.connectNetwork(n.name, c.Id, { aliases: n.aliases, timeoutMs: 15_000 }).catch(() => undefined);
+    if (!still.has(n.name)) await client.connectNetwork(n.name, c.Id, { Aliases: n.aliases }, { timeoutMs: 15_000 }).catch(() => undefined);
   }
 }
 

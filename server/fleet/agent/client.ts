@@ -360,11 +360,6 @@ export class AgentClient {
     return this.json("POST", "/networks/create", { ...o, body });
   }
 
-  /** docker network connect (a stopped container joins when it starts). */
-  async connectNetwork(network: string, container: string, o: RequestOptions & { aliases?: string[] } = {}): Promise<void> {
-    await this.call("POST", `/networks/${encodeURIComponent(network)}/connect`, { ...o, body: { Container: container, EndpointConfig: { Aliases: o.aliases ?? [] } } });
-  }
-
   /** docker network disconnect: the container leaves the network (the embedded DNS stops answering with it there). */
   async disconnectNetwork(network: string, container: string, o: RequestOptions & { force?: boolean } = {}): Promise<void> {
     await this.call("POST", `/networks/${encodeURIComponent(network)}/disconnect`, { ...o, body: { Container: container, Force: o.force ?? false } });

@@ -317,10 +317,11 @@ export class AlertEvaluator {
         SELECT ${ALERT_COLUMNS} FROM "Alert" WHERE "status" <> 'resolved' ${cursor ? Prisma.sql`AND "id" > ${cursor}` : Prisma.empty} ORDER BY "id" LIMIT ${TICK_BATCH}`;
       for (const alert of open) {
         const rule = rules.get(alert.ruleId);
-        if (!rule) {
-          // Its rule was disabled (or removed on another gateway): nothing holds it open, nobody is told.
+        const gone = alert.hostId !== null && !(await this.host(alert.hostId));
+        if (!rule || gone) {
+          // Its rule was disabled (or removed on another gateway), or its host removed: nothing holds it open, nobody is told.
           await this.o.db.$executeRaw`
-            UPDATE "Alert" SET "status" = 'resolved', "resolvedAt" = ${now}, "timeline" = ${timelineAppend(now, "resolved", "Its rule is disabled")}
+            UPDATE "Alert" SET "status" = 'resolved', "resolvedAt" = ${now}, "timeline" = ${timelineAppend(now, "resolved", gone ? "Its host was removed" : "Its rule is disabled")}
             WHERE "id" = ${alert.id} AND "status" <> 'resolved'`;
           continue;
         }

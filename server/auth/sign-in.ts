@@ -1,4 +1,5 @@
 import "server-only";
+import { emitSignal } from "../alerts/signals";
 import type { Db } from "../db";
 import { writeAudit } from "../audit/write";
 import type { RequestMeta } from "../audit/types";
@@ -128,6 +129,7 @@ export async function signInWithPassword(
     const { until, scope } = admission.lock;
     const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
     const where = scope === "address" ? "from this address" : "on this account from addresses it has not signed in from";
+    emitSignal({ type: "signin.lockout", email, ip: input.meta.ip ?? null, at: new Date() });
     await audit("denied", `locked out after ${LOCKOUT_THRESHOLD} failed attempts ${where}; retry in ${retryAfterSeconds}s`, null);
     return { ok: false, reason: "locked", retryAfterSeconds };
   }

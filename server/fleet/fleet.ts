@@ -1,12 +1,13 @@
 import "server-only";
 import { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
+import { emitSignal } from "../alerts/signals";
 import { writeAudit } from "../audit/write";
 import { SYSTEM_ACTOR } from "../audit/types";
 import type { Db } from "../db";
 import type { SecretBox } from "../secrets/cipher";
 import { AgentClient } from "./agent/client";
-import type { ContainerSummary } from "./agent/types";
+import type { AgentEvent, ContainerSummary } from "./agent/types";
 import { agentConfigOf } from "./agent-config";
 import { openCredential } from "./credentials";
 import { FleetError } from "./errors";
@@ -186,7 +187,11 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
   }
 
   private update(hostId: string, patch: Partial<HostSnapshot>): void {
-    const next = { ...this.snapshot(hostId), ...patch };
+    const before = this.snapshot(hostId);
+    const next = { ...before, ...patch };
+    if (patch.agent && patch.agent !== "unknown" && patch.agent !== before.agent && next.state === "connected") {
+      emitSignal({ type: "agent.health", hostId, ok: patch.agent === "ok", message: patch.agent === "ok" ? null : (next.message ?? "the agent does not answer"), at: new Date() });
+    }
     next.stale = next.state !== "connected" || next.agent !== "ok";
     this.snapshots.set(hostId, next);
     this.emit("change", next);
@@ -257,6 +262,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
     // A connection replaced (or a newer state) while saving must not overwrite what is current.
     if (this.connections.get(hostId) !== connection || connection.state !== change.state) return;
     this.update(hostId, { state: change.state, message: change.message });
+    emitSignal({ type: "host.status", hostId, status: change.state === "connecting" ? "pending" : change.state, message: change.message, at: new Date() });
     if (change.state === "connected") {
       this.watchers.get(hostId)?.abort();
       const controller = new AbortController();
@@ -370,7 +376,10 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
         this.update(hostId, { agent: "ok", agentVersion: version.Version });
         await this.refresh(hostId, connection, signal);
         for await (const event of connection.client.events({ signal, timeoutMs: 5_000 })) {
-          if (event.Type === "container") refreshSoon();
+          if (event.Type === "container") {
+            refreshSoon();
+            emitSignal(containerSignal(hostId, event));
+          }
         }
       } catch (e) {
         if (signal.aborted) break;
@@ -395,4 +404,16 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
   async stop(): Promise<void> {
     await Promise.all([...this.connections.keys()].map((id) => this.detach(id)));
   }
+}
+
+const EVENT_ATTRIBUTES = new Set(["name", "image", "exitCode", "oldName", "signal"]);
+
+/** A container event as the alert evaluator hears it: the container's labels are the event's other attributes. */
+function containerSignal(hostId: string, event: AgentEvent) {
+  const attributes = event.Actor.Attributes ?? {};
+  const labels = Object.fromEntries(Object.entries(attributes).filter(([k]) => !EVENT_ATTRIBUTES.has(k)));
+  const exitCode = attributes.exitCode !== undefined && /^-?\d+$/.test(attributes.exitCode) ? Number(attributes.exitCode) : null;
+  // When the gateway heard it (the evaluator's clock; a host's may be off).
+  const at = new Date();
+  return { type: "container.event" as const, hostId, containerId: event.Actor.ID, name: (attributes.name ?? event.Actor.ID).replace(/^\//, ""), labels, action: event.Action, exitCode, at };
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { emitSignal } from "../alerts/signals";
 import type { Confinement } from "../../lib/confinement";
 import type { ImageProvenance } from "../../lib/image-provenance";
 import { canOnHost, type HostRef, type Viewer } from "../auth/access";
@@ -95,7 +96,10 @@ export async function judgeDeploy(input: DeployGateInput): Promise<DeployVerdict
 /** judgeDeploy, refusing with PolicyDeniedError unless allowed. */
 export async function enforceDeploy(input: DeployGateInput): Promise<DeployVerdict> {
   const verdict = await judgeDeploy(input);
-  if (!verdict.allowed) throw new PolicyDeniedError(verdict.violations);
+  if (!verdict.allowed) {
+    emitSignal({ type: "policy.denied", hostId: input.host.id, actor: input.viewer?.user.email ?? null, message: verdict.violations.map((v) => v.message).join("; ").slice(0, 1000), at: new Date() });
+    throw new PolicyDeniedError(verdict.violations);
+  }
   return verdict;
 }
 

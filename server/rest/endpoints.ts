@@ -33,6 +33,7 @@ import {
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
 import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
+import { ALERT_ENDPOINTS } from "./endpoints-alerts";
 import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
@@ -82,7 +83,7 @@ export interface Endpoint<
   example?: { query?: string; body?: unknown };
 }
 
-export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Meta"] as const;
+export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Alerts", "Meta"] as const;
 
 const none = z.strictObject({});
 const hostParams = z.strictObject({ hostId: idParam.describe("The host's id (GET /hosts).") });
@@ -544,6 +545,7 @@ export const ENDPOINTS = {
   }),
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
+  ...ALERT_ENDPOINTS,
   ...STATS_ENDPOINTS,
 } as const;
 

@@ -1,4 +1,5 @@
 import "server-only";
+import { emitSignal } from "../alerts/signals";
 import type { Actor, ActorType } from "../audit/types";
 import { writeAudit } from "../audit/write";
 import { canOnHost, type Viewer } from "../auth/access";
@@ -169,6 +170,15 @@ async function runOne(w: WorkerState, claimed: Rollout): Promise<void> {
   } catch (e) {
     w.log(`could not record the outcome of rollout ${claimed.id}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  emitSignal({
+    type: "rollout.finished",
+    rolloutId: claimed.id,
+    hostId: claimed.hostId,
+    target: `${claimed.deploymentId ? `deployment ${claimed.deploymentId}` : `stack ${claimed.stackId}`}${claimed.imageRef ? ` (${claimed.imageRef})` : ""}`,
+    status: outcome.ok ? "succeeded" : outcome.untouched ? "failed" : "rolledBack",
+    reason: outcome.ok ? null : (outcome.reason ?? null),
+    at: new Date(),
+  });
   try {
     await writeAudit(db, {
       actor: actorOfRow(claimed),

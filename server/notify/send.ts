@@ -1,4 +1,5 @@
 import "server-only";
+import { isIP } from "node:net";
 import nodemailer from "nodemailer";
 import type { ChannelSettings, EmailSettings } from "./config";
 import { renderEmail, renderSlack, renderWebhook, type Message } from "./render";
@@ -100,7 +101,8 @@ export function mailTransport(s: EmailSettings, timeoutMs: number) {
     requireTLS: s.security === "starttls",
     ignoreTLS: s.security === "none",
     auth: s.username ? { user: s.username, pass: s.password ?? "" } : undefined,
-    tls: s.ca ? { ca: s.ca, servername: s.host } : { servername: s.host },
+    // The certificate is checked against the host as configured (SNI only for a name, not an address).
+    tls: { ...(s.ca ? { ca: s.ca } : {}), ...(isIP(s.host) ? {} : { servername: s.host }) },
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs * 2,

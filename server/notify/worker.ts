@@ -102,7 +102,8 @@ async function record(d: DeliverDeps, row: Claimed, channel: { id: string; name:
   const channelId = channel?.id ?? null;
   const channelName = channel ? `channel "${channel.name}"` : "a removed channel";
   if (result.ok) {
-    await d.db.alertNotification.update({ where: { id: row.id }, data: { status: "sent", sentAt: now, lastError: null, nextAttemptAt: now } });
+    // lastError stays: a message that went out on a retry still shows what failed before.
+    await d.db.alertNotification.update({ where: { id: row.id }, data: { status: "sent", sentAt: now, nextAttemptAt: now } });
     if (channelId) await d.db.alertChannel.update({ where: { id: channelId }, data: { lastDeliveryAt: now, lastError: null } });
     if (row.alertId) await noteOnAlert(d.db, row.alertId, row.kind === "resolved" ? "notified" : row.kind === "repeat" ? "repeated" : "notified", now, `Sent (${row.kind}) to ${channelName}`);
     return;

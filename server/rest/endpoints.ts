@@ -31,6 +31,7 @@ import {
   statsBody,
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { CHANNEL_ENDPOINTS } from "./endpoints-channels";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
@@ -80,7 +81,7 @@ export interface Endpoint<
   example?: { query?: string; body?: unknown };
 }
 
-export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Meta"] as const;
+export const RESOURCES = ["Hosts", "Containers", "Images", "Deployments", "Stacks", "Audit", "Tokens", "Approvals", "Alerts", "Meta"] as const;
 
 const none = z.strictObject({});
 const hostParams = z.strictObject({ hostId: idParam.describe("The host's id (GET /hosts).") });
@@ -104,6 +105,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 
 export const ENDPOINTS = {
   ...WEBHOOK_ENDPOINTS,
+  ...CHANNEL_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",
     method: "GET",

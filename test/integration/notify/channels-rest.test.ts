@@ -35,7 +35,7 @@ describe("REST API v1: notification channels (real gateway)", () => {
   beforeAll(async () => {
     hook = await startWebhookReceiver();
     database = await createTestDatabase("apiv1chan");
-    gateway = await startGateway({ DATABASE_URL: database.url, BERTH_ADMIN_EMAIL: OWNER.email, BERTH_ADMIN_PASSWORD: OWNER.password, BERTH_PUBLIC_URL: "https://berth.example.test" });
+    gateway = await startGateway({ DATABASE_URL: database.url, BERTH_ADMIN_EMAIL: OWNER.email, BERTH_ADMIN_PASSWORD: OWNER.password });
     const owner = new HttpClient(gateway.url);
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
     const full = await owner.trpc<{ secret: string }>("tokens.create", { name: "everything" });
@@ -67,7 +67,7 @@ describe("REST API v1: notification channels (real gateway)", () => {
     const req = hook.received.at(-1)!;
     expect(req.path).toBe("/rest?k=v");
     expect(verifySignature(secret, { signature: req.headers["x-berth-signature-256"] as string, timestamp: req.headers["x-berth-timestamp"] as string }, req.body)).toBe(true);
-    expect(JSON.parse(req.body)).toMatchObject({ version: 1, status: "firing", kind: "test", alert: { severity: "info", url: "https://berth.example.test/alerts" } });
+    expect(JSON.parse(req.body)).toMatchObject({ version: 1, status: "firing", kind: "test", alert: { severity: "info", url: `${new URL(gateway.url).origin}/alerts` } });
 
     const deliveries = await api.call<{ kind: string; status: string }[]>("listChannelDeliveries", { path: { channelId: created.body.id } });
     texts.push(deliveries.text);

@@ -104,6 +104,7 @@ describe("notification channels", () => {
     const second = JSON.parse(hook.received.at(-1)!.body);
     expect(second).toMatchObject({ status: "resolved", kind: "resolved", notificationId: resolved.notificationId, alert: { id: alertId } });
     expect(second.alert.resolvedAt).not.toBeNull();
+    await waitFor(() => row(resolved.notificationId), (r) => r.status === "sent");
     // The alert's timeline says the messages went out.
     const alert = await env.database.db.alert.findUniqueOrThrow({ where: { id: alertId } });
     expect((alert.timeline as { event: string; message: string }[]).filter((e) => e.event === "notified").map((e) => e.message)).toEqual([
@@ -166,6 +167,25 @@ describe("notification channels", () => {
     expect(given).toMatchObject({ status: "dead", attempts: 6 });
     const alert = await env.database.db.alert.findUniqueOrThrow({ where: { id: down.alertId } });
     expect((alert.timeline as { event: string }[]).map((e) => e.event)).toContain("failed");
+  });
+
+  it("two gateways' workers on one database send each message exactly once", async () => {
+    const created = seen(await owner.channels.create({ name: "shared hook", config: { kind: "webhook", url: hook.url("/shared") } }));
+    // A second worker, as another gateway would run it (the first keeps running).
+    const stopSecond = startNotifyWorker({ box: env.box }, { db: env.database.db, pollMs: 50, batch: 3, origin: ORIGIN, log: () => {} });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push((await queue(created.id)).notificationId);
+      const sent = await waitFor(
+        () => env.database.db.alertNotification.findMany({ where: { id: { in: ids } } }),
+        (rows) => rows.every((r) => r.status === "sent"),
+      );
+      expect(sent.map((r) => [r.status, r.attempts])).toEqual(ids.map(() => ["sent", 1]));
+      const got = hook.received.filter((r) => r.path === "/shared").map((r) => r.headers["x-berth-delivery"] as string);
+      expect(got.sort()).toEqual([...ids].sort());
+    } finally {
+      await stopSecond();
+    }
   });
 
   it("posts {text, blocks} to a Slack-compatible webhook, whose URL is never shown", async () => {

@@ -96,6 +96,11 @@ export function checkHttpUrl(raw: string, what: string): URL {
   return url;
 }
 
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 /** The settings a save would keep: the input, with omitted secrets taken from what was saved (same kind only). */
 export function mergeSettings(input: ChannelConfigInput, saved: { kind: string; settings: ChannelSettings | null } | null, generateKey: () => string): { settings: ChannelSettings; generatedKey: string | null } {
   const same = saved && saved.kind === input.kind ? saved.settings : null;
@@ -117,6 +122,9 @@ export function mergeSettings(input: ChannelConfigInput, saved: { kind: string; 
       // A password is kept only for the same user name (a new user needs its own).
       const password = input.password ? input.password : prev && prev.username === username ? prev.password : null;
       if (username && !password) throw new AppError("BAD_REQUEST", `Enter the SMTP password for ${username}.`);
+      if (username && input.security === "none" && !isLoopback(input.host)) {
+        throw new AppError("BAD_REQUEST", "A login over an unencrypted SMTP connection would send the password in the clear: use starttls or tls (none is for a relay on this machine).");
+      }
       const ca = input.ca !== undefined ? (input.ca.trim() ? input.ca : null) : (prev?.ca ?? null);
       return {
         settings: { kind: "email", host: input.host, port: input.port, security: input.security, username, password: username ? password : null, ca, from: input.from, to: input.to },

@@ -132,6 +132,9 @@ describe("channel settings", () => {
     expect(mergeSettings(email, { kind: "email", settings: first }, gen).settings).toMatchObject({ password: "pw" });
     // Another user name needs its own password.
     expect(() => mergeSettings({ ...email, username: "other" }, { kind: "email", settings: first }, gen)).toThrow(/Enter the SMTP password for other/);
+    // A password is never sent in the clear to another machine.
+    expect(() => mergeSettings({ ...email, security: "none", password: "pw" }, null, gen)).toThrow(/password in the clear: use starttls or tls/);
+    expect(mergeSettings({ ...email, host: "127.0.0.1", security: "none", password: "pw" }, null, gen).settings).toMatchObject({ security: "none", username: "u" });
   });
   it("refuses URLs that aren't http(s), or carry a login", () => {
     expect(() => mergeSettings({ kind: "webhook", url: "nope" }, null, gen)).toThrow(/not a valid URL/);

@@ -4,6 +4,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { useRef, useState } from "react";
 import { errorMessage, fieldErrors, useTRPC } from "@/components/trpc/client";
 import { Badge } from "@/components/ui/badge";
+import { RevokeControl } from "@/components/ui/revoke-control";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { cell, DataTable, QueryState } from "@/components/ui/data-table";
@@ -93,11 +94,9 @@ function scopeLabel(t: Token): string {
 function TokenRow({ token }: { token: Token }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const revoke = useMutation(
     trpc.tokens.revoke.mutationOptions({
       onSuccess: async () => {
-        setConfirming(false);
         await qc.invalidateQueries(trpc.tokens.list.pathFilter());
       },
     }),
@@ -123,21 +122,7 @@ function TokenRow({ token }: { token: Token }) {
         <Badge tone={STATUS_TONE[token.status]}>{token.status}</Badge>
       </td>
       <td className={`${cell} whitespace-nowrap text-right`}>
-        {token.status === "revoked" ? null : confirming ? (
-          <span className="inline-flex items-center gap-1">
-            <Button variant="danger" size="sm" disabled={revoke.isPending} onClick={() => revoke.mutate({ id: token.id })}>
-              {revoke.isPending ? "Revoking…" : "Revoke now"}
-            </Button>
-            <Button variant="ghost" size="sm" disabled={revoke.isPending} onClick={() => setConfirming(false)}>
-              Keep
-            </Button>
-          </span>
-        ) : (
-          <Button variant="ghostDanger" size="sm" aria-label={`Revoke token ${token.name}`} onClick={() => setConfirming(true)}>
-            Revoke
-          </Button>
-        )}
-        {revoke.error ? <ErrorText small>{errorMessage(revoke.error)}</ErrorText> : null}
+        {token.status === "revoked" ? null : <RevokeControl what={`token ${token.name}`} pending={revoke.isPending} error={revoke.error} onRevoke={() => revoke.mutate({ id: token.id })} />}
       </td>
     </tr>
   );

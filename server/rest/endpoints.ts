@@ -32,7 +32,9 @@ import {
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
 import { CHANNEL_ENDPOINTS } from "./endpoints-channels";
+import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
+import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
@@ -104,6 +106,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 }
 
 export const ENDPOINTS = {
+  ...ROLLOUT_ENDPOINTS,
   ...WEBHOOK_ENDPOINTS,
   ...CHANNEL_ENDPOINTS,
   listStacks: endpoint({
@@ -543,6 +546,7 @@ export const ENDPOINTS = {
   }),
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
+  ...STATS_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

@@ -1,5 +1,6 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook|alert runs one of them.
+import { ALERT_TARGET_MS, benchAlertLatency } from "./alert-latency";
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
@@ -144,6 +145,11 @@ if (!only || only === "webhook") {
   console.log(`\nwebhook → new container healthy and serving: POST /api/hooks/<secret>?wait=true naming the other image, ${w.runs} runs on one SSH host; load ${w.load.average.toFixed(1)} on ${w.load.cpus} CPUs`);
   console.log(`  call sent → page served by the new container   p50 ${w.latency.p50.toFixed(0).padStart(5)} ms   p95 ${w.latency.p95.toFixed(0).padStart(5)} ms   target p50 < ${WEBHOOK_TARGET_MS} ms   ${w.latency.p50 < WEBHOOK_TARGET_MS ? "met" : "NOT met"}`);
   console.log(`  of which the webhook's answer (rollout done)    p50 ${w.answer.p50.toFixed(0).padStart(5)} ms   p95 ${w.answer.p95.toFixed(0).padStart(5)} ms`);
+}
+if (!only || only === "alert") {
+  const a = await benchAlertLatency();
+  console.log(`\nalert latency: container OOM-killed → webhook received (rule forSeconds 0), ${a.runs} runs on one SSH host; load ${a.load.average.toFixed(1)} on ${a.load.cpus} CPUs`);
+  console.log(`  died (FinishedAt) → message at the receiver   p50 ${a.latency.p50.toFixed(0).padStart(5)} ms   p95 ${a.latency.p95.toFixed(0).padStart(5)} ms   target p95 < ${ALERT_TARGET_MS} ms   ${a.latency.p95 < ALERT_TARGET_MS ? "met" : "NOT met"}`);
 }
 if (!only || only === "stacks") {
   const s = await benchStacks();

@@ -21,6 +21,7 @@ async function starters(): Promise<Starter[]> {
     (await import("./approvals/sweep")).startApprovalSweep,
     (services) => startWatcher(services),
     (await import("./stats/collector")).startStatsCollector,
+    (await import("./notify/worker")).startNotifyWorker,
     (await import("./alerts/start")).startAlerting,
   ];
 }

@@ -31,6 +31,7 @@ import {
   statsBody,
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { CHANNEL_ENDPOINTS } from "./endpoints-channels";
 import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
 import { ALERT_ENDPOINTS } from "./endpoints-alerts";
@@ -108,6 +109,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 export const ENDPOINTS = {
   ...ROLLOUT_ENDPOINTS,
   ...WEBHOOK_ENDPOINTS,
+  ...CHANNEL_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",
     method: "GET",

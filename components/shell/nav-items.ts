@@ -18,6 +18,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/volumes", label: "Volumes", anyOf: ["containers.read"] },
   { href: "/policy", label: "Policy", anyOf: ["hosts.manage", "hosts.read"] },
   { href: "/secrets", label: "Secrets", anyOf: ["secrets.manage"] },
+  { href: "/alerts", label: "Alerts", anyOf: ["alerts.read", "alerts.manage"] },
   { href: "/audit", label: "Audit", anyOf: ["audit.read"] },
   { href: "/users", label: "Users & roles", anyOf: ["users.manage", "roles.manage"] },
   { href: "/settings", label: "Settings" },

@@ -5,6 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, signInThroughForm } from "../fixtures/browser";
 import { addHostOverApi } from "../fixtures/console-hosts";
+import { addUser } from "../fixtures/console-users";
 import { createTestDatabase, type TestDatabase } from "../fixtures/database";
 import { startGateway, type Gateway } from "../fixtures/gateway";
 import { HttpClient } from "../fixtures/http-client";
@@ -78,6 +79,7 @@ describe("alerts console in a real browser", () => {
   let gateway: Gateway;
   let browser: Browser;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let ownerApi: HttpClient;
 
   beforeAll(async () => {
     database = await createTestDatabase("e2e_alerts");
@@ -90,7 +92,7 @@ describe("alerts console in a real browser", () => {
       BERTH_ADMIN_PASSWORD: OWNER.password,
       BERTH_SECRET_KEY: randomBytes(32).toString("hex"),
     });
-    const ownerApi = new HttpClient(gateway.url);
+    ownerApi = new HttpClient(gateway.url);
     expect((await ownerApi.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
     await addHostOverApi(ownerApi, host, { name: HOST, privateKey: fleet.clientKey.privateKey, readyWithinMs: INSTALL_MS, logs: () => gateway.logs() });
     browser = await launchBrowser();
@@ -214,6 +216,42 @@ describe("alerts console in a real browser", () => {
     } catch (e) {
       await screenshot(page, "alerts-failure").catch(() => undefined);
       throw new Error(`${(e as Error).message}\n--- gateway ---\n${gateway.logs().slice(-4000)}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a Viewer sees the alerts but no channels, and can neither change rules nor silence", async () => {
+    const viewer = await addUser(ownerApi, database.db, "viewer@example.test", [{ role: "Viewer" }]);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    try {
+      await signInThroughForm(page, gateway.url, viewer.email, viewer.password);
+      await page.goto(`${gateway.url}/alerts`);
+      await page.getByTestId("firing-alerts").getByRole("row", { name: `Alert ${RULE}` }).waitFor();
+      const tabs = page.getByRole("navigation", { name: "Alerts sections" });
+      expect(await tabs.getByRole("link", { name: "Channels" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Verify audit chain now" }).count()).toBe(0);
+
+      await page.goto(`${gateway.url}/alerts/channels`);
+      await page.getByRole("heading", { name: "You don't have access to this page" }).waitFor();
+      // The page hides it; the server refuses it.
+      const channels = await viewer.client.trpc("channels.list", undefined, "query");
+      expect(channels.error).toBeDefined();
+      expect(JSON.stringify(await page.content())).not.toContain(receiver.url);
+
+      await page.goto(`${gateway.url}/alerts/rules`);
+      await page.getByRole("row", { name: `Rule ${RULE}` }).waitFor();
+      await page.getByText("Changing rules needs the alerts.manage permission.").waitFor();
+      expect(await page.getByRole("button", { name: "New rule" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: `Edit rule ${RULE}` }).count()).toBe(0);
+
+      await page.goto(`${gateway.url}/alerts/silences`);
+      await page.getByText("Silencing needs the alerts.silence permission.").waitFor();
+      expect(await page.getByRole("button", { name: "New silence" }).count()).toBe(0);
+      const silenced = await viewer.client.trpc("alerts.silence", { ruleId: null, scopeKey: "all", comment: "not mine", endsAt: new Date(Date.now() + 3600_000).toISOString() });
+      expect(silenced.error).toBeDefined();
     } finally {
       await context.close();
     }

@@ -95,8 +95,13 @@ export function ChannelForm({
   const qc = useQueryClient();
   const [draft, setDraft] = useState<Draft>(() => draftOf(channel));
   const refresh = () => qc.invalidateQueries(trpc.channels.list.pathFilter());
-  const shownSecret = () => (draft.kind === "webhook" && draft.secret ? draft.secret : null);
-  const create = useMutation(trpc.channels.create.mutationOptions({ onSuccess: async (c) => (await refresh(), onDone(`Saved channel ${c.name}.`, shownSecret())) }));
+  // The secret typed or generated here, or the one the server made for a new webhook channel without one: shown once.
+  const shownSecret = (generated?: string | null) => (draft.kind === "webhook" ? draft.secret || generated || null : null);
+  const create = useMutation(
+    trpc.channels.create.mutationOptions({
+      onSuccess: async (c) => (await refresh(), onDone(`Saved channel ${c.name}.`, shownSecret((c as { generatedSecret?: string | null }).generatedSecret))),
+    }),
+  );
   const update = useMutation(trpc.channels.update.mutationOptions({ onSuccess: async (c) => (await refresh(), onDone(`Updated channel ${c.name}.`, shownSecret())) }));
   const mutation = channel ? update : create;
   const errors = fieldErrors(mutation.error);
@@ -126,7 +131,11 @@ export function ChannelForm({
 
         {draft.kind === "webhook" ? (
           <>
-            <Field label="URL" hint="Where the JSON is POSTed." error={errors["config.url"]}>
+            <Field
+              label="URL"
+              hint={channel ? "Where the JSON is POSTed. A query string isn't shown (it may hold a token): type the whole URL again if it had one." : "Where the JSON is POSTed."}
+              error={errors["config.url"]}
+            >
               <Input type="url" value={draft.url} onChange={set("url")} required maxLength={2048} spellCheck={false} placeholder="https://hooks.example.com/berth" />
             </Field>
             <div className="space-y-1">
@@ -135,7 +144,7 @@ export function ChannelForm({
                 hint={
                   keep
                     ? "Set — leave empty to keep it. It is never shown again."
-                    : "Optional, at least 16 characters. Receivers verify the HMAC-SHA256 signature header with it. Copy it now: it is not shown again after saving."
+                    : "At least 16 characters; leave empty to have one generated. Receivers verify the HMAC-SHA256 signature header with it. It is shown once, after saving."
                 }
                 error={errors["config.secret"]}
               >

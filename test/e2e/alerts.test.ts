@@ -91,6 +91,8 @@ describe("alerts console in a real browser", () => {
       BERTH_ADMIN_EMAIL: OWNER.email,
       BERTH_ADMIN_PASSWORD: OWNER.password,
       BERTH_SECRET_KEY: randomBytes(32).toString("hex"),
+      // The evaluator looks often, so the 2 s "for" of the test's rule is what decides.
+      BERTH_ALERT_TICK_MS: "500",
     });
     ownerApi = new HttpClient(gateway.url);
     expect((await ownerApi.signIn(OWNER.email, OWNER.password)).ok).toBe(true);

@@ -1,4 +1,5 @@
 import "server-only";
+import { redirect } from "next/navigation";
 import type { AlertsTab } from "@/components/alerts/shared";
 import { hasPermission, hostCoverage, type HostCoverage, type Viewer } from "@/server/auth/access";
 
@@ -18,17 +19,24 @@ export function alertsAccess(viewer: Viewer): AlertsAccess {
   const manage = hasPermission(viewer, "alerts.manage");
   const canSilence = hasPermission(viewer, "alerts.silence");
   const tabs: AlertsTab[] = [];
-  if (read || manage) tabs.push("/alerts", "/alerts/rules");
+  if (read) tabs.push("/alerts", "/alerts/rules");
   if (manage) tabs.push("/alerts/channels");
-  if (read || canSilence || manage) tabs.push("/alerts/silences");
+  if (read) tabs.push("/alerts/silences");
   return {
     read,
     manage,
     silence: hostCoverage(viewer, "alerts.silence"),
     canSilence,
-    canVerifyAudit: manage || hasPermission(viewer, "audit.read"),
+    canVerifyAudit: hasPermission(viewer, "audit.read"),
     tabs,
   };
 }
 
 export const NEEDS_ALERTS_READ = "Alerts need the alerts.read permission.";
+
+/** Pages that list alerts, rules or silences need alerts.read; someone who only manages channels is sent to them. */
+export function requireAlertsRead(access: AlertsAccess): boolean {
+  if (access.read) return true;
+  if (access.manage) redirect("/alerts/channels");
+  return false;
+}

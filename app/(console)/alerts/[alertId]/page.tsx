@@ -4,7 +4,7 @@ import { AlertsTabs } from "@/components/alerts/shared";
 import { Forbidden } from "@/components/ui/card";
 import { hostCoverage } from "@/server/auth/access";
 import { requireViewer } from "@/server/auth/viewer";
-import { alertsAccess, NEEDS_ALERTS_READ } from "../access";
+import { alertsAccess, NEEDS_ALERTS_READ, requireAlertsRead } from "../access";
 
 export const metadata: Metadata = { title: "Alert" };
 
@@ -12,7 +12,7 @@ export default async function AlertPage({ params }: { params: Promise<{ alertId:
   const { alertId } = await params;
   const viewer = await requireViewer();
   const access = alertsAccess(viewer);
-  if (!access.read && !access.manage) return <Forbidden what={NEEDS_ALERTS_READ} />;
+  if (!requireAlertsRead(access)) return <Forbidden what={NEEDS_ALERTS_READ} />;
   return (
     <>
       <AlertsTabs show={access.tabs} />

@@ -3,14 +3,14 @@ import { SilencesView } from "@/components/alerts/silences-view";
 import { AlertsTabs } from "@/components/alerts/shared";
 import { Forbidden, PageHeader } from "@/components/ui/card";
 import { requireViewer } from "@/server/auth/viewer";
-import { alertsAccess, NEEDS_ALERTS_READ } from "../access";
+import { alertsAccess, NEEDS_ALERTS_READ, requireAlertsRead } from "../access";
 
 export const metadata: Metadata = { title: "Silences" };
 
 export default async function SilencesPage({ searchParams }: { searchParams: Promise<{ ruleId?: string | string[]; scope?: string | string[] }> }) {
   const viewer = await requireViewer();
   const access = alertsAccess(viewer);
-  if (!access.read && !access.canSilence && !access.manage) return <Forbidden what={NEEDS_ALERTS_READ} />;
+  if (!requireAlertsRead(access)) return <Forbidden what={NEEDS_ALERTS_READ} />;
   const { ruleId, scope } = await searchParams;
   return (
     <>

@@ -55,3 +55,17 @@ export function ScopePicker({
     </Select>
   );
 }
+
+/** A scope key as people read it ("all hosts", "group web", "host db-1"), from the names the viewer can list. */
+export function useScopeLabel(): (scopeKey: string | null) => string {
+  const trpc = useTRPC();
+  const hosts = useQuery({ ...trpc.hosts.list.queryOptions(), retry: false });
+  const groups = useQuery({ ...trpc.hosts.groups.queryOptions(), retry: false });
+  return (scopeKey) => {
+    if (!scopeKey) return "any scope";
+    if (scopeKey === "all") return "all hosts";
+    if (scopeKey.startsWith("host:")) return `host ${hosts.data?.find((h) => h.id === scopeKey.slice(5))?.name ?? scopeKey.slice(5)}`;
+    if (scopeKey.startsWith("hostGroup:")) return `group ${groups.data?.find((g) => g.id === scopeKey.slice(10))?.name ?? scopeKey.slice(10)}`;
+    return scopeKey;
+  };
+}

@@ -11,7 +11,7 @@ import { ErrorText, Note, SuccessText } from "@/components/ui/feedback";
 import { Field, FormError, Input, Select } from "@/components/ui/field";
 import { FormActions, FormPanel } from "@/components/ui/form";
 import { formatDate } from "@/components/ui/format";
-import { ScopePicker } from "./scope-picker";
+import { ScopePicker, useScopeLabel } from "./scope-picker";
 import { LabelChips, parseLabels, type SilenceView } from "./shared";
 
 // Silences: hold back the notifications of alerts matching a rule, a scope
@@ -87,13 +87,14 @@ export function SilencesView({ silence, canSilence, preset }: { silence: HostCov
 }
 
 function SilencesTable({ items, testId, canEnd }: { items: SilenceView[]; testId: string; canEnd: boolean }) {
+  const scopeLabel = useScopeLabel();
   return (
     <DataTable testId={testId} columns={["Matches", "Comment", "By", "From", "Until", ...(canEnd ? [{ label: "Actions", srOnly: true }] : [])]}>
       {items.map((s) => (
         <tr key={s.id} data-testid="silence-row" aria-label={`Silence ${s.comment}`}>
           <td className={`${cell} text-xs`}>
             <div>{s.ruleName ? `rule ${s.ruleName}` : "every rule"}</div>
-            <div className="text-slate-500">{s.scopeKey ?? "any scope"}</div>
+            <div className="text-slate-500">{scopeLabel(s.scopeKey)}</div>
             {Object.keys(s.labelSelector).length > 0 ? <LabelChips labels={s.labelSelector} /> : null}
           </td>
           <td className={`${cell} max-w-xs [overflow-wrap:anywhere]`}>{s.comment}</td>

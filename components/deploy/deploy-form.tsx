@@ -94,7 +94,8 @@ export function DeployForm({ deploy: deployCoverage, initialHostId }: { deploy: 
       const result = await run((progressToken) => deploy.mutateAsync({ hostId, spec, overridePolicy: policy.mayOverride && override, progressToken }));
       setStatus("opening");
       await qc.invalidateQueries(trpc.containers.pathFilter());
-      router.push(`/containers/${hostId}/${result.containerId}`);
+      // A host that requires approval: nothing runs yet; the deployment's page shows the waiting rollout.
+      router.push(result.awaitingApproval ? `/deployments/${result.deploymentId}` : `/containers/${hostId}/${result.containerId}`);
     } catch (err) {
       setStatus("editing");
       const fields: Record<string, string> = {};

@@ -1,15 +1,23 @@
 "use client";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { AlertsBadge } from "@/components/alerts/alerts-badge";
+import { useTRPC } from "@/components/trpc/client";
 import type { NavItem } from "./nav-items";
+
+/** How often the Approvals badge reads its count again. */
+const APPROVALS_REFRESH_MS = 30_000;
 
 export function Nav({ items }: { items: NavItem[] }) {
   const pathname = usePathname();
+  const approvals = useApprovalsCount(items.some((i) => i.badge === "approvals"));
   return (
     <nav aria-label="Main" className="flex flex-col gap-1">
       {items.map((item) => {
-        const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
+        // "/deploy" is not active on "/deployments": a path segment matches whole.
+        const active = item.href === "/" ? pathname === "/" : pathname === item.href || pathname.startsWith(`${item.href}/`);
+        const count = item.badge === "approvals" ? approvals : 0;
         return (
           <Link
             key={item.href}
@@ -22,10 +30,23 @@ export function Nav({ items }: { items: NavItem[] }) {
             }`}
           >
             {item.label}
-            {item.href === "/alerts" ? <AlertsBadge /> : null}
+            {item.badge === "alerts" ? <AlertsBadge /> : null}
+            {count > 0 ? (
+              <span data-testid="approvals-count" className="rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white">
+                {count}
+                <span className="sr-only"> waiting</span>
+              </span>
+            ) : null}
           </Link>
         );
       })}
     </nav>
   );
+}
+
+/** The requests the viewer could decide now; 0 while unknown (a failed read shows no badge rather than a wrong one). */
+function useApprovalsCount(enabled: boolean): number {
+  const trpc = useTRPC();
+  const count = useQuery({ ...trpc.approvals.count.queryOptions(), enabled, retry: false, refetchInterval: APPROVALS_REFRESH_MS });
+  return count.data?.waiting ?? 0;
 }

@@ -9,6 +9,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button, ButtonLink } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { TabList } from "@/components/ui/tabs";
 import { cell, DataTable } from "@/components/ui/data-table";
 import { DetailItem, DetailList } from "@/components/ui/details";
 import { Callout, Loading, Note, Reason, SuccessText } from "@/components/ui/feedback";
@@ -121,20 +122,7 @@ export function StackDetail({ stackId, permissions }: { stackId: string; permiss
         </Card>
         {notice ? <SuccessText>{notice}</SuccessText> : null}
 
-        <div role="tablist" aria-label="Stack" className="flex gap-1 border-b border-slate-200 dark:border-slate-800">
-          {TABS.map((t) => (
-            <button
-              key={t.id}
-              type="button"
-              role="tab"
-              aria-selected={tab === t.id}
-              onClick={() => setTab(t.id)}
-              className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium ${tab === t.id ? "border-sky-600 text-sky-700 dark:text-sky-400" : "border-transparent text-slate-600 hover:text-slate-900 dark:text-slate-400"}`}
-            >
-              {t.label}
-            </button>
-          ))}
-        </div>
+        <TabList label="Stack" tabs={TABS} selected={tab} onSelect={setTab} />
         <div role="tabpanel" aria-label={TABS.find((t) => t.id === tab)!.label}>
           {tab === "services" ? <ServicesCard stack={s} mayControl={may.control} canReadContainers={permissions.canReadContainers} /> : null}
           {tab === "logs" ? (

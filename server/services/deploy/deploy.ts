@@ -21,6 +21,8 @@ import type { Prisma } from "../../generated/prisma/client";
 import { actorOf } from "../../pipeline/audit-log";
 import { digestOnHost } from "../../rollouts/digests";
 import { diffSpecs } from "../../rollouts/spec-diff";
+import { approvalNeed } from "../../approvals/required";
+import { requestRollout } from "../../rollouts/engine";
 
 // Deploying: policy → pull (per the pull policy, with live progress) → create →
 // start → save the Deployment (and its first timeline entry). Updating is a
@@ -66,9 +68,12 @@ export function contextOf(r: DeployRequest): DeployContext {
 
 export interface DeployResult {
   deploymentId: string;
+  /** "" while the deploy waits for approval. */
   containerId: string;
   name: string;
   overridden: PolicyViolation[];
+  /** Where the host requires approval: the deploy waits as this rollout, nothing is on the host yet. */
+  awaitingApproval?: { rolloutId: string };
 }
 
 export function report(c: DeployContext, p: Omit<OperationProgress, "key">) {
@@ -186,6 +191,21 @@ export async function deploy(r: DeployRequest & { spec: DeploySpec }): Promise<D
     if (alive instanceof Error) throw alive;
     if (alive) throw new AppError("CONFLICT", `A deployment named "${name}" already exists on this host: update it instead.`);
     await c.db.deployment.delete({ where: { id: existing.id } });
+  }
+  // Where the host requires approval, a first deploy waits like an update: the deployment is saved with
+  // no container, and its first rollout (which creates the container) runs once an approver allows it.
+  const actor = actorOf(c.viewer);
+  const requester = { actor, viewer: c.viewer };
+  if ((await approvalNeed(c.db, { id: c.hostId, hostGroupId: c.hostGroupId }, requester)).required) {
+    const saved = await c.db.deployment.create({
+      data: { hostId: c.hostId, name, spec: sealSpecSecrets(c.services.box, { ...spec, name }), containerId: null, status: "awaitingApproval", createdById: c.userId },
+    });
+    const accepted = await requestRollout(
+      { db: c.db, services: c.services },
+      { target: { kind: "deployment", deploymentId: saved.id }, trigger: actor.type === "token" ? "api" : "form", requester, override: c.override },
+    );
+    report(c, { phase: "done", message: `${name} waits for approval: an approver must allow it first` });
+    return { deploymentId: saved.id, containerId: "", name, overridden: [], awaitingApproval: { rolloutId: accepted.rolloutId } };
   }
   try {
     const verdict = await pullAndJudge(c, client, spec, spec.pullPolicy === "always", policy);

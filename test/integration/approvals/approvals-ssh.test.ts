@@ -154,4 +154,21 @@ describe("approvals on an SSH test host", () => {
     expect((await waitForRollout(env.database.db, now.rolloutId, 120_000)).status).toBe("succeeded");
     expect((await inspect(await containerOf())).Config.Env).toContain("RELEASE=six");
   });
+
+  it("a Deployer's first deploy waits with nothing on the host; once approved, its first rollout creates the container", async () => {
+    const asked = await deployer.containers.deploy({ hostId, spec: { image, name: "first-app", command: ["sleep", "600"] } });
+    expect(asked.containerId).toBe("");
+    expect(asked.awaitingApproval?.rolloutId).toBeTruthy();
+    const rolloutId = asked.awaitingApproval!.rolloutId;
+    expect(await env.database.db.deployment.findUniqueOrThrow({ where: { id: asked.deploymentId } })).toMatchObject({ status: "awaitingApproval", containerId: null });
+    await expect(inspect("first-app")).rejects.toBeTruthy();
+    const request = await approvalOf(rolloutId);
+    await expect(deployer.approvals.approve({ id: request.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await admin.approvals.approve({ id: request.id, comment: "first release" });
+    const done = await waitForRollout(env.database.db, rolloutId, 120_000);
+    expect(done.status, done.reason ?? "").toBe("succeeded");
+    const saved = await env.database.db.deployment.findUniqueOrThrow({ where: { id: asked.deploymentId } });
+    expect(saved.status).toBe("running");
+    expect((await inspect(saved.containerId!)).State.Running).toBe(true);
+  });
 });

@@ -5,8 +5,8 @@ export interface NavItem {
   label: string;
   /** Shown when the user holds any of these (none: everyone signed in). */
   anyOf?: Permission[];
-  /** A live count beside the label (the approvals waiting for the viewer). */
-  badge?: "approvals";
+  /** A live count beside the label (the approvals waiting for the viewer; the firing alerts). */
+  badge?: "approvals" | "alerts";
 }
 
 export const NAV_ITEMS: NavItem[] = [
@@ -23,6 +23,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/volumes", label: "Volumes", anyOf: ["containers.read"] },
   { href: "/policy", label: "Policy", anyOf: ["hosts.manage", "hosts.read"] },
   { href: "/secrets", label: "Secrets", anyOf: ["secrets.manage"] },
+  { href: "/alerts", label: "Alerts", anyOf: ["alerts.read", "alerts.manage"], badge: "alerts" },
   { href: "/audit", label: "Audit", anyOf: ["audit.read"] },
   { href: "/users", label: "Users & roles", anyOf: ["users.manage", "roles.manage"] },
   { href: "/settings", label: "Settings" },

@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { AlertsBadge } from "@/components/alerts/alerts-badge";
 import { useTRPC } from "@/components/trpc/client";
 import type { NavItem } from "./nav-items";
 
@@ -29,6 +30,7 @@ export function Nav({ items }: { items: NavItem[] }) {
             }`}
           >
             {item.label}
+            {item.badge === "alerts" ? <AlertsBadge /> : null}
             {count > 0 ? (
               <span data-testid="approvals-count" className="rounded-full bg-amber-500 px-1.5 text-xs font-semibold text-white">
                 {count}

@@ -1,10 +1,11 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|webhook runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|webhook|metrics runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
 import { benchContainers } from "./containers";
 import { benchDeploy, DEPLOY_TARGET_MS, LIST_TARGET_MS } from "./deploy";
+import { benchMetrics, METRICS_TARGET_MS } from "./metrics";
 import { benchNetwork } from "./network";
 import { benchProxy } from "./proxy";
 import { benchPull } from "./pull";
@@ -156,5 +157,11 @@ if (!only || only === "stacks") {
     if (s.compose.reapplyMs !== null) console.log(`  docker-compose 1.29 up -d, one changed           ${ms(s.compose.reapplyMs)}   berth / compose ${(s.berth.reapplyMs / s.compose.reapplyMs).toFixed(2)}`);
     else console.log(`  docker-compose 1.29 up -d, one changed           failed: ${s.compose.reapplyError}`);
   }
+}
+if (!only || only === "metrics") {
+  const m = await benchMetrics();
+  const ms = (x: number) => x.toFixed(1).padStart(7);
+  console.log(`\nGET /metrics rendering, ${m.hosts} hosts × ${m.perHost} containers (synthetic snapshots and samples in-process; ${m.lines} samples, ${(m.bytes / 1024).toFixed(0)} KiB); load ${m.load.average.toFixed(1)} on ${m.load.cpus} CPUs`);
+  console.log(`  ${m.runs} scrapes after ${m.warmup} warm-ups: p50 ${ms(m.render.p50)} ms   p95 ${ms(m.render.p95)} ms   target: server time < ${METRICS_TARGET_MS} ms   ${m.render.p95 < METRICS_TARGET_MS ? "met" : "NOT met"}`);
 }
 process.exit(0);

@@ -129,7 +129,8 @@ describe("GET /metrics", () => {
     const res = await scrape(scraper.secret);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     expect(res.headers.get("cache-control")).toBe("no-store");
-    await res.text();
+    // This scrape's text holds the earlier scrapes' durations (a request is measured once answered).
+    const later = await res.text();
 
     // Every family the parser found is announced with HELP and TYPE.
     expect(families.length).toBeGreaterThan(20);
@@ -157,12 +158,12 @@ describe("GET /metrics", () => {
 
     // The gateway's own: request durations by route pattern (no ids), tRPC by procedure, audit events, alerts, process.
     expect(family(families, "berth_http_request_duration_seconds")!.type).toBe("HISTOGRAM");
-    expect(Number(rawSamples(text, "berth_http_request_duration_seconds_count", { method: "GET", route: "/metrics", status: "200" })[0]?.value)).toBeGreaterThan(0);
-    expect(Number(rawSamples(text, "berth_http_request_duration_seconds_count", { method: "POST", route: "/api/v1/hosts/[hostId]/containers", status: "201" })[0]?.value)).toBe(3);
-    expect(Number(rawSamples(text, "berth_http_request_duration_seconds_count", { method: "POST", route: "/api/v1/hosts/[hostId]/containers/[containerId]/[action]", status: "200" })[0]?.value)).toBe(1);
-    const routes = new Set(rawSamples(text, "berth_http_request_duration_seconds_count").map((s) => s.labels.route));
+    expect(Number(rawSamples(later, "berth_http_request_duration_seconds_count", { method: "GET", route: "/metrics", status: "200" })[0]?.value)).toBeGreaterThan(0);
+    expect(Number(rawSamples(later, "berth_http_request_duration_seconds_count", { method: "POST", route: "/api/v1/hosts/[hostId]/containers", status: "201" })[0]?.value)).toBe(3);
+    expect(Number(rawSamples(later, "berth_http_request_duration_seconds_count", { method: "POST", route: "/api/v1/hosts/[hostId]/containers/[containerId]/[action]", status: "200" })[0]?.value)).toBe(1);
+    const routes = new Set(rawSamples(later, "berth_http_request_duration_seconds_count").map((s) => s.labels.route));
     for (const route of routes) expect(route).not.toContain(hostId);
-    expect(Number(rawSamples(text, "berth_trpc_procedure_duration_seconds_count", { procedure: "hosts.add", type: "mutation", result: "ok" })[0]?.value)).toBe(1);
+    expect(Number(rawSamples(later, "berth_trpc_procedure_duration_seconds_count", { procedure: "hosts.add", type: "mutation", result: "ok" })[0]?.value)).toBe(1);
     expect(Number(samples(families, "berth_audit_events_written_total", { outcome: "success" })[0]?.value)).toBeGreaterThan(0);
     expect(samples(families, "berth_alerts_firing").map((m) => m.labels!.severity)).toEqual(["info", "warning", "critical"]);
     expect(family(families, "process_resident_memory_bytes")).toBeDefined();
@@ -235,5 +236,21 @@ describe("GET /metrics", () => {
     const head = await scrape(scraper.secret, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  it("the SSH connection's state follows the host: unreachable while sshd is down, connected again and one reconnect counted", async () => {
+    await host.stopSshd();
+    await host.dropSessions();
+    const down = await scrapeUntil((f) => samples(f, "berth_host_connection_state", { host: HOST_NAME, state: "unreachable" })[0]?.value === "1");
+    expect(samples(down.families, "berth_host_connection_state", { host: HOST_NAME, state: "unreachable" })[0]!.value).toBe("1");
+    expect(samples(down.families, "berth_host_up", { host: HOST_NAME })[0]!.value).toBe("0");
+    expect(samples(down.families, "berth_host_reachable", { host: HOST_NAME })[0]!.value).toBe("0");
+
+    await host.startSshd();
+    const back = await scrapeUntil((f) => samples(f, "berth_host_up", { host: HOST_NAME })[0]?.value === "1");
+    expect(samples(back.families, "berth_host_connection_state", { host: HOST_NAME, state: "connected" })[0]!.value).toBe("1");
+    expect(samples(back.families, "berth_host_ssh_reconnects_total", { host: HOST_NAME })[0]!.value).toBe("1");
+    // The containers are still listed by name once the agent answers again.
+    expect(samples(back.families, "berth_container_running", { host: HOST_NAME, name: "metrics-web" })[0]!.value).toBe("1");
   });
 });

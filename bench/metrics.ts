@@ -19,7 +19,10 @@ export interface MetricsBench {
   perHost: number;
   runs: number;
   warmup: number;
+  /** Wall-clock time per scrape. */
   render: Stats;
+  /** CPU time the process spent per scrape (user + system): the same work, without waiting for a busy machine's CPUs. */
+  cpu: Stats;
   bytes: number;
   lines: number;
   load: { average: number; cpus: number };
@@ -87,12 +90,18 @@ export async function benchMetrics(o: { hosts?: number; perHost?: number; runs?:
   fillOwnMetrics();
   let text = "";
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < warmup + runs; i++) {
     // A scrape builds its state afresh each time, as the endpoint does.
     const started = process.hrtime.bigint();
+    const cpuBefore = process.cpuUsage();
     text = await renderMetrics(syntheticState(hosts, perHost));
+    const cpu = process.cpuUsage(cpuBefore);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (i >= warmup) times.push(ms);
+    if (i >= warmup) {
+      times.push(ms);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
   }
   return {
     hosts,
@@ -100,6 +109,7 @@ export async function benchMetrics(o: { hosts?: number; perHost?: number; runs?:
     runs,
     warmup,
     render: stats(times),
+    cpu: stats(cpuTimes),
     bytes: Buffer.byteLength(text),
     lines: text.split("\n").filter((l) => l && !l.startsWith("#")).length,
     load: { average: os.loadavg()[0]!, cpus: os.cpus().length },

@@ -162,6 +162,7 @@ if (!only || only === "metrics") {
   const m = await benchMetrics();
   const ms = (x: number) => x.toFixed(1).padStart(7);
   console.log(`\nGET /metrics rendering, ${m.hosts} hosts × ${m.perHost} containers (synthetic snapshots and samples in-process; ${m.lines} samples, ${(m.bytes / 1024).toFixed(0)} KiB); load ${m.load.average.toFixed(1)} on ${m.load.cpus} CPUs`);
-  console.log(`  ${m.runs} scrapes after ${m.warmup} warm-ups: p50 ${ms(m.render.p50)} ms   p95 ${ms(m.render.p95)} ms   target: server time < ${METRICS_TARGET_MS} ms   ${m.render.p95 < METRICS_TARGET_MS ? "met" : "NOT met"}`);
+  console.log(`  ${m.runs} scrapes after ${m.warmup} warm-ups, wall clock: p50 ${ms(m.render.p50)} ms   p95 ${ms(m.render.p95)} ms   target: server time < ${METRICS_TARGET_MS} ms   ${m.render.p95 < METRICS_TARGET_MS ? "met" : "NOT met"}`);
+  console.log(`  the same scrapes, CPU time:          p50 ${ms(m.cpu.p50)} ms   p95 ${ms(m.cpu.p95)} ms   (what a scrape costs when the CPUs aren't shared)`);
 }
 process.exit(0);

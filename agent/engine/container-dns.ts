@@ -24,6 +24,8 @@ export class ContainerDns {
   constructor(
     private readonly network: Pick<EngineNetwork, "find" | "endpointsOf" | "members">,
     private readonly containers: ContainerLookup,
+    /** Whether a container's endpoint on a network is still named to its peers (false while it is leaving). */
+    private readonly named: (containerId: string, networkId: string) => boolean = () => true,
   ) {}
 
   lookup(q: DnsQuestion): DnsAnswer {
@@ -76,7 +78,7 @@ export class ContainerDns {
       for (const id of this.network.members(n.id)) {
         const peer = this.containers.byId(id);
         const theirs = this.network.endpointsOf(id).find((e) => e.networkId === n.id);
-        if (peer && theirs && peer.state.status !== "removing") out.push({ networkName: n.name, peer, ip: theirs.ip, aliases: theirs.aliases });
+        if (peer && theirs && peer.state.status !== "removing" && this.named(id, n.id)) out.push({ networkName: n.name, peer, ip: theirs.ip, aliases: theirs.aliases });
       }
     }
     return out;

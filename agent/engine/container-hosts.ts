@@ -22,6 +22,8 @@ export class HostsFiles {
     private readonly network: EngineNetwork,
     private readonly paths: ContainerPaths,
     private readonly containers: ContainerLookup,
+    /** Whether a container's endpoint on a network is still named to its peers (false while it is leaving). */
+    private readonly named: (containerId: string, networkId: string) => boolean = () => true,
   ) {}
 
   /** Running containers sharing a user-defined network with this one (their /etc/hosts name it). */
@@ -46,7 +48,7 @@ export class HostsFiles {
       const n = this.network.find(ep.networkId);
       if (!n || n.builtin) continue;
       for (const otherId of this.network.members(n.id)) {
-        if (otherId === record.id) continue;
+        if (otherId === record.id || !this.named(otherId, n.id)) continue;
         const other = this.containers.byId(otherId);
         const theirs = this.network.endpointsOf(otherId).find((e) => e.networkId === n.id);
         if (other && theirs) peers.push({ ip: theirs.ip, names: dnsNames(other, theirs.aliases) });

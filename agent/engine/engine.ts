@@ -35,6 +35,9 @@ import { generateName } from "./names";
 import { signalNumber } from "./signals";
 import { canKill, canPause, canRemove, canStart, canUnpause, isActive, type Status } from "./status";
 
+/** How long a container leaving a network still answers, unnamed, before its interface goes (see disconnect). */
+const DISCONNECT_DRAIN_MS = 500;
+
 // The container engine. It owns every container's state; the runtime
 // adapters (runc, conmon) are stateless. Each operation: lock → reconcile
 // with runc and the exit file → guard → act → save atomically → event.
@@ -80,14 +83,17 @@ export class ContainerEngine {
   /** remove() asked for the container's anonymous volumes to go too. */
   private readonly removeVolumes = new Map<string, boolean>();
   private closed = false;
+  /** Endpoints (container/network) being disconnected: no longer named to their peers, not yet gone. */
+  private readonly leaving = new Set<string>();
 
   constructor(private readonly deps: EngineDeps) {
     this.store = new ContainerStore(deps.root);
     this.locations = new ContainerPaths(this.store.dir, deps.execRoot);
     this.launcher = new Launcher({ ...deps, paths: this.locations, cgroupsPath: (id) => this.cgroupsPath(id) });
     const lookup = { byId: (id: string) => this.containers.get(id), find: (key: string) => this.find(key), all: () => this.containers.values() };
-    this.hosts = new HostsFiles(deps.network, this.locations, lookup);
-    this.dns = new ContainerDns(deps.network, lookup);
+    const named = (containerId: string, networkId: string) => !this.leaving.has(`${containerId}/${networkId}`);
+    this.hosts = new HostsFiles(deps.network, this.locations, lookup, named);
+    this.dns = new ContainerDns(deps.network, lookup, named);
     this.exits = new ExitWatcher(this.locations.exitDir);
     this.health = new HealthMonitors(deps.probes, {
       target: (id) => {
@@ -512,7 +518,20 @@ export class ContainerEngine {
         throw new EngineError("CONFLICT", running ? `container ${id} is not connected to network ${network.name}` : `container ${id} is not connected to the network ${network.name}`);
       }
       const peers = joined ? this.hosts.peersOf(id) : [];
-      if (joined) await this.deps.network.detach(id, network.id, record.state.pid);
+      if (joined && peers.length) {
+        // As Docker removes an endpoint's service records before its interface: the peers stop resolving it
+        // first (their /etc/hosts, the embedded DNS), connections already made to it get a moment to finish,
+        // then it leaves. A rolling update taking the old container off its network drops no request.
+        const key = `${id}/${network.id}`;
+        this.leaving.add(key);
+        try {
+          await this.hosts.refreshAll(peers);
+          await new Promise((r) => setTimeout(r, DISCONNECT_DRAIN_MS));
+          await this.deps.network.detach(id, network.id, record.state.pid);
+        } finally {
+          this.leaving.delete(key);
+        }
+      } else if (joined) await this.deps.network.detach(id, network.id, record.state.pid);
       record.networks = record.networks.filter((a) => a.networkId !== network.id);
       await this.store.save(record);
       if (!joined) return;

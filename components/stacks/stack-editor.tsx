@@ -152,7 +152,8 @@ export function StackEditor({
         apply.mutateAsync({ hostId, name, source, override: Boolean(verdict?.mayOverride && override), removeOrphans, progressToken }),
       );
       await qc.invalidateQueries({ queryKey: api.stacks.pathKey() });
-      if (result.result === "applied") {
+      // Applied, or waiting for an approver: the stack's page shows which (its timeline).
+      if (result.result === "applied" || result.result === "awaitingApproval") {
         setStatus("opening");
         router.push(`/stacks/${result.stackId}`);
         return;

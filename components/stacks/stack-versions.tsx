@@ -103,6 +103,7 @@ function RollbackDialog({ stackId, version, onClose, onDone }: { stackId: string
       const r = await run((progressToken) => mutation.mutateAsync({ stackId, version, progressToken }));
       await qc.invalidateQueries({ queryKey: api.stacks.pathKey() });
       if (r.result === "applied") onDone(`Rolled back to version ${version}: now version ${r.version}.`);
+      else if (r.result === "awaitingApproval") onDone(`The roll back to version ${version} waits for an approver.`);
       else setOutcome({ ok: false, message: `The roll back (version ${r.version}) failed: ${r.error ?? "see the versions list."}` });
     } catch {
       // Shown from mutation.error.
@@ -112,7 +113,10 @@ function RollbackDialog({ stackId, version, onClose, onDone }: { stackId: string
   return (
     <Modal title={`Roll back to version ${version}?`} busy={pending} onClose={onClose}>
       <div className="space-y-3 text-sm">
-        <p>Applies version {version}&apos;s files again as a new version. Only services whose configuration differs are recreated; named volumes are kept.</p>
+        <p>
+          Goes back to version {version} as a new version, with the images it ran (by digest). Each service that differs is replaced once its new container is
+          healthy; if one fails, all go back. Named volumes are kept.
+        </p>
         <FormError message={mutation.error ? errorMessage(mutation.error) : outcome && !outcome.ok ? outcome.message : null} />
         {pending || progress.services.length ? <StackProgress progress={progress} title="Roll back progress" /> : null}
       </div>

@@ -65,6 +65,14 @@ export const stackVersionsBody = z.object({
 export const stackDownBody = z.object({ removed: z.number() });
 export const stackApplyLineBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("progress"), phase: z.string(), message: z.string(), service: z.string().optional(), layer: z.object({ id: z.string(), status: z.string(), current: z.number().optional(), total: z.number().optional() }).optional() }),
-  z.object({ type: z.literal("result"), ok: z.literal(true), stackId: z.string(), version: z.number(), result: z.enum(["applied", "failed"]), error: z.string().nullable() }),
+  z.object({
+    type: z.literal("result"),
+    ok: z.literal(true),
+    stackId: z.string(),
+    version: z.number(),
+    result: z.enum(["applied", "failed", "awaitingApproval"]).describe("awaitingApproval: the host's group requires an approver; the rollout runs once approved."),
+    error: z.string().nullable(),
+    rolloutId: z.string().describe("The rollout on the stack's timeline (GET /rollouts/{rolloutId})."),
+  }),
   z.object({ type: z.literal("result"), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
 ]);

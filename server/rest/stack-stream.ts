@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { getFleet } from "../fleet/instance";
 import type { OperationProgress } from "../fleet/fleet";
-import type { ApplyStackResult } from "../services/stacks/apply-stack";
+import type { StackApplyAnswer } from "../services/stacks/apply-rollout";
 import { toRestError, type RestError } from "./errors";
 import type { RestAudit } from "./handler";
 
@@ -13,9 +13,9 @@ import type { RestAudit } from "./handler";
 
 const NDJSON = "application/x-ndjson; charset=utf-8";
 
-type Outcome = { ok: true; value: ApplyStackResult } | { ok: false; error: RestError; thrown: unknown };
+type Outcome = { ok: true; value: StackApplyAnswer } | { ok: false; error: RestError; thrown: unknown };
 
-export async function streamStackApply(o: { userId: string; audit: RestAudit; run: (progressToken: string) => Promise<ApplyStackResult> }): Promise<Response> {
+export async function streamStackApply(o: { userId: string; audit: RestAudit; run: (progressToken: string) => Promise<StackApplyAnswer> }): Promise<Response> {
   const { fleet } = await getFleet();
   const progressToken = randomUUID();
   const key = `${o.userId}:${progressToken}`;

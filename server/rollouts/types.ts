@@ -113,7 +113,8 @@ export interface RunContext {
   /** The requester's viewer loaded again now (its rights when it runs). */
   viewer: Viewer;
   /** Appends a line to the timeline (and the live progress). */
-  step(phase: RolloutStep["phase"], message: string): Promise<void>;
+  /** `detail`: what the console's live progress shows besides (the stack service a step is about). */
+  step(phase: RolloutStep["phase"], message: string, detail?: { service?: string }): Promise<void>;
   signal: AbortSignal;
 }
 

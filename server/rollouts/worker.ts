@@ -90,11 +90,11 @@ async function runOne(w: WorkerState, claimed: Rollout): Promise<void> {
   w.active.set(claimed.id, controller);
   const steps: RolloutStep[] = [...((claimed.steps as unknown as RolloutStep[]) ?? [])];
   const key = progressKeyOf(claimed.id);
-  const step = async (phase: RolloutStep["phase"], message: string) => {
+  const step = async (phase: RolloutStep["phase"], message: string, detail?: { service?: string }) => {
     steps.push({ at: new Date().toISOString(), phase, message });
     if (steps.length > 200) steps.splice(1, steps.length - 200);
     const p = progressPhase(phase);
-    if (key && p && p !== "done" && p !== "error") w.services.fleet.reportProgress({ key, phase: p, message });
+    if (key && p && p !== "done" && p !== "error") w.services.fleet.reportProgress({ key, phase: p, message, ...(detail?.service ? { service: detail.service } : {}) });
     await db.rollout.update({ where: { id: claimed.id }, data: { steps: steps as unknown as Prisma.InputJsonValue } }).catch(() => undefined);
   };
   let outcome: RunOutcome & { error?: unknown; untouched?: boolean; digestBefore?: string | null; denied?: boolean };

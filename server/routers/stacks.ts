@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import type { StackSource } from "../../lib/compose/model";
-import { applyStack } from "../services/stacks/apply-stack";
+import { applyStackAsRollout } from "../services/stacks/apply-rollout";
 import { checkStack, rollbackStack, runServiceAction, scaleService, takeStackDown } from "../services/stacks/operate-stack";
 import { progressTokenSchema, stackIdSchema, stackNameSchema, stackSourceSchema } from "../services/stacks/schemas";
 import { followStackLogs } from "../services/stacks/stack-logs";
@@ -53,7 +53,8 @@ export const stacksRouter = createRouter({
     })
     .input(z.object({ name: stackNameSchema, source: stackSourceSchema, override: z.boolean().default(false), removeOrphans: z.boolean().default(false), progressToken: progressTokenSchema }))
     .mutation(({ ctx, input }) =>
-      applyStack({
+      // A rollout of the stack (trigger "form", or "api" for a token): queued behind its others, or waiting for an approver.
+      applyStackAsRollout({
         db: ctx.db,
         viewer: ctx.viewer,
         fleet: ctx.fleet,

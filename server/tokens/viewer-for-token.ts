@@ -2,6 +2,7 @@ import "server-only";
 // Also loaded by the Docker-API proxy in server/main.ts, outside Next's bundle, where "server-only" can't be imported.
 import type { Actor, RequestMeta } from "../audit/types";
 import { loadGrants, type Viewer } from "../auth/access";
+import { viewerForUser } from "../auth/sessions";
 import type { Db } from "../db";
 import { hashTokenSecret, isTokenSecret } from "./format";
 import { isHostScoped, tokenGrants } from "./scope";
@@ -87,4 +88,22 @@ async function recordUse(db: Db, token: { id: string; lastUsedAt: Date | null },
       data: { lastUsedAt: new Date(), lastUsedIp: meta.ip ?? null },
     })
     .catch((e: unknown) => console.error(`[berth] api token ${token.id}: recording last use failed:`, e instanceof Error ? e.message : e));
+}
+
+/**
+ * The viewer something set up earlier acts as (a webhook, a watch): its
+ * creator as they are now — narrowed to the API token it was made through,
+ * if any, so it never does more than that token may, and stops when the
+ * token is revoked or expires. Null: creator gone or disabled, token gone,
+ * revoked or expired (fail closed).
+ */
+export async function viewerForCreator(db: Db, creator: { userId: string; tokenId: string | null }): Promise<Viewer | null> {
+  if (!creator.tokenId) return viewerForUser(db, creator.userId);
+  const token = await db.apiToken.findUnique({ where: { id: creator.tokenId } });
+  if (!token || token.userId !== creator.userId || token.revokedAt || (token.expiresAt && token.expiresAt.getTime() <= Date.now())) return null;
+  const owner = await viewerForUser(db, creator.userId);
+  if (!owner) return null;
+  const namedHosts = isHostScoped(token) ? [...new Set([...token.hostIds, ...owner.grants.flatMap((g) => (g.scope.type === "host" ? [g.scope.id] : []))])] : [];
+  const hosts = namedHosts.length ? await db.host.findMany({ where: { id: { in: namedHosts } }, select: { id: true, hostGroupId: true } }) : [];
+  return { ...owner, grants: tokenGrants(owner.grants, token, new Map(hosts.map((h) => [h.id, h.hostGroupId]))) };
 }

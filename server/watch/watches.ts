@@ -5,7 +5,7 @@ import type { MaintenanceWindow, WatchState, WatchView } from "../../lib/rollout
 import { parseReference, repositoryName } from "../../lib/image-reference";
 import { canOnHost, type Viewer } from "../auth/access";
 import type { Actor } from "../audit/types";
-import { viewerForUser } from "../auth/sessions";
+import { isTokenViewer, viewerForCreator } from "../tokens/viewer-for-token";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { FleetServices } from "../fleet/instance";
@@ -186,7 +186,7 @@ export async function setWatch(d: WatchDeps & { audit: { target?: unknown; hostI
       ? tx.imageWatch.update({
           where: { id: existing.id },
           // Whoever changes a watch is who it acts for from now on; a watch turned on is checked at once.
-          data: { ...data, createdById: d.viewer.user.id, ...(settings.enabled && !existing.enabled ? { nextCheckAt: new Date() } : {}) },
+          data: { ...data, createdById: d.viewer.user.id, tokenId: isTokenViewer(d.viewer) ? d.viewer.token.id : null, ...(settings.enabled && !existing.enabled ? { nextCheckAt: new Date() } : {}) },
         })
       : tx.imageWatch.create({
           data: {
@@ -196,6 +196,7 @@ export async function setWatch(d: WatchDeps & { audit: { target?: unknown; hostI
             stackId: target.kind === "stack" ? target.id : null,
             service: target.service,
             createdById: d.viewer.user.id,
+            tokenId: isTokenViewer(d.viewer) ? d.viewer.token.id : null,
             nextCheckAt: new Date(),
           },
         });
@@ -295,10 +296,10 @@ export async function checkWatch(db: Db, services: FleetServices, w: ImageWatch,
   trail.note.target = { type: target.kind, id: target.id };
   trail.note.hostId = target.host.id;
   trail.defaultParams = { watchId: w.id, service: target.service || undefined, reference: target.reference, digest, currentDigest };
-  const viewer = await viewerForUser(db, w.createdById);
+  const viewer = await viewerForCreator(db, { userId: w.createdById, tokenId: w.tokenId });
   const creatorMay = viewer && canOnHost(viewer, target.kind === "deployment" ? "containers.deploy" : "stacks.deploy", target.host);
   if (!viewer || !creatorMay) {
-    const why = `${REFUSED_PREFIX}${digest}: the watch's creator ${viewer ? "no longer holds the permission to deploy on this host" : "is gone or disabled"}.`;
+    const why = `${REFUSED_PREFIX}${digest}: the watch's creator ${viewer ? "no longer holds the permission to deploy on this host" : w.tokenId ? "is disabled, or the API token it was set through is revoked or expired" : "is gone or disabled"}.`;
     await trail.outcome("denied", why).catch(() => {});
     watch = await db.imageWatch.update({ where: { id: w.id }, data: { lastError: why } });
     return { watch, target, currentDigest, rolloutId: null };

@@ -5,6 +5,7 @@ import { AppError } from "../errors";
 import type { Webhook } from "../generated/prisma/client";
 import { mayUseHost } from "../pipeline/authorise";
 import type { SecretBox } from "../secrets/cipher";
+import { isTokenViewer } from "../tokens/viewer-for-token";
 import type { WebhookCreated, WebhookView } from "../../lib/rollouts/views";
 import { MAX_SOURCE_BLOCKS, parseAddressBlock, tagPatternProblem } from "./rules";
 import { generateWebhookSecret, hashWebhookSecret, SIGNATURE_HEADER, SIGNING_KEY_PURPOSE, webhookDisplayPrefix } from "./secret";
@@ -136,6 +137,7 @@ export async function createWebhook(deps: CreateWebhookDeps, input: CreateWebhoo
       sourceCidrs,
       preApproved: input.preApproved,
       createdById: viewer.user.id,
+      tokenId: isTokenViewer(viewer) ? viewer.token.id : null,
       expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null,
     },
   });

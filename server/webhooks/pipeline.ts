@@ -1,7 +1,7 @@
 import "server-only";
 import type { Actor, RequestMeta } from "../audit/types";
 import type { Viewer } from "../auth/access";
-import { viewerForUser } from "../auth/sessions";
+import { viewerForCreator } from "../tokens/viewer-for-token";
 import type { Db } from "../db";
 import type { Webhook } from "../generated/prisma/client";
 import type { Admission } from "../pipeline/admission";
@@ -84,8 +84,11 @@ async function authenticateHook(db: Db, c: HookCredential, meta: RequestMeta): P
   if (!addressAllowed(hook.sourceCidrs, meta.ip)) {
     return refuse(`source address ${meta.ip ?? "unknown"} not allowed`, `Calls to this webhook are not accepted from ${meta.ip ?? "this address"}.`, "FORBIDDEN");
   }
-  const creator = await viewerForUser(db, hook.createdById);
-  if (!creator) return refuse("creator disabled or removed", "This webhook acts for its creator, who is disabled or no longer exists; it is refused.", "FORBIDDEN");
+  const creator = await viewerForCreator(db, { userId: hook.createdById, tokenId: hook.tokenId });
+  if (!creator) {
+    const why = hook.tokenId ? "the API token it was made through is revoked or expired, or its creator is disabled" : "its creator is disabled or no longer exists";
+    return refuse(`creator unavailable: ${why}`, `This webhook acts for its creator, and ${why}; it is refused.`, "FORBIDDEN");
+  }
   await recordUse(db, hook, meta);
   return { ok: true, viewer: { ...creator, actor, webhook: hook }, rateKey: `webhook:${hook.id}` };
 }

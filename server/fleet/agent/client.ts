@@ -291,6 +291,11 @@ export class AgentClient {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/rename`, { ...o, query: { name } });
   }
 
+  /** docker network connect: the container joins a network with its aliases there (a stopped one only records it). */
+  async connectNetwork(network: string, container: string, endpoint: { Aliases?: string[]; IPAMConfig?: unknown } = {}, o?: RequestOptions): Promise<void> {
+    await this.call("POST", `/networks/${encodeURIComponent(network)}/connect`, { ...o, body: { Container: container, EndpointConfig: endpoint } });
+  }
+
   async pauseContainer(id: string, o?: RequestOptions): Promise<void> {
     await this.call("POST", `/containers/${encodeURIComponent(id)}/pause`, o);
   }

@@ -35,6 +35,8 @@ export interface ApplyStackRequest {
   rollbackOf?: number;
   /** The procedure's audit record, filled in as the apply goes (never a secret's value). */
   audit: AuditNote;
+  /** Where progress goes instead of the console's stream (a rollout's timeline). */
+  report?: (p: StackProgress) => void;
 }
 
 export interface ApplyStackResult {
@@ -45,7 +47,7 @@ export interface ApplyStackResult {
 }
 
 /** Only what the files were: no secret value is ever in them (secrets are Berth's, by name). */
-function storedSource(source: StackSource): StackSource {
+export function storedSource(source: StackSource): StackSource {
   return {
     files: source.files.map((f) => ({ path: f.path, content: f.content })),
     ...(source.composeFiles ? { composeFiles: [...source.composeFiles] } : {}),
@@ -93,7 +95,8 @@ export async function applyStack(r: ApplyStackRequest): Promise<ApplyStackResult
 
   const key = progressKey(r.viewer, r.progressToken);
   const report = (p: StackProgress) => {
-    if (key) fleet.reportProgress({ key, ...p });
+    if (r.report) r.report(p);
+    else if (key) fleet.reportProgress({ key, ...p });
   };
 
   const stack = existing

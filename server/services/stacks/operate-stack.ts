@@ -10,7 +10,13 @@ import { projectContainers } from "../../stacks/host-state";
 import { loadStack } from "../../../lib/compose/load";
 import { resolveSecrets } from "../secrets/secrets";
 import type { FleetAccess } from "../service-deps";
-import { applyStack, type ApplyStackResult } from "./apply-stack";
+import type { StackApplyAnswer } from "./apply-rollout";
+import { actorOf } from "../../pipeline/audit-log";
+import { requestRollout, waitForRollout } from "../../rollouts/engine";
+import { planOnly, planStackRollout, type StackRolloutRequest } from "../../rollouts/stack-rollout";
+
+/** How long a roll back request waits for its rollout (queued behind others, then run). */
+const ROLLBACK_WAIT_MS = 30 * 60_000;
 import { judgeByName } from "./judge-stack";
 import { secretNamesOf } from "./load-source";
 import { stackFor } from "./view-stacks";
@@ -42,26 +48,42 @@ export async function takeStackDown(o: Deps & { stackId: string; volumes: boolea
   return result;
 }
 
-/** Applies an earlier version's files again, as a new version that says which one it rolls back to. */
-export async function rollbackStack(o: Deps & { stackId: string; version: number; progressToken?: string }): Promise<ApplyStackResult> {
+/**
+ * Rolls back to an earlier version, as a rollout (trigger "rollback") on the
+ * stack's timeline: the version's services with the images it ran, by digest
+ * (the digests its rollout recorded; a tag may have moved since), each
+ * changed service replaced through the health gate, a new version that says
+ * which one it rolls back to. A service failing the gate puts the others
+ * back: the stack stays where it was.
+ */
+export async function rollbackStack(o: Deps & { stackId: string; version: number; progressToken?: string }): Promise<StackApplyAnswer> {
   const s = await stackFor(o.db, o.viewer, o.stackId, "stacks.deploy");
   o.audit.hostId = s.hostId;
   o.audit.target = { type: "stack", id: s.id };
-  const row = await o.db.stackVersion.findUnique({ where: { stackId_number: { stackId: s.id, number: o.version } }, select: { source: true } });
+  o.audit.params = { stackId: s.id, name: s.name, version: o.version };
+  const row = await o.db.stackVersion.findUnique({ where: { stackId_number: { stackId: s.id, number: o.version } }, select: { number: true } });
   if (!row) throw new AppError("NOT_FOUND", `This stack has no version ${o.version}.`);
-  return applyStack({
-    db: o.db,
-    viewer: o.viewer,
-    fleet: o.fleet,
-    host: hostOf(s),
-    name: s.name,
-    source: row.source as unknown as StackSource,
-    override: false,
-    removeOrphans: true,
+  // The rollout that made that version (its digests), else the version as it was stored.
+  const made = await o.db.rollout.findFirst({ where: { stackId: s.id, versionAfter: o.version, status: "succeeded" }, orderBy: { createdAt: "desc" }, select: { id: true } });
+  const req: StackRolloutRequest = {
+    target: { kind: "stack", stackId: s.id },
+    trigger: "rollback",
+    requester: { actor: actorOf(o.viewer), viewer: o.viewer },
+    rollbackOfId: made?.id ?? null,
+    ...(made ? {} : { stack: { version: o.version } }),
     progressToken: o.progressToken,
-    rollbackOf: o.version,
-    audit: o.audit,
-  });
+  };
+  // Planned (and judged) first; the audit intent once it is allowed.
+  await planStackRollout(planOnly(o.db), req);
+  const accepted = await requestRollout({ db: o.db, services: await o.fleet() }, req);
+  o.audit.params = { stackId: s.id, name: s.name, version: o.version, rolloutId: accepted.rolloutId, status: accepted.status };
+  if (accepted.status === "awaitingApproval") return { stackId: s.id, version: s.currentVersion, result: "awaitingApproval", error: null, rolloutId: accepted.rolloutId };
+  const rollout = await waitForRollout(o.db, accepted.rolloutId, ROLLBACK_WAIT_MS);
+  const last = await o.db.stackVersion.findFirst({ where: { stackId: s.id }, orderBy: { number: "desc" }, select: { number: true } });
+  const ok = rollout.status === "succeeded";
+  const error = ok ? null : rollout.status === "failed" ? (rollout.reason ?? "the roll back failed") : `the roll back is ${rollout.status}${rollout.reason ? `: ${rollout.reason}` : ""}`;
+  o.audit.params = { stackId: s.id, name: s.name, version: o.version, rolloutId: rollout.id, result: ok ? "applied" : "failed", error, newVersion: rollout.versionAfter };
+  return { stackId: s.id, version: rollout.versionAfter ?? last?.number ?? s.currentVersion, result: ok ? "applied" : "failed", error, rolloutId: rollout.id };
 }
 
 async function currentModel(db: Db, stackId: string, version: number): Promise<StackModel> {

@@ -334,7 +334,7 @@ describe("deploy webhooks", () => {
     const count = await rollouts();
     const res = await post(created.data!.url);
     expect(res.status).toBe(403);
-    expect((await errorOf(res)).message).toMatch(/creator, who is disabled/);
+    expect((await errorOf(res)).message).toMatch(/its creator is disabled/);
     expect(await rollouts()).toBe(count);
   });
 
@@ -351,5 +351,24 @@ describe("deploy webhooks", () => {
     expect((await api(`/webhooks/${created.webhook.id}`, { method: "DELETE" })).status).toBe(200);
     expect((await post(created.url)).status).toBe(401);
     expect((await api("/webhooks", { method: "POST", body: JSON.stringify({ deploymentId, name: "x", surprise: 1 }) })).status).toBe(400);
+  });
+
+  it("a webhook made through an API token acts within that token: revoking the token stops it", async () => {
+    const made = (await owner.trpc<{ secret: string; token: { id: string } }>("tokens.create", { name: "hook-maker" })).data!;
+    const res = await fetch(`${gateway.url}/api/v1/webhooks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${made.secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ deploymentId, name: "through-token" }),
+    });
+    expect(res.status).toBe(201);
+    const hook = (await res.json()) as Created;
+    expect((await db().webhook.findUniqueOrThrow({ where: { id: hook.webhook.id } })).tokenId).toBe(made.token.id);
+    expect((await owner.trpc("tokens.revoke", { id: made.token.id })).error).toBeUndefined();
+    const count = await rollouts();
+    const call = await post(hook.url);
+    expect(call.status).toBe(403);
+    expect((await errorOf(call)).message).toMatch(/API token it was made through is revoked or expired/);
+    expect(await rollouts()).toBe(count);
+    expect(await lastAudit("webhooks.deliver")).toMatchObject({ outcome: "denied", actorType: "webhook", actorId: hook.webhook.id });
   });
 });

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRouteLabeler, UNMATCHED_ROUTE } from "../../../server/metrics/route-label";
 
@@ -60,13 +59,5 @@ describe("route labels", () => {
 
   it("an unreadable pattern in the manifest is skipped, not fatal", () => {
     expect(label("/bad")).toBe(UNMATCHED_ROUTE);
-  });
-
-  it("the built app's manifest labels every console and API route it has", () => {
-    const built = JSON.parse(readFileSync(".next/routes-manifest.json", "utf8")) as typeof manifest;
-    const fromBuild = createRouteLabeler(built);
-    expect(fromBuild("/containers/h1/c1")).toBe("/containers/[hostId]/[containerId]");
-    expect(fromBuild("/api/v1/hosts/h1/containers/c1/logs")).toBe("/api/v1/hosts/[hostId]/containers/[containerId]/logs");
-    expect(fromBuild("/api/v1/tokens")).toBe("/api/v1/tokens");
   });
 });

@@ -1,5 +1,5 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|webhook|metrics runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook|metrics runs one of them.
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
@@ -10,6 +10,7 @@ import { benchNetwork } from "./network";
 import { benchProxy } from "./proxy";
 import { benchPull } from "./pull";
 import { benchRestDeploy } from "./rest-deploy";
+import { ALIAS_FAILURES_TARGET, benchRollouts, GAP_TARGET_MS } from "./rollouts";
 import { benchStacks, STACK_FIRST_TARGET_MS, STACK_REAPPLY_TARGET_MS } from "./stacks";
 import { benchTunnel, type PathPair } from "./tunnel";
 import { benchWebhookRollout, WEBHOOK_TARGET_MS } from "./webhook-rollout";
@@ -157,6 +158,13 @@ if (!only || only === "stacks") {
     if (s.compose.reapplyMs !== null) console.log(`  docker-compose 1.29 up -d, one changed           ${ms(s.compose.reapplyMs)}   berth / compose ${(s.berth.reapplyMs / s.compose.reapplyMs).toFixed(2)}`);
     else console.log(`  docker-compose 1.29 up -d, one changed           failed: ${s.compose.reapplyError}`);
   }
+}
+if (!only || only === "rollouts") {
+  const r = await benchRollouts();
+  const met = (ok: boolean) => (ok ? "met" : "NOT met");
+  console.log(`\nrollouts of a deployment (containers.update → queue → health-gated rollout, a new image each time) on an SSH test host; ${r.rounds} rounds each`);
+  console.log(`  stop-then-start, fixed host port, requests every 20 ms: longest failed run ${r.stopFirst.worstMs.toFixed(0)} ms worst, ${r.stopFirst.medianMs.toFixed(0)} ms median   target < ${GAP_TARGET_MS} ms   ${met(r.stopFirst.worstMs < GAP_TARGET_MS)}   (${r.stopFirst.failed}/${r.stopFirst.requests} failed: ${JSON.stringify(r.stopFirst.kinds)}; 1 s request timeout; rollout ${r.stopFirst.rolloutMs.toFixed(0)} ms median)`);
+  console.log(`  start-first, reached by network alias from another container, a GET every 20 ms: ${r.startFirst.failed} failed of ${r.startFirst.requests}   target ${ALIAS_FAILURES_TARGET}   ${met(r.startFirst.failed <= ALIAS_FAILURES_TARGET)}   (per round ${r.startFirst.failedPerRound.join(", ")}: ${JSON.stringify(r.startFirst.kinds)}; rollout ${r.startFirst.rolloutMs.toFixed(0)} ms median)`);
 }
 if (!only || only === "metrics") {
   const m = await benchMetrics();

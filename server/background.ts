@@ -16,7 +16,7 @@ const holder = globalThis as unknown as { berthBackground?: StopFn[] };
 /** The starters, in order (each module adds its own line). */
 async function starters(): Promise<Starter[]> {
   const { startWatcher } = await import("./watch/scheduler");
-  return [(await import("./rollouts/worker")).startRolloutWorker, (await import("./approvals/sweep")).startApprovalSweep, (services) => startWatcher(services)];
+  return [(await import("./rollouts/worker")).startRolloutWorker, (await import("./approvals/sweep")).startApprovalSweep, (services) => startWatcher(services), (await import("./stats/collector")).startStatsCollector];
 }
 
 export async function startBackgroundWork(services: FleetServices): Promise<void> {

@@ -21,6 +21,7 @@ import { systemRoutes, type SystemInfo } from "./system";
 import { networkRoutes } from "./networks";
 import { commitRoutes } from "./commit";
 import { buildRoutes } from "./build";
+import { bulkStatsRoutes } from "./bulk-stats";
 import type { BuildCache } from "../build/cache";
 import { volumeRoutes } from "./volumes";
 import type { NetworkManager } from "../network/manager";
@@ -60,6 +61,7 @@ export function createApi(deps: ApiDeps): http.Server {
   archiveRoutes(router, deps.archive);
   containerRoutes(router, deps.engine, deps.io, deps.images, deps.execs, deps.network, deps.volumes);
   containerUpdateRoutes(router, deps.engine);
+  bulkStatsRoutes(router, deps.engine, deps.io, deps.volumes, deps.info.root);
 
   const handle = async (req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null, head: Buffer | null) => {
     let url: URL;

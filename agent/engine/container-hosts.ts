@@ -37,8 +37,11 @@ export class HostsFiles {
     return out;
   }
 
-  /** Rewrites the container's /etc/hosts; with `cascade`, then its peers' too. */
-  async refresh(record: ContainerRecord, cascade = true): Promise<void> {
+  /**
+   * Rewrites the container's /etc/hosts; with `cascade`, then its peers' too.
+   * `leaving`: a container about to leave a network, named there no more.
+   */
+  async refresh(record: ContainerRecord, cascade = true, leaving?: { id: string; networkId: string }): Promise<void> {
     // A peer being removed (its directory going away, under its own lock, not ours) is left alone.
     const current = this.containers.byId(record.id);
     if (!current || current.state.status === "removing") return;
@@ -66,8 +69,8 @@ export class HostsFiles {
   }
 
   /** Each one's /etc/hosts, without cascading; one that fails doesn't stop the others. */
-  async refreshAll(records: ContainerRecord[]): Promise<void> {
-    for (const r of records) await this.refresh(r, false).catch(() => {});
+  async refreshAll(records: ContainerRecord[], leaving?: { id: string; networkId: string }): Promise<void> {
+    for (const r of records) await this.refresh(r, false, leaving).catch(() => {});
   }
 }
 

@@ -383,11 +383,15 @@ export class NetworkManager {
       const eps = this.state.endpoints[containerId] ?? [];
       const ep = eps.find((e) => e.networkId === networkId);
       if (!ep) return;
+      // Its published ports go first: a new connection is refused at once rather than sent to an address about to vanish.
+      const ports = this.state.ports[containerId];
+      if (ports?.some((p) => p.containerIp === ep.ip)) {
+        delete this.state.ports[containerId];
+        await this.applyRules();
+      }
       await tool("ip", ["link", "del", ep.hostVeth]).catch(() => "");
       const rest = eps.filter((e) => e !== ep);
       this.state.endpoints[containerId] = rest;
-      const ports = this.state.ports[containerId];
-      if (ports?.some((p) => p.containerIp === ep.ip)) delete this.state.ports[containerId];
       // Records from before defaultRoute was kept: eth0 on a non-internal network had it.
       const hadRoute = ep.defaultRoute ?? (ep.iface === "eth0" && !this.find(ep.networkId)?.internal && !rest.some((e) => e.defaultRoute));
       const next = hadRoute ? rest.find((e) => !this.find(e.networkId)?.internal) : undefined;

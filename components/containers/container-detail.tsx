@@ -448,7 +448,11 @@ function DeploymentCard({ deployment, hostId, canDeploy }: { deployment: NonNull
     >
       <div className="space-y-3">
         <DetailList>
-          <DetailItem label="Deployment">{deployment.name}</DetailItem>
+          <DetailItem label="Deployment">
+            <Link href={`/deployments/${encodeURIComponent(deployment.id)}`} className="text-sky-700 hover:underline dark:text-sky-400">
+              {deployment.name}
+            </Link>
+          </DetailItem>
           <DetailItem label="Status">
             <Badge tone={deployment.status === "running" ? "green" : deployment.status === "rolledBack" ? "amber" : "slate"}>{deployment.status}</Badge>
           </DetailItem>

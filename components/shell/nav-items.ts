@@ -5,6 +5,8 @@ export interface NavItem {
   label: string;
   /** Shown when the user holds any of these (none: everyone signed in). */
   anyOf?: Permission[];
+  /** A live count beside the label (the approvals waiting for the viewer). */
+  badge?: "approvals";
 }
 
 export const NAV_ITEMS: NavItem[] = [
@@ -13,6 +15,9 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/containers", label: "Containers", anyOf: ["containers.read"] },
   { href: "/deploy", label: "Deploy", anyOf: ["containers.deploy"] },
   { href: "/stacks", label: "Stacks", anyOf: ["stacks.read"] },
+  { href: "/deployments", label: "Deployments", anyOf: ["containers.read"] },
+  { href: "/rollouts", label: "Rollouts", anyOf: ["containers.read", "stacks.read"] },
+  { href: "/approvals", label: "Approvals", anyOf: ["deploys.approve", "containers.deploy", "stacks.deploy"], badge: "approvals" },
   { href: "/images", label: "Images", anyOf: ["images.read"] },
   { href: "/networks", label: "Networks", anyOf: ["containers.read"] },
   { href: "/volumes", label: "Volumes", anyOf: ["containers.read"] },

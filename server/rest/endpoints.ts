@@ -31,7 +31,9 @@ import {
   statsBody,
 } from "./schemas";
 import { APPROVAL_ENDPOINTS } from "./endpoints-approvals";
+import { STATS_ENDPOINTS } from "./endpoints-stats";
 import { WATCH_ENDPOINTS } from "./endpoints-watches";
+import { ROLLOUT_ENDPOINTS } from "./endpoints-rollouts";
 import { WEBHOOK_ENDPOINTS } from "./endpoints-webhooks";
 import { applyStackBody, downStackBody, rollbackStackBody, stackApplyLineBody, stackBody, stackDownBody, stacksBody, stacksQuery, stackVersionsBody } from "./stack-schemas";
 
@@ -103,6 +105,7 @@ function endpoint<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodT
 }
 
 export const ENDPOINTS = {
+  ...ROLLOUT_ENDPOINTS,
   ...WEBHOOK_ENDPOINTS,
   listStacks: endpoint({
     id: "listStacks",
@@ -541,6 +544,7 @@ export const ENDPOINTS = {
   }),
   ...APPROVAL_ENDPOINTS,
   ...WATCH_ENDPOINTS,
+  ...STATS_ENDPOINTS,
 } as const;
 
 export type EndpointId = keyof typeof ENDPOINTS;

@@ -4,6 +4,7 @@ import type { DeploySpec } from "../../lib/deploy/spec";
 import { PolicyDeniedError } from "../../lib/policy/check";
 import { canOnHost, type HostRef } from "../auth/access";
 import { AppError } from "../errors";
+import type { AgentClient } from "../fleet/agent/client";
 import type { ContainerInspect } from "../fleet/agent/types";
 import { judgeDeploy } from "../policy/gate";
 import { contextOf, createAndStart, judgeByName, pullAndJudge } from "../services/deploy/deploy";
@@ -98,8 +99,30 @@ export async function planDeploymentRollout(deps: RolloutDeps, req: RolloutReque
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function networksOf(c: ContainerInspect): string[] {
-  return Object.keys(((c.NetworkSettings as { Networks?: Record<string, unknown> } | undefined)?.Networks ?? {}) as object);
+/** The container's networks (not host or none) with its aliases on each. */
+function networksOf(c: ContainerInspect): { name: string; aliases: string[] }[] {
+  const networks = (c.NetworkSettings as { Networks?: Record<string, { Aliases?: string[] | null }> } | undefined)?.Networks ?? {};
+  return Object.entries(networks)
+    .filter(([name]) => name !== "host" && name !== "none")
+    .map(([name, n]) => ({ name, aliases: (n?.Aliases ?? []).filter((a) => a !== c.Id.slice(0, 12)) }));
+}
+
+/**
+ * Takes a container off its networks: its names stop resolving for its peers
+ * and its published ports go, so new connections are refused at once rather
+ * than sent to an address about to disappear.
+ */
+async function leaveNetworks(client: AgentClient, c: ContainerInspect): Promise<void> {
+  for (const n of networksOf(c)) await client.disconnectNetwork(n.name, c.Id, { force: true, timeoutMs: 15_000 }).catch(() => undefined);
+}
+
+/** Puts a container back on the networks it left (before it is started again). */
+async function rejoinNetworks(client: AgentClient, c: ContainerInspect): Promise<void> {
+  const now = await client.inspectContainer(c.Id, { timeoutMs: 15_000 }).catch(() => null);
+  const still = new Set(now ? networksOf(now).map((n) => n.name) : []);
+  for (const n of networksOf(c)) {
+    if (!still.has(n.name)) await client.connectNetwork(n.name, c.Id, { Aliases: n.aliases }, { timeoutMs: 15_000 }).catch(() => undefined);
+  }
 }
 
 /** Runs a claimed deployment rollout (the worker calls it with the requester's rights as they are now). */
@@ -157,10 +180,7 @@ export async function runDeploymentRollout(ctx: RunContext): Promise<RunOutcome 
       await ctx.step("gate", gate.how === "healthy" ? "The new container is healthy" : `The new container kept running for ${gateOptions().settleSeconds} s`);
       if (old) {
         await ctx.step("switch", `Taking ${name} (the old container) off its networks`);
-        for (const network of networksOf(old)) {
-          if (["host", "none"].includes(network)) continue;
-          await client.disconnectNetwork(network, old.Id, { force: true, timeoutMs: 15_000 }).catch(() => undefined);
-        }
+        await leaveNetworks(client, old);
         await ctx.step("stop", `Stopping and removing the old container`);
         if (wasRunning) await client.stopContainer(old.Id, { timeoutSeconds: 10, timeoutMs: 30_000 }).catch(() => undefined);
         await client.removeContainer(old.Id, { force: true, timeoutMs: 30_000 });
@@ -171,6 +191,7 @@ export async function runDeploymentRollout(ctx: RunContext): Promise<RunOutcome 
       if (old) {
         // The old one may have been taken off its networks already: it is started again under its name.
         const still = await client.inspectContainer(old.Id).catch(() => null);
+        if (still) await rejoinNetworks(client, old);
         if (still && !still.State.Running && wasRunning) await client.startContainer(old.Id).catch(() => undefined);
       }
       return await fail(reason, newId);
@@ -190,12 +211,15 @@ export async function runDeploymentRollout(ctx: RunContext): Promise<RunOutcome 
     const bringBack = async () => {
       if (!old) return;
       await client.renameContainer(old.Id, name).catch(() => undefined);
+      await rejoinNetworks(client, old);
       if (wasRunning) await client.startContainer(old.Id).catch(() => undefined);
     };
     try {
       if (old) {
         await ctx.step("stop", `Stopping the old container (a fixed host port: stop, then start)`);
         await client.renameContainer(old.Id, aside, { timeoutMs: 15_000 });
+        // Off its networks first: its port is released at once (connections refused, not sent to a vanishing address).
+        if (wasRunning) await leaveNetworks(client, old);
         if (wasRunning) await client.stopContainer(old.Id, { timeoutSeconds: 10, timeoutMs: 30_000 });
       }
       await ctx.step("create", `Starting the new container as ${name}`);

@@ -101,14 +101,14 @@ export async function requestRollout(deps: RolloutDeps, req: RolloutRequest): Pr
   return { rolloutId: created.id, status };
 }
 
-/**
- * Marks the target's older "queued" rollouts superseded by `newerId` (a
- * rollout approved later queues itself the same way: call this when it does).
- */
+/** Marks the target's "queued" rollouts requested before `newerId` superseded by it. */
 export async function supersedeQueued(db: Db, target: { deploymentId?: string | null; stackId?: string | null }, newerId: string): Promise<number> {
   const where = target.deploymentId ? { deploymentId: target.deploymentId } : target.stackId ? { stackId: target.stackId } : null;
   if (!where) return 0;
-  const older = await db.rollout.findMany({ where: { ...where, status: "queued", id: { not: newerId } }, select: { id: true, steps: true } });
+  const newer = await db.rollout.findUnique({ where: { id: newerId }, select: { createdAt: true } });
+  if (!newer) return 0;
+  // Only requests made before it: an approved rollout doesn't supersede a newer request queued meanwhile.
+  const older = await db.rollout.findMany({ where: { ...where, status: "queued", id: { not: newerId }, createdAt: { lte: newer.createdAt } }, select: { id: true, steps: true } });
   for (const o of older) {
     await db.rollout.updateMany({
       where: { id: o.id, status: "queued" },
@@ -121,6 +121,27 @@ export async function supersedeQueued(db: Db, target: { deploymentId?: string | 
     });
   }
   return older.length;
+}
+
+/**
+ * An approved rollout joins the queue (not before `runAt`, when given):
+ * older queued rollouts of its target are superseded, as for a new request,
+ * and the worker is woken. False when it wasn't awaiting approval (already
+ * decided, cancelled or expired): nothing changes.
+ */
+export async function queueApprovedRollout(db: Db, rolloutId: string, o: { runAt?: Date | null; approvedBy?: string | null } = {}): Promise<boolean> {
+  const row = await db.rollout.findUnique({ where: { id: rolloutId }, select: { steps: true, deploymentId: true, stackId: true } });
+  if (!row) return false;
+  const when = o.runAt && o.runAt.getTime() > Date.now() ? o.runAt : null;
+  const line = step("queued", `Approved${o.approvedBy ? ` by ${o.approvedBy}` : ""}; ${when ? `runs at ${when.toISOString()}` : "queued"}`);
+  const changed = await db.rollout.updateMany({
+    where: { id: rolloutId, status: "awaitingApproval" },
+    data: { status: "queued", notBefore: when, steps: [...((row.steps as unknown as RolloutStep[]) ?? []), line] as unknown as Prisma.InputJsonValue },
+  });
+  if (changed.count === 0) return false;
+  await supersedeQueued(db, row, rolloutId);
+  kickRollouts();
+  return true;
 }
 
 /** Waits (bounded) until the rollout has finished or timeoutMs passed; returns the row as it is then. */

@@ -1,5 +1,5 @@
 import "server-only";
-import type { DeploySpec } from "../../lib/deploy/spec";
+import { type DeploySpec, deploySpecSchema } from "../../lib/deploy/spec";
 import { MASK } from "../services/deploy/secrets";
 import type { SpecChange } from "./types";
 
@@ -17,14 +17,21 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
+/** The spec with the schema's defaults filled in (a spec saved before a default existed compares equal); as given if it doesn't parse. */
+function withDefaults(spec: Partial<DeploySpec>): Partial<DeploySpec> {
+  const parsed = deploySpecSchema.safeParse(spec);
+  return parsed.success ? parsed.data : spec;
+}
+
 function envMap(spec: Partial<DeploySpec>): Map<string, { value: string; secret: boolean }> {
   return new Map((spec.env ?? []).map((e) => [e.name, { value: e.value, secret: Boolean(e.secret) }]));
 }
 
 /** The changes from `before` to `after` (both with secret values opened or both sealed: only equality is compared; values shown are masked). */
-export function diffSpecs(before: Partial<DeploySpec> | null, after: Partial<DeploySpec>): SpecChange[] {
+export function diffSpecs(before: Partial<DeploySpec> | null, afterGiven: Partial<DeploySpec>): SpecChange[] {
   const out: SpecChange[] = [];
-  const b = before ?? {};
+  const b = before ? withDefaults(before) : {};
+  const after = withDefaults(afterGiven);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(after)])].sort();
   for (const key of keys) {
     if (key === "env") {

@@ -3,6 +3,8 @@ import type { Actor, ActorType } from "../audit/types";
 import { writeAudit } from "../audit/write";
 import { canOnHost, type Viewer } from "../auth/access";
 import { viewerForUser } from "../auth/sessions";
+import { isHostScoped, tokenGrants } from "../tokens/scope";
+import { viewerForCreator } from "../tokens/viewer-for-token";
 import type { Db } from "../db";
 import { db as defaultDb } from "../db";
 import type { FleetServices } from "../fleet/instance";
@@ -62,13 +64,44 @@ const actorOfRow = (r: Rollout): Actor => ({ type: r.actorType as ActorType, id:
 /** The requester's rights now, or why the rollout may not run (fail closed). */
 async function requesterNow(db: Db, r: Rollout): Promise<{ viewer: Viewer } | { denied: string }> {
   if (!r.requestedById) return { denied: "The rollout names no requester whose rights it could run with." };
-  const viewer = await viewerForUser(db, r.requestedById);
+  let viewer = await viewerForUser(db, r.requestedById);
   if (!viewer) return { denied: "The requester's account no longer exists or is disabled." };
+  // A webhook or a watch made through an API token acts within that token, as it is now.
+  const madeThrough = await creatorToken(db, r);
+  if (madeThrough) {
+    const narrowed = await viewerForCreator(db, { userId: r.requestedById, tokenId: madeThrough });
+    if (!narrowed) return { denied: `The API token the ${r.webhookId ? "webhook" : "watch"} was made through has been revoked, has expired or is gone.` };
+    viewer = narrowed;
+  }
   const host = await db.host.findUnique({ where: { id: r.hostId }, select: { id: true, hostGroupId: true } });
   if (!host) return { denied: "The host no longer exists." };
+  if (r.actorType === "token") {
+    // Asked through an API token: the token as it is now (revoked, expired, narrowed) bounds the owner's rights.
+    const token = r.actorId ? await db.apiToken.findUnique({ where: { id: r.actorId } }) : null;
+    if (!token || token.userId !== viewer.user.id) return { denied: "The API token that asked for it no longer exists." };
+    if (token.revokedAt) return { denied: "The API token that asked for it has been revoked." };
+    if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) return { denied: "The API token that asked for it has expired." };
+    // Where each host the token or a grant names sits now (as authenticateToken works it out).
+    const ids = isHostScoped(token) ? [...new Set([...token.hostIds, ...viewer.grants.flatMap((g) => (g.scope.type === "host" ? [g.scope.id] : []))])] : [];
+    const named = ids.length ? await db.host.findMany({ where: { id: { in: ids } }, select: { id: true, hostGroupId: true } }) : [];
+    const groups = new Map([[host.id, host.hostGroupId], ...named.map((h) => [h.id, h.hostGroupId] as const)]);
+    viewer = { ...viewer, grants: tokenGrants(viewer.grants, token, groups) };
+  }
   const permission = r.deploymentId ? "containers.deploy" : "stacks.deploy";
   if (!canOnHost(viewer, permission, host)) return { denied: `The requester no longer holds ${permission} on this host.` };
   return { viewer };
+}
+
+/** The API token the rollout's webhook or watch was made through (null: made in the console). */
+async function creatorToken(db: Db, r: Rollout): Promise<string | null> {
+  if (r.actorType === "token") return null;
+  if (r.webhookId) return (await db.webhook.findUnique({ where: { id: r.webhookId }, select: { tokenId: true } }))?.tokenId ?? null;
+  if (r.trigger !== "watcher") return null;
+  const watch = await db.imageWatch.findFirst({
+    where: r.deploymentId ? { deploymentId: r.deploymentId } : { stackId: r.stackId, ...(r.services.length ? { service: { in: r.services } } : {}) },
+    select: { tokenId: true, createdById: true },
+  });
+  return watch && watch.createdById === r.requestedById ? watch.tokenId : null;
 }
 
 interface WorkerState {
@@ -245,7 +278,7 @@ export function startRolloutWorker(services: FleetServices, o: { db?: () => Db; 
  */
 export function ensureRolloutWorker(services: FleetServices, db: Db): void {
   const w = holder[HOLDER];
-  if (w && !w.stopped && w.services === services) return;
+  if (w && !w.stopped && w.services.fleet === services.fleet) return;
   if (w) void stopRolloutWorker();
   startRolloutWorker(services, { db: () => db });
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { z } from "zod";
-import { deploySpecSchema } from "../../lib/deploy/spec";
+import { deploySpecSchema, imageReferenceSchema } from "../../lib/deploy/spec";
 import { dockerObjectRefSchema } from "../../lib/validation/docker-objects";
 import { followContainerLogs, readContainerLogs, watchContainerStats } from "../services/containers/container-streams";
 import { containerQuerySchema } from "../services/containers/fleet-containers";
@@ -116,11 +116,22 @@ export const containersRouter = createRouter({
    * keeps (or goes back to) serving if the new one fails its health gate.
    */
   update: hostScopedProcedure("containers.deploy")
-    .input(z.object({ deploymentId: z.string().min(1).max(64), spec: deploySpecSchema.optional(), overridePolicy: z.boolean().default(false), progressToken }))
+    .input(
+      z.object({
+        deploymentId: z.string().min(1).max(64),
+        spec: deploySpecSchema.optional(),
+        /** Another tag or digest of the deployment's own repository ("repo:tag" or "repo@sha256:…"). */
+        image: imageReferenceSchema().optional(),
+        overridePolicy: z.boolean().default(false),
+        progressToken,
+        /** False: answer as soon as the rollout is queued (or waits for approval); follow it with rollouts.get. */
+        wait: z.boolean().default(true),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const services = await ctx.fleet();
       ctx.audit.target = { type: "deployment", id: input.deploymentId };
-      ctx.audit.params = { deploymentId: input.deploymentId, spec: input.spec ? maskSpecSecrets(input.spec) : null };
+      ctx.audit.params = { deploymentId: input.deploymentId, image: input.image ?? null, spec: input.spec ? maskSpecSecrets(input.spec) : null };
       const result = await updateDeploymentByRollout({
         db: ctx.db,
         services,
@@ -128,8 +139,10 @@ export const containersRouter = createRouter({
         hostId: ctx.host.id,
         deploymentId: input.deploymentId,
         spec: input.spec,
+        image: input.image,
         override: input.overridePolicy,
         progressToken: input.progressToken,
+        wait: input.wait,
       });
       ctx.audit.params = {
         deploymentId: input.deploymentId,

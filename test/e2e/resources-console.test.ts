@@ -272,16 +272,16 @@ describe("resources console in a real browser", () => {
     await signInThroughForm(page, url, VIEWER.email, VIEWER.password);
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     const links = await page.getByRole("navigation", { name: "Main" }).first().getByRole("link").allTextContents();
-    expect(links).toEqual(["Dashboard", "Hosts", "Containers", "Stacks", "Images", "Networks", "Volumes", "Policy", "Settings"]);
-    expect(await page.getByRole("link", { name: /deploy/i }).count()).toBe(0);
+    expect(links).toEqual(["Dashboard", "Hosts", "Containers", "Stacks", "Deployments", "Rollouts", "Images", "Networks", "Volumes", "Policy", "Settings"]);
+    expect(await page.getByRole("link", { name: /^deploy( |$)/i }).count()).toBe(0);
 
     // Containers: the probe is listed; there is nothing to deploy with, and no control that acts.
     await nav(page, "Containers").first().click();
     await page.waitForURL(`${url}/containers`);
     const row = page.getByTestId("container-probe");
     await row.waitFor({ timeout: CONNECT_MS });
-    expect(await page.getByRole("link", { name: /deploy/i }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: /deploy/i }).count()).toBe(0);
+    expect(await page.getByRole("link", { name: /^deploy( |$)/i }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^deploy( |$)/i }).count()).toBe(0);
     await allDisabled(page, /^(stop|restart|kill|remove|exec)/i);
     // Its page: Stop is there but disabled with its reason; the Exec tab says why there's no shell.
     await row.getByRole("link", { name: "probe" }).click();

@@ -92,7 +92,7 @@ describe("passwords and navigation", () => {
   });
   it("hides Users & roles and Audit from a Viewer", () => {
     const labels = visibleNav(["hosts.read", "containers.read", "images.read", "containers.logs"]).map((i) => i.label);
-    expect(labels).toEqual(["Dashboard", "Hosts", "Containers", "Images", "Networks", "Volumes", "Policy", "Settings"]);
+    expect(labels).toEqual(["Dashboard", "Hosts", "Containers", "Deployments", "Rollouts", "Images", "Networks", "Volumes", "Policy", "Settings"]);
     expect(labels).not.toContain("Deploy");
     expect(visibleNav(["roles.manage"]).map((i) => i.label)).toContain("Users & roles");
   });

@@ -1,5 +1,6 @@
 import "server-only";
 import type { ImageProvenance } from "../../../lib/image-provenance";
+import type { AgentBulkStats } from "../../stats/bulk-types";
 import http from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { FleetError } from "../errors";
@@ -225,6 +226,11 @@ export class AgentClient {
   /** One stats sample (stream=false). */
   stats(id: string, o?: RequestOptions): Promise<ContainerStats> {
     return this.json("GET", `/containers/${encodeURIComponent(id)}/stats`, { timeoutMs: 15_000, ...o, query: { stream: "false" } });
+  }
+
+  /** Berth's GET /berth/stats: every running container's counters, the host's and its filesystems', in one answer. */
+  bulkStats(o?: RequestOptions): Promise<AgentBulkStats> {
+    return this.json("GET", "/berth/stats", { timeoutMs: 30_000, ...o });
   }
 
   /** Runs a command in a running container and collects its output. */

@@ -41,8 +41,11 @@ export async function updateDeploymentByRollout(o: {
   hostId: string;
   deploymentId: string;
   spec?: DeploySpec;
+  image?: string;
   override: boolean;
   progressToken?: string;
+  /** False: answer once it is queued. */
+  wait?: boolean;
   waitMs?: number;
 }): Promise<UpdateResult> {
   const saved = await o.db.deployment.findUnique({ where: { id: o.deploymentId }, select: { id: true, hostId: true, name: true, containerId: true } });
@@ -53,6 +56,7 @@ export async function updateDeploymentByRollout(o: {
     {
       target: { kind: "deployment", deploymentId: saved.id },
       spec: o.spec,
+      image: o.image ?? null,
       trigger: actor.type === "token" ? "api" : "form",
       requester: { actor, viewer: o.viewer },
       override: o.override,
@@ -60,13 +64,13 @@ export async function updateDeploymentByRollout(o: {
     },
   );
   const base = { rolloutId: accepted.rolloutId, deploymentId: saved.id, name: saved.name };
-  if (accepted.status === "awaitingApproval") {
+  if (accepted.status === "awaitingApproval" || o.wait === false) {
     return {
       ...base,
       status: accepted.status,
       containerId: saved.containerId ?? "",
       rolledBack: false,
-      message: "Waiting for an approver: it runs once approved.",
+      message: accepted.status === "awaitingApproval" ? "Waiting for an approver: it runs once approved." : "Queued.",
       digestBefore: null,
       digestAfter: null,
       strategy: null,

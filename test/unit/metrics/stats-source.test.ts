@@ -1,17 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildScrapeRegistry } from "../../../server/metrics/scrape";
 import { latestStats } from "../../../server/metrics/stats-source";
+import { forgetLatest, type LatestContainerSample, recordLatest } from "../../../server/stats/latest";
 import { parsePrometheus, samples } from "../../fixtures/prometheus-text";
 
-// /metrics reads the stats collector's latest samples from the holder it
-// keeps on globalThis (server/stats/latest.ts: `berthLatestStats`, maps keyed
-// `${hostId}/${containerId}` and by host id); without a collector, none.
+// /metrics reads the stats collector's latest samples (server/stats/latest.ts);
+// without a collector, none.
 
-const holder = globalThis as unknown as { berthLatestStats?: unknown };
-
-afterEach(() => {
-  delete holder.berthLatestStats;
-});
+afterEach(() => forgetLatest("h1"));
 
 describe("the stats collector's latest samples", () => {
   it("none without a collector", () => {
@@ -21,7 +17,7 @@ describe("the stats collector's latest samples", () => {
   });
 
   it("what the collector recorded becomes the container's usage series", async () => {
-    const sample = {
+    const sample: LatestContainerSample = {
       hostId: "h1",
       hostName: "alpha",
       containerId: "c1",
@@ -42,10 +38,7 @@ describe("the stats collector's latest samples", () => {
       health: "none",
       oomKills: 2,
     };
-    holder.berthLatestStats = {
-      containers: new Map([["h1/c1", sample]]),
-      hosts: new Map([["h1", { hostId: "h1", hostName: "alpha", at: new Date(), cpus: 2, cpuPercent: 50, memoryBytes: 1, memoryTotalBytes: 2, disks: [] }]]),
-    };
+    recordLatest({ hostId: "h1", hostName: "alpha", at: new Date(), cpus: 2, cpuPercent: 50, memoryBytes: 1, memoryTotalBytes: 2, disks: [] }, [sample]);
     const stats = latestStats();
     const text = await buildScrapeRegistry({
       hosts: [

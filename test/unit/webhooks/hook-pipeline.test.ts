@@ -92,7 +92,7 @@ describe("the webhook credential", () => {
       ["webhook", "denied", "webhook revoked"],
       ["webhook", "denied", "webhook expired"],
       ["webhook", "denied", "source address 192.0.2.7 not allowed"],
-      ["webhook", "denied", "creator disabled or removed"],
+      ["webhook", "denied", "creator unavailable: its creator is disabled or no longer exists"],
     ]);
     expect(JSON.stringify(calls.records)).not.toContain(secret);
     expect(calls.updates).toBe(0);

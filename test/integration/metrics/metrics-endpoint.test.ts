@@ -90,6 +90,7 @@ describe("GET /metrics", () => {
       BERTH_ADMIN_PASSWORD: OWNER.password,
       BERTH_METRICS_RATE: "1",
       BERTH_METRICS_BURST: String(BURST),
+      BERTH_STATS_INTERVAL_MS: "1000",
     });
     owner = new HttpClient(gateway.url);
     expect((await owner.signIn(OWNER.email, OWNER.password)).ok).toBe(true);
@@ -167,6 +168,27 @@ describe("GET /metrics", () => {
     expect(Number(samples(families, "berth_audit_events_written_total", { outcome: "success" })[0]?.value)).toBeGreaterThan(0);
     expect(samples(families, "berth_alerts_firing").map((m) => m.labels!.severity)).toEqual(["info", "warning", "critical"]);
     expect(family(families, "process_resident_memory_bytes")).toBeDefined();
+  });
+
+  it("usage from the stats collector's latest samples: CPU, memory and its limit, network, block I/O, restarts, OOM kills", async () => {
+    const web = { host: HOST_NAME, name: "metrics-web" };
+    const { families } = await scrapeUntil((f) => samples(f, "berth_container_memory_limit_bytes", web).length === 1);
+    expect(samples(families, "berth_container_memory_limit_bytes", web)[0]!.value).toBe(String(64 * 1024 * 1024));
+    expect(Number(samples(families, "berth_container_memory_usage_bytes", web)[0]!.value)).toBeGreaterThan(0);
+    for (const name of ["berth_container_cpu_seconds_total", "berth_container_network_receive_bytes_total", "berth_container_network_transmit_bytes_total", "berth_container_block_read_bytes_total", "berth_container_block_write_bytes_total", "berth_container_restarts_total", "berth_container_oom_kills_total"]) {
+      const found = samples(families, name, web);
+      expect(found, name).toHaveLength(1);
+      expect(Number(found[0]!.value), name).toBeGreaterThanOrEqual(0);
+      expect(family(families, name)!.type, name).toBe("COUNTER");
+    }
+    // No limit set: no limit series; the stopped container has no usage series.
+    expect(samples(families, "berth_container_memory_limit_bytes", { name: "metrics-api" })).toEqual([]);
+    expect(samples(families, "berth_container_cpu_seconds_total", { name: "metrics-api" })).toHaveLength(1);
+    expect(samples(families, "berth_container_cpu_seconds_total", { name: "metrics-job" })).toEqual([]);
+    // The host's own sample.
+    expect(Number(samples(families, "berth_host_cpus", { host: HOST_NAME })[0]!.value)).toBeGreaterThan(0);
+    expect(Number(samples(families, "berth_host_memory_total_bytes", { host: HOST_NAME })[0]!.value)).toBeGreaterThan(0);
+    expect(Number(samples(families, "berth_host_disk_size_bytes", { host: HOST_NAME, mount: "state" })[0]?.value)).toBeGreaterThan(0);
   });
 
   it("a container that is removed drops out of the next scrape", async () => {

@@ -1,11 +1,12 @@
 // npm run bench — every benchmark, printed as a table. Peers are measured in the same run where one exists.
-// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook|alert runs one of them.
+// BENCH_ONLY=pull|containers|network|build|compose|audit|tunnel|deploy|proxy|rest|stacks|rollouts|webhook|alert|metrics runs one of them.
 import { ALERT_TARGET_MS, benchAlertLatency } from "./alert-latency";
 import { benchAuditSearch } from "./audit-search";
 import { benchBuild } from "./build";
 import { benchCompose } from "./compose";
 import { benchContainers } from "./containers";
 import { benchDeploy, DEPLOY_TARGET_MS, LIST_TARGET_MS } from "./deploy";
+import { benchMetrics, METRICS_TARGET_MS } from "./metrics";
 import { benchNetwork } from "./network";
 import { benchProxy } from "./proxy";
 import { benchPull } from "./pull";
@@ -170,5 +171,12 @@ if (!only || only === "rollouts") {
   console.log(`\nrollouts of a deployment (containers.update → queue → health-gated rollout, a new image each time) on an SSH test host; ${r.rounds} rounds each`);
   console.log(`  stop-then-start, fixed host port, requests every 20 ms: longest failed run ${r.stopFirst.worstMs.toFixed(0)} ms worst, ${r.stopFirst.medianMs.toFixed(0)} ms median   target < ${GAP_TARGET_MS} ms   ${met(r.stopFirst.worstMs < GAP_TARGET_MS)}   (${r.stopFirst.failed}/${r.stopFirst.requests} failed: ${JSON.stringify(r.stopFirst.kinds)}; 1 s request timeout; rollout ${r.stopFirst.rolloutMs.toFixed(0)} ms median)`);
   console.log(`  start-first, reached by network alias from another container, a GET every 20 ms: ${r.startFirst.failed} failed of ${r.startFirst.requests}   target ${ALIAS_FAILURES_TARGET}   ${met(r.startFirst.failed <= ALIAS_FAILURES_TARGET)}   (per round ${r.startFirst.failedPerRound.join(", ")}: ${JSON.stringify(r.startFirst.kinds)}; rollout ${r.startFirst.rolloutMs.toFixed(0)} ms median)`);
+}
+if (!only || only === "metrics") {
+  const m = await benchMetrics();
+  const ms = (x: number) => x.toFixed(1).padStart(7);
+  console.log(`\nGET /metrics rendering, ${m.hosts} hosts × ${m.perHost} containers (synthetic snapshots and samples in-process; ${m.lines} samples, ${(m.bytes / 1024).toFixed(0)} KiB); load ${m.load.average.toFixed(1)} on ${m.load.cpus} CPUs`);
+  console.log(`  ${m.runs} scrapes after ${m.warmup} warm-ups, wall clock: p50 ${ms(m.render.p50)} ms   p95 ${ms(m.render.p95)} ms   target: server time < ${METRICS_TARGET_MS} ms   ${m.render.p95 < METRICS_TARGET_MS ? "met" : "NOT met"}`);
+  console.log(`  the same scrapes, CPU time:          p50 ${ms(m.cpu.p50)} ms   p95 ${ms(m.cpu.p95)} ms   (what a scrape costs when the CPUs aren't shared)`);
 }
 process.exit(0);

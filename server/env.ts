@@ -56,6 +56,9 @@ const envSchema = z
     // Docker-API proxy requests per token: a refill rate per second and the burst a token may spend at once.
     BERTH_DOCKER_API_RATE: z.coerce.number().int().min(1).max(100_000).default(100),
     BERTH_DOCKER_API_BURST: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    // GET /metrics scrapes per token (Prometheus scrapes every 15–60 s): a refill rate per second and a burst.
+    BERTH_METRICS_RATE: z.coerce.number().int().min(1).max(10_000).default(2),
+    BERTH_METRICS_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
     // How often the stats collector samples each host's containers (rows stay minute-aligned; short in tests).
     BERTH_STATS_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
     BERTH_TRUST_PROXY: z

@@ -16,6 +16,9 @@ import { createCrossOriginGuard } from "./http/cross-origin-guard";
 import { refuseAmbiguousApiPath } from "./http/dot-segments";
 import { refuseOversized } from "./http/refuse-oversized";
 import { createSecurityHeaders } from "./http/security-headers";
+import { createMetricsEndpoint } from "./metrics/endpoint";
+import { observeHttp } from "./metrics/registry";
+import { loadRouteLabeler } from "./metrics/route-label";
 
 const log = (line: string) => console.log(line ? `[berth] ${line}` : "");
 
@@ -58,6 +61,10 @@ async function main() {
   });
   upgradeHandlers.push((req, socket, head) => dockerProxy.handleUpgrade(req, socket, head));
 
+  // GET /metrics (Prometheus), and every request's duration by route pattern.
+  const metrics = createMetricsEndpoint({ clientIp: (req) => clientIp(req, trustProxy), rate: { perSecond: env.BERTH_METRICS_RATE, burst: env.BERTH_METRICS_BURST } });
+  const routeOf = loadRouteLabeler();
+
   const securityHeaders = createSecurityHeaders({ settings: env, dev });
   const refuseCrossOrigin = createCrossOriginGuard({ settings: env, db: () => booted.db, maxBodyBytes: env.BERTH_MAX_BODY_BYTES, log });
 
@@ -68,7 +75,10 @@ async function main() {
     req.headers[CLIENT_IP_HEADER] = clientIp(req, env.BERTH_TRUST_PROXY);
     req.headers[REQUEST_PATH_HEADER] = req.url ?? "/";
     res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.once("close", () => observeHttp(req.method, routeOf(req.url), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     const policy = securityHeaders.apply(res);
+    if (metrics.handleRequest(req, res, requestId)) return;
     // The proxy answers oversized bodies itself, Docker-style, after checking the token.
     if (dockerProxy.handleRequest(req, res, requestId)) return;
     // `/api/v1/hosts/%2e%2e/containers` would reach another route once URL rules resolved it: 404 instead.

@@ -9,6 +9,7 @@ import type { Db } from "./db";
 import { type AppErrorCode, isAppError, toAppError } from "./errors";
 import { actorOf, AuditTrail } from "./pipeline/audit-log";
 import type { FleetServices } from "./fleet/instance";
+import { observeTrpc } from "./metrics/registry";
 
 // Context, error formatter and the procedure ladder:
 // public → protected → permission("x") → hostScoped("x").
@@ -113,7 +114,15 @@ const mapAppErrors = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(audited).use(mapAppErrors);
+// Each call's duration for /metrics, by procedure (a bounded set: the router's own paths) and result.
+const timed = t.middleware(async ({ type, path, next }) => {
+  const started = process.hrtime.bigint();
+  const result = await next();
+  observeTrpc(path, type, result.ok ? "ok" : result.error.code, Number(process.hrtime.bigint() - started) / 1e9);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(timed).use(audited).use(mapAppErrors);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });

@@ -2,6 +2,7 @@ import "server-only";
 import { bumpAuthGeneration, changesAccess } from "../auth/generation";
 import { storableJson, storableText, storableTextOrNull } from "../../lib/storable-text";
 import type { Db } from "../db";
+import { countAuditEvent } from "../metrics/registry";
 import { GENESIS_HASH, hashEvent, type HashedFields } from "./canonical";
 import { redactParams } from "./redact";
 import type { AuditInput } from "./types";
@@ -86,7 +87,10 @@ export function appendAudit(db: Db, record: PreparedAudit): Promise<WrittenEvent
         return { id: fields.id, hash };
       },
       { maxWait: 60_000, timeout: 60_000 },
-    ),
+    ).then((written) => {
+      countAuditEvent(record.outcome);
+      return written;
+    }),
   );
 }
 

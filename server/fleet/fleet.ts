@@ -14,6 +14,7 @@ import { FleetError } from "./errors";
 import { DEFAULT_TIMING, HostConnection, type ConnectionTarget, type ConnectionTiming, type LinkState, type StateChange } from "./host-connection";
 import { gatherFacts, sha256File } from "./install/installer";
 import { LocalAgent } from "./local-agent";
+import { noteLinkState } from "../metrics/registry";
 
 // The gateway's view of its fleet: one HostConnection per host, the last known
 // state of each (kept current from the agent's /events stream), and change
@@ -256,6 +257,7 @@ export class Fleet extends EventEmitter<{ change: [HostSnapshot]; install: [Inst
 
   private async onState(hostId: string, connection: HostConnection, change: StateChange): Promise<void> {
     if (change.state === "stopped" || this.connections.get(hostId) !== connection) return;
+    noteLinkState(hostId, change.state, change.previous);
     this.logKeyChange(connection, change);
     // Saved before it is announced: a console re-reading the host on this event sees the new key and times.
     await this.persist(hostId, change);

@@ -10,6 +10,7 @@ import type { Db } from "../db";
 import { db as defaultDb } from "../db";
 import type { FleetServices } from "../fleet/instance";
 import type { Prisma, Rollout } from "../generated/prisma/client";
+import { countRollout } from "../metrics/registry";
 import { runDeploymentRollout } from "./deployment-rollout";
 import { forgetProgressKey, live, progressKeyOf, progressPhase, rememberError } from "./live";
 import { runStackRollout } from "./stack-rollout";
@@ -144,6 +145,7 @@ async function runOne(w: WorkerState, claimed: Rollout): Promise<void> {
     outcome = { ok: false, reason: e instanceof Error ? e.message : String(e), error: e };
   }
   const final = outcome.ok ? "succeeded" : "failed";
+  countRollout(claimed.deploymentId ? "deployment" : "stack", outcome.ok ? "succeeded" : outcome.denied ? "denied" : outcome.untouched ? "failed" : "rolled_back");
   await step(outcome.ok ? "done" : outcome.untouched ? "error" : "done", outcome.ok ? "Rolled out" : `Failed: ${outcome.reason ?? "unknown reason"}`);
   if (key) {
     const message = outcome.ok ? "Rolled out" : outcome.untouched ? (outcome.reason ?? "Failed") : `Rolled back: ${outcome.reason ?? "failed"}`;

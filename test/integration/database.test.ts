@@ -10,6 +10,7 @@ const COMPATIBLE: Record<string, string[]> = {
   Boolean: ["boolean"],
   Int: ["integer"],
   BigInt: ["bigint"],
+  Float: ["double precision"],
   DateTime: ["timestamp without time zone", "timestamp with time zone"],
   Json: ["jsonb", "json"],
 };
@@ -252,6 +253,92 @@ describe("migrations", () => {
         expect((await db.auditEvent.findUniqueOrThrow({ where: { id: e.id } })).params).toEqual({ a: [1, "b"] });
         await expect(db.auditEvent.update({ where: { id: e.id }, data: { action: "x" } })).rejects.toThrow(/append-only/);
         await expect(db.auditEvent.delete({ where: { id: e.id } })).rejects.toThrow(/append-only/);
+      },
+      Rollout: async () => {
+        const own = await db.host.create({ data: { name: `rt-rollout-host-${stamp}`, address: "192.0.2.5" } });
+        const r = await db.rollout.create({ data: { hostId: own.id, deploymentId: "d1", trigger: "webhook", actorType: "webhook", services: ["api"], digests: { api: { before: null, after: null } } } });
+        await db.rollout.update({ where: { id: r.id }, data: { status: "succeeded", steps: [{ at: "t", phase: "done", message: "ok" }], finishedAt: new Date(stamp) } });
+        expect(await db.rollout.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({ status: "succeeded", actorType: "webhook", services: ["api"] });
+        // Deleting the host takes its rollouts with it.
+        await db.host.delete({ where: { id: own.id } });
+        expect(await db.rollout.findUnique({ where: { id: r.id } })).toBeNull();
+      },
+      ApprovalRequest: async () => {
+        const own = await db.host.create({ data: { name: `rt-approval-host-${stamp}`, address: "192.0.2.6" } });
+        const r = await db.rollout.create({ data: { hostId: own.id, trigger: "form", actorType: "user", status: "awaitingApproval" } });
+        const a = await db.approvalRequest.create({ data: { rolloutId: r.id, hostId: own.id, expiresAt: new Date(stamp + 3_600_000) } });
+        await db.approvalRequest.update({ where: { id: a.id }, data: { status: "approved", comment: "ok", decidedAt: new Date(stamp) } });
+        expect((await db.approvalRequest.findUniqueOrThrow({ where: { rolloutId: r.id } })).status).toBe("approved");
+        // Deleting the rollout takes its request with it.
+        await db.rollout.delete({ where: { id: r.id } });
+        expect(await db.approvalRequest.findUnique({ where: { id: a.id } })).toBeNull();
+        await db.host.delete({ where: { id: own.id } });
+      },
+      ApprovalRule: async () => {
+        const rule = await db.approvalRule.create({ data: { scopeKey: `hostGroup:${group.id}`, hostGroupId: group.id } });
+        await db.approvalRule.update({ where: { id: rule.id }, data: { expiryHours: 24 } });
+        expect((await db.approvalRule.findUniqueOrThrow({ where: { scopeKey: `hostGroup:${group.id}` } })).expiryHours).toBe(24);
+        await db.approvalRule.delete({ where: { id: rule.id } });
+      },
+      Webhook: async () => {
+        const w = await db.webhook.create({ data: { hostId: host.id, deploymentId: "d1", name: "ci", prefix: "bwh_x", hash: `rt-${stamp}`, signingKey: "sealed", createdById: user.id, sourceCidrs: ["10.0.0.0/8"] } });
+        await db.webhook.update({ where: { id: w.id }, data: { revokedAt: new Date(stamp), tokenId: "t1" } });
+        expect(await db.webhook.findUniqueOrThrow({ where: { hash: `rt-${stamp}` } })).toMatchObject({ sourceCidrs: ["10.0.0.0/8"], tokenId: "t1" });
+        await db.webhook.delete({ where: { id: w.id } });
+      },
+      ImageWatch: async () => {
+        const w = await db.imageWatch.create({ data: { hostId: host.id, stackId: "s1", service: "api", createdById: user.id, window: { days: [1], start: "02:00", end: "04:00", timeZone: "UTC" } } });
+        await db.imageWatch.update({ where: { id: w.id }, data: { seenDigest: "sha256:abc", seenAt: new Date(stamp) } });
+        expect((await db.imageWatch.findUniqueOrThrow({ where: { id: w.id } })).seenDigest).toBe("sha256:abc");
+        await db.imageWatch.delete({ where: { id: w.id } });
+      },
+      TagDigest: async () => {
+        await db.tagDigest.create({ data: { reference: `rt.example/${stamp}:v1`, digest: "sha256:abc", checkedAt: new Date(stamp) } });
+        await db.tagDigest.update({ where: { reference: `rt.example/${stamp}:v1` }, data: { error: "429", retryAfter: new Date(stamp + 1000) } });
+        expect((await db.tagDigest.findUniqueOrThrow({ where: { reference: `rt.example/${stamp}:v1` } })).error).toBe("429");
+        await db.tagDigest.delete({ where: { reference: `rt.example/${stamp}:v1` } });
+      },
+      AlertRule: async () => {
+        const rule = await db.alertRule.create({ data: { name: `rt-rule-${stamp}`, kind: "containerOom", params: {}, channelIds: ["c1"] } });
+        await db.alertRule.update({ where: { id: rule.id }, data: { enabled: false } });
+        expect((await db.alertRule.findUniqueOrThrow({ where: { name: `rt-rule-${stamp}` } })).enabled).toBe(false);
+        await db.alertRule.delete({ where: { id: rule.id } });
+      },
+      Alert: async () => {
+        const rule = await db.alertRule.create({ data: { name: `rt-alert-rule-${stamp}`, kind: "hostUnreachable" } });
+        const a = await db.alert.create({ data: { ruleId: rule.id, subjectKey: `host:${host.id}`, severity: "critical", summary: "down" } });
+        // One unresolved alert per rule and subject.
+        await expect(db.alert.create({ data: { ruleId: rule.id, subjectKey: `host:${host.id}`, severity: "critical", summary: "again" } })).rejects.toThrow();
+        await db.alert.update({ where: { id: a.id }, data: { status: "resolved", resolvedAt: new Date(stamp) } });
+        await db.alert.create({ data: { ruleId: rule.id, subjectKey: `host:${host.id}`, severity: "critical", summary: "again" } });
+        // Deleting the rule takes its alerts with it.
+        await db.alertRule.delete({ where: { id: rule.id } });
+        expect(await db.alert.count({ where: { ruleId: rule.id } })).toBe(0);
+      },
+      AlertNotification: async () => {
+        const n = await db.alertNotification.create({ data: { channelId: "c1", kind: "test" } });
+        await db.alertNotification.update({ where: { id: n.id }, data: { status: "sent", attempts: 1, sentAt: new Date(stamp) } });
+        expect((await db.alertNotification.findUniqueOrThrow({ where: { id: n.id } })).status).toBe("sent");
+        await db.alertNotification.delete({ where: { id: n.id } });
+      },
+      AlertChannel: async () => {
+        const c = await db.alertChannel.create({ data: { name: `rt-channel-${stamp}`, kind: "webhook", config: { url: "https://example.test/hook" }, secret: "sealed" } });
+        await db.alertChannel.update({ where: { id: c.id }, data: { lastError: "timeout" } });
+        expect((await db.alertChannel.findUniqueOrThrow({ where: { name: `rt-channel-${stamp}` } })).lastError).toBe("timeout");
+        await db.alertChannel.delete({ where: { id: c.id } });
+      },
+      Silence: async () => {
+        const si = await db.silence.create({ data: { comment: "maintenance", endsAt: new Date(stamp + 3_600_000), labelSelector: { team: "web" } } });
+        await db.silence.update({ where: { id: si.id }, data: { endedAt: new Date(stamp) } });
+        expect((await db.silence.findUniqueOrThrow({ where: { id: si.id } })).labelSelector).toEqual({ team: "web" });
+        await db.silence.delete({ where: { id: si.id } });
+      },
+      StatSample: async () => {
+        const at = new Date(Math.floor(stamp / 60_000) * 60_000);
+        const row = await db.statSample.create({ data: { hostId: host.id, containerId: "c1", at, cpuPercent: 12.5, memoryBytes: BigInt(1) << BigInt(33) } });
+        await db.statSample.update({ where: { id: row.id }, data: { netRxBytes: BigInt(10) } });
+        expect(await db.statSample.findUniqueOrThrow({ where: { hostId_containerId_at: { hostId: host.id, containerId: "c1", at } } })).toMatchObject({ cpuPercent: 12.5, memoryBytes: BigInt(1) << BigInt(33) });
+        await db.statSample.delete({ where: { id: row.id } });
       },
     };
     const models = loadDatamodel().models.map((m) => m.name);

@@ -18,6 +18,12 @@ export const JSON_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Deployment: ["spec"],
   StackVersion: ["source", "model"],
   AuditEvent: ["params"],
+  Rollout: ["digests", "specBefore", "specAfter", "specDiff", "verdict", "steps"],
+  ImageWatch: ["window"],
+  AlertRule: ["labelSelector", "params"],
+  AlertChannel: ["config"],
+  Alert: ["details", "timeline"],
+  Silence: ["labelSelector"],
 };
 
 const WRITES = new Set(["create", "createMany", "createManyAndReturn", "update", "updateMany", "updateManyAndReturn", "upsert"]);

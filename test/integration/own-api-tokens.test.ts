@@ -57,7 +57,7 @@ describe("own API tokens for every role (real gateway)", () => {
     const viewer = await addUser(owner, database.db, "viewer@example.test", [{ role: "Viewer" }]);
     const options = await viewer.client.trpc<{ permissions: { name: string }[] }>("tokens.options", undefined, "query");
     expect(options.error).toBeUndefined();
-    expect(options.data!.permissions.map((p) => p.name).sort()).toEqual([...READ, "containers.logs", "stacks.read"].sort());
+    expect(options.data!.permissions.map((p) => p.name).sort()).toEqual([...READ, "containers.logs", "stacks.read", "alerts.read"].sort());
 
     const secret = await createToken(viewer, { name: "read-only automation" });
     const hosts = await api("/hosts", secret);

@@ -19,7 +19,7 @@ import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { agentSettingsFor, startSshHosts, type SshHostFleet } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
-import { api, sleep, stats, type Stats } from "./support";
+import { api, sleep, stats, type Stats, trpcData as trpc } from "./support";
 
 export const ALERT_TARGET_MS = 2_000;
 const RUNS = Number(process.env.BENCH_ALERT_RUNS ?? 10);
@@ -34,12 +34,6 @@ export interface AlertLatencyBench {
   load: { average: number; cpus: number };
   /** Container died (OOM) → webhook received, ms. */
   latency: Stats;
-}
-
-async function trpc<T>(client: HttpClient, procedure: string, input?: unknown, type: "query" | "mutation" = "mutation"): Promise<T> {
-  const res = await client.trpc<T>(procedure, input, type);
-  if (res.error) throw new Error(`${procedure}: ${res.error.message}`);
-  return res.data!;
 }
 
 export async function benchAlertLatency(): Promise<AlertLatencyBench> {

@@ -19,7 +19,7 @@ import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { agentSettingsFor, startSshHosts, type SshHostFleet } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
-import { openUnixSocket, sleep, stats, type Stats } from "./support";
+import { openUnixSocket, sleep, stats, type Stats, trpcData as trpc } from "./support";
 
 const CLIENTS = Number(process.env.BENCH_REST_CLIENTS ?? 20);
 const DEPLOYS_PER_CLIENT = Number(process.env.BENCH_REST_DEPLOYS_PER_CLIENT ?? 3);
@@ -44,12 +44,6 @@ export interface RestDeployBench {
   latency: Stats;
 }
 
-
-async function trpc<T>(client: HttpClient, procedure: string, input?: unknown, type: "query" | "mutation" = "mutation"): Promise<T> {
-  const res = await client.trpc<T>(procedure, input, type);
-  if (res.error) throw new Error(`${procedure}: ${res.error.message}`);
-  return res.data!;
-}
 
 async function deployOnce(gatewayUrl: string, token: string, hostId: string, image: string, name: string): Promise<number> {
   const start = performance.now();

@@ -9,6 +9,7 @@ import net from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { AGENT_BUNDLE } from "../test/fixtures/docker-agent";
+import type { HttpClient } from "../test/fixtures/http-client";
 import { agentFlags, type SshTestHost } from "../test/fixtures/ssh-hosts";
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -170,4 +171,11 @@ export async function stopHostAgent(agent: RunningAgent): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), AGENT_STOP_MS);
   await agent.exited;
   clearTimeout(timer);
+}
+
+/** A tRPC call through the test client that throws with the procedure's name on an error (benchmarks stop at the first). */
+export async function trpcData<T>(client: HttpClient, procedure: string, input?: unknown, type: "query" | "mutation" = "mutation"): Promise<T> {
+  const res = await client.trpc<T>(procedure, input, type);
+  if (res.error) throw new Error(`${procedure}: ${res.error.message}`);
+  return res.data!;
 }

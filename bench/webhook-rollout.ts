@@ -19,7 +19,7 @@ import { startRegistry, type TestRegistry } from "../test/fixtures/registry";
 import { skopeoCopy } from "../test/fixtures/skopeo";
 import { agentSettingsFor, startSshHosts, type SshHostFleet } from "../test/fixtures/ssh-hosts";
 import { buildToolsImage } from "../test/fixtures/test-images";
-import { openUnixSocket, sleep, stats, type Stats } from "./support";
+import { openUnixSocket, sleep, stats, type Stats, trpcData as trpc } from "./support";
 
 export const WEBHOOK_TARGET_MS = 2_000;
 const RUNS = Number(process.env.BENCH_WEBHOOK_RUNS ?? 10);
@@ -40,12 +40,6 @@ export interface WebhookRolloutBench {
   latency: Stats;
   /** Of that, the webhook's answer (rollout succeeded: pulled, replaced, healthy), ms. */
   answer: Stats;
-}
-
-async function trpc<T>(client: HttpClient, procedure: string, input?: unknown, type: "query" | "mutation" = "mutation"): Promise<T> {
-  const res = await client.trpc<T>(procedure, input, type);
-  if (res.error) throw new Error(`${procedure}: ${res.error.message}`);
-  return res.data!;
 }
 
 export async function benchWebhookRollout(): Promise<WebhookRolloutBench> {
